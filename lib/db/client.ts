@@ -1,6 +1,7 @@
 import "server-only";
 import { PrismaPg } from "@prisma/adapter-pg";
 import { PrismaClient } from "@/lib/generated/prisma/client";
+import { metrics } from "@/lib/metrics";
 
 // One client per process, kept on globalThis so Next's module copies and server.ts share it.
 const globalForPrisma = globalThis as unknown as { __splicerPrisma?: PrismaClient };
@@ -13,7 +14,20 @@ export function databaseUrl(): string {
 
 function create(): PrismaClient {
   const adapter = new PrismaPg({ connectionString: databaseUrl(), max: Number(process.env.SPLICER_DB_POOL ?? 20) });
-  return new PrismaClient({ adapter });
+  const base = new PrismaClient({ adapter });
+  // Every query's latency feeds /metrics (splicer_db_query_seconds).
+  return base.$extends({
+    query: {
+      async $allOperations({ model, operation, args, query }) {
+        const end = metrics.dbQuery.startTimer({ model: model ?? "raw", operation });
+        try {
+          return await query(args);
+        } finally {
+          end();
+        }
+      },
+    },
+  }) as unknown as PrismaClient;
 }
 
 export const prisma: PrismaClient = new Proxy({} as PrismaClient, {

@@ -1,0 +1,41 @@
+import "server-only";
+import type { Me } from "@/lib/api/schemas";
+import { newSecret, sha256 } from "@/lib/crypto";
+import { prisma } from "@/lib/db/client";
+import type { Tx } from "@/lib/db/client";
+
+// Database sessions in the style of Lucia v3's guide (the Copenhagen Book): the cookie holds a
+// 256-bit random secret; the database holds only its sha256, so a leaked table is no key.
+export const SESSION_COOKIE = "splicer_session";
+export const SESSION_TTL_MS = 7 * 24 * 3600 * 1000;
+// Extend a session when less than this remains: active operators stay signed in.
+const RENEW_WHEN_LEFT_MS = SESSION_TTL_MS / 2;
+
+export async function createSession(tx: Tx, opts: { operatorId: string; ip?: string | null; userAgent?: string | null }): Promise<{ token: string; expiresAt: Date }> {
+  const token = newSecret("ses");
+  const expiresAt = new Date(Date.now() + SESSION_TTL_MS);
+  await tx.session.create({
+    data: { id: sha256(token), operatorId: opts.operatorId, expiresAt, ip: opts.ip ?? null, userAgent: opts.userAgent?.slice(0, 300) ?? null },
+  });
+  return { token, expiresAt };
+}
+
+export async function validateSessionToken(token: string): Promise<Me | null> {
+  if (!token.startsWith("spl_ses_") || token.length > 100) return null;
+  const id = sha256(token);
+  const s = await prisma.session.findUnique({ where: { id }, include: { operator: { select: { id: true, username: true, role: true, disabledAt: true } } } });
+  if (!s || s.operator.disabledAt) return null;
+  const now = Date.now();
+  if (s.expiresAt.getTime() <= now) {
+    await prisma.session.delete({ where: { id } }).catch(() => {});
+    return null;
+  }
+  if (s.expiresAt.getTime() - now < RENEW_WHEN_LEFT_MS) {
+    await prisma.session.update({ where: { id }, data: { expiresAt: new Date(now + SESSION_TTL_MS), lastSeenAt: new Date() } }).catch(() => {});
+  }
+  return { id: s.operator.id, username: s.operator.username, role: s.operator.role, via: "session" };
+}
+
+export async function deleteSession(token: string): Promise<void> {
+  await prisma.session.deleteMany({ where: { id: sha256(token) } });
+}

@@ -1,0 +1,142 @@
+import "server-only";
+import type { Host, HostDetail, HostEvent, HostListQuery, Labels } from "@/lib/api/schemas";
+import type { Livepatch } from "@/agent/protocol";
+import type { Actor } from "@/lib/audit/actor";
+import { appendAudit } from "@/lib/audit/append";
+import { prisma } from "@/lib/db/client";
+import { BadRequestError, NotFoundError } from "@/lib/errors";
+import type { Prisma } from "@/lib/generated/prisma/client";
+import { notify } from "@/lib/realtime/bus";
+
+export const hostSelect = {
+  id: true, hostname: true, machineId: true, bootId: true, kernelRelease: true, kernelVersion: true,
+  distroId: true, distroName: true, distroVersion: true, arch: true, uptimeSec: true, cpuCount: true,
+  memoryBytes: true, agentVersion: true, status: true, online: true, lastSeenAt: true, connectedAt: true,
+  enrolledAt: true, lastIp: true, labels: true, livepatches: true,
+} as const satisfies Prisma.HostSelect;
+type HostRow = Prisma.HostGetPayload<{ select: typeof hostSelect }>;
+
+export function toHost(h: HostRow): Host {
+  return {
+    id: h.id,
+    hostname: h.hostname,
+    machineId: h.machineId,
+    bootId: h.bootId,
+    kernelRelease: h.kernelRelease,
+    kernelVersion: h.kernelVersion,
+    distro: { id: h.distroId, name: h.distroName, version: h.distroVersion },
+    arch: h.arch,
+    uptimeSec: h.uptimeSec,
+    cpuCount: h.cpuCount,
+    memoryBytes: Number(h.memoryBytes),
+    agentVersion: h.agentVersion,
+    status: h.status,
+    online: h.online,
+    lastSeenAt: h.lastSeenAt?.toISOString() ?? null,
+    connectedAt: h.connectedAt?.toISOString() ?? null,
+    enrolledAt: h.enrolledAt.toISOString(),
+    lastIp: h.lastIp,
+    labels: (h.labels ?? {}) as Record<string, string>,
+    livepatches: (h.livepatches ?? []) as Livepatch[],
+  };
+}
+
+/** Parses `key=value` (or a bare `key`, meaning "has this label") from a filter parameter. */
+export function parseLabelFilter(s: string): { key: string; value?: string } {
+  const eq = s.indexOf("=");
+  const key = (eq < 0 ? s : s.slice(0, eq)).trim();
+  if (!key) throw new BadRequestError(`label filter "${s}" needs a key, as key=value`);
+  return eq < 0 ? { key } : { key, value: s.slice(eq + 1).trim() };
+}
+
+function listWhere(q: HostListQuery): Prisma.HostWhereInput {
+  const and: Prisma.HostWhereInput[] = [];
+  // Decommissioned hosts leave the default views; ask for them by status.
+  and.push(q.status ? { status: q.status } : { status: { not: "decommissioned" } });
+  if (q.q) {
+    const term = q.q;
+    and.push({
+      OR: [
+        { hostname: { contains: term, mode: "insensitive" } },
+        { kernelRelease: { contains: term, mode: "insensitive" } },
+        { distroName: { contains: term, mode: "insensitive" } },
+        { machineId: { startsWith: term.toLowerCase() } },
+        { lastIp: { startsWith: term } },
+        ...(/^[0-9a-f-]{36}$/i.test(term) ? [{ id: term }] : []),
+      ],
+    });
+  }
+  if (q.kernel) and.push({ kernelRelease: q.kernel });
+  if (q.distro) and.push({ distroId: q.distro });
+  if (q.online !== undefined) and.push({ online: q.online });
+  for (const l of q.label ?? []) {
+    const { key, value } = parseLabelFilter(l);
+    // Label values are always strings, so "starts with the empty string" means "has the key".
+    and.push({ labels: value === undefined ? { path: [key], string_starts_with: "" } : { path: [key], equals: value } });
+  }
+  return { AND: and };
+}
+
+const ORDER: Record<HostListQuery["sort"], (o: "asc" | "desc") => Prisma.HostOrderByWithRelationInput[]> = {
+  hostname: (o) => [{ hostname: o }, { id: o }],
+  kernelRelease: (o) => [{ kernelRelease: o }, { hostname: "asc" }],
+  distro: (o) => [{ distroName: o }, { hostname: "asc" }],
+  lastSeenAt: (o) => [{ lastSeenAt: { sort: o, nulls: "last" } }, { hostname: "asc" }],
+  online: (o) => [{ online: o }, { hostname: "asc" }],
+  enrolledAt: (o) => [{ enrolledAt: o }, { hostname: "asc" }],
+};
+
+export async function listHosts(q: HostListQuery): Promise<{ items: Host[]; total: number }> {
+  const where = listWhere(q);
+  const [rows, total] = await Promise.all([
+    prisma.host.findMany({ where, orderBy: ORDER[q.sort](q.order), skip: q.offset, take: q.limit, select: hostSelect }),
+    prisma.host.count({ where }),
+  ]);
+  return { items: rows.map(toHost), total };
+}
+
+export async function getHost(id: string, opts: { events?: number } = {}): Promise<HostDetail> {
+  const h = await prisma.host.findUnique({
+    where: { id },
+    select: { ...hostSelect, events: { orderBy: { id: "desc" }, take: opts.events ?? 200 } },
+  });
+  if (!h) throw new NotFoundError("host");
+  const events: HostEvent[] = h.events.map((e) => ({ id: e.id.toString(), at: e.at.toISOString(), type: e.type as HostEvent["type"], details: e.details as Record<string, unknown> }));
+  return { ...toHost(h), events };
+}
+
+export async function setHostLabels(opts: { actor: Actor; hostId: string; labels: Labels }): Promise<Host> {
+  return prisma.$transaction(async (tx) => {
+    const before = await tx.host.findUnique({ where: { id: opts.hostId }, select: { labels: true, hostname: true } });
+    if (!before) throw new NotFoundError("host");
+    const prev = (before.labels ?? {}) as Record<string, string>;
+    const added = Object.fromEntries(Object.entries(opts.labels).filter(([k, v]) => prev[k] !== v));
+    const removed = Object.keys(prev).filter((k) => !(k in opts.labels));
+    const h = await tx.host.update({ where: { id: opts.hostId }, data: { labels: opts.labels }, select: hostSelect });
+    if (Object.keys(added).length || removed.length) {
+      await tx.hostEvent.create({ data: { hostId: h.id, type: "labels_changed", details: { set: added, removed, by: opts.actor.name } } });
+      await appendAudit(tx, { actor: opts.actor, action: "host.labels_updated", target: { type: "host", id: h.id }, details: { hostname: h.hostname, set: added, removed } });
+      await notify(tx, { type: "hosts.changed", ids: [h.id] });
+    }
+    return toHost(h);
+  });
+}
+
+export async function revokeHost(opts: { actor: Actor; hostId: string; reason: string; status: "revoked" | "decommissioned" }): Promise<Host> {
+  return prisma.$transaction(async (tx) => {
+    const before = await tx.host.findUnique({ where: { id: opts.hostId }, select: { status: true } });
+    if (!before) throw new NotFoundError("host");
+    // Replacing the credential hash with a random value makes the old credential useless even
+    // if a connection slips in before every process has dropped its sockets.
+    const h = await tx.host.update({
+      where: { id: opts.hostId },
+      data: { status: opts.status, online: false, credentialHash: `revoked:${crypto.randomUUID()}` },
+      select: hostSelect,
+    });
+    await tx.hostEvent.create({ data: { hostId: h.id, type: "revoked", details: { status: opts.status, reason: opts.reason, by: opts.actor.name } } });
+    await appendAudit(tx, { actor: opts.actor, action: opts.status === "revoked" ? "host.revoked" : "host.decommissioned", target: { type: "host", id: h.id }, details: { hostname: h.hostname, reason: opts.reason, previousStatus: before.status } });
+    await notify(tx, { type: "host.revoked", hostId: h.id, reason: opts.reason || opts.status });
+    await notify(tx, { type: "hosts.changed", ids: [h.id] });
+    return toHost(h);
+  });
+}

@@ -1,0 +1,150 @@
+import "server-only";
+import type { Inventory, Livepatch } from "@/agent/protocol";
+import { safeEqualHex, sha256 } from "@/lib/crypto";
+import { prisma } from "@/lib/db/client";
+import type { Prisma } from "@/lib/generated/prisma/client";
+import { notify } from "@/lib/realtime/bus";
+
+export type AgentAuthResult =
+  | { ok: true; hostId: string; hostname: string }
+  | { ok: false; reason: "bad_credential" | "revoked" };
+
+/** Checks an agent's credential against the stored hash (constant-time compare). */
+export async function authenticateAgent(opts: { hostId: string; credential: string }): Promise<AgentAuthResult> {
+  const h = await prisma.host.findUnique({ where: { id: opts.hostId }, select: { id: true, hostname: true, status: true, credentialHash: true } });
+  if (!h) return { ok: false, reason: "bad_credential" };
+  if (h.status !== "active") return { ok: false, reason: "revoked" };
+  // A revoked host's hash is replaced by a non-hex marker, which never matches.
+  if (!/^[0-9a-f]{64}$/.test(h.credentialHash) || !safeEqualHex(sha256(opts.credential), h.credentialHash)) {
+    return { ok: false, reason: "bad_credential" };
+  }
+  return { ok: true, hostId: h.id, hostname: h.hostname };
+}
+
+/** Marks a host online for a new connection; returns the connection's timestamp (its generation). */
+export async function markConnected(opts: { hostId: string; ip: string | null }): Promise<Date> {
+  const at = new Date();
+  await prisma.$transaction(async (tx) => {
+    await tx.host.update({ where: { id: opts.hostId }, data: { online: true, connectedAt: at, lastSeenAt: at, lastIp: opts.ip } });
+    await tx.hostEvent.create({ data: { hostId: opts.hostId, at, type: "connected", details: { ip: opts.ip } } });
+    await notify(tx, { type: "hosts.changed", ids: [opts.hostId] });
+  });
+  return at;
+}
+
+/**
+ * Marks a host offline when its connection ends, unless a newer connection (here or in another
+ * console process) has replaced it: the `connectedAt` generation check makes that race harmless.
+ */
+export async function markDisconnected(opts: { hostId: string; connectedAt: Date; reason: string }): Promise<boolean> {
+  return prisma.$transaction(async (tx) => {
+    const n = await tx.host.updateMany({
+      where: { id: opts.hostId, connectedAt: opts.connectedAt, online: true },
+      data: { online: false, lastSeenAt: new Date() },
+    });
+    if (n.count === 0) return false;
+    await tx.hostEvent.create({ data: { hostId: opts.hostId, type: "disconnected", details: { reason: opts.reason } } });
+    await notify(tx, { type: "hosts.changed", ids: [opts.hostId] });
+    return true;
+  });
+}
+
+/** Marks several hosts offline at once (a console process shutting down). */
+export async function markManyDisconnected(opts: { hostIds: string[]; reason: string }): Promise<void> {
+  if (opts.hostIds.length === 0) return;
+  await prisma.$transaction(async (tx) => {
+    const rows = await tx.$queryRaw<{ id: string }[]>`
+      update "Host" set online = false, "lastSeenAt" = now()
+      where id = any(${opts.hostIds}::uuid[]) and online returning id`;
+    await tx.hostEvent.createMany({ data: rows.map((r) => ({ hostId: r.id, type: "disconnected", details: { reason: opts.reason } })) });
+    await notify(tx, { type: "hosts.changed", ids: rows.map((r) => r.id) });
+  });
+}
+
+function livepatchKey(l: Livepatch[]): string {
+  return JSON.stringify([...l].sort((a, b) => a.name.localeCompare(b.name)));
+}
+
+/**
+ * Stores an agent's inventory and records what changed in the host's timeline: a new boot id is
+ * a reboot, a new kernel release a kernel change, a different livepatch set a livepatch change.
+ */
+export async function ingestInventory(opts: { hostId: string; inventory: Inventory }): Promise<{ changed: string[] }> {
+  const inv = opts.inventory;
+  return prisma.$transaction(async (tx) => {
+    const prev = await tx.host.findUnique({
+      where: { id: opts.hostId },
+      select: { bootId: true, kernelRelease: true, kernelVersion: true, livepatches: true, inventoryAt: true },
+    });
+    if (!prev) return { changed: [] };
+    const changed: string[] = [];
+    const events: Prisma.HostEventCreateManyInput[] = [];
+    const first = prev.inventoryAt === null;
+    if (!first && prev.bootId && prev.bootId !== inv.bootId) {
+      changed.push("rebooted");
+      events.push({ hostId: opts.hostId, type: "rebooted", details: { fromBootId: prev.bootId, toBootId: inv.bootId } });
+    }
+    if (!first && prev.kernelRelease !== inv.kernelRelease) {
+      changed.push("kernel_changed");
+      events.push({ hostId: opts.hostId, type: "kernel_changed", details: { from: prev.kernelRelease, to: inv.kernelRelease } });
+    }
+    const prevLp = (prev.livepatches ?? []) as Livepatch[];
+    if (!first && livepatchKey(prevLp) !== livepatchKey(inv.livepatches)) {
+      changed.push("livepatches_changed");
+      const before = new Set(prevLp.map((l) => l.name));
+      const after = new Set(inv.livepatches.map((l) => l.name));
+      events.push({
+        hostId: opts.hostId,
+        type: "livepatches_changed",
+        details: { loaded: [...after].filter((n) => !before.has(n)), unloaded: [...before].filter((n) => !after.has(n)), livepatches: inv.livepatches },
+      });
+    }
+    await tx.host.update({
+      where: { id: opts.hostId },
+      data: {
+        hostname: inv.hostname,
+        bootId: inv.bootId,
+        kernelRelease: inv.kernelRelease,
+        kernelVersion: inv.kernelVersion,
+        distroId: inv.distro.id,
+        distroName: inv.distro.name,
+        distroVersion: inv.distro.version,
+        arch: inv.arch,
+        uptimeSec: inv.uptimeSec,
+        cpuCount: inv.cpuCount,
+        memoryBytes: BigInt(inv.memoryBytes),
+        agentVersion: inv.agentVersion,
+        livepatches: inv.livepatches,
+        inventoryAt: new Date(),
+        lastSeenAt: new Date(),
+      },
+    });
+    if (events.length) await tx.hostEvent.createMany({ data: events });
+    await notify(tx, { type: "hosts.changed", ids: [opts.hostId] });
+    return { changed };
+  });
+}
+
+/** One UPDATE for a batch of heartbeats: 5,000 agents every 30 s are ~170 rows/s, not ~170 statements/s. */
+export async function recordHeartbeats(hostIds: string[]): Promise<number> {
+  if (hostIds.length === 0) return 0;
+  return prisma.$executeRaw`update "Host" set "lastSeenAt" = now() where id = any(${hostIds}::uuid[]) and status = 'active'`;
+}
+
+/**
+ * Marks offline every host marked online whose last heartbeat is older than `silentForSec`: its
+ * console process died without saying goodbye. Safe to run from every process at once.
+ */
+export async function sweepSilentHosts(opts: { silentForSec: number }): Promise<string[]> {
+  return prisma.$transaction(async (tx) => {
+    const rows = await tx.$queryRaw<{ id: string }[]>`
+      update "Host" set online = false
+      where online and "lastSeenAt" < now() - make_interval(secs => ${opts.silentForSec})
+      returning id`;
+    if (rows.length === 0) return [];
+    const ids = rows.map((r) => r.id);
+    await tx.hostEvent.createMany({ data: ids.map((hostId) => ({ hostId, type: "disconnected", details: { reason: "no heartbeat" } })) });
+    await notify(tx, { type: "hosts.changed", ids });
+    return ids;
+  });
+}

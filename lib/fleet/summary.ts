@@ -1,0 +1,49 @@
+import "server-only";
+import type { FleetSummary } from "@/lib/api/schemas";
+import { prisma } from "@/lib/db/client";
+import { getSettings } from "@/lib/settings/settings";
+
+/** Counts for the fleet overview: a handful of aggregate queries, each one index or seq scan. */
+export async function fleetSummary(): Promise<FleetSummary> {
+  const { staleAfterSec } = await getSettings();
+  const staleBefore = new Date(Date.now() - staleAfterSec * 1000);
+  const [counts, kernels, distros, labels, staleHosts] = await Promise.all([
+    prisma.$queryRaw<{ total: bigint; online: bigint; stale: bigint; revoked: bigint }[]>`
+      select count(*) filter (where status = 'active') as total,
+             count(*) filter (where status = 'active' and online) as online,
+             count(*) filter (where status = 'active' and not online and ("lastSeenAt" is null or "lastSeenAt" < ${staleBefore})) as stale,
+             count(*) filter (where status = 'revoked') as revoked
+      from "Host"`,
+    prisma.$queryRaw<{ kernelRelease: string; count: bigint; online: bigint }[]>`
+      select "kernelRelease", count(*) as count, count(*) filter (where online) as online
+      from "Host" where status = 'active' group by 1 order by 2 desc, 1`,
+    prisma.$queryRaw<{ id: string; name: string; count: bigint }[]>`
+      select "distroId" as id, min("distroName") as name, count(*) as count
+      from "Host" where status = 'active' group by 1 order by 3 desc, 1`,
+    prisma.$queryRaw<{ key: string; value: string; count: bigint }[]>`
+      select l.key, l.value, count(*) as count
+      from "Host" h, jsonb_each_text(h.labels) l where h.status = 'active'
+      group by 1, 2 order by 3 desc, 1, 2 limit 200`,
+    prisma.host.findMany({
+      where: { status: "active", online: false, OR: [{ lastSeenAt: null }, { lastSeenAt: { lt: staleBefore } }] },
+      orderBy: { lastSeenAt: { sort: "asc", nulls: "first" } },
+      take: 10,
+      select: { id: true, hostname: true, kernelRelease: true, lastSeenAt: true },
+    }),
+  ]);
+  const c = counts[0];
+  const total = Number(c.total);
+  const online = Number(c.online);
+  return {
+    total,
+    online,
+    offline: total - online,
+    stale: Number(c.stale),
+    revoked: Number(c.revoked),
+    staleAfterSec,
+    kernels: kernels.map((k) => ({ kernelRelease: k.kernelRelease, count: Number(k.count), online: Number(k.online) })),
+    distros: distros.map((d) => ({ id: d.id, name: d.name, count: Number(d.count) })),
+    labels: labels.map((l) => ({ key: l.key, value: l.value, count: Number(l.count) })),
+    staleHosts: staleHosts.map((h) => ({ ...h, lastSeenAt: h.lastSeenAt?.toISOString() ?? null })),
+  };
+}

@@ -1,0 +1,221 @@
+import "server-only";
+import type http from "node:http";
+import { Server, type Namespace, type Socket } from "socket.io";
+import {
+  type Ack, AGENT_NAMESPACE, AgentAuthSchema, CONNECT_ERRORS, HeartbeatSchema, InventorySchema, MAX_MESSAGE_BYTES,
+} from "@/agent/protocol";
+import { UI_NAMESPACE } from "@/lib/api/schemas";
+import { authenticate } from "@/lib/auth/authenticate";
+import {
+  authenticateAgent, ingestInventory, markConnected, markDisconnected, markManyDisconnected, recordHeartbeats, sweepSilentHosts,
+} from "@/lib/fleet/presence";
+import { log } from "@/lib/log";
+import { metrics } from "@/lib/metrics";
+import { getSettings } from "@/lib/settings/settings";
+import { listenBus, publish, type BusEvent, type BusListener } from "./bus";
+import { onValidated, RefusedMessage, refuse } from "./validate";
+
+export interface Gateway {
+  io: Server;
+  connectedAgents(): number;
+  close(): Promise<void>;
+}
+
+const KNOWN_AGENT_EVENTS = new Set(["inventory", "heartbeat"]);
+const HEARTBEAT_FLUSH_MS = 2000;
+const UI_FLUSH_MS = 250;
+const SWEEP_MS = 15_000;
+// An agent may resend its inventory this often at most (it sends only on change).
+const MAX_INVENTORIES_PER_MINUTE = 12;
+
+function clientIp(socket: Socket): string | null {
+  const fwd = process.env.SPLICER_TRUST_PROXY === "1" ? socket.handshake.headers["x-forwarded-for"] : undefined;
+  const ip = (typeof fwd === "string" ? fwd.split(",")[0].trim() : null) ?? socket.handshake.address;
+  return ip?.replace(/^::ffff:/, "") || null;
+}
+
+/**
+ * The socket.io side of the console: /agent for agents (credential auth, validated messages,
+ * presence), /ui for browsers (session auth, coalesced change notifications), both driven by
+ * the Postgres bus so that every console process reacts to changes made by any other.
+ */
+export async function startGateway(opts: { httpServer: http.Server; databaseUrl: string }): Promise<Gateway> {
+  const io = new Server(opts.httpServer, {
+    // Transport-level cap; onValidated applies the protocol's tighter per-message limit.
+    maxHttpBufferSize: MAX_MESSAGE_BYTES * 4,
+    pingInterval: 25_000,
+    pingTimeout: 20_000,
+    serveClient: false,
+  });
+  let settings = await getSettings();
+  const agents = new Map<string, Socket>();
+  const pendingHeartbeats = new Set<string>();
+  const pendingUi = { ids: new Set<string>(), all: false };
+  let closing = false;
+
+  const agentNs: Namespace = io.of(AGENT_NAMESPACE);
+  agentNs.use(async (socket, next) => {
+    const auth = AgentAuthSchema.safeParse(socket.handshake.auth);
+    if (!auth.success) {
+      const protocol = (socket.handshake.auth as { protocol?: unknown } | undefined)?.protocol;
+      return next(new Error(protocol !== undefined && protocol !== 1 ? CONNECT_ERRORS.protocol : CONNECT_ERRORS.badAuth));
+    }
+    try {
+      const r = await authenticateAgent(auth.data);
+      if (!r.ok) return next(new Error(r.reason === "revoked" ? CONNECT_ERRORS.revoked : CONNECT_ERRORS.badAuth));
+      socket.data.hostId = r.hostId;
+      socket.data.hostname = r.hostname;
+      next();
+    } catch (err) {
+      log.error({ err }, "agent authentication failed");
+      next(new Error("console unavailable"));
+    }
+  });
+
+  agentNs.on("connection", (socket) => {
+    const hostId = socket.data.hostId as string;
+    const ip = clientIp(socket);
+    const older = agents.get(hostId);
+    if (older) {
+      older.data.replaced = true;
+      older.disconnect(true);
+    }
+    agents.set(hostId, socket);
+    metrics.agentsConnected.set(agents.size);
+    const connected = markConnected({ hostId, ip }).then(
+      (at) => {
+        void publish({ type: "host.connected", hostId, connectionId: socket.id }).catch(() => {});
+        return at;
+      },
+      (err) => {
+        log.error({ err, hostId }, "could not record connection");
+        socket.disconnect(true);
+        return null;
+      },
+    );
+    socket.emit("config", { heartbeatIntervalSec: settings.heartbeatIntervalSec });
+
+    onValidated(socket, "inventory", InventorySchema, async (inv) => {
+      const now = Date.now();
+      const recent = ((socket.data.inventoryTimes as number[] | undefined) ?? []).filter((t) => now - t < 60_000);
+      if (recent.length >= MAX_INVENTORIES_PER_MINUTE) throw new RefusedMessage(`at most ${MAX_INVENTORIES_PER_MINUTE} inventories a minute`);
+      socket.data.inventoryTimes = [...recent, now];
+      await connected;
+      await ingestInventory({ hostId, inventory: inv });
+    });
+    onValidated(socket, "heartbeat", HeartbeatSchema, async () => {
+      pendingHeartbeats.add(hostId);
+    });
+    socket.onAny((event: string, ...args: unknown[]) => {
+      if (KNOWN_AGENT_EVENTS.has(event)) return;
+      const ack = args.find((a) => typeof a === "function") as ((a: Ack) => void) | undefined;
+      refuse(socket, String(event).slice(0, 64), `unknown event "${String(event).slice(0, 64)}"`, ack);
+    });
+
+    socket.on("disconnect", async (reason) => {
+      if (agents.get(hostId) === socket) agents.delete(hostId);
+      metrics.agentsConnected.set(agents.size);
+      const at = await connected;
+      if (!at || closing) return;
+      await markDisconnected({ hostId, connectedAt: at, reason: socket.data.replaced ? "replaced by a newer connection" : reason }).catch((err) =>
+        log.error({ err, hostId }, "could not record disconnection"),
+      );
+    });
+  });
+
+  const uiNs = io.of(UI_NAMESPACE);
+  uiNs.use(async (socket, next) => {
+    try {
+      const who = await authenticate({ cookie: socket.handshake.headers.cookie ?? null, authorization: socket.handshake.headers.authorization ?? null, ip: clientIp(socket) });
+      if (!who) return next(new Error("sign in first"));
+      socket.data.actor = who.actor;
+      next();
+    } catch (err) {
+      log.error({ err }, "ui authentication failed");
+      next(new Error("console unavailable"));
+    }
+  });
+  uiNs.on("connection", (socket) => {
+    metrics.uiClients.inc();
+    socket.on("disconnect", () => metrics.uiClients.dec());
+  });
+
+  const dropHost = (hostId: string, reason: string, tell: boolean) => {
+    const s = agents.get(hostId);
+    if (!s) return;
+    if (tell) s.emit("revoked", { reason });
+    s.data.replaced = !tell;
+    // Give the `revoked` message a moment to leave before closing.
+    setTimeout(() => s.disconnect(true), tell ? 100 : 0);
+  };
+
+  const onBus = (ev: BusEvent) => {
+    switch (ev.type) {
+      case "hosts.changed":
+        if (ev.all) pendingUi.all = true;
+        for (const id of ev.ids) pendingUi.ids.add(id);
+        break;
+      case "host.revoked":
+        dropHost(ev.hostId, ev.reason, true);
+        break;
+      case "host.credential_rotated":
+        dropHost(ev.hostId, "credential replaced by re-enrollment", false);
+        break;
+      case "host.connected": {
+        const s = agents.get(ev.hostId);
+        if (s && s.id !== ev.connectionId) dropHost(ev.hostId, "connected elsewhere", false);
+        break;
+      }
+      case "audit.appended":
+        uiNs.emit("audit:appended", { seq: ev.seq });
+        break;
+      case "settings.changed":
+        void getSettings().then((s) => {
+          settings = s;
+          agentNs.emit("config", { heartbeatIntervalSec: s.heartbeatIntervalSec });
+        });
+        break;
+    }
+  };
+  const bus: BusListener = await listenBus(opts.databaseUrl, onBus);
+
+  const timers = [
+    setInterval(() => {
+      if (pendingHeartbeats.size === 0) return;
+      const ids = [...pendingHeartbeats];
+      pendingHeartbeats.clear();
+      recordHeartbeats(ids).then(
+        () => metrics.heartbeatsFlushed.inc(ids.length),
+        (err) => log.error({ err }, "heartbeat flush failed"),
+      );
+    }, HEARTBEAT_FLUSH_MS),
+    setInterval(() => {
+      if (pendingUi.ids.size === 0 && !pendingUi.all) return;
+      const payload = pendingUi.all || pendingUi.ids.size > 200 ? { ids: [], all: true } : { ids: [...pendingUi.ids] };
+      pendingUi.ids.clear();
+      pendingUi.all = false;
+      uiNs.emit("hosts:changed", payload);
+    }, UI_FLUSH_MS),
+    setInterval(() => {
+      // Three missed heartbeats (and never less than 90 s) before a silent host counts as offline.
+      sweepSilentHosts({ silentForSec: Math.max(90, settings.heartbeatIntervalSec * 3) }).catch((err) => log.error({ err }, "sweep failed"));
+    }, SWEEP_MS),
+  ];
+
+  return {
+    io,
+    connectedAgents: () => agents.size,
+    async close() {
+      closing = true;
+      for (const t of timers) clearInterval(t);
+      if (pendingHeartbeats.size) await recordHeartbeats([...pendingHeartbeats]).catch(() => {});
+      // Say goodbye properly: hosts this process served go offline now, not after the sweep.
+      await markManyDisconnected({ hostIds: [...agents.keys()], reason: "console stopped" }).catch((err) =>
+        log.error({ err }, "could not mark hosts offline at shutdown"),
+      );
+      io.disconnectSockets(true);
+      await new Promise<void>((resolve) => io.close(() => resolve()));
+      await bus.close();
+    },
+  };
+}
