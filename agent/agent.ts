@@ -1,0 +1,333 @@
+// The agent: enroll (once) → connect → report inventory and heartbeats, until stopped or revoked.
+// Every dependency is passed in so the CLI, the tests and the fleet simulator run the same code.
+import { EventEmitter } from "node:events";
+import { PROTOCOL_VERSION, type Ack, type AgentConfig, type Inventory } from "./protocol";
+import { Backoff, type BackoffOptions } from "./backoff";
+import { AgentConnection, type AgentSocket, type IoFactory } from "./connection";
+import { Enroller, EnrollmentAbortedError, EnrollmentRejectedError } from "./enrollment";
+import { sameInventory, type InventoryCollector } from "./inventory";
+import type { Gate } from "./limit";
+import { errorMessage, silentLogger, type Logger } from "./log";
+import type { CredentialStore, StoredCredential } from "./state";
+import { realTimers, type TimerHandle, type Timers } from "./timers";
+
+/** Process exit codes of the agent CLI. */
+export const EXIT = {
+  ok: 0,
+  /** Enrollment refused (bad/used/expired token) or unreadable state. */
+  failed: 1,
+  /** Bad configuration (includes: no credential and no enrollment token). */
+  config: 2,
+  /** The console revoked this host; the credential was deleted. */
+  revoked: 3,
+} as const;
+
+export interface AgentExit {
+  code: number;
+  reason: string;
+}
+
+export type AgentState = "idle" | "enrolling" | "connecting" | "connected" | "stopped";
+
+export interface AgentEvents {
+  enrolled: [cred: StoredCredential];
+  connected: [];
+  disconnected: [reason: string];
+  config: [cfg: AgentConfig];
+  inventory: [inv: Inventory];
+  heartbeat: [uptimeSec: number];
+  revoked: [reason: string];
+  stopped: [exit: AgentExit];
+}
+
+export interface AgentOptions {
+  server: string;
+  /** One-time token; only needed when the store holds no credential. */
+  enrollToken?: string;
+  credentials: CredentialStore;
+  inventory: InventoryCollector;
+  log?: Logger;
+  timers?: Timers;
+  /** Overrides the heartbeat interval the console sends. */
+  heartbeatSecOverride?: number;
+  /** Heartbeat interval until the console's `config` arrives. */
+  defaultHeartbeatSec?: number;
+  /** How often inventory is re-collected (sent only when it changed). 0 disables polling. */
+  inventoryIntervalMs?: number;
+  ackTimeoutMs?: number;
+  backoff?: BackoffOptions;
+  initialDelayMaxMs?: number;
+  stableAfterMs?: number;
+  connectTimeoutMs?: number;
+  random?: () => number;
+  fetch?: typeof fetch;
+  io?: IoFactory;
+  /** Shared limit on handshakes in flight (fleet simulator). */
+  connectGate?: Gate;
+}
+
+export class Agent extends EventEmitter<AgentEvents> {
+  private readonly opts: AgentOptions;
+  private readonly log: Logger;
+  private readonly timers: Timers;
+  private readonly abort = new AbortController();
+  private connection: AgentConnection | null = null;
+  private heartbeatTimer: TimerHandle | null = null;
+  private inventoryTimer: TimerHandle | null = null;
+  private heartbeatSec: number;
+  private lastSent: Inventory | null = null;
+  private inventoryBusy = false;
+  private inventoryAgain = false;
+  private inventoryAgainForced = false;
+  private cred: StoredCredential | null = null;
+  private _state: AgentState = "idle";
+  private exit: AgentExit | null = null;
+  private resolveDone!: (e: AgentExit) => void;
+  /** Resolves when the agent stops for good: stop(), revocation, or a fatal error. */
+  readonly done: Promise<AgentExit>;
+
+  constructor(opts: AgentOptions) {
+    super();
+    this.opts = opts;
+    this.log = opts.log ?? silentLogger;
+    this.timers = opts.timers ?? realTimers;
+    this.heartbeatSec = opts.heartbeatSecOverride ?? opts.defaultHeartbeatSec ?? 30;
+    this.done = new Promise((resolve) => (this.resolveDone = resolve));
+  }
+
+  get state(): AgentState {
+    return this._state;
+  }
+
+  get hostId(): string | undefined {
+    return this.cred?.hostId;
+  }
+
+  get connected(): boolean {
+    return this._state === "connected";
+  }
+
+  /** Successful connects since start. */
+  get connects(): number {
+    return this.connection?.connects ?? 0;
+  }
+
+  get exitStatus(): AgentExit | null {
+    return this.exit;
+  }
+
+  /**
+   * Enrolls if needed and starts connecting. Resolves once the connection loop runs (or the agent
+   * has stopped: see `done` for why). Never rejects.
+   */
+  async start(): Promise<void> {
+    if (this._state !== "idle") return;
+    this._state = "enrolling";
+    try {
+      const cred = await this.obtainCredential();
+      if (!cred) return;
+      this.cred = cred;
+      this.connect(cred);
+    } catch (err) {
+      this.finish(EXIT.failed, errorMessage(err));
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.finish(EXIT.ok, "stopped");
+    await this.done;
+  }
+
+  /** Re-collects inventory now and sends it if it changed (or always, with `force`). */
+  async refreshInventory(force = false): Promise<void> {
+    if (this.inventoryBusy) {
+      // Coalesce: one more pass after the current one, so a change is never missed.
+      this.inventoryAgain = true;
+      this.inventoryAgainForced ||= force;
+      return;
+    }
+    this.inventoryBusy = true;
+    try {
+      do {
+        this.inventoryAgain = false;
+        await this.sendInventoryIfChanged(force);
+        force = this.inventoryAgainForced;
+        this.inventoryAgainForced = false;
+      } while (this.inventoryAgain);
+    } finally {
+      this.inventoryBusy = false;
+    }
+  }
+
+  private async obtainCredential(): Promise<StoredCredential | null> {
+    const { server, enrollToken, credentials } = this.opts;
+    let cred = await credentials.load();
+    if (cred && cred.server !== server) {
+      if (enrollToken) {
+        this.log.warn("stored credential is for another console; enrolling with the given token", { storedServer: cred.server });
+        cred = null;
+      } else {
+        this.log.warn("stored credential was issued by another console URL; using it anyway", { storedServer: cred.server });
+      }
+    }
+    if (cred) return cred;
+    if (!enrollToken) {
+      this.finish(EXIT.config, "no credential in the state directory and no enrollment token given (--enroll-token or SPLICER_ENROLL_TOKEN)");
+      return null;
+    }
+    const inv = await this.opts.inventory.collect();
+    const enroller = new Enroller({
+      server,
+      fetch: this.opts.fetch,
+      timers: this.timers,
+      log: this.log,
+      backoff: new Backoff({ ...this.opts.backoff, random: this.opts.random }),
+    });
+    try {
+      this.log.info("enrolling", { hostname: inv.hostname, machineId: inv.machineId });
+      const res = await enroller.enroll(
+        { enrollmentToken: enrollToken, hostname: inv.hostname, machineId: inv.machineId },
+        this.abort.signal,
+      );
+      const stored: StoredCredential = { ...res, server, enrolledAt: new Date(this.timers.now()).toISOString() };
+      await credentials.save(stored);
+      this.log.info("enrolled", { hostId: res.hostId });
+      this.emit("enrolled", stored);
+      return stored;
+    } catch (err) {
+      if (err instanceof EnrollmentAbortedError) return null;
+      if (err instanceof EnrollmentRejectedError) {
+        this.finish(EXIT.failed, `enrollment refused by the console (${err.status} ${err.code}): ${err.message}`);
+        return null;
+      }
+      throw err;
+    }
+  }
+
+  private connect(cred: StoredCredential): void {
+    if (this._state === "stopped") return;
+    this._state = "connecting";
+    this.connection = new AgentConnection({
+      server: this.opts.server,
+      auth: { hostId: cred.hostId, credential: cred.credential, protocol: PROTOCOL_VERSION },
+      log: this.log,
+      timers: this.timers,
+      backoff: new Backoff({ ...this.opts.backoff, random: this.opts.random }),
+      io: this.opts.io,
+      initialDelayMaxMs: this.opts.initialDelayMaxMs,
+      random: this.opts.random,
+      stableAfterMs: this.opts.stableAfterMs,
+      connectTimeoutMs: this.opts.connectTimeoutMs,
+      gate: this.opts.connectGate,
+      handlers: {
+        onConnect: (socket) => this.onConnect(socket),
+        onDisconnect: (reason) => this.onDisconnect(reason),
+        onConfig: (cfg) => this.onConfig(cfg),
+        onRevoked: (reason) => void this.onRevoked(reason),
+      },
+    });
+    this.connection.start();
+  }
+
+  private onConnect(_socket: AgentSocket): void {
+    this._state = "connected";
+    this.emit("connected");
+    // The console may have lost what we told it (restart, failover): always send a full inventory.
+    this.lastSent = null;
+    void this.refreshInventory(true);
+    this.startHeartbeat();
+    const every = this.opts.inventoryIntervalMs ?? 10_000;
+    if (every > 0 && this.inventoryTimer === null) {
+      this.inventoryTimer = this.timers.setInterval(() => void this.refreshInventory(), every);
+    }
+  }
+
+  private onDisconnect(reason: string): void {
+    this.stopTimers();
+    if (this._state === "connected") this._state = "connecting";
+    this.emit("disconnected", reason);
+  }
+
+  private onConfig(cfg: AgentConfig): void {
+    this.emit("config", cfg);
+    if (this.opts.heartbeatSecOverride !== undefined) return;
+    if (cfg.heartbeatIntervalSec !== this.heartbeatSec || this.heartbeatTimer === null) {
+      this.heartbeatSec = cfg.heartbeatIntervalSec;
+      this.log.debug("heartbeat interval set by console", { heartbeatSec: this.heartbeatSec });
+      this.startHeartbeat();
+    }
+  }
+
+  private async onRevoked(reason: string): Promise<void> {
+    this.log.error("the console revoked this host; deleting the credential. Enroll again with a new token to rejoin.", { reason });
+    this.emit("revoked", reason);
+    try {
+      await this.opts.credentials.clear();
+    } catch (err) {
+      this.log.error("could not delete the credential file", { error: errorMessage(err) });
+    }
+    this.finish(EXIT.revoked, `revoked by the console: ${reason}`);
+  }
+
+  private startHeartbeat(): void {
+    if (this.heartbeatTimer !== null) this.timers.clearInterval(this.heartbeatTimer);
+    this.heartbeatTimer = this.timers.setInterval(() => void this.sendHeartbeat(), this.heartbeatSec * 1000);
+  }
+
+  private async sendHeartbeat(): Promise<void> {
+    const socket = this.connection?.socket;
+    if (!socket) return;
+    const uptimeSec = await this.opts.inventory.uptimeSec();
+    this.emit("heartbeat", uptimeSec);
+    try {
+      const ack = await socket.timeout(this.opts.ackTimeoutMs ?? 10_000).emitWithAck("heartbeat", { uptimeSec });
+      if (!ack.ok) this.log.warn("console refused heartbeat", { error: ack.error });
+    } catch {
+      // No ack in time: the next heartbeat will do; a dead link shows up as a disconnect.
+    }
+  }
+
+  private async sendInventoryIfChanged(force: boolean): Promise<void> {
+    const socket = this.connection?.socket;
+    if (!socket) return;
+    let inv: Inventory;
+    try {
+      inv = await this.opts.inventory.collect();
+    } catch (err) {
+      this.log.error("could not collect inventory", { error: errorMessage(err) });
+      return;
+    }
+    if (!force && this.lastSent && sameInventory(inv, this.lastSent)) return;
+    let ack: Ack;
+    try {
+      ack = await socket.timeout(this.opts.ackTimeoutMs ?? 10_000).emitWithAck("inventory", inv);
+    } catch {
+      // Not acknowledged: leave lastSent alone so the next poll sends it again.
+      this.log.warn("inventory not acknowledged in time; will resend");
+      return;
+    }
+    // A refused inventory is remembered too, so it is not resent every poll until something changes.
+    this.lastSent = inv;
+    if (!ack.ok) this.log.warn("console refused inventory", { error: ack.error });
+    else this.emit("inventory", inv);
+  }
+
+  private stopTimers(): void {
+    if (this.heartbeatTimer !== null) this.timers.clearInterval(this.heartbeatTimer);
+    if (this.inventoryTimer !== null) this.timers.clearInterval(this.inventoryTimer);
+    this.heartbeatTimer = this.inventoryTimer = null;
+  }
+
+  private finish(code: number, reason: string): void {
+    if (this.exit) return;
+    this.exit = { code, reason };
+    this._state = "stopped";
+    this.abort.abort();
+    this.connection?.stop();
+    this.stopTimers();
+    if (code === EXIT.ok) this.log.info("agent stopped", { reason });
+    else this.log.error(reason, { exitCode: code });
+    this.emit("stopped", this.exit);
+    this.resolveDone(this.exit);
+  }
+}

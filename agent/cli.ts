@@ -1,0 +1,74 @@
+// Entry point of the bundled agent (agent/dist/splicer-agent.js) and of `tsx agent/cli.ts`.
+import { Agent, EXIT } from "./agent";
+import { LivepatchBackend } from "./backends/livepatch";
+import { SimulatedKernel } from "./backends/simulate";
+import type { KernelBackend } from "./backends/types";
+import { ConfigError, USAGE, parseCli } from "./config";
+import { InventoryCollector, SystemFacts } from "./inventory";
+import { Logger, errorMessage } from "./log";
+import { FileCredentialStore, ensureStateDir } from "./state";
+import { AGENT_VERSION } from "./version";
+
+export async function main(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseCli(argv, env);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`splicer-agent: ${err.message}\nRun 'splicer-agent --help' for usage.\n`);
+    return EXIT.config;
+  }
+  if (parsed.kind === "help") {
+    process.stdout.write(USAGE);
+    return EXIT.ok;
+  }
+  if (parsed.kind === "version") {
+    process.stdout.write(AGENT_VERSION + "\n");
+    return EXIT.ok;
+  }
+  const config = parsed.config;
+  const log = new Logger(config.logLevel, { component: "splicer-agent", version: AGENT_VERSION });
+
+  try {
+    await ensureStateDir(config.stateDir);
+  } catch (err) {
+    log.error("cannot create the state directory", { stateDir: config.stateDir, error: errorMessage(err) });
+    return EXIT.failed;
+  }
+
+  // The simulate backend pretends about the kernel only: host facts still come from this machine.
+  const backend: KernelBackend =
+    config.backend === "livepatch" ? new LivepatchBackend({ sysRoot: config.sysfsRoot, log }) : new SimulatedKernel();
+  const inventory = new InventoryCollector({
+    backend,
+    host: new SystemFacts({ procRoot: config.procRoot, etcRoot: config.etcRoot, stateDir: config.stateDir }),
+  });
+  const agent = new Agent({
+    server: config.server,
+    enrollToken: config.enrollToken,
+    credentials: new FileCredentialStore(config.stateDir),
+    inventory,
+    log,
+    heartbeatSecOverride: config.heartbeatSec,
+  });
+
+  const onSignal = (signal: NodeJS.Signals) => {
+    log.info("signal received, stopping", { signal });
+    void agent.stop();
+  };
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+
+  log.info("starting", { server: config.server, backend: config.backend, stateDir: config.stateDir });
+  await agent.start();
+  const exit = await agent.done;
+  return exit.code;
+}
+
+main(process.argv.slice(2), process.env).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`splicer-agent: fatal: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(EXIT.failed);
+  },
+);
