@@ -89,7 +89,9 @@ export const HostListQuerySchema = z.object({
   distro: z.string().max(64).optional(),
   online: boolParam.optional(),
   /** `key=value` or `key`; repeat the parameter to require several. */
-  label: z.array(z.string().max(130)).optional(),
+  label: z
+    .preprocess((v) => (v === undefined || Array.isArray(v) ? v : [v]), z.array(z.string().max(130)).max(20))
+    .optional(),
   status: HostStatusSchema.optional(),
   sort: HostSortSchema.default("hostname"),
   order: z.enum(["asc", "desc"]).default("asc"),

@@ -1,0 +1,86 @@
+// The OpenAPI 3.1 document, generated from the same zod schemas the routes validate with.
+import { z } from "zod";
+import { EnrollRequestSchema, EnrollResponseSchema } from "@/agent/protocol";
+import * as S from "./schemas";
+
+type Op = {
+  method: "get" | "post" | "patch" | "delete";
+  path: string;
+  summary: string;
+  role: "public" | "viewer" | "operator" | "admin";
+  body?: z.ZodType;
+  query?: z.ZodObject;
+  response?: z.ZodType;
+  responseType?: string;
+};
+
+const List = <T extends z.ZodType>(item: T) => z.object({ items: z.array(item) });
+
+export const OPERATIONS: Op[] = [
+  { method: "get", path: "/api/health", summary: "Liveness and database reachability", role: "public" },
+  { method: "post", path: "/api/v1/auth/login", summary: "Sign in; sets the session cookie", role: "public", body: S.LoginBodySchema, response: z.object({ operator: S.MeSchema }) },
+  { method: "post", path: "/api/v1/auth/logout", summary: "End the session", role: "public" },
+  { method: "get", path: "/api/v1/auth/me", summary: "Who is calling", role: "viewer", response: S.MeSchema },
+  { method: "get", path: "/api/v1/hosts", summary: "Search, filter, sort and page hosts", role: "viewer", query: S.HostListQuerySchema, response: S.HostListSchema },
+  { method: "get", path: "/api/v1/hosts/{id}", summary: "A host with its event timeline", role: "viewer", response: S.HostDetailSchema },
+  { method: "patch", path: "/api/v1/hosts/{id}", summary: "Replace a host's labels", role: "operator", body: S.HostPatchBodySchema, response: S.HostSchema },
+  { method: "post", path: "/api/v1/hosts/{id}/revoke", summary: "Revoke or decommission a host; its agent is disconnected at once", role: "admin", body: S.HostRevokeBodySchema, response: S.HostSchema },
+  { method: "get", path: "/api/v1/fleet/summary", summary: "Fleet overview counts", role: "viewer", response: S.FleetSummarySchema },
+  { method: "get", path: "/api/v1/enrollment-tokens", summary: "Enrollment tokens", role: "admin", response: List(S.EnrollmentTokenSchema) },
+  { method: "post", path: "/api/v1/enrollment-tokens", summary: "Create an enrollment token (the secret is returned once)", role: "admin", body: S.EnrollmentTokenCreateSchema, response: S.EnrollmentTokenCreatedSchema },
+  { method: "delete", path: "/api/v1/enrollment-tokens/{id}", summary: "Revoke an enrollment token", role: "admin", response: S.EnrollmentTokenSchema },
+  { method: "get", path: "/api/v1/operators", summary: "Operators", role: "admin", response: List(S.OperatorSchema) },
+  { method: "post", path: "/api/v1/operators", summary: "Create an operator", role: "admin", body: S.OperatorCreateSchema, response: S.OperatorSchema },
+  { method: "patch", path: "/api/v1/operators/{id}", summary: "Change an operator's role, password or disabled state", role: "admin", body: S.OperatorUpdateSchema, response: S.OperatorSchema },
+  { method: "get", path: "/api/v1/api-tokens", summary: "API tokens", role: "admin", response: List(S.ApiTokenSchema) },
+  { method: "post", path: "/api/v1/api-tokens", summary: "Create an API token (the secret is returned once)", role: "admin", body: S.ApiTokenCreateSchema, response: S.ApiTokenCreatedSchema },
+  { method: "delete", path: "/api/v1/api-tokens/{id}", summary: "Revoke an API token", role: "admin", response: S.ApiTokenSchema },
+  { method: "get", path: "/api/v1/settings", summary: "Fleet settings", role: "viewer", response: S.SettingsSchema },
+  { method: "patch", path: "/api/v1/settings", summary: "Change fleet settings", role: "admin", body: S.SettingsPatchSchema, response: S.SettingsSchema },
+  { method: "get", path: "/api/v1/audit", summary: "Audit events, newest first", role: "viewer", query: S.AuditQuerySchema, response: S.AuditListSchema },
+  { method: "get", path: "/api/v1/audit/export.csv", summary: "Audit events as CSV", role: "viewer", query: S.AuditQuerySchema, responseType: "text/csv" },
+  { method: "get", path: "/api/v1/audit/verify", summary: "Verify the audit hash chain", role: "viewer", response: z.object({ ok: z.boolean(), checked: z.number(), firstBadSeq: z.string().nullable(), reason: z.string().nullable() }) },
+  { method: "post", path: "/api/v1/agent/enroll", summary: "Agent enrollment: exchange an enrollment token for a host credential", role: "public", body: EnrollRequestSchema, response: EnrollResponseSchema },
+  { method: "get", path: "/api/v1/agent/bundle", summary: "The single-file agent", role: "public", responseType: "text/javascript" },
+  { method: "get", path: "/api/v1/agent/systemd", summary: "The agent's systemd unit", role: "public", responseType: "text/plain" },
+];
+
+const schema = (s: z.ZodType, io: "input" | "output") => z.toJSONSchema(s, { io, unrepresentable: "any", target: "openapi-3.0" });
+
+export function openApiDocument(): Record<string, unknown> {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const op of OPERATIONS) {
+    const params = [
+      ...(op.path.includes("{id}") ? [{ name: "id", in: "path", required: true, schema: { type: "string", format: "uuid" } }] : []),
+      ...Object.entries(op.query?.shape ?? {}).map(([name, s]) => ({ name, in: "query", required: false, schema: schema(s as z.ZodType, "input") })),
+    ];
+    paths[op.path] ??= {};
+    paths[op.path][op.method] = {
+      summary: op.summary,
+      description: op.role === "public" ? "No authentication." : `Requires the ${op.role} role (session cookie or Bearer API token).`,
+      ...(op.role === "public" ? { security: [] } : {}),
+      ...(params.length ? { parameters: params } : {}),
+      ...(op.body ? { requestBody: { required: true, content: { "application/json": { schema: schema(op.body, "input") } } } } : {}),
+      responses: {
+        "200": {
+          description: "OK",
+          content: op.responseType ? { [op.responseType]: { schema: { type: "string" } } } : { "application/json": { schema: op.response ? schema(op.response, "output") : { type: "object" } } },
+        },
+        ...(op.role === "public" ? {} : { "401": { description: "Not signed in" }, "403": { description: "Role too low, or cross-site request" } }),
+        "400": { description: "Invalid input", content: { "application/json": { schema: schema(S.ErrorSchema, "output") } } },
+      },
+    };
+  }
+  return {
+    openapi: "3.1.0",
+    info: { title: "Splicer API", version: "1", description: "Rebootless kernel patching for a fleet. Errors are `{error:{code,message}}`." },
+    components: {
+      securitySchemes: {
+        bearer: { type: "http", scheme: "bearer", description: "An API token (spl_api_…) from Settings → API tokens" },
+        session: { type: "apiKey", in: "cookie", name: "splicer_session" },
+      },
+    },
+    security: [{ bearer: [] }, { session: [] }],
+    paths,
+  };
+}

@@ -1,0 +1,22 @@
+import path from "node:path";
+import { z } from "zod";
+
+// Every setting the console reads from its environment, validated once at start.
+const EnvSchema = z.object({
+  PORT: z.coerce.number().int().min(1).max(65535).default(3000),
+  HOST: z.string().default("0.0.0.0"),
+  DATABASE_URL: z.string().url("DATABASE_URL must be a postgresql:// URL").optional(),
+  SPLICER_DATA_DIR: z.string().default(".data"),
+  SPLICER_DEMO_AGENTS: z.coerce.number().int().min(0).max(20_000).default(50),
+  SPLICER_ADMIN_PASSWORD: z.string().min(10, "SPLICER_ADMIN_PASSWORD needs at least 10 characters").optional(),
+  SPLICER_PUBLIC_URL: z.string().url().optional(),
+});
+export type Env = z.infer<typeof EnvSchema>;
+
+export function loadEnv(env: NodeJS.ProcessEnv = process.env): Env {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new Error(`bad configuration:\n${z.prettifyError(parsed.error)}`);
+  }
+  return { ...parsed.data, SPLICER_DATA_DIR: path.resolve(parsed.data.SPLICER_DATA_DIR) };
+}

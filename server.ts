@@ -1,0 +1,76 @@
+// The console process: Next.js (pages and API routes), the socket.io gateway (/agent, /ui) and
+// /metrics on one port. scripts/start.ts wraps it with the embedded database and the demo fleet.
+import http from "node:http";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import next from "next";
+import { CLIENT_IP_HEADER } from "@/lib/http/headers";
+import { log } from "@/lib/log";
+import { metrics } from "@/lib/metrics";
+import { disconnectPrisma } from "@/lib/db/client";
+import { startGateway, type Gateway } from "@/lib/realtime/gateway";
+
+export interface ConsoleServer {
+  url: string;
+  port: number;
+  gateway: Gateway;
+  close(): Promise<void>;
+}
+
+export async function startServer(opts: { port: number; host?: string; databaseUrl: string; dev?: boolean }): Promise<ConsoleServer> {
+  process.env.DATABASE_URL = opts.databaseUrl;
+  const dir = path.dirname(new URL(import.meta.url).pathname);
+  const app = next({ dev: !!opts.dev, dir, quiet: true });
+  await app.prepare();
+  const handle = app.getRequestHandler();
+  const httpServer = http.createServer((req, res) => {
+    // Only the socket knows the client's address; never trust a client-sent copy.
+    delete req.headers[CLIENT_IP_HEADER];
+    const ip = req.socket.remoteAddress?.replace(/^::ffff:/, "");
+    if (ip) req.headers[CLIENT_IP_HEADER] = ip;
+    if (req.url === "/metrics") {
+      metrics.registry.metrics().then(
+        (text) => {
+          res.writeHead(200, { "content-type": metrics.registry.contentType });
+          res.end(text);
+        },
+        (err) => {
+          log.error({ err }, "metrics failed");
+          res.writeHead(500).end();
+        },
+      );
+      return;
+    }
+    handle(req, res).catch((err) => {
+      log.error({ err, url: req.url }, "request handler crashed");
+      if (!res.headersSent) res.writeHead(500).end("internal error");
+    });
+  });
+  const gateway = await startGateway({ httpServer, databaseUrl: opts.databaseUrl });
+  await new Promise<void>((resolve, reject) => {
+    httpServer.once("error", reject);
+    httpServer.listen(opts.port, opts.host ?? "0.0.0.0", () => resolve());
+  });
+  const port = (httpServer.address() as { port: number }).port;
+  let closed = false;
+  return {
+    url: `http://localhost:${port}`,
+    port,
+    gateway,
+    async close() {
+      if (closed) return;
+      closed = true;
+      await gateway.close();
+      httpServer.closeAllConnections();
+      await new Promise<void>((resolve) => httpServer.close(() => resolve()));
+      await app.close?.().catch(() => {});
+      await disconnectPrisma();
+    },
+  };
+}
+
+// `tsx server.ts`: serve with an external database (DATABASE_URL), migrations applied first.
+if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
+  const { runConsole } = await import("./scripts/lib/run-console");
+  await runConsole({ demo: false });
+}

@@ -1,0 +1,182 @@
+// Starts a real console (server.ts: Next production build, socket.io gateway, migrations) as a
+// child process on a fresh database, and real agent processes (the bundled agent) against it.
+import { spawn, type ChildProcess } from "node:child_process";
+import crypto from "node:crypto";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { createTestDatabase } from "./db";
+
+export const ROOT = path.resolve(import.meta.dirname, "../..");
+
+export interface TestConsole {
+  url: string;
+  port: number;
+  adminPassword: string;
+  db: Awaited<ReturnType<typeof createTestDatabase>>;
+  proc: ChildProcess;
+  output(): string;
+  /** fetch with the admin's session cookie (or `cookie: null` for none). */
+  api(p: string, init?: RequestInit & { cookie?: string | null; json?: unknown }): Promise<Response>;
+  login(username: string, password: string): Promise<string>;
+  enrollmentToken(opts?: { maxUses?: number; expiresInHours?: number }): Promise<string>;
+  /** Stops the console (SIGTERM) and waits. */
+  stop(): Promise<void>;
+  /** Kills the console without a goodbye (SIGKILL). */
+  kill(): Promise<void>;
+  /** Starts the console again on the same database and port. */
+  restart(): Promise<void>;
+}
+
+async function waitReady(proc: ChildProcess, log: string[], timeoutMs: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`console did not start in ${timeoutMs} ms:\n${log.join("")}`)), timeoutMs);
+    const onData = (d: Buffer) => {
+      const m = d.toString().match(/SPLICER_READY (\S+)/);
+      if (m) {
+        clearTimeout(t);
+        resolve(m[1]);
+      }
+    };
+    proc.stdout!.on("data", onData);
+    proc.once("exit", (code) => {
+      clearTimeout(t);
+      reject(new Error(`console exited with ${code} before it was ready:\n${log.join("")}`));
+    });
+  });
+}
+
+export async function startTestConsole(opts: { env?: Record<string, string>; port?: number } = {}): Promise<TestConsole> {
+  const db = await createTestDatabase();
+  const adminPassword = `pw-${crypto.randomBytes(9).toString("base64url")}`;
+  let port = opts.port ?? 0;
+  let proc!: ChildProcess;
+  const log: string[] = [];
+  const launch = async () => {
+    proc = spawn(path.join(ROOT, "node_modules/.bin/tsx"), ["--import", "./scripts/hooks/register.mjs", "server.ts"], {
+      cwd: ROOT,
+      env: {
+        ...process.env,
+        DATABASE_URL: db.url,
+        PORT: String(port),
+        HOST: "127.0.0.1",
+        SPLICER_ADMIN_PASSWORD: adminPassword,
+        SPLICER_SKIP_BUILD_CHECK: "1",
+        LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "warn",
+        NEXT_TELEMETRY_DISABLED: "1",
+        ...opts.env,
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    proc.stdout!.on("data", (d) => log.push(d.toString()));
+    proc.stderr!.on("data", (d) => log.push(d.toString()));
+    const url = await waitReady(proc, log, 90_000);
+    port = Number(new URL(url).port);
+  };
+  await launch();
+  const base = () => `http://127.0.0.1:${port}`;
+
+  const login = async (username: string, password: string) => {
+    const r = await fetch(`${base()}/api/v1/auth/login`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ username, password }) });
+    if (!r.ok) throw new Error(`login ${username} failed: ${r.status} ${await r.text()}`);
+    const cookie = r.headers.getSetCookie().find((c) => c.startsWith("splicer_session="));
+    return cookie!.split(";")[0];
+  };
+  let adminCookie: string | null = null;
+  const api: TestConsole["api"] = async (p, init = {}) => {
+    const { cookie, json, ...rest } = init;
+    const headers = new Headers(rest.headers);
+    const c = cookie === undefined ? (adminCookie ??= await login("admin", adminPassword)) : cookie;
+    if (c) headers.set("cookie", c);
+    if (json !== undefined) headers.set("content-type", "application/json");
+    return fetch(`${base()}${p}`, { ...rest, headers, body: json !== undefined ? JSON.stringify(json) : rest.body });
+  };
+  const exited = () => new Promise<void>((r) => (proc.exitCode !== null || proc.signalCode !== null ? r() : proc.once("exit", () => r())));
+
+  return {
+    get url() {
+      return base();
+    },
+    get port() {
+      return port;
+    },
+    adminPassword,
+    db,
+    get proc() {
+      return proc;
+    },
+    output: () => log.join(""),
+    api,
+    login,
+    async enrollmentToken(o = {}) {
+      const r = await api("/api/v1/enrollment-tokens", { method: "POST", json: { maxUses: o.maxUses ?? 100, expiresInHours: o.expiresInHours ?? 1 } });
+      if (!r.ok) throw new Error(`token: ${r.status} ${await r.text()}`);
+      return ((await r.json()) as { token: string }).token;
+    },
+    async stop() {
+      proc.kill("SIGTERM");
+      await exited();
+      await db.close();
+    },
+    async kill() {
+      proc.kill("SIGKILL");
+      await exited();
+    },
+    async restart() {
+      await launch();
+    },
+  };
+}
+
+export interface AgentProcess {
+  proc: ChildProcess;
+  stateDir: string;
+  output(): string;
+  exited(): Promise<number | null>;
+  stop(): Promise<void>;
+}
+
+/** Runs the bundled agent (agent/dist/splicer-agent.js) as its own process. */
+export function startAgentProcess(opts: {
+  server: string;
+  enrollToken?: string;
+  stateDir?: string;
+  backend?: "simulate" | "livepatch";
+  args?: string[];
+  env?: Record<string, string>;
+}): AgentProcess {
+  const stateDir = opts.stateDir ?? fs.mkdtempSync(path.join(os.tmpdir(), "splicer-agent-"));
+  const args = [path.join(ROOT, "agent/dist/splicer-agent.js"), "--server", opts.server, "--state-dir", stateDir, "--backend", opts.backend ?? "simulate", ...(opts.enrollToken ? ["--enroll-token", opts.enrollToken] : []), ...(opts.args ?? [])];
+  const proc = spawn(process.execPath, args, { env: { ...process.env, ...opts.env }, stdio: ["ignore", "pipe", "pipe"] });
+  const log: string[] = [];
+  proc.stdout!.on("data", (d) => log.push(d.toString()));
+  proc.stderr!.on("data", (d) => log.push(d.toString()));
+  const exit = new Promise<number | null>((r) => proc.once("exit", (code) => r(code)));
+  return {
+    proc,
+    stateDir,
+    output: () => log.join(""),
+    exited: () => exit,
+    async stop() {
+      if (proc.exitCode === null) proc.kill("SIGTERM");
+      await exit;
+    },
+  };
+}
+
+/** Polls until `check` returns a truthy value, or fails with the last value seen. */
+export async function eventually<T>(check: () => Promise<T | null | undefined | false>, opts: { timeoutMs?: number; intervalMs?: number; what?: string } = {}): Promise<T> {
+  const deadline = Date.now() + (opts.timeoutMs ?? 20_000);
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await check();
+      if (v) return v;
+      last = v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${opts.what ?? "condition"}; last: ${last instanceof Error ? last.message : JSON.stringify(last)}`);
+    await new Promise((r) => setTimeout(r, opts.intervalMs ?? 200));
+  }
+}
