@@ -57,6 +57,13 @@ export class Logger {
 /** A logger that drops everything, for tests and the fleet simulator's quiet agents. */
 export const silentLogger = new Logger("silent");
 
+/** An error's message, with its cause's (fetch's "fetch failed" says nothing without it). */
 export function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
+  if (!(err instanceof Error)) return String(err);
+  const cause = (err as { cause?: unknown }).cause;
+  if (cause instanceof Error) {
+    const code = (cause as { code?: unknown }).code;
+    return `${err.message}: ${typeof code === "string" && !cause.message.includes(code) ? code + " " : ""}${cause.message}`;
+  }
+  return err.message;
 }

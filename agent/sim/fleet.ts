@@ -1,0 +1,223 @@
+// Runs N simulated hosts in one process: the real Agent class with the simulate backend, each
+// with its own socket.io connection. Used by `npm run fleet:sim`, the console's demo mode and the
+// benchmarks. Cheap enough for thousands of agents: bounded enrollment and handshake concurrency,
+// staggered first connects, one credential file for the whole fleet.
+import { createHash } from "node:crypto";
+import * as fs from "node:fs/promises";
+import * as path from "node:path";
+import { z } from "zod";
+import { Agent } from "../agent";
+import type { BackoffOptions } from "../backoff";
+import { SimulatedKernel } from "../backends/simulate";
+import { InventoryCollector } from "../inventory";
+import { Semaphore, mapLimit } from "../limit";
+import { Logger } from "../log";
+import { StoredCredentialSchema, ensureStateDir, writeFileAtomic, type CredentialStore, type StoredCredential } from "../state";
+import { hostProfile, type HostProfile } from "./profiles";
+
+export interface FleetOptions {
+  server: string;
+  enrollToken: string;
+  agents: number;
+  /** Default: .data/fleet-sim/<hash of server> under the working directory. */
+  stateDir?: string;
+  /** Same seed → same hosts (hostnames, machine ids, kernels). Default "splicer". */
+  seed?: string | number;
+  heartbeatSec?: number;
+  enrollConcurrency?: number;
+  /** Handshakes in flight at once across the fleet. */
+  connectConcurrency?: number;
+  /** Each agent's first connect waits a random 0..N ms. Default: 2 ms per agent, at most 10 s. */
+  connectSpreadMs?: number;
+  /** Simulated kernels change only when told to; poll rarely. */
+  inventoryIntervalMs?: number;
+  backoff?: BackoffOptions;
+  log?: Logger;
+  /** Aborting stops the fleet, also while it is still enrolling (startFleet then rejects). */
+  signal?: AbortSignal;
+  /** Progress lines ("enrolled n/N", "connected n/N"); default: to stderr. false to silence. */
+  progress?: ((line: string) => void) | false;
+}
+
+export interface SimAgent {
+  profile: HostProfile;
+  kernel: SimulatedKernel;
+  agent: Agent;
+}
+
+export interface Fleet {
+  agents: SimAgent[];
+  connectedCount(): number;
+  enrolledCount(): number;
+  /** Resolves when at least `n` agents (default all that are running) are connected. */
+  waitConnected(n?: number, timeoutMs?: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export function defaultFleetStateDir(server: string, cwd = process.cwd()): string {
+  return path.join(cwd, ".data", "fleet-sim", createHash("sha256").update(server).digest("hex").slice(0, 12));
+}
+
+const FleetFileSchema = z.object({
+  version: z.literal(1),
+  hosts: z.record(z.string(), StoredCredentialSchema),
+});
+
+/**
+ * All simulated hosts' credentials in one JSON file, keyed by machine id. Writes are batched:
+ * thousands of enrollments make one write, not thousands.
+ */
+export class FleetCredentialFile {
+  readonly file: string;
+  private hosts: Record<string, StoredCredential> = {};
+  private flushTimer: ReturnType<typeof setTimeout> | null = null;
+  private writing: Promise<void> = Promise.resolve();
+
+  constructor(private readonly stateDir: string) {
+    this.file = path.join(stateDir, "credentials.json");
+  }
+
+  async load(): Promise<void> {
+    await ensureStateDir(this.stateDir);
+    try {
+      const parsed = FleetFileSchema.safeParse(JSON.parse(await fs.readFile(this.file, "utf8")));
+      if (parsed.success) this.hosts = parsed.data.hosts;
+    } catch (err) {
+      if ((err as { code?: string }).code !== "ENOENT") throw err;
+    }
+  }
+
+  get size(): number {
+    return Object.keys(this.hosts).length;
+  }
+
+  storeFor(machineId: string): CredentialStore {
+    return {
+      load: async () => this.hosts[machineId] ?? null,
+      save: async (cred) => {
+        this.hosts[machineId] = cred;
+        this.scheduleFlush();
+      },
+      clear: async () => {
+        delete this.hosts[machineId];
+        this.scheduleFlush();
+      },
+    };
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushTimer) return;
+    this.flushTimer = setTimeout(() => void this.flush(), 250);
+  }
+
+  async flush(): Promise<void> {
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = null;
+    const data = JSON.stringify({ version: 1, hosts: this.hosts }) + "\n";
+    // Serialise writes so an older snapshot never lands after a newer one.
+    this.writing = this.writing.then(() => writeFileAtomic(this.file, data, 0o600));
+    await this.writing;
+  }
+}
+
+export async function startFleet(opts: FleetOptions): Promise<Fleet> {
+  const n = opts.agents;
+  if (!Number.isInteger(n) || n < 0) throw new RangeError("agents must be a non-negative integer");
+  const server = opts.server.replace(/\/+$/, "");
+  const seed = String(opts.seed ?? "splicer");
+  const log = opts.log ?? new Logger("warn", { component: "fleet-sim" });
+  const say = opts.progress === false ? () => undefined : (opts.progress ?? ((l: string) => process.stderr.write(`fleet-sim: ${l}\n`)));
+  const store = new FleetCredentialFile(opts.stateDir ?? defaultFleetStateDir(server));
+  await store.load();
+  const known = store.size;
+
+  const gate = new Semaphore(opts.connectConcurrency ?? 100);
+  const spread = opts.connectSpreadMs ?? Math.min(10_000, n * 2);
+  const now = Date.now();
+  const agents: SimAgent[] = [];
+  for (let i = 0; i < n; i++) {
+    const profile = hostProfile(seed, i, now);
+    const { index: _i, livepatches, bootedAtMs, ...facts } = profile;
+    const kernel = new SimulatedKernel({ ...facts, bootedAtMs, livepatches });
+    const agent = new Agent({
+      server,
+      enrollToken: opts.enrollToken,
+      credentials: store.storeFor(profile.machineId),
+      inventory: new InventoryCollector({ backend: kernel, host: null }),
+      log: log.child({ host: profile.hostname }),
+      heartbeatSecOverride: opts.heartbeatSec,
+      inventoryIntervalMs: opts.inventoryIntervalMs ?? 60_000,
+      initialDelayMaxMs: spread,
+      backoff: opts.backoff,
+      connectGate: gate,
+    });
+    agents.push({ profile, kernel, agent });
+  }
+
+  let enrolled = 0;
+  let connected = 0;
+  for (const { agent } of agents) {
+    agent.on("connected", () => connected++);
+    agent.on("disconnected", () => connected--);
+  }
+  const connectedCount = () => connected;
+
+  // Progress: a line when the counts change, at most once a second, one timer for the fleet.
+  let last = "";
+  const report = () => {
+    const line = `enrolled ${enrolled}/${n}, connected ${connected}/${n}`;
+    if (line !== last) say(line);
+    last = line;
+  };
+  const progressTimer = setInterval(report, 1000);
+  progressTimer.unref();
+
+  say(`starting ${n} agents against ${server} (seed ${seed}, ${known} known credentials in ${store.file})`);
+  let refused: string | null = null;
+  let stopping: Promise<void> | null = null;
+  const stop = () =>
+    (stopping ??= (async () => {
+      clearInterval(progressTimer);
+      await Promise.all(agents.map(({ agent }) => agent.stop()));
+      await store.flush();
+    })());
+  const onAbort = () => void stop();
+  opts.signal?.addEventListener("abort", onAbort, { once: true });
+  if (opts.signal?.aborted) void stop();
+
+  await mapLimit(agents, opts.enrollConcurrency ?? 50, async ({ agent }) => {
+    // One refused token refuses them all: stop knocking. Stopping agents end their enrollment.
+    if (refused || stopping) return agent.stop();
+    await agent.start();
+    const exit = agent.exitStatus;
+    if (exit && exit.code !== 0) refused ??= exit.reason;
+    else if (!exit) enrolled++;
+  });
+  opts.signal?.removeEventListener("abort", onAbort);
+  if (stopping) {
+    await stop();
+    throw new Error("fleet stopped before it finished enrolling");
+  }
+  await store.flush();
+  report();
+
+  if (refused && enrolled === 0) {
+    await stop();
+    throw new Error(`enrollment failed: ${refused}`);
+  }
+
+  return {
+    agents,
+    connectedCount,
+    enrolledCount: () => enrolled,
+    waitConnected: async (want = agents.filter((a) => a.agent.state !== "stopped").length, timeoutMs = 120_000) => {
+      const deadline = Date.now() + timeoutMs;
+      while (connected < want) {
+        if (Date.now() > deadline) throw new Error(`only ${connected}/${want} agents connected after ${timeoutMs} ms`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      report();
+    },
+    stop,
+  };
+}

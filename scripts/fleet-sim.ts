@@ -1,0 +1,118 @@
+// `npm run fleet:sim -- --server URL --enroll-token T --agents N [--state-dir DIR] [--seed S] [--heartbeat-sec N]`
+// Runs N simulated agents in this process until Ctrl-C.
+import { parseArgs } from "node:util";
+import { z } from "zod";
+import { LOG_LEVELS, Logger } from "../agent/log";
+import { startFleet } from "../agent/sim/fleet";
+
+const USAGE = `Usage: npm run fleet:sim -- --server URL --enroll-token TOKEN --agents N [options]
+
+  --server URL              console URL (or SPLICER_SERVER)
+  --enroll-token TOKEN      enrollment token (or SPLICER_ENROLL_TOKEN); reused for every agent
+  --agents N                how many simulated hosts (default 20)
+  --state-dir DIR           credentials file location (default .data/fleet-sim/<hash of server>)
+  --seed S                  same seed, same hosts (default "splicer")
+  --heartbeat-sec N         override the console's heartbeat interval
+  --enroll-concurrency N    enrollments in flight (default 50)
+  --connect-concurrency N   handshakes in flight (default 100)
+  --connect-spread-ms N     spread first connects over 0..N ms (default 2 ms per agent, max 10 s)
+  --log-level LEVEL         agents' log level (default error: thousands of agents are noisy)
+`;
+
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const Schema = z.object({
+  server: z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }),
+  enrollToken: z.string().min(8, "must be at least 8 characters"),
+  agents: int(0, 100_000).default(20),
+  stateDir: z.string().min(1).optional(),
+  seed: z.string().min(1).default("splicer"),
+  heartbeatSec: int(1, 3600).optional(),
+  enrollConcurrency: int(1, 1000).optional(),
+  connectConcurrency: int(1, 10_000).optional(),
+  connectSpreadMs: int(0, 600_000).optional(),
+  logLevel: z.enum(LOG_LEVELS).default("error"),
+});
+
+function parse(): z.infer<typeof Schema> {
+  const { values } = parseArgs({
+    options: {
+      server: { type: "string" },
+      "enroll-token": { type: "string" },
+      agents: { type: "string" },
+      "state-dir": { type: "string" },
+      seed: { type: "string" },
+      "heartbeat-sec": { type: "string" },
+      "enroll-concurrency": { type: "string" },
+      "connect-concurrency": { type: "string" },
+      "connect-spread-ms": { type: "string" },
+      "log-level": { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    process.stdout.write(USAGE);
+    process.exit(0);
+  }
+  const r = Schema.safeParse({
+    server: values.server ?? process.env.SPLICER_SERVER,
+    enrollToken: values["enroll-token"] ?? process.env.SPLICER_ENROLL_TOKEN,
+    agents: values.agents,
+    stateDir: values["state-dir"],
+    seed: values.seed,
+    heartbeatSec: values["heartbeat-sec"],
+    enrollConcurrency: values["enroll-concurrency"],
+    connectConcurrency: values["connect-concurrency"],
+    connectSpreadMs: values["connect-spread-ms"],
+    logLevel: values["log-level"],
+  });
+  if (!r.success) {
+    const lines = r.error.issues.map((i) => `  --${String(i.path[0]).replace(/[A-Z]/g, (c) => "-" + c.toLowerCase())}: ${i.message}`);
+    process.stderr.write(`fleet-sim: invalid arguments:\n${lines.join("\n")}\n\n${USAGE}`);
+    process.exit(2);
+  }
+  return r.data;
+}
+
+async function main(): Promise<void> {
+  let args;
+  try {
+    args = parse();
+  } catch (err) {
+    process.stderr.write(`fleet-sim: ${err instanceof Error ? err.message : String(err)}\n\n${USAGE}`);
+    process.exit(2);
+  }
+  const started = Date.now();
+  const abort = new AbortController();
+  let fleet: Awaited<ReturnType<typeof startFleet>> | null = null;
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) process.exit(130); // second Ctrl-C: do not wait
+    stopping = true;
+    process.stderr.write(`fleet-sim: ${signal}, stopping\n`);
+    // While still enrolling, aborting makes startFleet stop the agents and reject.
+    abort.abort();
+    await fleet?.stop();
+    process.exit(0);
+  };
+  process.on("SIGINT", () => void shutdown("SIGINT"));
+  process.on("SIGTERM", () => void shutdown("SIGTERM"));
+  try {
+    fleet = await startFleet({ ...args, signal: abort.signal, log: new Logger(args.logLevel, { component: "fleet-sim" }) });
+  } catch (err) {
+    if (stopping) return; // shutdown() exits
+    throw err;
+  }
+  try {
+    await fleet.waitConnected(undefined, 10 * 60_000);
+    const rss = Math.round(process.memoryUsage().rss / 1024 ** 2);
+    process.stderr.write(`fleet-sim: all ${fleet.connectedCount()} agents connected in ${((Date.now() - started) / 1000).toFixed(1)} s (rss ${rss} MiB); Ctrl-C to stop\n`);
+  } catch (err) {
+    process.stderr.write(`fleet-sim: ${err instanceof Error ? err.message : String(err)}; still trying, Ctrl-C to stop\n`);
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`fleet-sim: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});
