@@ -1,0 +1,256 @@
+"use client";
+import * as React from "react";
+import Link from "next/link";
+import { Activity, ChevronRight, FileDiff, HardDrive, History, Tag } from "lucide-react";
+import type { HostDetail as HostDetailT } from "@/lib/api/schemas";
+import { isUnauthorized, ApiRequestError } from "../api";
+import { useHost } from "../hooks/use-hosts";
+import { useOperator } from "../shell/operator-context";
+import { PageHeader } from "../ui/page-header";
+import { Card, CardHeader } from "../ui/card";
+import { ErrorState } from "../ui/error-state";
+import { EmptyState } from "../ui/empty-state";
+import { Skeleton } from "../ui/skeleton";
+import { RelativeTime } from "../ui/relative-time";
+import { CopyButton } from "../ui/copy-button";
+import { Badge, StatusBadge } from "../ui/badge";
+import { buttonClass } from "../ui/button";
+import { formatBytes, formatDuration, formatExact } from "../ui/time";
+import { HostStateBadge } from "./host-state-badge";
+import { EventTimeline } from "./event-timeline";
+import { LabelsEditor } from "./labels-editor";
+import { RevokeHostDialog } from "./revoke-dialog";
+
+function Row({ label, children, copy, mono }: { label: string; children: React.ReactNode; copy?: string; mono?: boolean }) {
+  return (
+    <div className="group grid grid-cols-[9.5rem_1fr] items-center gap-3 border-b border-border px-4 py-2 last:border-b-0">
+      <dt className="text-xs text-muted-foreground">{label}</dt>
+      <dd className={`flex min-w-0 items-center gap-2 text-[13px] ${mono ? "font-mono text-xs" : ""}`}>
+        <span className="min-w-0 truncate">{children}</span>
+        {copy ? (
+          <CopyButton text={copy} label={`Copy ${label.toLowerCase()}`} className="h-6 w-6 opacity-0 transition-opacity group-hover:opacity-100 focus-visible:opacity-100" />
+        ) : null}
+      </dd>
+    </div>
+  );
+}
+
+function Inventory({ h }: { h: HostDetailT }) {
+  // Uptime is reported at the last inventory; extrapolate while the host is online.
+  const uptime = h.online && h.lastSeenAt ? h.uptimeSec + Math.max(0, (Date.now() - new Date(h.lastSeenAt).getTime()) / 1000) : h.uptimeSec;
+  return (
+    <dl className="grid lg:grid-cols-2 lg:[&>div:nth-child(odd)]:border-r">
+      <Row label="Kernel release" mono copy={h.kernelRelease}>
+        {h.kernelRelease}
+      </Row>
+      <Row label="Distribution">
+        {h.distro.name}
+        {h.distro.version && !h.distro.name.includes(h.distro.version) ? ` ${h.distro.version}` : ""}
+      </Row>
+      <Row label="Kernel version" mono copy={h.kernelVersion}>
+        <span title={h.kernelVersion}>{h.kernelVersion || "—"}</span>
+      </Row>
+      <Row label="Architecture" mono>
+        {h.arch}
+      </Row>
+      <Row label="CPUs / memory">
+        {h.cpuCount} vCPU · {formatBytes(h.memoryBytes)}
+      </Row>
+      <Row label="Uptime">
+        <span title={`Booted around ${formatExact(new Date(Date.now() - uptime * 1000))}`}>{formatDuration(uptime)}</span>
+      </Row>
+      <Row label="Address" mono copy={h.lastIp ?? undefined}>
+        {h.lastIp ?? "—"}
+      </Row>
+      <Row label="Agent version" mono>
+        {h.agentVersion}
+      </Row>
+      <Row label="Machine id" mono copy={h.machineId}>
+        {h.machineId}
+      </Row>
+      <Row label="Boot id" mono copy={h.bootId}>
+        {h.bootId}
+      </Row>
+      <Row label={h.online ? "Connected" : "Last seen"}>
+        <RelativeTime date={h.online ? h.connectedAt : h.lastSeenAt} />
+      </Row>
+      <Row label="Enrolled">
+        <RelativeTime date={h.enrolledAt} />
+      </Row>
+      <Row label="Host id" mono copy={h.id}>
+        {h.id}
+      </Row>
+    </dl>
+  );
+}
+
+function Livepatches({ h }: { h: HostDetailT }) {
+  if (h.livepatches.length === 0) {
+    return (
+      <EmptyState compact title="No livepatches loaded" className="py-8">
+        Nothing under <code className="font-mono text-xs">/sys/kernel/livepatch</code> on this host. Patches you roll out will be listed here.
+      </EmptyState>
+    );
+  }
+  return (
+    <table className="w-full text-[13px]" data-testid="host-livepatches">
+      <thead>
+        <tr className="text-left text-[11px] uppercase tracking-wide text-muted-foreground">
+          <th className="border-b border-border px-4 py-2 font-medium">Module</th>
+          <th className="border-b border-border px-4 py-2 font-medium">State</th>
+        </tr>
+      </thead>
+      <tbody>
+        {h.livepatches.map((l) => (
+          <tr key={l.name}>
+            <td className="border-b border-border px-4 py-2 font-mono text-xs">{l.name}</td>
+            <td className="border-b border-border px-4 py-2">
+              {l.transition ? (
+                <StatusBadge tone="warn" pulse>
+                  In transition
+                </StatusBadge>
+              ) : l.enabled ? (
+                <StatusBadge tone="ok">Enabled</StatusBadge>
+              ) : (
+                <StatusBadge tone="off">Disabled</StatusBadge>
+              )}
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+export function HostDetail({ id }: { id: string }) {
+  const { data: h, error, isLoading, refetch } = useHost(id);
+  const op = useOperator();
+
+  const breadcrumb = (
+    <nav aria-label="Breadcrumb" className="flex items-center gap-1">
+      <Link href="/hosts" className="hover:text-foreground hover:underline">
+        Hosts
+      </Link>
+      <ChevronRight className="size-3" />
+      <span className="text-foreground">{h?.hostname ?? "…"}</span>
+    </nav>
+  );
+
+  if (error && !h) {
+    const notFound = error instanceof ApiRequestError && (error.status === 404 || error.status === 400);
+    return (
+      <>
+        <PageHeader title="Host" breadcrumb={breadcrumb} />
+        <Card>
+          {notFound ? (
+            <EmptyState
+              title="Host not found"
+              action={
+                <Link href="/hosts" className={buttonClass()}>
+                  Back to hosts
+                </Link>
+              }
+            >
+              No host has the id <code className="font-mono text-xs">{id}</code>. It may have been removed.
+            </EmptyState>
+          ) : isUnauthorized(error) ? null : (
+            <ErrorState error={error} title="Could not load this host" onRetry={() => void refetch()} />
+          )}
+        </Card>
+      </>
+    );
+  }
+
+  if (isLoading || !h) {
+    return (
+      <>
+        <PageHeader title={<Skeleton className="h-6 w-56" />} breadcrumb={breadcrumb} />
+        <div className="grid gap-4 xl:grid-cols-3">
+          <Card className="p-4 xl:col-span-2">
+            <div className="space-y-3">
+              {Array.from({ length: 8 }, (_, i) => (
+                <Skeleton key={i} className="h-3.5 w-full" />
+              ))}
+            </div>
+          </Card>
+          <Card className="p-4">
+            <Skeleton className="h-24 w-full" />
+          </Card>
+        </div>
+      </>
+    );
+  }
+
+  const canEditLabels = op.can("operator") && h.status !== "decommissioned";
+
+  return (
+    <>
+      <PageHeader
+        breadcrumb={breadcrumb}
+        title={<span data-testid="host-title">{h.hostname}</span>}
+        meta={
+          <>
+            <HostStateBadge host={h} />
+            <Badge mono>{h.kernelRelease}</Badge>
+          </>
+        }
+        description={
+          <>
+            {h.distro.name} · {h.arch} ·{" "}
+            {h.online ? (
+              <>
+                connected <RelativeTime date={h.connectedAt} />
+              </>
+            ) : (
+              <>
+                last seen <RelativeTime date={h.lastSeenAt} />
+              </>
+            )}
+          </>
+        }
+        actions={op.isAdmin && h.status === "active" ? <RevokeHostDialog hostId={h.id} hostname={h.hostname} /> : null}
+      />
+
+      {h.status !== "active" ? (
+        <div role="status" className="mb-4 flex items-start gap-2 rounded-lg border border-bad/25 bg-bad-soft px-4 py-3 text-[13px] text-bad">
+          This host was {h.status}. Its agent can no longer connect; enroll it again with a new token to bring it back.
+        </div>
+      ) : null}
+
+      <div className="grid items-start gap-4 xl:grid-cols-3">
+        <div className="flex min-w-0 flex-col gap-4 xl:col-span-2">
+          <Card>
+            <CardHeader icon={<HardDrive />} title="Inventory" description="As last reported by the agent" />
+            <Inventory h={h} />
+          </Card>
+          <Card>
+            <CardHeader
+              icon={<FileDiff />}
+              title="Loaded livepatches"
+              description="Kernel livepatch modules in the running kernel"
+              actions={<Badge tone={h.livepatches.length ? "ok" : "neutral"}>{h.livepatches.length}</Badge>}
+            />
+            <Livepatches h={h} />
+          </Card>
+        </div>
+        <div className="flex min-w-0 flex-col gap-4">
+          <Card>
+            <CardHeader icon={<Tag />} title="Labels" description={canEditLabels ? "Used to target groups and rollouts" : "Editable by operators"} />
+            <div className="p-4">
+              <LabelsEditor hostId={h.id} labels={h.labels} canEdit={canEditLabels} />
+            </div>
+          </Card>
+          <Card>
+            <CardHeader
+              icon={<History />}
+              title="Timeline"
+              description="Enrollment, connections, reboots and kernel changes"
+              actions={<Activity className="size-3.5 text-subtle-foreground" aria-hidden="true" />}
+            />
+            <EventTimeline events={h.events} />
+          </Card>
+        </div>
+      </div>
+    </>
+  );
+}

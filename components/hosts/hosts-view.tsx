@@ -1,0 +1,143 @@
+"use client";
+import * as React from "react";
+import Link from "next/link";
+import { useRouter } from "next/navigation";
+import type { SortingState } from "@tanstack/react-table";
+import { Plus, SearchX, Server } from "lucide-react";
+import { useFleetSummary, useHosts } from "../hooks/use-hosts";
+import { useOperator } from "../shell/operator-context";
+import { useRealtime } from "../realtime/realtime-provider";
+import { PageHeader } from "../ui/page-header";
+import { Card } from "../ui/card";
+import { DataTable } from "../ui/data-table";
+import { EmptyState } from "../ui/empty-state";
+import { ErrorState } from "../ui/error-state";
+import { Button, buttonClass } from "../ui/button";
+import { numberFmt } from "../ui/time";
+import { hostColumns } from "./hosts-columns";
+import { HostsFilters } from "./hosts-filters";
+import { Pagination } from "./pagination";
+import { PAGE_SIZES, useHostsUrlState } from "./use-hosts-url-state";
+
+export function HostsView() {
+  const router = useRouter();
+  const op = useOperator();
+  const { recentlyChanged } = useRealtime();
+  const { filter, update, activeFilterCount } = useHostsUrlState();
+  const { page, ...query } = filter;
+  const hosts = useHosts(query);
+  const { data: summary } = useFleetSummary();
+
+  const sorting: SortingState = [{ id: filter.sort, desc: filter.order === "desc" }];
+  const onSortingChange = (updater: SortingState | ((old: SortingState) => SortingState)) => {
+    const next = typeof updater === "function" ? updater(sorting) : updater;
+    const s = next[0];
+    if (!s) return;
+    update({ sort: s.id === "hostname" && !s.desc ? undefined : s.id, order: s.desc ? "desc" : undefined });
+  };
+
+  const total = hosts.data?.total;
+  // Past the end after a filter change shrank the result: jump back to the last page.
+  React.useEffect(() => {
+    if (total !== undefined && total > 0 && filter.offset >= total) {
+      update({ page: String(Math.max(1, Math.ceil(total / filter.limit))) });
+    }
+  }, [total, filter.offset, filter.limit, update]);
+
+  const fleetEmpty = summary && summary.total === 0 && summary.revoked === 0 && activeFilterCount === 0;
+
+  const empty = fleetEmpty ? (
+    <EmptyState
+      icon={<Server />}
+      title="No hosts yet"
+      action={
+        op.isAdmin ? (
+          <Link href="/hosts/add" className={buttonClass("primary")}>
+            <Plus /> Add hosts
+          </Link>
+        ) : undefined
+      }
+    >
+      Install the Splicer agent on your servers with an enrollment token; they show up here as they connect.
+    </EmptyState>
+  ) : (
+    <EmptyState
+      icon={<SearchX />}
+      title="No hosts match these filters"
+      action={
+        <Button onClick={() => update({ q: undefined, kernel: undefined, distro: undefined, online: undefined, status: undefined, label: undefined })}>
+          Clear filters
+        </Button>
+      }
+    >
+      Try a shorter search, or remove a kernel, distribution, state or label filter.
+    </EmptyState>
+  );
+
+  return (
+    <>
+      <PageHeader
+        title="Hosts"
+        description={
+          summary ? (
+            <>
+              {numberFmt.format(summary.total)} hosts · <span className="text-ok">{numberFmt.format(summary.online)} online</span> ·{" "}
+              {numberFmt.format(summary.offline)} offline
+              {summary.stale > 0 ? (
+                <>
+                  {" "}
+                  · <span className="text-warn">{numberFmt.format(summary.stale)} stale</span>
+                </>
+              ) : null}
+            </>
+          ) : (
+            "Every server running the Splicer agent."
+          )
+        }
+        actions={
+          op.isAdmin ? (
+            <Link href="/hosts/add" className={buttonClass("primary")}>
+              <Plus /> Add hosts
+            </Link>
+          ) : null
+        }
+      />
+      <Card className="overflow-hidden">
+        <div className="border-b border-border p-3">
+          <HostsFilters filter={filter} update={update} summary={summary} activeFilterCount={activeFilterCount} />
+        </div>
+        {hosts.error && !hosts.data ? (
+          <ErrorState error={hosts.error} title="Could not load hosts" onRetry={() => void hosts.refetch()} />
+        ) : (
+          <DataTable
+            caption="Hosts"
+            columns={hostColumns}
+            data={hosts.data?.items ?? []}
+            loading={hosts.isLoading}
+            fetching={hosts.isPlaceholderData}
+            sorting={sorting}
+            onSortingChange={onSortingChange}
+            getRowId={(h) => h.id}
+            onRowClick={(row, e) => {
+              const href = `/hosts/${row.original.id}`;
+              if (e.metaKey || e.ctrlKey) window.open(href, "_blank");
+              else router.push(href);
+            }}
+            rowClassName={(row) => (recentlyChanged.has(row.original.id) ? "animate-row-flash" : undefined)}
+            empty={empty}
+            skeletonRows={12}
+            className="max-h-[calc(100vh-15.5rem)] min-h-[18rem]"
+          />
+        )}
+        <Pagination
+          page={page}
+          pageSize={filter.limit}
+          total={total}
+          pageSizes={PAGE_SIZES}
+          onPage={(p) => update({ page: p <= 1 ? undefined : String(p) })}
+          onPageSize={(n) => update({ limit: n === 50 ? undefined : String(n) })}
+        />
+      </Card>
+    </>
+  );
+}

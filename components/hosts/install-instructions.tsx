@@ -1,0 +1,63 @@
+"use client";
+import * as React from "react";
+import { Tabs, TabsContent, TabsList, TabsTrigger } from "../ui/tabs";
+import { CodeBlock } from "../ui/code-block";
+
+const TOKEN_PLACEHOLDER = "<enrollment-token>";
+
+function systemdScript(origin: string, token: string) {
+  return [
+    `mkdir -p /usr/lib/splicer-agent /etc/splicer`,
+    `curl -fsSL ${origin}/api/v1/agent/bundle -o /usr/lib/splicer-agent/splicer-agent.js`,
+    `curl -fsSL ${origin}/api/v1/agent/systemd -o /etc/systemd/system/splicer-agent.service`,
+    `(umask 077; printf 'SPLICER_SERVER=${origin}\\nSPLICER_ENROLL_TOKEN=${token}\\n' > /etc/splicer/agent.env)`,
+    `systemctl daemon-reload && systemctl enable --now splicer-agent`,
+  ].join("\n");
+}
+
+function directScript(origin: string, token: string) {
+  return [
+    `curl -fsSL ${origin}/api/v1/agent/bundle -o splicer-agent.js`,
+    `node splicer-agent.js --server ${origin} --enroll-token ${token} --state-dir /var/lib/splicer-agent`,
+  ].join("\n");
+}
+
+/** Highlights the token (or its placeholder) inside a script so the eye finds it. */
+function withToken(script: string, token: string) {
+  const parts = script.split(token);
+  return parts.map((p, i) => (
+    <React.Fragment key={i}>
+      {p}
+      {i < parts.length - 1 ? (
+        <mark className={token === TOKEN_PLACEHOLDER ? "rounded bg-warn-soft px-0.5 text-warn" : "rounded bg-accent px-0.5 text-accent-foreground"}>{token}</mark>
+      ) : null}
+    </React.Fragment>
+  ));
+}
+
+export function InstallInstructions({ origin, token }: { origin: string; token: string | null }) {
+  const t = token ?? TOKEN_PLACEHOLDER;
+  const sysd = systemdScript(origin, t);
+  const direct = directScript(origin, t);
+  return (
+    <Tabs defaultValue="systemd">
+      <TabsList className="mb-3">
+        <TabsTrigger value="systemd">systemd service</TabsTrigger>
+        <TabsTrigger value="direct">Run directly</TabsTrigger>
+      </TabsList>
+      <TabsContent value="systemd" className="focus-visible:outline-none">
+        <p className="mb-2 text-[13px] text-muted-foreground">
+          Run as root on each server. Needs Node.js 18 or newer and <code className="font-mono text-xs">curl</code>. The agent starts at boot and
+          reconnects on its own.
+        </p>
+        <CodeBlock text={sysd} display={withToken(sysd, t)} label="Copy install commands" testId="install-systemd" />
+      </TabsContent>
+      <TabsContent value="direct" className="focus-visible:outline-none">
+        <p className="mb-2 text-[13px] text-muted-foreground">
+          For a quick try or a container: runs in the foreground. The credential is kept in the state directory, so the token is needed only once.
+        </p>
+        <CodeBlock text={direct} display={withToken(direct, t)} label="Copy run commands" testId="install-direct" />
+      </TabsContent>
+    </Tabs>
+  );
+}

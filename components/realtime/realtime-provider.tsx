@@ -1,0 +1,90 @@
+"use client";
+import * as React from "react";
+import { useQueryClient } from "@tanstack/react-query";
+import { io, type Socket } from "socket.io-client";
+import { UI_NAMESPACE, type UiServerEvents } from "@/lib/api/schemas";
+import { qk } from "../hooks/keys";
+
+export type LiveStatus = "connecting" | "live" | "offline";
+
+interface RealtimeValue {
+  status: LiveStatus;
+  /** Host ids that changed in the last few seconds: tables flash them. */
+  recentlyChanged: ReadonlySet<string>;
+}
+
+const RealtimeContext = React.createContext<RealtimeValue>({ status: "connecting", recentlyChanged: new Set() });
+
+export function useRealtime(): RealtimeValue {
+  return React.useContext(RealtimeContext);
+}
+
+/**
+ * One socket per tab on the /ui namespace. Server events only say *what* changed; the
+ * query cache refetches whatever is on screen, so every page stays live without a reload.
+ */
+export function RealtimeProvider({ children }: { children: React.ReactNode }) {
+  const qc = useQueryClient();
+  const [status, setStatus] = React.useState<LiveStatus>("connecting");
+  const [recent, setRecent] = React.useState<ReadonlySet<string>>(() => new Set());
+
+  React.useEffect(() => {
+    const socket: Socket<UiServerEvents> = io(UI_NAMESPACE, {
+      path: "/socket.io",
+      withCredentials: true,
+      transports: ["websocket", "polling"],
+      reconnectionDelayMax: 10_000,
+    });
+    let everConnected = false;
+    const clearTimers = new Set<ReturnType<typeof setTimeout>>();
+
+    const invalidateHosts = (ids: string[], all: boolean) => {
+      void qc.invalidateQueries({ queryKey: qk.hosts() });
+      void qc.invalidateQueries({ queryKey: qk.fleetSummary });
+      if (all) void qc.invalidateQueries({ queryKey: qk.host() });
+      else for (const id of ids) void qc.invalidateQueries({ queryKey: qk.host(id) });
+    };
+
+    socket.on("connect", () => {
+      setStatus("live");
+      // Anything may have changed while we were away.
+      if (everConnected) void qc.invalidateQueries();
+      everConnected = true;
+    });
+    socket.on("disconnect", () => setStatus("offline"));
+    socket.on("connect_error", () => setStatus("offline"));
+    socket.on("hosts:changed", (e) => {
+      const ids = Array.isArray(e?.ids) ? e.ids : [];
+      invalidateHosts(ids, !!e?.all);
+      if (ids.length > 0 && ids.length <= 200) {
+        setRecent((prev) => new Set([...prev, ...ids]));
+        const t = setTimeout(() => {
+          clearTimers.delete(t);
+          setRecent((prev) => {
+            const next = new Set(prev);
+            ids.forEach((id) => next.delete(id));
+            return next;
+          });
+        }, 2_000);
+        clearTimers.add(t);
+      }
+    });
+    socket.on("audit:appended", () => {
+      // Every operator action is audited, so this is also the signal that admin lists changed.
+      void qc.invalidateQueries({ queryKey: qk.audit() });
+      void qc.invalidateQueries({ queryKey: qk.enrollmentTokens });
+      void qc.invalidateQueries({ queryKey: qk.operators });
+      void qc.invalidateQueries({ queryKey: qk.apiTokens });
+      void qc.invalidateQueries({ queryKey: qk.settings });
+    });
+
+    return () => {
+      clearTimers.forEach(clearTimeout);
+      socket.removeAllListeners();
+      socket.disconnect();
+    };
+  }, [qc]);
+
+  const value = React.useMemo(() => ({ status, recentlyChanged: recent }), [status, recent]);
+  return <RealtimeContext.Provider value={value}>{children}</RealtimeContext.Provider>;
+}

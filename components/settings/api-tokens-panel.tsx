@@ -1,0 +1,235 @@
+"use client";
+import * as React from "react";
+import { createColumnHelper } from "@tanstack/react-table";
+import { KeySquare, Plus, Trash2 } from "lucide-react";
+import type { ApiToken, Role } from "@/lib/api/schemas";
+import { useApiTokens, useCreateApiToken, useRevokeApiToken, type ApiTokenCreated } from "../hooks/use-admin";
+import { useOperator } from "../shell/operator-context";
+import { Card, CardHeader } from "../ui/card";
+import { DataTable } from "../ui/data-table";
+import { Button } from "../ui/button";
+import { Dialog, DialogContent } from "../ui/dialog";
+import { Field, Input } from "../ui/input";
+import { Select } from "../ui/select";
+import { StatusBadge } from "../ui/badge";
+import { RelativeTime } from "../ui/relative-time";
+import { EmptyState } from "../ui/empty-state";
+import { ErrorState, InlineError } from "../ui/error-state";
+import { fieldIssue } from "../api";
+import { ROLE_OPTIONS, RoleBadge } from "./role-badge";
+import { SecretReveal } from "./secret-reveal";
+import { CodeBlock } from "../ui/code-block";
+
+const col = createColumnHelper<ApiToken>();
+
+function tokenState(t: ApiToken): { tone: "ok" | "off" | "bad"; label: string } {
+  if (t.revokedAt) return { tone: "bad", label: "Revoked" };
+  if (t.expiresAt && new Date(t.expiresAt).getTime() < Date.now()) return { tone: "off", label: "Expired" };
+  return { tone: "ok", label: "Active" };
+}
+
+const EXPIRY = [
+  { value: "30", label: "30 days" },
+  { value: "90", label: "90 days" },
+  { value: "365", label: "1 year" },
+  { value: "never", label: "Never" },
+];
+
+function CreateTokenDialog({ open, onOpenChange }: { open: boolean; onOpenChange: (o: boolean) => void }) {
+  const create = useCreateApiToken();
+  const [name, setName] = React.useState("");
+  const [role, setRole] = React.useState<Role>("viewer");
+  const [expiry, setExpiry] = React.useState("90");
+  const [created, setCreated] = React.useState<ApiTokenCreated | null>(null);
+  React.useEffect(() => {
+    if (open) {
+      setName("");
+      setRole("viewer");
+      setExpiry("90");
+      setCreated(null);
+      create.reset();
+    }
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [open]);
+  const origin = typeof window !== "undefined" ? window.location.origin : "";
+  return (
+    <Dialog open={open} onOpenChange={onOpenChange}>
+      <DialogContent
+        title={created ? `Token “${created.name}” created` : "Create API token"}
+        description={created ? "Use it as a bearer token for the HTTP API." : "For scripts and CI. A token acts with the role you give it."}
+        className="max-w-lg"
+      >
+        {created ? (
+          <div className="flex flex-col gap-3">
+            <SecretReveal secret={created.token} testId="api-token-secret" />
+            <CodeBlock text={`curl -H 'Authorization: Bearer ${created.token}' ${origin}/api/v1/fleet/summary`} label="Copy example" />
+            <div className="flex justify-end">
+              <Button variant="primary" onClick={() => onOpenChange(false)}>
+                Done
+              </Button>
+            </div>
+          </div>
+        ) : (
+          <form
+            className="flex flex-col gap-3.5"
+            onSubmit={async (e) => {
+              e.preventDefault();
+              try {
+                setCreated(
+                  await create.mutateAsync({ name: name.trim(), role, expiresInDays: expiry === "never" ? undefined : Number(expiry) }),
+                );
+              } catch {
+                /* shown */
+              }
+            }}
+          >
+            <Field label="Name" htmlFor="tok-name" error={fieldIssue(create.error, "name")} hint="What uses it, e.g. “ci-deploy” or “grafana”">
+              <Input id="tok-name" value={name} onChange={(e) => setName(e.target.value)} required maxLength={100} autoComplete="off" />
+            </Field>
+            <div className="grid grid-cols-2 gap-3">
+              <Field label="Role" htmlFor="tok-role">
+                <Select
+                  id="tok-role"
+                  ariaLabel="Role"
+                  value={role}
+                  onValueChange={(v) => setRole(v as Role)}
+                  options={ROLE_OPTIONS.map((r) => ({ value: r.value, label: r.label, hint: r.hint }))}
+                  className="w-full"
+                />
+              </Field>
+              <Field label="Expires" htmlFor="tok-expiry">
+                <Select id="tok-expiry" ariaLabel="Expires" value={expiry} onValueChange={setExpiry} options={EXPIRY} className="w-full" />
+              </Field>
+            </div>
+            {create.error && !fieldIssue(create.error, "name") ? <InlineError error={create.error} /> : null}
+            <div className="flex justify-end gap-2 pt-1">
+              <Button variant="ghost" onClick={() => onOpenChange(false)}>
+                Cancel
+              </Button>
+              <Button type="submit" variant="primary" loading={create.isPending}>
+                Create token
+              </Button>
+            </div>
+          </form>
+        )}
+      </DialogContent>
+    </Dialog>
+  );
+}
+
+export function ApiTokensPanel() {
+  const me = useOperator();
+  const { data, error, isLoading, refetch } = useApiTokens(me.isAdmin);
+  const revoke = useRevokeApiToken();
+  const [creating, setCreating] = React.useState(false);
+  const [confirming, setConfirming] = React.useState<ApiToken | null>(null);
+
+  const columns = React.useMemo(
+    () => [
+      col.accessor("name", { header: "Name", cell: (c) => <span className="font-medium">{c.getValue()}</span> }),
+      col.accessor("prefix", { header: "Token", size: 140, cell: (c) => <span className="font-mono text-xs text-muted-foreground">{c.getValue()}…</span> }),
+      col.accessor("role", { header: "Role", size: 100, cell: (c) => <RoleBadge role={c.getValue()} /> }),
+      col.display({
+        id: "state",
+        header: "State",
+        size: 100,
+        cell: (c) => {
+          const s = tokenState(c.row.original);
+          return <StatusBadge tone={s.tone}>{s.label}</StatusBadge>;
+        },
+      }),
+      col.accessor("lastUsedAt", { header: "Last used", size: 110, cell: (c) => <RelativeTime date={c.getValue()} fallback="never" className="text-xs text-muted-foreground" /> }),
+      col.accessor("expiresAt", { header: "Expires", size: 110, cell: (c) => <RelativeTime date={c.getValue()} fallback="never" className="text-xs text-muted-foreground" /> }),
+      col.accessor("createdBy", { header: "Created by", size: 120, cell: (c) => <span className="text-xs text-muted-foreground">{c.getValue()}</span> }),
+      col.display({
+        id: "actions",
+        header: () => <span className="sr-only">Actions</span>,
+        size: 90,
+        meta: { align: "right" },
+        cell: (c) =>
+          !c.row.original.revokedAt ? (
+            <Button size="sm" variant="ghost" className="text-bad hover:bg-bad-soft hover:text-bad" onClick={() => setConfirming(c.row.original)}>
+              <Trash2 /> Revoke
+            </Button>
+          ) : null,
+      }),
+    ],
+    [],
+  );
+
+  if (!me.isAdmin) {
+    return (
+      <Card>
+        <EmptyState icon={<KeySquare />} title="Administrators manage API tokens">
+          Ask an administrator for a token to use the HTTP API from scripts.
+        </EmptyState>
+      </Card>
+    );
+  }
+
+  return (
+    <Card className="overflow-hidden">
+      <CardHeader
+        icon={<KeySquare />}
+        title="API tokens"
+        description="Bearer tokens for scripts, CI and dashboards. Every call is audited under the token's name."
+        actions={
+          <Button variant="primary" size="sm" onClick={() => setCreating(true)}>
+            <Plus /> Create token
+          </Button>
+        }
+      />
+      {error && !data ? (
+        <ErrorState compact error={error} title="Could not load API tokens" onRetry={() => void refetch()} />
+      ) : (
+        <DataTable
+          caption="API tokens"
+          columns={columns}
+          data={data?.items ?? []}
+          loading={isLoading}
+          skeletonRows={3}
+          getRowId={(t) => t.id}
+          rowClassName={(r) => (r.original.revokedAt ? "opacity-60" : undefined)}
+          empty={
+            <EmptyState compact icon={<KeySquare />} title="No API tokens" action={<Button size="sm" onClick={() => setCreating(true)}><Plus /> Create token</Button>}>
+              Create one to call the API from a script: <code className="font-mono text-xs">Authorization: Bearer …</code>
+            </EmptyState>
+          }
+        />
+      )}
+      <CreateTokenDialog open={creating} onOpenChange={setCreating} />
+      <Dialog open={!!confirming} onOpenChange={(o) => !o && setConfirming(null)}>
+        {confirming ? (
+          <DialogContent
+            tone="danger"
+            title={`Revoke “${confirming.name}”?`}
+            description="Anything still using this token gets 401 from now on. This cannot be undone."
+            footer={
+              <>
+                <Button variant="ghost" onClick={() => setConfirming(null)}>
+                  Cancel
+                </Button>
+                <Button
+                  variant="danger"
+                  loading={revoke.isPending}
+                  onClick={async () => {
+                    try {
+                      await revoke.mutateAsync(confirming.id);
+                      setConfirming(null);
+                    } catch {
+                      /* shown */
+                    }
+                  }}
+                >
+                  Revoke token
+                </Button>
+              </>
+            }
+          >
+            {revoke.error ? <InlineError error={revoke.error} /> : null}
+          </DialogContent>
+        ) : null}
+      </Dialog>
+    </Card>
+  );
+}

@@ -1,0 +1,108 @@
+"use client";
+import * as React from "react";
+import { Check } from "lucide-react";
+import { SettingsSchema } from "@/lib/api/schemas";
+import { useSettings, useUpdateSettings } from "../hooks/use-admin";
+import { useOperator } from "../shell/operator-context";
+import { Card, CardHeader } from "../ui/card";
+import { Field, Input } from "../ui/input";
+import { Button } from "../ui/button";
+import { ErrorState, InlineError } from "../ui/error-state";
+import { Skeleton } from "../ui/skeleton";
+import { formatDuration } from "../ui/time";
+import { fieldIssue } from "../api";
+
+export function FleetSettingsForm() {
+  const op = useOperator();
+  const { data, error, refetch } = useSettings();
+  const update = useUpdateSettings();
+  const [hb, setHb] = React.useState("");
+  const [stale, setStale] = React.useState("");
+  const [saved, setSaved] = React.useState(false);
+
+  React.useEffect(() => {
+    if (data) {
+      setHb(String(data.heartbeatIntervalSec));
+      setStale(String(data.staleAfterSec));
+    }
+  }, [data]);
+  React.useEffect(() => {
+    if (!saved) return;
+    const t = setTimeout(() => setSaved(false), 2500);
+    return () => clearTimeout(t);
+  }, [saved]);
+
+  if (error && !data) return <ErrorState error={error} title="Could not load settings" onRetry={() => void refetch()} />;
+
+  const parsed = SettingsSchema.safeParse({ heartbeatIntervalSec: Number(hb), staleAfterSec: Number(stale) });
+  const local = parsed.success ? null : parsed.error.issues;
+  const localIssue = (f: string) => local?.find((i) => i.path[0] === f)?.message;
+  const dirty = data && (Number(hb) !== data.heartbeatIntervalSec || Number(stale) !== data.staleAfterSec);
+  const ratioWarn = parsed.success && parsed.data.staleAfterSec < parsed.data.heartbeatIntervalSec * 3;
+
+  const submit = async (e: React.FormEvent) => {
+    e.preventDefault();
+    if (!parsed.success || !data) return;
+    const patch: Record<string, number> = {};
+    if (parsed.data.heartbeatIntervalSec !== data.heartbeatIntervalSec) patch.heartbeatIntervalSec = parsed.data.heartbeatIntervalSec;
+    if (parsed.data.staleAfterSec !== data.staleAfterSec) patch.staleAfterSec = parsed.data.staleAfterSec;
+    try {
+      await update.mutateAsync(patch);
+      setSaved(true);
+    } catch {
+      /* shown below */
+    }
+  };
+
+  return (
+    <Card className="max-w-2xl">
+      <CardHeader title="Heartbeats and staleness" description="How often agents report in, and when a silent host counts as stale" />
+      <form onSubmit={submit} className="p-4">
+        {!data ? (
+          <div className="space-y-3">
+            <Skeleton className="h-8 w-full" />
+            <Skeleton className="h-8 w-full" />
+          </div>
+        ) : (
+          <fieldset disabled={!op.isAdmin} className="grid gap-4 sm:grid-cols-2">
+            <Field
+              label="Heartbeat interval (seconds)"
+              htmlFor="hb"
+              error={localIssue("heartbeatIntervalSec") ?? fieldIssue(update.error, "heartbeatIntervalSec")}
+              hint={`Agents send a heartbeat every ${formatDuration(Number(hb) || 0)}. Applies to connected agents right away.`}
+            >
+              <Input id="hb" type="number" min={5} max={3600} value={hb} onChange={(e) => setHb(e.target.value)} className="tabular" />
+            </Field>
+            <Field
+              label="Stale after (seconds)"
+              htmlFor="stale"
+              error={localIssue("staleAfterSec") ?? fieldIssue(update.error, "staleAfterSec")}
+              hint={`Offline hosts silent for more than ${formatDuration(Number(stale) || 0)} are flagged stale.`}
+            >
+              <Input id="stale" type="number" min={60} max={90 * 86400} value={stale} onChange={(e) => setStale(e.target.value)} className="tabular" />
+            </Field>
+          </fieldset>
+        )}
+        {ratioWarn ? (
+          <p className="mt-3 text-xs text-warn">A stale threshold under three heartbeats flags hosts after a single missed report.</p>
+        ) : null}
+        {update.error && !fieldIssue(update.error, "heartbeatIntervalSec") && !fieldIssue(update.error, "staleAfterSec") ? (
+          <InlineError className="mt-3" error={update.error} />
+        ) : null}
+        <div className="mt-4 flex items-center justify-end gap-3 border-t border-border pt-3">
+          {!op.isAdmin ? <span className="mr-auto text-xs text-muted-foreground">Only administrators can change these.</span> : null}
+          {saved ? (
+            <span className="flex items-center gap-1 text-xs text-ok" role="status">
+              <Check className="size-3.5" /> Saved
+            </span>
+          ) : null}
+          {op.isAdmin ? (
+            <Button type="submit" variant="primary" disabled={!dirty || !parsed.success} loading={update.isPending}>
+              Save changes
+            </Button>
+          ) : null}
+        </div>
+      </form>
+    </Card>
+  );
+}

@@ -1,0 +1,246 @@
+"use client";
+import * as React from "react";
+import { createColumnHelper } from "@tanstack/react-table";
+import { KeyRound, MoreHorizontal, Shield, UserCheck, UserPlus, UserX, Users } from "lucide-react";
+import type { Operator, Role } from "@/lib/api/schemas";
+import { useCreateOperator, useOperators, useUpdateOperator } from "../hooks/use-admin";
+import { useOperator } from "../shell/operator-context";
+import { Card, CardHeader } from "../ui/card";
+import { DataTable } from "../ui/data-table";
+import { Button } from "../ui/button";
+import { Dialog, DialogContent } from "../ui/dialog";
+import { Field, Input } from "../ui/input";
+import { Select } from "../ui/select";
+import { StatusBadge } from "../ui/badge";
+import { RelativeTime } from "../ui/relative-time";
+import { EmptyState } from "../ui/empty-state";
+import { ErrorState, InlineError } from "../ui/error-state";
+import {
+  DropdownMenu,
+  DropdownMenuContent,
+  DropdownMenuItem,
+  DropdownMenuLabel,
+  DropdownMenuRadioGroup,
+  DropdownMenuRadioItem,
+  DropdownMenuSeparator,
+  DropdownMenuTrigger,
+} from "../ui/dropdown-menu";
+import { fieldIssue } from "../api";
+import { ROLE_OPTIONS, RoleBadge } from "./role-badge";
+
+const col = createColumnHelper<Operator>();
+
+function AddOperatorDialog({ open, onOpenChange }: { open: boolean; onOpenChange: (o: boolean) => void }) {
+  const create = useCreateOperator();
+  const [username, setUsername] = React.useState("");
+  const [password, setPassword] = React.useState("");
+  const [role, setRole] = React.useState<Role>("operator");
+  React.useEffect(() => {
+    if (open) {
+      setUsername("");
+      setPassword("");
+      setRole("operator");
+      create.reset();
+    }
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [open]);
+  const submit = async (e: React.FormEvent) => {
+    e.preventDefault();
+    try {
+      await create.mutateAsync({ username: username.trim(), password, role });
+      onOpenChange(false);
+    } catch {
+      /* shown */
+    }
+  };
+  const generic = create.error && !fieldIssue(create.error, "username") && !fieldIssue(create.error, "password");
+  return (
+    <Dialog open={open} onOpenChange={onOpenChange}>
+      <DialogContent title="Add operator" description="They sign in with this username and password. Share the password out of band.">
+        <form onSubmit={submit} className="flex flex-col gap-3.5">
+          <Field label="Username" htmlFor="op-user" error={fieldIssue(create.error, "username")} hint="Lowercase letters, digits, _ . -">
+            <Input id="op-user" value={username} onChange={(e) => setUsername(e.target.value)} autoComplete="off" required />
+          </Field>
+          <Field label="Initial password" htmlFor="op-pass" error={fieldIssue(create.error, "password")} hint="At least 10 characters">
+            <Input id="op-pass" type="password" value={password} onChange={(e) => setPassword(e.target.value)} autoComplete="new-password" required minLength={10} />
+          </Field>
+          <Field label="Role" htmlFor="op-role">
+            <Select
+              id="op-role"
+              ariaLabel="Role"
+              value={role}
+              onValueChange={(v) => setRole(v as Role)}
+              options={ROLE_OPTIONS.map((r) => ({ value: r.value, label: r.label, hint: r.hint }))}
+              className="w-full"
+            />
+          </Field>
+          {generic ? <InlineError error={create.error} /> : null}
+          <div className="flex justify-end gap-2 pt-1">
+            <Button variant="ghost" onClick={() => onOpenChange(false)}>
+              Cancel
+            </Button>
+            <Button type="submit" variant="primary" loading={create.isPending}>
+              Add operator
+            </Button>
+          </div>
+        </form>
+      </DialogContent>
+    </Dialog>
+  );
+}
+
+function ResetPasswordDialog({ target, onClose }: { target: Operator | null; onClose: () => void }) {
+  const update = useUpdateOperator();
+  const [password, setPassword] = React.useState("");
+  React.useEffect(() => {
+    setPassword("");
+    update.reset();
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [target?.id]);
+  return (
+    <Dialog open={!!target} onOpenChange={(o) => !o && onClose()}>
+      {target ? (
+        <DialogContent title={`Set a new password for ${target.username}`} description="Their other sessions stay signed in until they expire.">
+          <form
+            onSubmit={async (e) => {
+              e.preventDefault();
+              try {
+                await update.mutateAsync({ id: target.id, password });
+                onClose();
+              } catch {
+                /* shown */
+              }
+            }}
+            className="flex flex-col gap-3.5"
+          >
+            <Field label="New password" htmlFor="op-newpass" error={fieldIssue(update.error, "password")} hint="At least 10 characters">
+              <Input id="op-newpass" type="password" value={password} onChange={(e) => setPassword(e.target.value)} autoComplete="new-password" minLength={10} required autoFocus />
+            </Field>
+            {update.error && !fieldIssue(update.error, "password") ? <InlineError error={update.error} /> : null}
+            <div className="flex justify-end gap-2">
+              <Button variant="ghost" onClick={onClose}>
+                Cancel
+              </Button>
+              <Button type="submit" variant="primary" loading={update.isPending}>
+                Set password
+              </Button>
+            </div>
+          </form>
+        </DialogContent>
+      ) : null}
+    </Dialog>
+  );
+}
+
+export function OperatorsPanel() {
+  const me = useOperator();
+  const { data, error, isLoading, refetch } = useOperators(me.isAdmin);
+  const update = useUpdateOperator();
+  const [adding, setAdding] = React.useState(false);
+  const [resetFor, setResetFor] = React.useState<Operator | null>(null);
+
+  const columns = React.useMemo(
+    () => [
+      col.accessor("username", {
+        header: "Username",
+        cell: (c) => (
+          <span className="flex items-center gap-2">
+            <span className="flex size-6 items-center justify-center rounded-full bg-muted text-[10px] font-semibold uppercase text-muted-foreground">
+              {c.getValue().slice(0, 2)}
+            </span>
+            <span className="font-medium">{c.getValue()}</span>
+            {c.row.original.id === me.id ? <span className="text-xs text-subtle-foreground">(you)</span> : null}
+          </span>
+        ),
+      }),
+      col.accessor("role", { header: "Role", size: 120, cell: (c) => <RoleBadge role={c.getValue()} /> }),
+      col.accessor("disabledAt", {
+        header: "Status",
+        size: 130,
+        cell: (c) => (c.getValue() ? <StatusBadge tone="off">Disabled</StatusBadge> : <StatusBadge tone="ok">Active</StatusBadge>),
+      }),
+      col.accessor("createdAt", { header: "Added", size: 120, cell: (c) => <RelativeTime date={c.getValue()} className="text-xs text-muted-foreground" /> }),
+      col.display({
+        id: "actions",
+        header: () => <span className="sr-only">Actions</span>,
+        size: 60,
+        meta: { align: "right" },
+        cell: (c) => {
+          const o = c.row.original;
+          const self = o.id === me.id;
+          return (
+            <DropdownMenu>
+              <DropdownMenuTrigger asChild>
+                <Button size="icon-sm" variant="ghost" aria-label={`Actions for ${o.username}`}>
+                  <MoreHorizontal />
+                </Button>
+              </DropdownMenuTrigger>
+              <DropdownMenuContent>
+                <DropdownMenuLabel className="flex items-center gap-1.5">
+                  <Shield className="size-3" /> Role
+                </DropdownMenuLabel>
+                <DropdownMenuRadioGroup value={o.role} onValueChange={(v) => update.mutate({ id: o.id, role: v as Role })}>
+                  {ROLE_OPTIONS.map((r) => (
+                    <DropdownMenuRadioItem key={r.value} value={r.value} disabled={self}>
+                      {r.label}
+                      <span className="ml-auto text-xs text-subtle-foreground">{r.hint}</span>
+                    </DropdownMenuRadioItem>
+                  ))}
+                </DropdownMenuRadioGroup>
+                <DropdownMenuSeparator />
+                <DropdownMenuItem onSelect={() => setResetFor(o)}>
+                  <KeyRound /> Set password…
+                </DropdownMenuItem>
+                {!self ? (
+                  o.disabledAt ? (
+                    <DropdownMenuItem onSelect={() => update.mutate({ id: o.id, disabled: false })}>
+                      <UserCheck /> Enable
+                    </DropdownMenuItem>
+                  ) : (
+                    <DropdownMenuItem className="text-bad" onSelect={() => update.mutate({ id: o.id, disabled: true })}>
+                      <UserX /> Disable sign-in
+                    </DropdownMenuItem>
+                  )
+                ) : null}
+              </DropdownMenuContent>
+            </DropdownMenu>
+          );
+        },
+      }),
+    ],
+    [me.id, update],
+  );
+
+  if (!me.isAdmin) {
+    return (
+      <Card>
+        <EmptyState icon={<Users />} title="Administrators manage operators">
+          You are signed in as <span className="font-medium">{me.username}</span> ({me.role}).
+        </EmptyState>
+      </Card>
+    );
+  }
+
+  return (
+    <Card className="overflow-hidden">
+      <CardHeader
+        icon={<Users />}
+        title="Operators"
+        description="People who sign in to this console. Viewers read; operators change labels and run rollouts; admins manage everything."
+        actions={
+          <Button variant="primary" size="sm" onClick={() => setAdding(true)}>
+            <UserPlus /> Add operator
+          </Button>
+        }
+      />
+      {update.error ? <InlineError className="mx-4 mt-3" error={update.error} /> : null}
+      {error && !data ? (
+        <ErrorState compact error={error} title="Could not load operators" onRetry={() => void refetch()} />
+      ) : (
+        <DataTable caption="Operators" columns={columns} data={data?.items ?? []} loading={isLoading} skeletonRows={3} getRowId={(o) => o.id} />
+      )}
+      <AddOperatorDialog open={adding} onOpenChange={setAdding} />
+      <ResetPasswordDialog target={resetFor} onClose={() => setResetFor(null)} />
+    </Card>
+  );
+}

@@ -1,0 +1,26 @@
+import { Boxes, FileDiff, LayoutDashboard, Rocket, ScrollText, Server, Settings, type LucideIcon } from "lucide-react";
+
+export interface NavItem {
+  href: string;
+  label: string;
+  icon: LucideIcon;
+  /** Not built yet: shown, so the shape of the product is visible, but not clickable. */
+  soon?: boolean;
+  section: "fleet" | "patching" | "admin";
+}
+
+export const NAV: NavItem[] = [
+  { href: "/fleet", label: "Fleet", icon: LayoutDashboard, section: "fleet" },
+  { href: "/hosts", label: "Hosts", icon: Server, section: "fleet" },
+  { href: "/groups", label: "Groups", icon: Boxes, section: "fleet", soon: true },
+  { href: "/patches", label: "Patches", icon: FileDiff, section: "patching", soon: true },
+  { href: "/rollouts", label: "Rollouts", icon: Rocket, section: "patching", soon: true },
+  { href: "/audit", label: "Audit log", icon: ScrollText, section: "admin" },
+  { href: "/settings", label: "Settings", icon: Settings, section: "admin" },
+];
+
+export const SECTION_LABEL: Record<NavItem["section"], string> = {
+  fleet: "Fleet",
+  patching: "Patching",
+  admin: "Administration",
+};
