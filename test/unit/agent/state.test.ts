@@ -1,0 +1,93 @@
+import * as fs from "node:fs/promises";
+import * as os from "node:os";
+import * as path from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { FileCredentialStore, loadOrCreateMachineId, writeFileAtomic, type StateFs } from "../../../agent/state";
+
+const cred = {
+  hostId: "0b0f9a8e-3c1d-4e6f-9a2b-5c7d8e9f0a1b",
+  credential: "c".repeat(43),
+  server: "https://console.example",
+};
+
+let dir: string;
+beforeEach(async () => {
+  dir = await fs.mkdtemp(path.join(os.tmpdir(), "splicer-state-"));
+});
+afterEach(async () => {
+  await fs.rm(dir, { recursive: true, force: true });
+});
+
+describe("FileCredentialStore", () => {
+  it("returns null when there is no credential", async () => {
+    expect(await new FileCredentialStore(path.join(dir, "state")).load()).toBeNull();
+  });
+
+  it("saves with mode 0600 in a 0700 state dir and loads it back", async () => {
+    const stateDir = path.join(dir, "state");
+    const store = new FileCredentialStore(stateDir);
+    await store.save(cred);
+    expect((await fs.stat(store.file)).mode & 0o777).toBe(0o600);
+    expect((await fs.stat(stateDir)).mode & 0o777).toBe(0o700);
+    expect(await store.load()).toEqual(cred);
+    // No temporary files left behind.
+    expect(await fs.readdir(stateDir)).toEqual(["credential.json"]);
+  });
+
+  it("tightens an existing state dir that is too open", async () => {
+    const stateDir = path.join(dir, "state");
+    await fs.mkdir(stateDir, { mode: 0o755 });
+    await fs.chmod(stateDir, 0o755);
+    await new FileCredentialStore(stateDir).save(cred);
+    expect((await fs.stat(stateDir)).mode & 0o777).toBe(0o700);
+  });
+
+  it("clear() deletes the file and tolerates a missing one", async () => {
+    const store = new FileCredentialStore(dir);
+    await store.save(cred);
+    await store.clear();
+    await expect(fs.access(store.file)).rejects.toThrow();
+    await expect(store.clear()).resolves.toBeUndefined();
+  });
+
+  it("refuses a corrupt credential file with a message saying what to do", async () => {
+    await fs.writeFile(path.join(dir, "credential.json"), "{not json");
+    await expect(new FileCredentialStore(dir).load()).rejects.toThrow(/enroll again/);
+    await fs.writeFile(path.join(dir, "credential.json"), JSON.stringify({ hostId: "x" }));
+    await expect(new FileCredentialStore(dir).load()).rejects.toThrow(/not a valid credential file/);
+  });
+});
+
+describe("writeFileAtomic", () => {
+  it("leaves the old content intact and no temp file when the final rename fails", async () => {
+    const file = path.join(dir, "credential.json");
+    await writeFileAtomic(file, "old\n");
+    const failingFs: StateFs = {
+      ...fs,
+      rename: async () => {
+        throw Object.assign(new Error("EIO: simulated crash before rename"), { code: "EIO" });
+      },
+    };
+    await expect(writeFileAtomic(file, "new\n", 0o600, failingFs)).rejects.toThrow(/simulated crash/);
+    expect(await fs.readFile(file, "utf8")).toBe("old\n");
+    expect(await fs.readdir(dir)).toEqual(["credential.json"]);
+  });
+
+  it("replaces the file through a rename, so the inode changes (never written in place)", async () => {
+    const file = path.join(dir, "f");
+    await writeFileAtomic(file, "one");
+    const before = (await fs.stat(file)).ino;
+    await writeFileAtomic(file, "two");
+    expect(await fs.readFile(file, "utf8")).toBe("two");
+    expect((await fs.stat(file)).ino).not.toBe(before);
+  });
+});
+
+describe("loadOrCreateMachineId", () => {
+  it("generates a 32-hex id once and returns the same one afterwards", async () => {
+    const a = await loadOrCreateMachineId(dir);
+    expect(a).toMatch(/^[0-9a-f]{32}$/);
+    expect(await loadOrCreateMachineId(dir)).toBe(a);
+    expect((await fs.stat(path.join(dir, "machine-id"))).mode & 0o777).toBe(0o600);
+  });
+});
