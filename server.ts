@@ -2,7 +2,6 @@
 // /metrics on one port. scripts/start.ts wraps it with the embedded database and the demo fleet.
 import http from "node:http";
 import path from "node:path";
-import { pathToFileURL } from "node:url";
 import next from "next";
 import { CLIENT_IP_HEADER } from "@/lib/http/headers";
 import { log } from "@/lib/log";
@@ -67,10 +66,4 @@ export async function startServer(opts: { port: number; host?: string; databaseU
       await disconnectPrisma();
     },
   };
-}
-
-// `tsx server.ts`: serve with an external database (DATABASE_URL), migrations applied first.
-if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
-  const { runConsole } = await import("./scripts/lib/run-console");
-  await runConsole({ demo: false });
 }

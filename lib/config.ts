@@ -3,7 +3,7 @@ import { z } from "zod";
 
 // Every setting the console reads from its environment, validated once at start.
 const EnvSchema = z.object({
-  PORT: z.coerce.number().int().min(1).max(65535).default(3000),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000), // 0: any free port (tests)
   HOST: z.string().default("0.0.0.0"),
   DATABASE_URL: z.string().url("DATABASE_URL must be a postgresql:// URL").optional(),
   SPLICER_DATA_DIR: z.string().default(".data"),

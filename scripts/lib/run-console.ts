@@ -62,7 +62,14 @@ export async function runConsole(opts: { demo: boolean }): Promise<void> {
   const { ensureAdmin } = await import("@/lib/auth/operators");
   const admin = await ensureAdmin({ password: env.SPLICER_ADMIN_PASSWORD });
   const { startServer } = await import("../../server");
-  const server = await startServer({ port: env.PORT, host: env.HOST, databaseUrl });
+  let server: Awaited<ReturnType<typeof startServer>>;
+  try {
+    server = await startServer({ port: env.PORT, host: env.HOST, databaseUrl });
+  } catch (err) {
+    console.error(`splicer: could not start the console: ${(err as Error).message}`);
+    await embedded?.stop().catch(() => {});
+    process.exit(1);
+  }
   const publicUrl = env.SPLICER_PUBLIC_URL ?? server.url;
 
   let fleet: { stop(): Promise<void> } | null = null;

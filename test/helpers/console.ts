@@ -53,7 +53,8 @@ export async function startTestConsole(opts: { env?: Record<string, string>; por
   let proc!: ChildProcess;
   const log: string[] = [];
   const launch = async () => {
-    proc = spawn(path.join(ROOT, "node_modules/.bin/tsx"), ["--import", "./scripts/hooks/register.mjs", "server.ts"], {
+    // node itself (not the tsx wrapper, which forks) so that SIGKILL reaches the console.
+    proc = spawn(process.execPath, ["--import", "tsx", "--import", "./scripts/hooks/register.mjs", "scripts/serve.ts"], {
       cwd: ROOT,
       env: {
         ...process.env,

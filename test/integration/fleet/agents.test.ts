@@ -1,0 +1,172 @@
+// Real agent processes (the bundled agent) against a real console: enrollment, inventory from a
+// fake sysfs, reconnects, revocation.
+import fs from "node:fs";
+import path from "node:path";
+import { io as ioClient } from "socket.io-client";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Host, HostDetail } from "@/lib/api/schemas";
+import { eventually, startAgentProcess, startTestConsole, type AgentProcess, type TestConsole } from "../../helpers/console";
+import { makeFakeHost } from "../../helpers/fake-host";
+
+let c: TestConsole;
+const agents: AgentProcess[] = [];
+const getJson = async <T>(p: string): Promise<T> => {
+  const r = await c.api(p);
+  if (!r.ok) throw new Error(`${p}: ${r.status} ${await r.text()}`);
+  return (await r.json()) as T;
+};
+const hostByMachine = async (machineId: string) => {
+  const { items } = await getJson<{ items: Host[] }>(`/api/v1/hosts?q=${machineId}`);
+  return items.find((h) => h.machineId === machineId) ?? null;
+};
+
+beforeAll(async () => {
+  c = await startTestConsole();
+});
+afterAll(async () => {
+  await Promise.all(agents.map((a) => a.stop()));
+  await c?.stop();
+});
+
+describe("agent enrollment and inventory", () => {
+  const machineId = "a1b2c3d4e5f60718293a4b5c6d7e8f90";
+  const fake = makeFakeHost({ machineId, kernelRelease: "6.1.0-53-cloud-amd64", livepatches: { livepatch_cve_2024_1086: { enabled: true } } });
+  let agent: AgentProcess;
+
+  it("enrolls with a token, keeps its credential private, and reports the real inventory", async () => {
+    const token = await c.enrollmentToken({ maxUses: 1 });
+    agent = startAgentProcess({ server: c.url, enrollToken: token, backend: "livepatch", args: fake.args });
+    agents.push(agent);
+    const host = await eventually(async () => {
+      const h = await hostByMachine(machineId);
+      return h?.online && h.kernelRelease ? h : null;
+    }, { what: "the agent's host online", timeoutMs: 30_000 });
+    expect(host.kernelRelease).toBe("6.1.0-53-cloud-amd64");
+    expect(host.distro).toEqual({ id: "debian", name: expect.stringContaining("Debian"), version: "12" });
+    expect(host.bootId).toBe("2f5e3c1a-1111-4222-8333-444455556666");
+    expect(host.memoryBytes).toBe(16314572 * 1024);
+    expect(host.livepatches).toEqual([{ name: "livepatch_cve_2024_1086", enabled: true, transition: false }]);
+    const cred = fs.readdirSync(agent.stateDir).map((f) => path.join(agent.stateDir, f)).find((f) => /cred/.test(f))!;
+    expect(fs.statSync(cred).mode & 0o777).toBe(0o600);
+    // The console keeps only a hash of the credential.
+    const secret = JSON.parse(fs.readFileSync(cred, "utf8")).credential as string;
+    const rows = await c.db.query<{ credentialHash: string }>(`select "credentialHash" from "Host" where "machineId" = $1`, [machineId]);
+    expect(rows[0].credentialHash).not.toContain(secret);
+    expect(rows[0].credentialHash).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it("reports livepatch changes read from sysfs and records them in the host's timeline", async () => {
+    fake.setLivepatch("livepatch_cve_2024_1086", { enabled: false, transition: true });
+    fake.setLivepatch("livepatch_cve_2025_0001", { enabled: true });
+    const host = await eventually(async () => {
+      const h = await hostByMachine(machineId);
+      return h && h.livepatches.length === 2 ? h : null;
+    }, { what: "livepatch change", timeoutMs: 30_000 });
+    expect(host.livepatches).toContainEqual({ name: "livepatch_cve_2024_1086", enabled: false, transition: true });
+    const detail = await getJson<HostDetail>(`/api/v1/hosts/${host.id}`);
+    const types = detail.events.map((e) => e.type);
+    expect(types).toContain("enrolled");
+    expect(types).toContain("connected");
+    expect(types).toContain("livepatches_changed");
+  });
+
+  it("a restarted agent reconnects with its stored credential and does not enroll again", async () => {
+    await agent.stop();
+    const host = await eventually(async () => {
+      const h = await hostByMachine(machineId);
+      return h && !h.online ? h : null;
+    }, { what: "host offline after agent stop" });
+    fake.setBootId("99999999-1111-4222-8333-444455556666");
+    agent = startAgentProcess({ server: c.url, stateDir: agent.stateDir, backend: "livepatch", args: fake.args });
+    agents.push(agent);
+    await eventually(async () => (await hostByMachine(machineId))?.online, { what: "host online again", timeoutMs: 30_000 });
+    const enrolled = await c.db.query(`select 1 from "AuditEvent" where action like 'host.%enrolled' and "targetId" = $1`, [host.id]);
+    expect(enrolled).toHaveLength(1);
+    const detail = await eventually(async () => {
+      const d = await getJson<HostDetail>(`/api/v1/hosts/${host.id}`);
+      return d.events.some((e) => e.type === "rebooted") ? d : null;
+    }, { what: "rebooted event" });
+    expect(detail.bootId).toBe("99999999-1111-4222-8333-444455556666");
+  });
+
+  it("a used-up, revoked or unknown enrollment token is refused with a clear message", async () => {
+    const r = await fetch(`${c.url}/api/v1/agent/enroll`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ enrollmentToken: "spl_enr_nope_nope_nope", hostname: "x", machineId: "y" }),
+    });
+    expect(r.status).toBe(403);
+    expect((await r.json()).error.message).toMatch(/not known/);
+    const t = await c.enrollmentToken({ maxUses: 1 });
+    const enroll = (m: string) =>
+      fetch(`${c.url}/api/v1/agent/enroll`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ enrollmentToken: t, hostname: m, machineId: m }) });
+    // Two at once: the use count must not be exceeded by a race.
+    const [a, b] = await Promise.all([enroll("m-one"), enroll("m-two")]);
+    expect([a.status, b.status].sort()).toEqual([200, 403]);
+    const refused = [a, b].find((x) => x.status === 403)!;
+    expect((await refused.json()).error.message).toMatch(/no uses left/);
+  });
+});
+
+describe("revocation", () => {
+  it("disconnects the agent at once, deletes its credential, and keeps it out until it re-enrolls", async () => {
+    const fake = makeFakeHost({ machineId: "feedfacefeedfacefeedfacefeedface" });
+    const agent = startAgentProcess({ server: c.url, enrollToken: await c.enrollmentToken(), backend: "livepatch", args: fake.args });
+    agents.push(agent);
+    const host = await eventually(async () => {
+      const h = await hostByMachine("feedfacefeedfacefeedfacefeedface");
+      return h?.online ? h : null;
+    }, { what: "host online", timeoutMs: 30_000 });
+    const credFile = fs.readdirSync(agent.stateDir).map((f) => path.join(agent.stateDir, f)).find((f) => /cred/.test(f))!;
+    const cred = JSON.parse(fs.readFileSync(credFile, "utf8")) as { hostId: string; credential: string };
+
+    const started = Date.now();
+    const r = await c.api(`/api/v1/hosts/${host.id}/revoke`, { method: "POST", json: { reason: "stolen laptop" }, headers: { origin: c.url } });
+    expect(r.status).toBe(200);
+    expect(await agent.exited()).toBe(3);
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(fs.existsSync(credFile)).toBe(false);
+    const after = await getJson<HostDetail>(`/api/v1/hosts/${host.id}`);
+    expect(after.status).toBe("revoked");
+    expect(after.online).toBe(false);
+
+    // The old credential no longer opens a connection.
+    const s = ioClient(`${c.url}/agent`, { transports: ["websocket"], reconnection: false, auth: { hostId: cred.hostId, credential: cred.credential, protocol: 1 } });
+    const err = await new Promise<string>((resolve) => {
+      s.on("connect_error", (e) => resolve(e.message));
+      s.on("connect", () => resolve("connected"));
+    });
+    s.close();
+    expect(err).toBe("host revoked");
+
+    // A new token brings the same machine back as the same host.
+    const again = startAgentProcess({ server: c.url, enrollToken: await c.enrollmentToken(), stateDir: agent.stateDir, backend: "livepatch", args: fake.args });
+    agents.push(again);
+    const back = await eventually(async () => {
+      const h = await hostByMachine("feedfacefeedfacefeedfacefeedface");
+      return h?.online && h.status === "active" ? h : null;
+    }, { what: "host re-enrolled", timeoutMs: 30_000 });
+    expect(back.id).toBe(host.id);
+  });
+});
+
+describe("console restart", () => {
+  it("agents reconnect by themselves after the console is killed and started again", async () => {
+    const fake = makeFakeHost({ machineId: "0123456789abcdef0123456789abcdef" });
+    const agent = startAgentProcess({ server: c.url, enrollToken: await c.enrollmentToken(), backend: "livepatch", args: fake.args });
+    agents.push(agent);
+    const host = await eventually(async () => {
+      const h = await hostByMachine("0123456789abcdef0123456789abcdef");
+      return h?.online ? h : null;
+    }, { what: "host online", timeoutMs: 30_000 });
+    const before = host.connectedAt;
+    await c.kill();
+    await c.restart();
+    const again = await eventually(async () => {
+      const h = await hostByMachine("0123456789abcdef0123456789abcdef");
+      return h?.online && h.connectedAt !== before ? h : null;
+    }, { what: "reconnection after restart", timeoutMs: 60_000 });
+    expect(again.id).toBe(host.id);
+    expect(agent.proc.exitCode).toBeNull();
+  });
+});
