@@ -1,0 +1,237 @@
+// The agent end to end against a real socket.io server: a minimal fake console in this process.
+import * as fs from "node:fs/promises";
+import * as os from "node:os";
+import * as path from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { Agent, EXIT, type AgentOptions } from "../../../agent/agent";
+import { SimulatedKernel } from "../../../agent/backends/simulate";
+import { InventoryCollector } from "../../../agent/inventory";
+import { Logger } from "../../../agent/log";
+import { CONNECT_ERRORS } from "../../../agent/protocol";
+import { FileCredentialStore } from "../../../agent/state";
+import { FakeConsole, waitFor } from "./fake-console";
+
+const TOKEN = "test-enroll-token";
+let console_: FakeConsole;
+let stateDir: string;
+let agent: Agent | null;
+let logLines: string[];
+
+function makeKernel() {
+  return new SimulatedKernel({
+    hostname: "web-prod-017.fra1",
+    machineId: "0123456789abcdef0123456789abcdef",
+    bootId: "5f2a1c3e-8b7d-4e9f-a0b1-c2d3e4f5a6b7",
+    kernelRelease: "6.1.0-50-amd64",
+    kernelVersion: "#1 SMP PREEMPT_DYNAMIC Debian 6.1.164-1",
+    distro: { id: "debian", name: "Debian GNU/Linux", version: "12" },
+    arch: "x86_64",
+    cpuCount: 4,
+    memoryBytes: 8 * 1024 ** 3,
+    bootedAtMs: Date.now() - 3_600_000,
+  });
+}
+
+function makeAgent(kernel = makeKernel(), opts: Partial<AgentOptions> = {}): Agent {
+  logLines = [];
+  agent = new Agent({
+    server: console_.url,
+    enrollToken: TOKEN,
+    credentials: new FileCredentialStore(stateDir),
+    inventory: new InventoryCollector({ backend: kernel, host: null, agentVersion: "test" }),
+    log: new Logger("debug", {}, (l) => logLines.push(l)),
+    backoff: { baseMs: 50, capMs: 200 },
+    ackTimeoutMs: 2000,
+    ...opts,
+  });
+  return agent;
+}
+
+const credFile = () => path.join(stateDir, "credential.json");
+const exists = (f: string) => fs.access(f).then(() => true, () => false);
+const onlyHost = () => {
+  expect(console_.hosts.size).toBe(1);
+  return [...console_.hosts.values()][0]!;
+};
+
+beforeEach(async () => {
+  console_ = await new FakeConsole({ tokens: [TOKEN], heartbeatIntervalSec: 1 }).start();
+  stateDir = await fs.mkdtemp(path.join(os.tmpdir(), "splicer-agent-conn-"));
+  agent = null;
+});
+
+afterEach(async () => {
+  await agent?.stop();
+  await console_.stop();
+  await fs.rm(stateDir, { recursive: true, force: true });
+});
+
+describe("Agent against a fake console", () => {
+  it("enrolls, stores the credential (0600), connects and sends its inventory", async () => {
+    const a = makeAgent();
+    const connected = new Promise<void>((r) => a.once("connected", r));
+    await a.start();
+    await connected;
+    const host = onlyHost();
+    expect(host.machineId).toBe("0123456789abcdef0123456789abcdef");
+    expect(host.hostname).toBe("web-prod-017.fra1");
+    expect(a.hostId).toBe(host.hostId);
+
+    const stored = JSON.parse(await fs.readFile(credFile(), "utf8"));
+    expect(stored).toMatchObject({ hostId: host.hostId, credential: host.credential, server: console_.url });
+    expect((await fs.stat(credFile())).mode & 0o777).toBe(0o600);
+    expect((await fs.stat(stateDir)).mode & 0o777).toBe(0o700);
+
+    await waitFor(() => host.inventories.length === 1, 3000, "inventory");
+    expect(host.inventories[0]).toMatchObject({
+      kernelRelease: "6.1.0-50-amd64",
+      distro: { id: "debian", version: "12" },
+      livepatches: [],
+      agentVersion: "test",
+    });
+    expect(host.inventories[0]!.uptimeSec).toBeGreaterThanOrEqual(3600);
+  });
+
+  it("sends heartbeats at the interval the console configures", async () => {
+    const a = makeAgent();
+    await a.start();
+    await waitFor(() => console_.hosts.size === 1 && onlyHost().heartbeats.length >= 3, 6000, "3 heartbeats");
+    const at = onlyHost().heartbeats.map((h) => h.at);
+    for (let i = 1; i < at.length; i++) {
+      expect(at[i]! - at[i - 1]!).toBeGreaterThan(700);
+      expect(at[i]! - at[i - 1]!).toBeLessThan(1500);
+    }
+    expect(onlyHost().heartbeats[0]!.uptimeSec).toBeGreaterThanOrEqual(3600);
+  });
+
+  it("lets --heartbeat-sec override the console's interval", async () => {
+    console_.heartbeatIntervalSec = 60;
+    const a = makeAgent(makeKernel(), { heartbeatSecOverride: 1 });
+    await a.start();
+    await waitFor(() => console_.hosts.size === 1 && onlyHost().heartbeats.length >= 2, 4000, "2 heartbeats");
+  });
+
+  it("re-sends inventory only when something other than uptime changed", async () => {
+    const kernel = makeKernel();
+    const a = makeAgent(kernel, { inventoryIntervalMs: 50 });
+    await a.start();
+    await waitFor(() => console_.hosts.size === 1 && onlyHost().inventories.length === 1, 3000, "first inventory");
+    await new Promise((r) => setTimeout(r, 400)); // several polls, nothing changed
+    expect(onlyHost().inventories).toHaveLength(1);
+    kernel.setLivepatches([{ name: "livepatch_cve_2024_1086", enabled: true, transition: true }]);
+    await waitFor(() => onlyHost().inventories.length === 2, 2000, "changed inventory");
+    expect(onlyHost().inventories[1]!.livepatches).toEqual([{ name: "livepatch_cve_2024_1086", enabled: true, transition: true }]);
+  });
+
+  it("reconnects with its stored credential after the console goes away and comes back", async () => {
+    const a = makeAgent();
+    await a.start();
+    await waitFor(() => a.connected, 3000, "connect");
+    const port = console_.port;
+    const disconnected = new Promise<void>((r) => a.once("disconnected", () => r()));
+    await console_.stop();
+    await disconnected;
+    expect(a.connected).toBe(false);
+    await new Promise((r) => setTimeout(r, 300)); // a few failed attempts while it is down
+    console_.port = port;
+    await console_.start();
+    await waitFor(() => a.connected, 5000, "reconnect");
+    const host = onlyHost();
+    expect(host.connects).toBe(2);
+    expect(console_.enrollRequests).toBe(1); // no re-enrollment
+    await waitFor(() => host.inventories.length === 2, 3000, "inventory after reconnect");
+  });
+
+  it("skips enrollment when a credential exists", async () => {
+    const first = makeAgent();
+    await first.start();
+    await waitFor(() => first.connected, 3000, "connect");
+    await first.stop();
+    const second = makeAgent(makeKernel(), { enrollToken: undefined });
+    await second.start();
+    await waitFor(() => second.connected, 3000, "second connect");
+    expect(console_.enrollRequests).toBe(1);
+    expect(onlyHost().connects).toBe(2);
+  });
+
+  it("on `revoked`: deletes the credential, stops with exit code 3 and never reconnects", async () => {
+    const a = makeAgent();
+    await a.start();
+    await waitFor(() => a.connected, 3000, "connect");
+    const host = onlyHost();
+    console_.revoke(host.hostId, "decommissioned by alice");
+    const exit = await a.done;
+    expect(exit.code).toBe(EXIT.revoked);
+    expect(exit.reason).toContain("decommissioned by alice");
+    expect(await exists(credFile())).toBe(false);
+    await new Promise((r) => setTimeout(r, 400));
+    expect(host.connects).toBe(1);
+    expect(console_.connectErrors).toEqual([]);
+    expect(logLines.some((l) => JSON.parse(l).level === "error" && /revoked/.test(JSON.parse(l).msg))).toBe(true);
+  });
+
+  it("on connect_error 'host revoked' (revoked while offline): deletes the credential and stops", async () => {
+    const a = makeAgent();
+    await a.start();
+    await waitFor(() => a.connected, 3000, "connect");
+    const port = console_.port;
+    await console_.stop();
+    onlyHost().revoked = true;
+    console_.port = port;
+    await console_.start();
+    const exit = await a.done;
+    expect(exit.code).toBe(EXIT.revoked);
+    expect(console_.connectErrors).toEqual([CONNECT_ERRORS.revoked]);
+    expect(await exists(credFile())).toBe(false);
+  });
+
+  it("on connect_error 'invalid credential': deletes the credential and stops without retrying", async () => {
+    await new FileCredentialStore(stateDir).save({
+      hostId: "0b0f9a8e-3c1d-4e6f-9a2b-5c7d8e9f0a1b",
+      credential: "x".repeat(43),
+      server: console_.url,
+    });
+    const a = makeAgent();
+    await a.start();
+    const exit = await a.done;
+    expect(exit.code).toBe(EXIT.revoked);
+    expect(await exists(credFile())).toBe(false);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(console_.connectErrors).toEqual([CONNECT_ERRORS.badAuth]);
+    expect(console_.enrollRequests).toBe(0);
+  });
+
+  it("retries enrollment through 5xx answers", async () => {
+    console_.failEnrollments = 2;
+    const a = makeAgent();
+    await a.start();
+    await waitFor(() => a.connected, 5000, "connect");
+    expect(console_.enrollRequests).toBe(3);
+  });
+
+  it("gives up on a refused token (4xx) with the console's message and exit code 1", async () => {
+    const a = makeAgent(makeKernel(), { enrollToken: "wrong-token-123" });
+    await a.start();
+    const exit = await a.done;
+    expect(exit.code).toBe(EXIT.failed);
+    expect(exit.reason).toContain("enrollment token is invalid or expired");
+    expect(exit.reason).toContain("401");
+    expect(console_.enrollRequests).toBe(1);
+    expect(await exists(credFile())).toBe(false);
+  });
+
+  it("keeps retrying while the console is unreachable, and stop() ends it cleanly", async () => {
+    const port = console_.port;
+    await console_.stop();
+    const a = makeAgent();
+    void a.start();
+    await new Promise((r) => setTimeout(r, 300));
+    expect(a.state).toBe("enrolling");
+    console_.port = port;
+    await console_.start();
+    await waitFor(() => a.connected, 5000, "connect once the console is up");
+    await a.stop();
+    expect((await a.done).code).toBe(EXIT.ok);
+    await waitFor(() => console_.connectedCount() === 0, 2000, "server sees the disconnect");
+  });
+});
