@@ -36,8 +36,15 @@ export const LabelValueSchema = z
   .max(63)
   .regex(/^[A-Za-z0-9._-]*$/, "label values: letters, digits, . _ - only");
 export const LabelsSchema = z
-  .record(LabelKeySchema, LabelValueSchema)
-  .refine((l) => Object.keys(l).length <= 64, "at most 64 labels per host");
+  .record(z.string(), LabelValueSchema)
+  .superRefine((labels, ctx) => {
+    // Checked here rather than as the record's key schema so the message names the bad key.
+    for (const key of Object.keys(labels)) {
+      const r = LabelKeySchema.safeParse(key);
+      if (!r.success) ctx.addIssue({ code: "custom", path: [key], message: `label key "${key}": ${r.error.issues[0].message}` });
+    }
+    if (Object.keys(labels).length > 64) ctx.addIssue({ code: "custom", message: "at most 64 labels per host" });
+  });
 export type Labels = z.infer<typeof LabelsSchema>;
 
 export const HostStatusSchema = z.enum(["active", "revoked", "decommissioned"]);
