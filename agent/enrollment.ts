@@ -53,6 +53,20 @@ async function errorFromBody(res: Response): Promise<{ code: string; message: st
   return { code: `http_${res.status}`, message: text.slice(0, 200) || res.statusText || `HTTP ${res.status}` };
 }
 
+/**
+ * Aborts on either signal (AbortSignal.any() is Node >= 20.3; the bundle targets Node 18).
+ * `dispose` removes the listener from the long-lived signal, so retries do not pile them up.
+ */
+function anySignal(a: AbortSignal, b?: AbortSignal): { signal: AbortSignal; dispose: () => void } {
+  if (!b) return { signal: a, dispose: () => undefined };
+  const ctrl = new AbortController();
+  const abort = () => ctrl.abort();
+  if (a.aborted || b.aborted) abort();
+  a.addEventListener("abort", abort, { once: true });
+  b.addEventListener("abort", abort, { once: true });
+  return { signal: ctrl.signal, dispose: () => b.removeEventListener("abort", abort) };
+}
+
 export class Enroller {
   private readonly url: string;
   private readonly fetch: typeof fetch;
@@ -76,13 +90,13 @@ export class Enroller {
       if (signal?.aborted) throw new EnrollmentAbortedError();
       let retryAfterMs = 0;
       let reason: string;
+      const combined = anySignal(AbortSignal.timeout(this.requestTimeoutMs), signal);
       try {
-        const timeout = AbortSignal.timeout(this.requestTimeoutMs);
         const res = await this.fetch(this.url, {
           method: "POST",
           headers: { "content-type": "application/json", accept: "application/json" },
           body: JSON.stringify(req),
-          signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
+          signal: combined.signal,
         });
         if (res.ok) {
           const parsed = EnrollResponseSchema.safeParse(await res.json().catch(() => null));
@@ -105,6 +119,8 @@ export class Enroller {
         if (err instanceof EnrollmentRejectedError) throw err;
         if (signal?.aborted) throw new EnrollmentAbortedError();
         reason = errorMessage(err);
+      } finally {
+        combined.dispose();
       }
       const delay = Math.max(retryAfterMs, this.backoff.next());
       this.log.warn("enrollment failed, retrying", { reason, retryInMs: delay, attempt: this.backoff.attempts });
