@@ -16,7 +16,8 @@ const USAGE = `Usage: npm run fleet:sim -- --server URL --enroll-token TOKEN --a
   --enroll-concurrency N    enrollments in flight (default 50)
   --connect-concurrency N   handshakes in flight (default 100)
   --connect-spread-ms N     spread first connects over 0..N ms (default 2 ms per agent, max 10 s)
-  --log-level LEVEL         agents' log level (default error: thousands of agents are noisy)
+  --log-level LEVEL         agents' own logs, one line per agent per event (default silent:
+                            the simulator prints progress and revocations itself)
 `;
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
@@ -30,7 +31,7 @@ const Schema = z.object({
   enrollConcurrency: int(1, 1000).optional(),
   connectConcurrency: int(1, 10_000).optional(),
   connectSpreadMs: int(0, 600_000).optional(),
-  logLevel: z.enum(LOG_LEVELS).default("error"),
+  logLevel: z.enum(LOG_LEVELS).default("silent"),
 });
 
 function parse(): z.infer<typeof Schema> {

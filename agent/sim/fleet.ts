@@ -6,7 +6,7 @@ import { createHash } from "node:crypto";
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import { z } from "zod";
-import { Agent } from "../agent";
+import { Agent, EXIT } from "../agent";
 import type { BackoffOptions } from "../backoff";
 import { SimulatedKernel } from "../backends/simulate";
 import { InventoryCollector } from "../inventory";
@@ -32,6 +32,7 @@ export interface FleetOptions {
   /** Simulated kernels change only when told to; poll rarely. */
   inventoryIntervalMs?: number;
   backoff?: BackoffOptions;
+  /** The agents' own logs (one line per agent per event). Default: silent; the fleet summarises. */
   log?: Logger;
   /** Aborting stops the fleet, also while it is still enrolling (startFleet then rejects). */
   signal?: AbortSignal;
@@ -125,7 +126,7 @@ export async function startFleet(opts: FleetOptions): Promise<Fleet> {
   if (!Number.isInteger(n) || n < 0) throw new RangeError("agents must be a non-negative integer");
   const server = opts.server.replace(/\/+$/, "");
   const seed = String(opts.seed ?? "splicer");
-  const log = opts.log ?? new Logger("warn", { component: "fleet-sim" });
+  const log = opts.log ?? new Logger("silent");
   const say = opts.progress === false ? () => undefined : (opts.progress ?? ((l: string) => process.stderr.write(`fleet-sim: ${l}\n`)));
   const store = new FleetCredentialFile(opts.stateDir ?? defaultFleetStateDir(server));
   await store.load();
@@ -156,9 +157,13 @@ export async function startFleet(opts: FleetOptions): Promise<Fleet> {
 
   let enrolled = 0;
   let connected = 0;
-  for (const { agent } of agents) {
+  for (const { agent, profile } of agents) {
     agent.on("connected", () => connected++);
     agent.on("disconnected", () => connected--);
+    // A refused token is reported once by startFleet itself; anything else (revocation) per host.
+    agent.on("stopped", (exit) => {
+      if (exit.code !== 0 && exit.code !== EXIT.failed) say(`${profile.hostname} stopped: ${exit.reason}`);
+    });
   }
   const connectedCount = () => connected;
 
