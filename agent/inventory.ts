@@ -129,7 +129,8 @@ export class SystemFacts implements HostFactsSource {
   }
 
   async read(): Promise<HostFacts> {
-    const [machineId, bootId, release, version, distro, uptimeSec, memoryBytes] = await Promise.all([
+    const [hostname, machineId, bootId, release, version, distro, uptimeSec, memoryBytes] = await Promise.all([
+      this.proc("sys/kernel/hostname"),
       this.readMachineId(),
       this.proc("sys/kernel/random/boot_id"),
       this.proc("sys/kernel/osrelease"),
@@ -140,7 +141,9 @@ export class SystemFacts implements HostFactsSource {
     ]);
     const arch = this.os.machine?.() || NODE_ARCH_TO_UNAME[this.os.arch()] || this.os.arch();
     return {
-      hostname: clip(this.os.hostname() || "localhost", 253),
+      // The kernel's nodename (what `uname -n` and os.hostname() return), read via the proc root
+      // so a fake tree can set it.
+      hostname: clip(hostname?.trim() || this.os.hostname() || "localhost", 253),
       machineId,
       bootId: clip(bootId?.trim() ?? "", 64),
       kernelRelease: clip(release?.trim() || this.os.release(), 128),

@@ -56,6 +56,11 @@ describe("inventory from a fake /proc, /etc and sysfs", () => {
     expect(InventorySchema.safeParse(inv).success).toBe(true);
   });
 
+  it("takes the hostname from /proc/sys/kernel/hostname when present, else from os", async () => {
+    await host.write("proc/sys/kernel/hostname", "db-staging-03.ams2\n");
+    expect((await collector().collect()).hostname).toBe("db-staging-03.ams2");
+  });
+
   it("reports no livepatches when /sys/kernel/livepatch does not exist", async () => {
     expect((await collector().collect()).livepatches).toEqual([]);
   });
