@@ -133,17 +133,17 @@ export function AuditView() {
     () => [
       col.accessor("seq", {
         header: "#",
-        size: 70,
+        size: 64,
         cell: (c) => <span className="font-mono text-xs text-subtle-foreground">{c.getValue()}</span>,
       }),
       col.accessor("at", {
         header: "Time",
-        size: 110,
+        size: 100,
         cell: (c) => <RelativeTime date={c.getValue()} className="text-xs text-muted-foreground" />,
       }),
       col.accessor("actorName", {
         header: "Actor",
-        size: 170,
+        size: 160,
         cell: (c) => {
           const Icon = ACTOR_ICON[c.row.original.actorType] ?? User;
           return (
@@ -156,7 +156,7 @@ export function AuditView() {
       }),
       col.accessor("action", {
         header: "Action",
-        size: 200,
+        size: 176,
         cell: (c) => (
           <Badge tone={actionTone(c.getValue())} mono>
             {c.getValue()}
@@ -165,7 +165,7 @@ export function AuditView() {
       }),
       col.accessor("targetType", {
         header: "Target",
-        size: 190,
+        size: 176,
         cell: (c) => {
           const t = c.row.original;
           if (!t.targetType) return <span className="text-subtle-foreground">—</span>;
@@ -187,16 +187,16 @@ export function AuditView() {
       }),
       col.accessor("details", {
         header: "Details",
-        cell: (c) => <span className="block max-w-[26rem] truncate font-mono text-[11px] text-muted-foreground">{summarize(c.getValue()) || "—"}</span>,
+        cell: (c) => <span className="block truncate font-mono text-[11px] text-muted-foreground">{summarize(c.getValue()) || "—"}</span>,
       }),
       col.accessor("sourceIp", {
         header: "Source",
-        size: 120,
+        size: 116,
         cell: (c) => <span className="font-mono text-xs text-muted-foreground">{c.getValue() ?? "—"}</span>,
       }),
       col.accessor("hash", {
         header: "Hash",
-        size: 110,
+        size: 100,
         cell: (c) => (
           <Tooltip content={<span className="break-all font-mono text-[11px]">{c.getValue()}</span>}>
             <span tabIndex={0} className="font-mono text-xs text-subtle-foreground">
@@ -215,7 +215,7 @@ export function AuditView() {
     <>
       <PageHeader
         title="Audit log"
-        description="Every operator, API token, agent and system action, in order. Each event's hash covers the one before it, so edits and deletions show."
+        description="Every action by operators, API tokens, agents and the system. Each event is hash-chained to the one before it."
         actions={
           <>
             {op.isAdmin ? <VerifyBadge /> : null}
@@ -268,9 +268,10 @@ export function AuditView() {
         ) : (
           <DataTable
             caption="Audit events"
+            fixed
             columns={columns}
             data={items}
-            loading={audit.isLoading}
+            loading={audit.isPending}
             getRowId={(e) => e.seq}
             onRowClick={(row) => setExpanded((x) => (x === row.id ? null : row.id))}
             renderExpanded={(row) =>

@@ -18,7 +18,7 @@ import { buttonClass } from "../ui/button";
 import { formatDuration, numberFmt } from "../ui/time";
 
 export function FleetOverview() {
-  const { data, error, isLoading, refetch } = useFleetSummary();
+  const { data, error, refetch } = useFleetSummary();
   const op = useOperator();
 
   const addHosts = op.isAdmin ? (
@@ -92,7 +92,22 @@ export function FleetOverview() {
       />
 
       <section aria-label="Host counts" className="grid grid-cols-2 gap-3 md:grid-cols-3 xl:grid-cols-5">
-        <StatCard label="Hosts" value={total} share={data ? 1 : undefined} tone="accent" href="/hosts" testId="stat-total" hint="enrolled and active" />
+        <StatCard
+          label="Hosts"
+          value={total}
+          href="/hosts"
+          testId="stat-total"
+          hint="enrolled and active"
+          segments={
+            data
+              ? [
+                  { tone: "ok", value: data.online, label: "Online" },
+                  { tone: "off", value: Math.max(0, data.offline - data.stale), label: "Offline" },
+                  { tone: "warn", value: data.stale, label: "Stale" },
+                ]
+              : undefined
+          }
+        />
         <StatCard label="Online" value={data?.online} share={pct(data?.online)} tone="ok" href="/hosts?online=true" testId="stat-online" hint="connected now" />
         <StatCard label="Offline" value={data?.offline} share={pct(data?.offline)} tone="off" href="/hosts?online=false" testId="stat-offline" hint="not connected" />
         <StatCard
@@ -125,7 +140,7 @@ export function FleetOverview() {
             }
           />
           <CardBody className="pb-3">
-            {isLoading || !data ? (
+            {!data ? (
               <div className="space-y-2.5">
                 {Array.from({ length: 6 }, (_, i) => (
                   <div key={i} className="flex items-center gap-3">

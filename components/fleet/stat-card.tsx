@@ -12,6 +12,7 @@ export function StatCard({
   hint,
   href,
   testId,
+  segments,
 }: {
   label: string;
   value: number | undefined;
@@ -21,6 +22,8 @@ export function StatCard({
   hint?: React.ReactNode;
   href?: string;
   testId?: string;
+  /** Instead of `share`: a stacked bar, e.g. online/offline/stale. */
+  segments?: { tone: Tone; value: number; label: string }[];
 }) {
   const barColor: Record<string, string> = {
     ok: "bg-ok",
@@ -45,8 +48,17 @@ export function StatCard({
           <span className="text-xs tabular text-subtle-foreground">{Math.round(share * 100)}%</span>
         ) : null}
       </div>
-      <div className="mt-3 h-1 overflow-hidden rounded-full bg-muted">
-        {share !== undefined ? (
+      <div className="mt-3 flex h-1 overflow-hidden rounded-full bg-muted">
+        {segments && value ? (
+          segments.map((seg) => (
+            <div
+              key={seg.label}
+              title={`${seg.label}: ${numberFmt.format(seg.value)}`}
+              className={cn("h-full transition-[width] duration-500", barColor[seg.tone])}
+              style={{ width: `${(seg.value / value) * 100}%` }}
+            />
+          ))
+        ) : share !== undefined ? (
           <div
             className={cn("h-full rounded-full transition-[width] duration-500", barColor[tone ?? "accent"])}
             style={{ width: `${Math.max(share > 0 ? 2 : 0, share * 100)}%` }}

@@ -23,7 +23,7 @@ const STATE: Record<EnrollmentToken["state"], { tone: Tone; label: string }> = {
 const col = createColumnHelper<EnrollmentToken>();
 
 export function EnrollmentTokensTable() {
-  const { data, error, isLoading, refetch } = useEnrollmentTokens();
+  const { data, error, isPending, refetch } = useEnrollmentTokens();
   const revoke = useRevokeEnrollmentToken();
   const [confirming, setConfirming] = React.useState<EnrollmentToken | null>(null);
 
@@ -86,7 +86,7 @@ export function EnrollmentTokensTable() {
         caption="Enrollment tokens"
         columns={columns}
         data={data?.items ?? []}
-        loading={isLoading}
+        loading={isPending}
         skeletonRows={3}
         getRowId={(t) => t.id}
         empty={

@@ -123,7 +123,7 @@ function Livepatches({ h }: { h: HostDetailT }) {
 }
 
 export function HostDetail({ id }: { id: string }) {
-  const { data: h, error, isLoading, refetch } = useHost(id);
+  const { data: h, error, refetch } = useHost(id);
   const op = useOperator();
 
   const breadcrumb = (
@@ -161,7 +161,7 @@ export function HostDetail({ id }: { id: string }) {
     );
   }
 
-  if (isLoading || !h) {
+  if (!h) {
     return (
       <>
         <PageHeader title={<Skeleton className="h-6 w-56" />} breadcrumb={breadcrumb} />

@@ -113,7 +113,7 @@ export function HostsView() {
             caption="Hosts"
             columns={hostColumns}
             data={hosts.data?.items ?? []}
-            loading={hosts.isLoading}
+            loading={hosts.isPending}
             fetching={hosts.isPlaceholderData}
             sorting={sorting}
             onSortingChange={onSortingChange}

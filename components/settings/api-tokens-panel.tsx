@@ -119,7 +119,7 @@ function CreateTokenDialog({ open, onOpenChange }: { open: boolean; onOpenChange
 
 export function ApiTokensPanel() {
   const me = useOperator();
-  const { data, error, isLoading, refetch } = useApiTokens(me.isAdmin);
+  const { data, error, isPending, refetch } = useApiTokens(me.isAdmin);
   const revoke = useRevokeApiToken();
   const [creating, setCreating] = React.useState(false);
   const [confirming, setConfirming] = React.useState<ApiToken | null>(null);
@@ -186,7 +186,7 @@ export function ApiTokensPanel() {
           caption="API tokens"
           columns={columns}
           data={data?.items ?? []}
-          loading={isLoading}
+          loading={isPending}
           skeletonRows={3}
           getRowId={(t) => t.id}
           rowClassName={(r) => (r.original.revokedAt ? "opacity-60" : undefined)}

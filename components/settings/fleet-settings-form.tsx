@@ -11,6 +11,7 @@ import { ErrorState, InlineError } from "../ui/error-state";
 import { Skeleton } from "../ui/skeleton";
 import { formatDuration } from "../ui/time";
 import { fieldIssue } from "../api";
+import { PresenceExplainer } from "./presence-explainer";
 
 export function FleetSettingsForm() {
   const op = useOperator();
@@ -55,7 +56,8 @@ export function FleetSettingsForm() {
   };
 
   return (
-    <Card className="max-w-2xl">
+    <div className="grid items-start gap-4 xl:grid-cols-[minmax(0,42rem)_minmax(0,24rem)]">
+    <Card>
       <CardHeader title="Heartbeats and staleness" description="How often agents report in, and when a silent host counts as stale" />
       <form onSubmit={submit} className="p-4">
         {!data ? (
@@ -104,5 +106,10 @@ export function FleetSettingsForm() {
         </div>
       </form>
     </Card>
+      <PresenceExplainer
+        heartbeatSec={parsed.success ? parsed.data.heartbeatIntervalSec : (data?.heartbeatIntervalSec ?? 30)}
+        staleAfterSec={parsed.success ? parsed.data.staleAfterSec : (data?.staleAfterSec ?? 3600)}
+      />
+    </div>
   );
 }

@@ -134,7 +134,7 @@ function ResetPasswordDialog({ target, onClose }: { target: Operator | null; onC
 
 export function OperatorsPanel() {
   const me = useOperator();
-  const { data, error, isLoading, refetch } = useOperators(me.isAdmin);
+  const { data, error, isPending, refetch } = useOperators(me.isAdmin);
   const update = useUpdateOperator();
   const [adding, setAdding] = React.useState(false);
   const [resetFor, setResetFor] = React.useState<Operator | null>(null);
@@ -237,7 +237,7 @@ export function OperatorsPanel() {
       {error && !data ? (
         <ErrorState compact error={error} title="Could not load operators" onRetry={() => void refetch()} />
       ) : (
-        <DataTable caption="Operators" columns={columns} data={data?.items ?? []} loading={isLoading} skeletonRows={3} getRowId={(o) => o.id} />
+        <DataTable caption="Operators" columns={columns} data={data?.items ?? []} loading={isPending} skeletonRows={3} getRowId={(o) => o.id} />
       )}
       <AddOperatorDialog open={adding} onOpenChange={setAdding} />
       <ResetPasswordDialog target={resetFor} onClose={() => setResetFor(null)} />

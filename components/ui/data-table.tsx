@@ -43,6 +43,7 @@ export function DataTable<T>({
   caption,
   fetching,
   renderExpanded,
+  fixed,
 }: {
   columns: ColumnDef<T, any>[]; // eslint-disable-line @typescript-eslint/no-explicit-any
   data: T[];
@@ -60,6 +61,8 @@ export function DataTable<T>({
   fetching?: boolean;
   /** Extra full-width row under a row (e.g. details), or null. */
   renderExpanded?: (row: Row<T>) => React.ReactNode;
+  /** table-layout: fixed: columns take their `size`; a column with `size: 0` takes the rest. */
+  fixed?: boolean;
 }) {
   const table = useReactTable({
     data,
@@ -77,7 +80,7 @@ export function DataTable<T>({
 
   return (
     <div className={cn("scrollbar-thin relative overflow-auto", className)}>
-      <table className="w-full border-separate border-spacing-0 text-[13px]">
+      <table className={cn("w-full border-separate border-spacing-0 text-[13px]", fixed && "table-fixed")}>
         {caption ? <caption className="sr-only">{caption}</caption> : null}
         <thead>
           {table.getHeaderGroups().map((hg) => (
@@ -91,9 +94,9 @@ export function DataTable<T>({
                     key={header.id}
                     scope="col"
                     aria-sort={sorted === "asc" ? "ascending" : sorted === "desc" ? "descending" : undefined}
-                    style={header.column.columnDef.size !== 150 ? { width: header.getSize() } : undefined}
+                    style={header.column.columnDef.size !== undefined && header.column.columnDef.size > 0 ? { width: header.getSize() } : undefined}
                     className={cn(
-                      "sticky top-0 z-10 h-8 border-b border-border bg-muted/85 px-3 text-left text-[11px] font-medium uppercase tracking-wide text-muted-foreground backdrop-blur supports-[backdrop-filter]:bg-muted/75",
+                      "sticky top-0 z-10 h-8 whitespace-nowrap border-b border-border bg-muted/85 px-3 text-left text-[11px] font-medium uppercase tracking-wide text-muted-foreground backdrop-blur supports-[backdrop-filter]:bg-muted/75",
                       meta?.align === "right" && "text-right",
                       meta?.className,
                       meta?.headerClassName,
@@ -132,7 +135,7 @@ export function DataTable<T>({
             Array.from({ length: skeletonRows }, (_, i) => (
               <tr key={`s${i}`}>
                 {Array.from({ length: colCount }, (_, j) => (
-                  <td key={j} className="h-10 border-b border-border px-3">
+                  <td key={j} className="h-9 border-b border-border px-3">
                     <Skeleton className={cn("h-3", j === 0 ? "w-32" : "w-20")} />
                   </td>
                 ))}
@@ -174,7 +177,7 @@ export function DataTable<T>({
                     <td
                       key={cell.id}
                       className={cn(
-                        "h-10 border-b border-border px-3 align-middle",
+                        "h-9 whitespace-nowrap border-b border-border px-3 align-middle",
                         meta?.align === "right" && "text-right",
                         meta?.className,
                       )}

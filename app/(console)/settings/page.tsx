@@ -1,13 +1,9 @@
 import type { Metadata } from "next";
-import { Suspense } from "react";
 import { SettingsView } from "@/components/settings/settings-view";
 
 export const metadata: Metadata = { title: "Settings" };
 
 export default function SettingsPage() {
-  return (
-    <Suspense>
-      <SettingsView />
-    </Suspense>
-  );
+  // Rendered per request (the console layout is dynamic), so URL state is there on the server too.
+  return <SettingsView />;
 }
