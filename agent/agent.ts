@@ -277,9 +277,9 @@ export class Agent extends EventEmitter<AgentEvents> {
   private async sendHeartbeat(): Promise<void> {
     const socket = this.connection?.socket;
     if (!socket) return;
-    const uptimeSec = await this.opts.inventory.uptimeSec();
-    this.emit("heartbeat", uptimeSec);
     try {
+      const uptimeSec = await this.opts.inventory.uptimeSec();
+      this.emit("heartbeat", uptimeSec);
       const ack = await socket.timeout(this.opts.ackTimeoutMs ?? 10_000).emitWithAck("heartbeat", { uptimeSec });
       if (!ack.ok) this.log.warn("console refused heartbeat", { error: ack.error });
     } catch {
