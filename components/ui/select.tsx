@@ -67,6 +67,7 @@ export function Select({
               <SelectPrimitive.Item
                 key={o.value}
                 value={o.value}
+                data-value={o.value}
                 className="relative flex h-7 cursor-default select-none items-center gap-2 rounded pl-7 pr-2 text-[13px] outline-none data-[highlighted]:bg-muted data-[state=checked]:font-medium"
               >
                 <SelectPrimitive.ItemIndicator className="absolute left-2 inline-flex">

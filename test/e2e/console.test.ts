@@ -1,0 +1,254 @@
+// The console in a real browser (Debian's Chromium driven by playwright-core) against a real
+// console process and real agents: sign in, the fleet overview, a host appearing live without a
+// reload, filtering hosts, editing labels; and screenshots of every page in both themes.
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { FleetSummary, Host, HostList } from "@/lib/api/schemas";
+import { startFleet, type Fleet } from "@/agent/sim/fleet";
+import { Logger } from "@/agent/log";
+import { ROOT, eventually, startAgentProcess, startTestConsole, type AgentProcess, type TestConsole } from "../helpers/console";
+import { makeFakeHost } from "../helpers/fake-host";
+
+const CHROMIUM = process.env.SPLICER_CHROMIUM ?? "/usr/bin/chromium";
+const haveBrowser = fs.existsSync(CHROMIUM);
+if (!haveBrowser && process.env.CI === "true") {
+  // Never let CI go green by skipping the browser.
+  throw new Error(`CI=true but no Chromium at ${CHROMIUM}: apt-get install -y chromium`);
+}
+const SHOTS = path.join(ROOT, "docs/screenshots");
+const FLEET_SIZE = 36;
+const VIEWPORT = { width: 1440, height: 900 };
+
+let c: TestConsole;
+let fleet: Fleet | undefined;
+let browser: Browser;
+const agents: AgentProcess[] = [];
+const contexts: BrowserContext[] = [];
+
+async function getJson<T>(p: string): Promise<T> {
+  const r = await c.api(p);
+  if (!r.ok) throw new Error(`${p}: ${r.status} ${await r.text()}`);
+  return (await r.json()) as T;
+}
+
+async function newPage(colorScheme: "light" | "dark" = "light"): Promise<Page> {
+  const ctx = await browser.newContext({ viewport: VIEWPORT, colorScheme, baseURL: c.url, reducedMotion: "reduce" });
+  contexts.push(ctx);
+  const page = await ctx.newPage();
+  page.on("pageerror", (e) => console.error(`[browser] ${e.message}`));
+  return page;
+}
+
+async function signIn(page: Page, next = "/fleet"): Promise<void> {
+  await page.goto(next);
+  await page.waitForURL(/\/login/);
+  await page.fill("#username", "admin");
+  await page.fill("#password", c.adminPassword);
+  await page.click("button[type=submit]");
+  await page.waitForURL((u) => u.pathname + u.search === next);
+}
+
+async function waitLive(page: Page): Promise<void> {
+  await page.locator('[data-testid="live-status"][data-status="live"]').waitFor({ timeout: 15_000 });
+}
+
+/** Labels derived from the simulated hostnames (role-env-nnn.region), so filters have something to bite on. */
+async function labelFleet(): Promise<void> {
+  const { items } = await getJson<HostList>("/api/v1/hosts?limit=500");
+  await Promise.all(
+    items.map(async (h) => {
+      const m = /^([a-z]+)-([a-z]+)-\d+\.([a-z0-9]+)$/.exec(h.hostname);
+      if (!m) return;
+      const r = await c.api(`/api/v1/hosts/${h.id}`, { method: "PATCH", json: { labels: { role: m[1], env: m[2], region: m[3] } } });
+      if (!r.ok) throw new Error(`label ${h.hostname}: ${r.status}`);
+    }),
+  );
+}
+
+beforeAll(async () => {
+  if (!haveBrowser) return;
+  c = await startTestConsole();
+  fleet = await startFleet({
+    server: c.url,
+    enrollToken: await c.enrollmentToken({ maxUses: FLEET_SIZE }),
+    agents: FLEET_SIZE,
+    stateDir: fs.mkdtempSync(path.join(os.tmpdir(), "splicer-e2e-fleet-")),
+    seed: "e2e",
+    progress: false,
+    log: new Logger("silent"),
+  });
+  await fleet.waitConnected(FLEET_SIZE, 60_000);
+  await labelFleet();
+  // A fleet has history: a few hosts went away, one long enough ago to be stale, one was revoked.
+  await Promise.all(fleet.agents.slice(0, 4).map((a) => a.agent.stop()));
+  const { items } = await getJson<HostList>("/api/v1/hosts?online=false&limit=10");
+  expect(items.length).toBeGreaterThan(0);
+  await c.db.query(`update "Host" set "lastSeenAt" = now() - interval '3 hours' where id = any($1::uuid[])`, [items.slice(0, 2).map((h) => h.id)]);
+  const revoke = await c.api(`/api/v1/hosts/${items[items.length - 1].id}/revoke`, { method: "POST", json: { reason: "reimaged" } });
+  expect(revoke.ok).toBe(true);
+
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  });
+  fs.mkdirSync(SHOTS, { recursive: true });
+});
+
+afterAll(async () => {
+  for (const ctx of contexts) await ctx.close().catch(() => undefined);
+  await browser?.close();
+  await Promise.all(agents.map((a) => a.stop()));
+  await fleet?.stop();
+  await c?.stop();
+});
+
+describe.skipIf(!haveBrowser)("console in a browser", () => {
+  let page: Page;
+  let liveHost: Host;
+
+  it("sends a signed-out visitor to the login page and rejects a wrong password", async () => {
+    page = await newPage();
+    await page.goto("/hosts");
+    await page.waitForURL(/\/login\?next=%2Fhosts/);
+    await page.fill("#username", "admin");
+    await page.fill("#password", "not-the-password");
+    await page.click("button[type=submit]");
+    await expect.poll(() => page.locator("#login-error").textContent()).toMatch(/wrong username or password/i);
+  });
+
+  it("signs in and shows the fleet overview with live counts", async () => {
+    await signIn(page, "/fleet");
+    const summary = await getJson<FleetSummary>("/api/v1/fleet/summary");
+    await expect.poll(() => page.getByTestId("stat-total").textContent()).toBe(String(summary.total));
+    await expect.poll(() => page.getByTestId("stat-online").textContent()).toBe(String(summary.online));
+    expect(await page.getByTestId("stat-stale").textContent()).toBe("2");
+    // The kernel chart names every release it draws (accessible label).
+    const chart = page.getByRole("img", { name: /Hosts per kernel release/ });
+    await expect.poll(() => chart.getAttribute("aria-label")).toContain(summary.kernels[0].kernelRelease);
+    await waitLive(page);
+  });
+
+  it("shows a newly installed agent on the fleet overview and the hosts list without a reload", async () => {
+    const hosts = await newPage();
+    await signIn(hosts, "/hosts?q=e2e-live");
+    await expect.poll(() => hosts.getByText("No hosts match these filters").isVisible()).toBe(true);
+    await waitLive(hosts);
+    const before = Number(await page.getByTestId("stat-total").textContent());
+    // A page that reloads loses this marker.
+    for (const p of [page, hosts]) await p.evaluate(() => ((window as unknown as { __marker: number }).__marker = 42));
+
+    const fake = makeFakeHost({ hostname: "e2e-live-01", kernelRelease: "6.1.0-56-cloud-amd64", livepatches: { livepatch_cve_2024_1086: { enabled: true } } });
+    const agent = startAgentProcess({ server: c.url, enrollToken: await c.enrollmentToken({ maxUses: 1 }), backend: "livepatch", args: fake.args });
+    agents.push(agent);
+
+    await hosts.getByTestId("host-link").filter({ hasText: "e2e-live-01" }).waitFor({ timeout: 30_000 });
+    await expect.poll(() => page.getByTestId("stat-total").textContent(), { timeout: 15_000 }).toBe(String(before + 1));
+    for (const p of [page, hosts]) expect(await p.evaluate(() => (window as unknown as { __marker?: number }).__marker)).toBe(42);
+    expect(await hosts.getByTestId("hosts-range").textContent()).toMatch(/1–1\s*of\s*1 hosts/);
+    liveHost = (await getJson<HostList>("/api/v1/hosts?q=e2e-live-01")).items[0];
+    expect(liveHost.online).toBe(true);
+  });
+
+  it("filters hosts by kernel release, search, state and label, keeping the filters in the URL", async () => {
+    const kernel = (await getJson<FleetSummary>("/api/v1/fleet/summary")).kernels[0].kernelRelease;
+    const count = (await getJson<HostList>(`/api/v1/hosts?kernel=${encodeURIComponent(kernel)}&limit=1`)).total;
+    await page.goto("/hosts");
+    await page.getByRole("combobox", { name: "Kernel release" }).click();
+    await page.locator(`[role=option][data-value="${kernel}"]`).click();
+    await page.waitForURL((u) => u.searchParams.get("kernel") === kernel);
+    await expect.poll(() => page.getByTestId("hosts-range").textContent()).toMatch(new RegExp(`of\\s*${count} hosts`));
+    const cells = await page.locator("tbody tr td:nth-child(3)").allTextContents();
+    expect(cells.length).toBe(count);
+    expect(new Set(cells)).toEqual(new Set([kernel]));
+
+    // Search narrows further; the URL carries both, so a reload (or a shared link) shows the same rows.
+    const target = (await getJson<HostList>(`/api/v1/hosts?kernel=${encodeURIComponent(kernel)}&limit=1`)).items[0];
+    await page.getByTestId("hosts-search").fill(target.hostname);
+    await page.waitForURL((u) => u.searchParams.get("q") === target.hostname && u.searchParams.get("kernel") === kernel);
+    await expect.poll(() => page.getByTestId("host-link").allTextContents()).toEqual([target.hostname]);
+    await page.reload();
+    await expect.poll(() => page.getByTestId("host-link").allTextContents()).toEqual([target.hostname]);
+
+    // State and label filters come from the URL as well.
+    await page.goto("/hosts?status=revoked");
+    await expect.poll(() => page.getByTestId("hosts-range").textContent()).toMatch(/of\s*1 hosts/);
+    const env = target.labels.env;
+    const withEnv = (await getJson<HostList>(`/api/v1/hosts?label=${encodeURIComponent(`env=${env}`)}`)).total;
+    await page.goto(`/hosts?label=${encodeURIComponent(`env=${env}`)}`);
+    await expect.poll(() => page.getByTestId("hosts-range").textContent()).toMatch(new RegExp(`of\\s*${withEnv} hosts`));
+    await page.getByRole("button", { name: `Remove label filter env=${env}` }).click();
+    await page.waitForURL((u) => !u.searchParams.has("label"));
+  });
+
+  it("opens a host, shows its livepatches and timeline, and edits its labels", async () => {
+    await page.goto(`/hosts?q=e2e-live-01`);
+    await page.getByTestId("host-link").filter({ hasText: "e2e-live-01" }).click();
+    await page.waitForURL(`**/hosts/${liveHost.id}`);
+    await expect.poll(() => page.getByTestId("host-title").textContent()).toBe("e2e-live-01");
+    expect(await page.getByTestId("host-livepatches").textContent()).toContain("livepatch_cve_2024_1086");
+    await expect.poll(() => page.locator('[data-testid="host-timeline"] [data-event]').evaluateAll((els) => els.map((e) => e.getAttribute("data-event")))).toEqual(
+      expect.arrayContaining(["enrolled", "connected"]),
+    );
+
+    await page.getByRole("button", { name: "Edit labels" }).click();
+    await page.getByLabel("Label 1 key").fill("env");
+    await page.getByLabel("Label 1 value").fill("prod");
+    await page.getByRole("button", { name: "Add label" }).click();
+    await page.getByLabel("Label 2 key").fill("team");
+    await page.getByLabel("Label 2 value").fill("kernel");
+    await page.getByRole("button", { name: "Save labels" }).click();
+    await expect.poll(() => page.getByTestId("host-labels").textContent()).toBe("env=prodteam=kernel");
+    await expect.poll(() => page.locator('[data-testid="host-timeline"] [data-event]').first().getAttribute("data-event")).toBe("labels_changed");
+    const detail = await getJson<Host>(`/api/v1/hosts/${liveHost.id}`);
+    expect(detail.labels).toEqual({ env: "prod", team: "kernel" });
+  });
+
+  it("creates an enrollment token with install instructions, and verifies the audit chain", async () => {
+    await page.goto("/hosts/add");
+    await page.getByTestId("create-enrollment-token").click();
+    const secret = (await page.getByTestId("new-token-secret").textContent({ timeout: 10_000 }))!.trim();
+    expect(secret.length).toBeGreaterThan(16);
+    const script = await page.getByTestId("install-systemd").textContent();
+    expect(script).toContain(`${c.url}/api/v1/agent/bundle`);
+    expect(script).toContain(`SPLICER_ENROLL_TOKEN=${secret}`);
+
+    await page.goto("/audit");
+    await expect.poll(() => page.getByTestId("audit-verify").getAttribute("data-ok"), { timeout: 15_000 }).toBe("true");
+    await expect.poll(() => page.locator("tbody").textContent()).toContain("host.labels_updated");
+  });
+
+  it("takes screenshots of every page in the light and dark themes", async () => {
+    const shots: [string, string][] = [
+      ["fleet", "/fleet"],
+      ["hosts", "/hosts"],
+      ["host-detail", `/hosts/${liveHost.id}`],
+      ["add-hosts", "/hosts/add"],
+      ["audit", "/audit"],
+      ["settings", "/settings"],
+      ["settings-operators", "/settings?tab=operators"],
+    ];
+    for (const theme of ["light", "dark"] as const) {
+      const p = await newPage(theme);
+      await p.goto("/login");
+      await p.waitForLoadState("networkidle");
+      await p.screenshot({ path: path.join(SHOTS, `login-${theme}.png`) });
+      await signIn(p, "/fleet");
+      for (const [name, url] of shots) {
+        await p.goto(url);
+        await waitLive(p);
+        // Data, charts and fonts in place; no skeletons left.
+        await p.waitForLoadState("networkidle");
+        await p.waitForFunction(() => document.querySelectorAll(".animate-pulse").length === 0, undefined, { timeout: 15_000 });
+        await p.mouse.move(0, VIEWPORT.height - 1);
+        await p.screenshot({ path: path.join(SHOTS, `${name}-${theme}.png`), fullPage: name === "fleet" || name === "host-detail" });
+      }
+    }
+    for (const name of ["login", "fleet", "hosts", "host-detail", "add-hosts", "audit", "settings"]) {
+      for (const theme of ["light", "dark"]) expect(fs.statSync(path.join(SHOTS, `${name}-${theme}.png`)).size).toBeGreaterThan(10_000);
+    }
+  });
+});
