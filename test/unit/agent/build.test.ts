@@ -21,7 +21,7 @@ afterAll(async () => {
 });
 
 const node = (file: string, args: string[], env: Record<string, string> = {}) =>
-  spawnSync(process.execPath, [file, ...args], { encoding: "utf8", env: { PATH: process.env.PATH ?? "", ...env }, timeout: 20_000 });
+  spawnSync(process.execPath, [file, ...args], { encoding: "utf8", env: { PATH: process.env.PATH ?? "", ...env } as unknown as NodeJS.ProcessEnv, timeout: 20_000 });
 
 describe("agent bundle", () => {
   it("builds one executable file quickly, with the shebang and the version baked in", async () => {
@@ -78,7 +78,7 @@ describe("agent bundle", () => {
           SPLICER_SYSFS_ROOT: host.sysRoot,
           SPLICER_PROC_ROOT: host.procRoot,
           SPLICER_ETC_ROOT: host.etcRoot,
-        },
+        } as unknown as NodeJS.ProcessEnv,
         stdio: ["ignore", "ignore", "pipe"],
       });
       let stderr = "";

@@ -99,7 +99,8 @@ describe("splicer-agent CLI (source)", () => {
     spawnSync(process.execPath, ["--import", "tsx", "agent/cli.ts", ...args], {
       cwd: ROOT,
       encoding: "utf8",
-      env: { PATH: process.env.PATH ?? "", ...env },
+      // A bare environment, so the test's own SPLICER_* variables cannot leak in.
+      env: { PATH: process.env.PATH ?? "", ...env } as unknown as NodeJS.ProcessEnv,
       timeout: 20_000,
     });
 
