@@ -185,7 +185,7 @@ export function FleetOverview() {
         </Card>
       </div>
 
-      <div className="mt-4 grid gap-4 xl:grid-cols-3">
+      <div className="mt-4 grid items-start gap-4 xl:grid-cols-3">
         <Card className="xl:col-span-2" id="stale">
           <CardHeader
             icon={<Clock />}
@@ -258,12 +258,12 @@ export function FleetOverview() {
                     <li key={`${l.key}=${l.value}`}>
                       <Link
                         href={`/hosts?label=${encodeURIComponent(`${l.key}=${l.value}`)}`}
-                        className="inline-flex h-6 items-center gap-1.5 rounded-md border border-border bg-muted/50 px-2 font-mono text-[11px] hover:border-border-strong hover:bg-muted"
+                        className="inline-flex h-6 items-center rounded-md border border-border bg-muted/50 px-2 font-mono text-[11px] hover:border-border-strong hover:bg-muted"
                       >
                         <span className="text-muted-foreground">{l.key}</span>
-                        <span className="text-subtle-foreground">=</span>
+                        <span className="px-px text-subtle-foreground">=</span>
                         <span>{l.value}</span>
-                        <span className="ml-1 font-sans tabular text-subtle-foreground">{numberFmt.format(l.count)}</span>
+                        <span className="ml-2 font-sans tabular text-subtle-foreground">{numberFmt.format(l.count)}</span>
                       </Link>
                     </li>
                   ))}

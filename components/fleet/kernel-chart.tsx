@@ -26,6 +26,27 @@ function KernelTick(props: { x?: number | string; y?: number | string; payload?:
   );
 }
 
+interface LabelProps {
+  x?: number | string;
+  y?: number | string;
+  width?: number | string;
+  height?: number | string;
+  index?: number;
+}
+
+/** The row's total, drawn once at the end of whichever segment is last (offline may be empty). */
+function TotalLabel({ x = 0, y = 0, width = 0, height = 0, index = 0, rows, last }: LabelProps & { rows: Row[]; last: "online" | "offline" }) {
+  const r = rows[index];
+  if (!r) return null;
+  const isLast = last === "offline" ? r.offline > 0 : r.offline === 0;
+  if (!isLast) return null;
+  return (
+    <text x={Number(x) + Number(width) + 8} y={Number(y) + Number(height) / 2} dy={4} fontSize={11} fill="var(--muted-foreground)" style={{ fontVariantNumeric: "tabular-nums" }}>
+      {numberFmt.format(r.total)}
+    </text>
+  );
+}
+
 /** Hosts per running kernel release: the number that decides how many builds a patch needs. */
 export function KernelChart({ kernels }: { kernels: FleetSummary["kernels"] }) {
   const router = useRouter();
@@ -78,7 +99,9 @@ export function KernelChart({ kernels }: { kernels: FleetSummary["kernels"] }) {
               const r = (d as { payload?: Row })?.payload;
               if (r) router.push(`/hosts?kernel=${encodeURIComponent(r.kernelRelease)}`);
             }}
-          />
+          >
+            <LabelList dataKey="total" content={(p) => <TotalLabel {...(p as LabelProps)} rows={rows} last="online" />} />
+          </Bar>
           <Bar
             dataKey="offline"
             stackId="k"
@@ -91,7 +114,7 @@ export function KernelChart({ kernels }: { kernels: FleetSummary["kernels"] }) {
               if (r) router.push(`/hosts?kernel=${encodeURIComponent(r.kernelRelease)}`);
             }}
           >
-            <LabelList dataKey="total" position="right" offset={8} fontSize={11} fill="var(--muted-foreground)" />
+            <LabelList dataKey="total" content={(p) => <TotalLabel {...(p as LabelProps)} rows={rows} last="offline" />} />
           </Bar>
         </BarChart>
       </ResponsiveContainer>

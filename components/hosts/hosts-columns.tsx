@@ -53,12 +53,12 @@ export const hostColumns = [
   col.accessor("online", {
     id: "online",
     header: "State",
-    size: 112,
+    size: 100,
     cell: (c) => <StateCell host={c.row.original} />,
   }),
   col.accessor("hostname", {
     header: "Hostname",
-    size: 240,
+    size: 210,
     cell: (c) => (
       <Link
         href={`/hosts/${c.row.original.id}`}
@@ -71,13 +71,14 @@ export const hostColumns = [
   }),
   col.accessor("kernelRelease", {
     header: "Kernel release",
-    size: 220,
+    size: 210,
     cell: (c) => <span className="font-mono text-xs">{c.getValue()}</span>,
   }),
   col.accessor((h) => h.distro.name, {
     id: "distro",
     header: "Distribution",
-    size: 180,
+    size: 170,
+    meta: { className: "hidden lg:table-cell" },
     cell: (c) => (
       <span className="block max-w-[12rem] truncate text-muted-foreground" title={`${c.row.original.distro.name} (${c.row.original.arch})`}>
         {c.getValue()}
@@ -87,7 +88,7 @@ export const hostColumns = [
   col.display({
     id: "livepatches",
     header: "Livepatches",
-    size: 120,
+    size: 110,
     cell: (c) => <LivepatchCell host={c.row.original} />,
   }),
   col.accessor("labels", {
@@ -97,13 +98,14 @@ export const hostColumns = [
   }),
   col.accessor("lastIp", {
     header: "Address",
-    size: 130,
+    size: 120,
     enableSorting: false,
+    meta: { className: "hidden 2xl:table-cell" },
     cell: (c) => <span className="font-mono text-xs text-muted-foreground">{c.getValue() ?? "—"}</span>,
   }),
   col.accessor("lastSeenAt", {
     header: "Last seen",
-    size: 110,
+    size: 96,
     meta: { align: "right" },
     cell: (c) =>
       c.row.original.online ? (
@@ -116,8 +118,8 @@ export const hostColumns = [
   }),
   col.accessor("enrolledAt", {
     header: "Enrolled",
-    size: 100,
-    meta: { align: "right" },
+    size: 96,
+    meta: { align: "right", className: "hidden xl:table-cell" },
     cell: (c) => <RelativeTime date={c.getValue()} className="text-xs text-muted-foreground" />,
   }),
 ];

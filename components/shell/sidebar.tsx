@@ -64,7 +64,9 @@ export function Sidebar() {
   const pathname = usePathname() ?? "";
   const sections = ["fleet", "patching", "admin"] as const;
   return (
-    <aside className="sticky top-0 flex h-screen w-[224px] shrink-0 flex-col border-r border-border bg-sidebar">
+    // The outer column carries the background and border down the whole page; the inner one sticks.
+    <div className="w-[224px] shrink-0 border-r border-border bg-sidebar">
+    <aside className="sticky top-0 flex h-screen flex-col">
       <div className="flex h-12 items-center border-b border-border px-4">
         <Link href="/fleet" className="rounded-md focus-visible:outline-offset-4" aria-label="Splicer: fleet overview">
           <Logo />
@@ -90,5 +92,6 @@ export function Sidebar() {
         <UserMenu />
       </div>
     </aside>
+    </div>
   );
 }

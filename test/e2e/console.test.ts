@@ -28,6 +28,9 @@ let browser: Browser;
 const agents: AgentProcess[] = [];
 const contexts: BrowserContext[] = [];
 
+/** The machine is busy (a console, dozens of agents and a browser on two cores): be patient. */
+const poll = <T,>(fn: () => T | Promise<T>) => expect.poll(fn, { timeout: 15_000, interval: 100 });
+
 async function getJson<T>(p: string): Promise<T> {
   const r = await c.api(p);
   if (!r.ok) throw new Error(`${p}: ${r.status} ${await r.text()}`);
@@ -84,11 +87,24 @@ beforeAll(async () => {
   await labelFleet();
   // A fleet has history: a few hosts went away, one long enough ago to be stale, one was revoked.
   await Promise.all(fleet.agents.slice(0, 4).map((a) => a.agent.stop()));
-  const { items } = await getJson<HostList>("/api/v1/hosts?online=false&limit=10");
-  expect(items.length).toBeGreaterThan(0);
+  const items = await eventually(async () => {
+    const r = await getJson<HostList>("/api/v1/hosts?online=false&limit=10");
+    return r.items.length === 4 ? r.items : null;
+  }, { what: "four stopped agents offline", timeoutMs: 30_000 });
   await c.db.query(`update "Host" set "lastSeenAt" = now() - interval '3 hours' where id = any($1::uuid[])`, [items.slice(0, 2).map((h) => h.id)]);
   const revoke = await c.api(`/api/v1/hosts/${items[items.length - 1].id}/revoke`, { method: "POST", json: { reason: "reimaged" } });
   expect(revoke.ok).toBe(true);
+
+  // Other people use this console too.
+  for (const [username, role] of [["alice", "operator"], ["bob", "viewer"], ["carol", "admin"]] as const) {
+    const r = await c.api("/api/v1/operators", { method: "POST", json: { username, password: `${username}-password-1`, role } });
+    expect(r.status).toBeLessThan(300);
+  }
+  const bob = (await getJson<{ items: { id: string; username: string }[] }>("/api/v1/operators")).items.find((o) => o.username === "bob")!;
+  expect((await c.api(`/api/v1/operators/${bob.id}`, { method: "PATCH", json: { disabled: true } })).ok).toBe(true);
+  for (const [name, role] of [["ci-deploy", "operator"], ["grafana", "viewer"]] as const) {
+    expect((await c.api("/api/v1/api-tokens", { method: "POST", json: { name, role, expiresInDays: 90 } })).ok).toBe(true);
+  }
 
   browser = await chromium.launch({
     executablePath: CHROMIUM,
@@ -117,25 +133,25 @@ describe.skipIf(!haveBrowser)("console in a browser", () => {
     await page.fill("#username", "admin");
     await page.fill("#password", "not-the-password");
     await page.click("button[type=submit]");
-    await expect.poll(() => page.locator("#login-error").textContent()).toMatch(/wrong username or password/i);
+    await poll(() => page.locator("#login-error").textContent()).toMatch(/wrong username or password/i);
   });
 
   it("signs in and shows the fleet overview with live counts", async () => {
     await signIn(page, "/fleet");
     const summary = await getJson<FleetSummary>("/api/v1/fleet/summary");
-    await expect.poll(() => page.getByTestId("stat-total").textContent()).toBe(String(summary.total));
-    await expect.poll(() => page.getByTestId("stat-online").textContent()).toBe(String(summary.online));
+    await poll(() => page.getByTestId("stat-total").textContent()).toBe(String(summary.total));
+    await poll(() => page.getByTestId("stat-online").textContent()).toBe(String(summary.online));
     expect(await page.getByTestId("stat-stale").textContent()).toBe("2");
     // The kernel chart names every release it draws (accessible label).
     const chart = page.getByRole("img", { name: /Hosts per kernel release/ });
-    await expect.poll(() => chart.getAttribute("aria-label")).toContain(summary.kernels[0].kernelRelease);
+    await poll(() => chart.getAttribute("aria-label")).toContain(summary.kernels[0].kernelRelease);
     await waitLive(page);
   });
 
   it("shows a newly installed agent on the fleet overview and the hosts list without a reload", async () => {
     const hosts = await newPage();
     await signIn(hosts, "/hosts?q=e2e-live");
-    await expect.poll(() => hosts.getByText("No hosts match these filters").isVisible()).toBe(true);
+    await poll(() => hosts.getByText("No hosts match these filters").isVisible()).toBe(true);
     await waitLive(hosts);
     const before = Number(await page.getByTestId("stat-total").textContent());
     // A page that reloads loses this marker.
@@ -146,7 +162,7 @@ describe.skipIf(!haveBrowser)("console in a browser", () => {
     agents.push(agent);
 
     await hosts.getByTestId("host-link").filter({ hasText: "e2e-live-01" }).waitFor({ timeout: 30_000 });
-    await expect.poll(() => page.getByTestId("stat-total").textContent(), { timeout: 15_000 }).toBe(String(before + 1));
+    await poll(() => page.getByTestId("stat-total").textContent()).toBe(String(before + 1));
     for (const p of [page, hosts]) expect(await p.evaluate(() => (window as unknown as { __marker?: number }).__marker)).toBe(42);
     expect(await hosts.getByTestId("hosts-range").textContent()).toMatch(/1–1\s*of\s*1 hosts/);
     liveHost = (await getJson<HostList>("/api/v1/hosts?q=e2e-live-01")).items[0];
@@ -160,7 +176,7 @@ describe.skipIf(!haveBrowser)("console in a browser", () => {
     await page.getByRole("combobox", { name: "Kernel release" }).click();
     await page.locator(`[role=option][data-value="${kernel}"]`).click();
     await page.waitForURL((u) => u.searchParams.get("kernel") === kernel);
-    await expect.poll(() => page.getByTestId("hosts-range").textContent()).toMatch(new RegExp(`of\\s*${count} hosts`));
+    await poll(() => page.getByTestId("hosts-range").textContent()).toMatch(new RegExp(`of\\s*${count} hosts`));
     const cells = await page.locator("tbody tr td:nth-child(3)").allTextContents();
     expect(cells.length).toBe(count);
     expect(new Set(cells)).toEqual(new Set([kernel]));
@@ -169,17 +185,17 @@ describe.skipIf(!haveBrowser)("console in a browser", () => {
     const target = (await getJson<HostList>(`/api/v1/hosts?kernel=${encodeURIComponent(kernel)}&limit=1`)).items[0];
     await page.getByTestId("hosts-search").fill(target.hostname);
     await page.waitForURL((u) => u.searchParams.get("q") === target.hostname && u.searchParams.get("kernel") === kernel);
-    await expect.poll(() => page.getByTestId("host-link").allTextContents()).toEqual([target.hostname]);
+    await poll(() => page.getByTestId("host-link").allTextContents()).toEqual([target.hostname]);
     await page.reload();
-    await expect.poll(() => page.getByTestId("host-link").allTextContents()).toEqual([target.hostname]);
+    await poll(() => page.getByTestId("host-link").allTextContents()).toEqual([target.hostname]);
 
     // State and label filters come from the URL as well.
     await page.goto("/hosts?status=revoked");
-    await expect.poll(() => page.getByTestId("hosts-range").textContent()).toMatch(/of\s*1 hosts/);
+    await poll(() => page.getByTestId("hosts-range").textContent()).toMatch(/of\s*1 hosts/);
     const env = target.labels.env;
     const withEnv = (await getJson<HostList>(`/api/v1/hosts?label=${encodeURIComponent(`env=${env}`)}`)).total;
     await page.goto(`/hosts?label=${encodeURIComponent(`env=${env}`)}`);
-    await expect.poll(() => page.getByTestId("hosts-range").textContent()).toMatch(new RegExp(`of\\s*${withEnv} hosts`));
+    await poll(() => page.getByTestId("hosts-range").textContent()).toMatch(new RegExp(`of\\s*${withEnv} hosts`));
     await page.getByRole("button", { name: `Remove label filter env=${env}` }).click();
     await page.waitForURL((u) => !u.searchParams.has("label"));
   });
@@ -188,9 +204,9 @@ describe.skipIf(!haveBrowser)("console in a browser", () => {
     await page.goto(`/hosts?q=e2e-live-01`);
     await page.getByTestId("host-link").filter({ hasText: "e2e-live-01" }).click();
     await page.waitForURL(`**/hosts/${liveHost.id}`);
-    await expect.poll(() => page.getByTestId("host-title").textContent()).toBe("e2e-live-01");
+    await poll(() => page.getByTestId("host-title").textContent()).toBe("e2e-live-01");
     expect(await page.getByTestId("host-livepatches").textContent()).toContain("livepatch_cve_2024_1086");
-    await expect.poll(() => page.locator('[data-testid="host-timeline"] [data-event]').evaluateAll((els) => els.map((e) => e.getAttribute("data-event")))).toEqual(
+    await poll(() => page.locator('[data-testid="host-timeline"] [data-event]').evaluateAll((els) => els.map((e) => e.getAttribute("data-event")))).toEqual(
       expect.arrayContaining(["enrolled", "connected"]),
     );
 
@@ -201,8 +217,8 @@ describe.skipIf(!haveBrowser)("console in a browser", () => {
     await page.getByLabel("Label 2 key").fill("team");
     await page.getByLabel("Label 2 value").fill("kernel");
     await page.getByRole("button", { name: "Save labels" }).click();
-    await expect.poll(() => page.getByTestId("host-labels").textContent()).toBe("env=prodteam=kernel");
-    await expect.poll(() => page.locator('[data-testid="host-timeline"] [data-event]').first().getAttribute("data-event")).toBe("labels_changed");
+    await poll(() => page.getByTestId("host-labels").textContent()).toBe("env=prodteam=kernel");
+    await poll(() => page.locator('[data-testid="host-timeline"] [data-event]').first().getAttribute("data-event")).toBe("labels_changed");
     const detail = await getJson<Host>(`/api/v1/hosts/${liveHost.id}`);
     expect(detail.labels).toEqual({ env: "prod", team: "kernel" });
   });
@@ -217,8 +233,8 @@ describe.skipIf(!haveBrowser)("console in a browser", () => {
     expect(script).toContain(`SPLICER_ENROLL_TOKEN=${secret}`);
 
     await page.goto("/audit");
-    await expect.poll(() => page.getByTestId("audit-verify").getAttribute("data-ok"), { timeout: 15_000 }).toBe("true");
-    await expect.poll(() => page.locator("tbody").textContent()).toContain("host.labels_updated");
+    await poll(() => page.getByTestId("audit-verify").getAttribute("data-ok")).toBe("true");
+    await poll(() => page.locator("tbody").textContent()).toContain("host.labels_updated");
   });
 
   it("takes screenshots of every page in the light and dark themes", async () => {
@@ -230,6 +246,7 @@ describe.skipIf(!haveBrowser)("console in a browser", () => {
       ["audit", "/audit"],
       ["settings", "/settings"],
       ["settings-operators", "/settings?tab=operators"],
+      ["settings-api-tokens", "/settings?tab=api-tokens"],
     ];
     for (const theme of ["light", "dark"] as const) {
       const p = await newPage(theme);
@@ -243,8 +260,13 @@ describe.skipIf(!haveBrowser)("console in a browser", () => {
         // Data, charts and fonts in place; no skeletons left.
         await p.waitForLoadState("networkidle");
         await p.waitForFunction(() => document.querySelectorAll(".animate-pulse").length === 0, undefined, { timeout: 15_000 });
+        if (name === "add-hosts") {
+          // The page as an admin sees it mid-task: a fresh token filled into the install commands.
+          await p.getByTestId("create-enrollment-token").click();
+          await p.getByTestId("new-token-secret").waitFor();
+        }
         await p.mouse.move(0, VIEWPORT.height - 1);
-        await p.screenshot({ path: path.join(SHOTS, `${name}-${theme}.png`), fullPage: name === "fleet" || name === "host-detail" });
+        await p.screenshot({ path: path.join(SHOTS, `${name}-${theme}.png`), fullPage: ["fleet", "host-detail", "add-hosts"].includes(name) });
       }
     }
     for (const name of ["login", "fleet", "hosts", "host-detail", "add-hosts", "audit", "settings"]) {
