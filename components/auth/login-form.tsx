@@ -96,7 +96,7 @@ export function LoginForm({ next }: { next: string }) {
           </div>
         </form>
         <p className="mt-5 text-center text-xs text-subtle-foreground">
-          Accounts are created by an administrator under Settings → Operators.
+          No account yet? An administrator can add you under Settings.
         </p>
       </main>
     </div>

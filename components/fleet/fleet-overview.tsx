@@ -122,7 +122,7 @@ export function FleetOverview() {
         <StatCard label="Revoked" value={data?.revoked} tone="bad" href="/hosts?status=revoked" testId="stat-revoked" hint="credentials withdrawn" />
       </section>
 
-      <div className="mt-4 grid gap-4 xl:grid-cols-3">
+      <div className="mt-4 grid grid-cols-1 gap-4 xl:grid-cols-3">
         <Card className="xl:col-span-2">
           <CardHeader
             icon={<Cpu />}
@@ -185,7 +185,7 @@ export function FleetOverview() {
         </Card>
       </div>
 
-      <div className="mt-4 grid items-start gap-4 xl:grid-cols-3">
+      <div className="mt-4 grid grid-cols-1 items-start gap-4 xl:grid-cols-3">
         <Card className="xl:col-span-2" id="stale">
           <CardHeader
             icon={<Clock />}

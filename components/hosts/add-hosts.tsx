@@ -152,7 +152,7 @@ export function AddHosts() {
         breadcrumb={breadcrumb}
         description="Install the agent on a server with an enrollment token. The server appears in the fleet as soon as it connects."
       />
-      <div className="grid items-start gap-4 2xl:grid-cols-[minmax(0,3fr)_minmax(0,2fr)]">
+      <div className="grid grid-cols-1 items-start gap-4 2xl:grid-cols-[minmax(0,3fr)_minmax(0,2fr)]">
         <Card>
           <CardHeader icon={<Terminal />} title="Install the agent" description="Three steps, about a minute per server" />
           <CardBody className="pt-5">

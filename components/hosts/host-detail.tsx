@@ -225,7 +225,7 @@ export function HostDetail({ id }: { id: string }) {
         </div>
       ) : null}
 
-      <div className="grid items-start gap-4 xl:grid-cols-3">
+      <div className="grid grid-cols-1 items-start gap-4 xl:grid-cols-3">
         <div className="flex min-w-0 flex-col gap-4 xl:col-span-2">
           <Card>
             <CardHeader icon={<HardDrive />} title="Inventory" description="As last reported by the agent" />

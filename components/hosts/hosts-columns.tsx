@@ -119,7 +119,7 @@ export const hostColumns = [
   col.accessor("enrolledAt", {
     header: "Enrolled",
     size: 96,
-    meta: { align: "right", className: "hidden xl:table-cell" },
+    meta: { align: "right", className: "hidden 2xl:table-cell" },
     cell: (c) => <RelativeTime date={c.getValue()} className="text-xs text-muted-foreground" />,
   }),
 ];

@@ -56,7 +56,7 @@ export function FleetSettingsForm() {
   };
 
   return (
-    <div className="grid items-start gap-4 xl:grid-cols-[minmax(0,42rem)_minmax(0,24rem)]">
+    <div className="grid grid-cols-1 items-start gap-4 xl:grid-cols-[minmax(0,42rem)_minmax(0,24rem)]">
     <Card>
       <CardHeader title="Heartbeats and staleness" description="How often agents report in, and when a silent host counts as stale" />
       <form onSubmit={submit} className="p-4">
