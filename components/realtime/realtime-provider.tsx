@@ -38,11 +38,28 @@ export function RealtimeProvider({ children }: { children: React.ReactNode }) {
     let everConnected = false;
     const clearTimers = new Set<ReturnType<typeof setTimeout>>();
 
-    const invalidateHosts = (ids: string[], all: boolean) => {
+    // A big fleet can change every second; refetch lists and the summary at most once a second
+    // (first change right away, the rest folded into one trailing refetch).
+    const pending = { ids: new Set<string>(), all: false };
+    let lastFlush = 0;
+    let flushTimer: ReturnType<typeof setTimeout> | null = null;
+    const flush = () => {
+      flushTimer = null;
+      lastFlush = Date.now();
+      const { all } = pending;
+      const ids = [...pending.ids];
+      pending.ids.clear();
+      pending.all = false;
       void qc.invalidateQueries({ queryKey: qk.hosts() });
       void qc.invalidateQueries({ queryKey: qk.fleetSummary });
       if (all) void qc.invalidateQueries({ queryKey: qk.host() });
       else for (const id of ids) void qc.invalidateQueries({ queryKey: qk.host(id) });
+    };
+    const invalidateHosts = (ids: string[], all: boolean) => {
+      ids.forEach((id) => pending.ids.add(id));
+      pending.all ||= all;
+      if (flushTimer) return;
+      flushTimer = setTimeout(flush, Math.max(0, lastFlush + 1_000 - Date.now()));
     };
 
     socket.on("connect", () => {
@@ -80,6 +97,7 @@ export function RealtimeProvider({ children }: { children: React.ReactNode }) {
 
     return () => {
       clearTimers.forEach(clearTimeout);
+      if (flushTimer) clearTimeout(flushTimer);
       socket.removeAllListeners();
       socket.disconnect();
     };

@@ -3,7 +3,8 @@ import * as React from "react";
 import { useRouter } from "next/navigation";
 import { CornerDownLeft, Search, Server } from "lucide-react";
 import { useHostSearch } from "../hooks/use-hosts";
-import { Kbd, StatusDot } from "../ui/badge";
+import { Kbd } from "../ui/badge";
+import { HostStateDot } from "../hosts/host-state-badge";
 import { cn } from "../ui/cn";
 import { Spinner } from "../ui/button";
 
@@ -146,7 +147,7 @@ export function GlobalSearch() {
                   className={cn("flex w-full items-center gap-2.5 rounded-md px-2 py-1.5 text-left", i === active && "bg-muted")}
                 >
                   <Server className="size-3.5 text-subtle-foreground" />
-                  <StatusDot tone={h.status !== "active" ? "bad" : h.online ? "ok" : "off"} />
+                  <HostStateDot host={h} />
                   <span className="min-w-0 flex-1 truncate font-medium">{h.hostname}</span>
                   <span className="truncate font-mono text-[11px] text-muted-foreground">{h.kernelRelease}</span>
                 </button>
