@@ -49,6 +49,19 @@ export async function markDisconnected(opts: { hostId: string; connectedAt: Date
   });
 }
 
+/**
+ * At the start of the only console process (the embedded database): nobody can be connected yet,
+ * whatever the last run left behind (a Ctrl-C also stops the embedded database at once).
+ */
+export async function markAllOffline(opts: { reason: string }): Promise<number> {
+  return prisma.$transaction(async (tx) => {
+    const rows = await tx.$queryRaw<{ id: string }[]>`update "Host" set online = false where online returning id`;
+    if (rows.length === 0) return 0;
+    await tx.hostEvent.createMany({ data: rows.map((r) => ({ hostId: r.id, type: "disconnected", details: { reason: opts.reason } })) });
+    return rows.length;
+  });
+}
+
 /** Marks several hosts offline at once (a console process shutting down). */
 export async function markManyDisconnected(opts: { hostIds: string[]; reason: string }): Promise<void> {
   if (opts.hostIds.length === 0) return;

