@@ -225,7 +225,7 @@ export function AuditView() {
           </>
         }
       />
-      <Card className="overflow-hidden">
+      <Card className="flex h-[calc(100vh-10.5rem)] min-h-[26rem] flex-col overflow-hidden">
         <div className="flex flex-wrap items-center gap-2 border-b border-border p-3">
           <DebouncedInput aria-label="Actor" placeholder="Actor (e.g. admin)" value={sp.get("actor") ?? ""} onCommit={(v) => update({ actor: v })} className="w-44" />
           <DebouncedInput aria-label="Action" placeholder="Action (e.g. host.revoked)" value={sp.get("action") ?? ""} onCommit={(v) => update({ action: v })} className="w-52 font-mono text-xs" />
@@ -264,7 +264,7 @@ export function AuditView() {
           ) : null}
         </div>
         {audit.error && !audit.data ? (
-          <ErrorState error={audit.error} title="Could not load the audit log" onRetry={() => void audit.refetch()} />
+          <ErrorState className="flex-1" error={audit.error} title="Could not load the audit log" onRetry={() => void audit.refetch()} />
         ) : (
           <DataTable
             caption="Audit events"
@@ -312,7 +312,7 @@ export function AuditView() {
                 </EmptyState>
               )
             }
-            className="max-h-[calc(100vh-16rem)] min-h-[18rem]"
+            className="min-h-0 flex-1"
           />
         )}
         <div className="flex items-center justify-between border-t border-border px-4 py-2 text-xs text-muted-foreground">

@@ -67,7 +67,14 @@ export function KernelChart({ kernels }: { kernels: FleetSummary["kernels"] }) {
       <ResponsiveContainer width="100%" height="100%">
         <BarChart data={rows} layout="vertical" margin={{ top: 4, right: 36, bottom: 0, left: 0 }} barCategoryGap={7}>
           <CartesianGrid horizontal={false} stroke="var(--border)" strokeDasharray="3 3" />
-          <XAxis type="number" allowDecimals={false} tickLine={false} axisLine={false} tick={{ fontSize: 11, fill: "var(--subtle-foreground)" }} />
+          <XAxis
+            type="number"
+            allowDecimals={false}
+            tickLine={false}
+            axisLine={false}
+            tick={{ fontSize: 11, fill: "var(--subtle-foreground)" }}
+            tickFormatter={(v: number) => numberFmt.format(v)}
+          />
           <YAxis type="category" dataKey="kernelRelease" width={yWidth} tickLine={false} axisLine={false} tick={<KernelTick />} interval={0} />
           <Tooltip
             cursor={{ fill: "var(--muted)", opacity: 0.7 }}

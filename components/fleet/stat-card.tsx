@@ -4,6 +4,13 @@ import { cn } from "../ui/cn";
 import { StatusDot, type Tone } from "../ui/badge";
 import { numberFmt } from "../ui/time";
 
+/** 0.004 → "<1%", 0.996 → ">99%": never claim all or nothing when it is not. */
+function formatShare(share: number): string {
+  if (share > 0 && share < 0.01) return "<1%";
+  if (share < 1 && share > 0.99) return ">99%";
+  return `${Math.round(share * 100)}%`;
+}
+
 export function StatCard({
   label,
   value,
@@ -45,7 +52,7 @@ export function StatCard({
           {value === undefined ? <span className="inline-block h-7 w-12 animate-pulse rounded bg-muted align-middle" /> : numberFmt.format(value)}
         </span>
         {share !== undefined && value !== undefined ? (
-          <span className="text-xs tabular text-subtle-foreground">{Math.round(share * 100)}%</span>
+          <span className="text-xs tabular text-subtle-foreground">{formatShare(share)}</span>
         ) : null}
       </div>
       <div className="mt-3 flex h-1 overflow-hidden rounded-full bg-muted">

@@ -102,12 +102,13 @@ export function HostsView() {
           ) : null
         }
       />
-      <Card className="overflow-hidden">
+      {/* Fills the window: the header row sticks, the rows scroll, pagination stays in view. */}
+      <Card className="flex h-[calc(100vh-10.5rem)] min-h-[26rem] flex-col overflow-hidden">
         <div className="border-b border-border p-3">
           <HostsFilters filter={filter} update={update} summary={summary} activeFilterCount={activeFilterCount} />
         </div>
         {hosts.error && !hosts.data ? (
-          <ErrorState error={hosts.error} title="Could not load hosts" onRetry={() => void hosts.refetch()} />
+          <ErrorState className="flex-1" error={hosts.error} title="Could not load hosts" onRetry={() => void hosts.refetch()} />
         ) : (
           <DataTable
             caption="Hosts"
@@ -126,7 +127,7 @@ export function HostsView() {
             rowClassName={(row) => (recentlyChanged.has(row.original.id) ? "animate-row-flash" : undefined)}
             empty={empty}
             skeletonRows={12}
-            className="max-h-[calc(100vh-15.5rem)] min-h-[18rem]"
+            className="min-h-0 flex-1"
           />
         )}
         <Pagination
