@@ -14,6 +14,7 @@ import { InlineError } from "../ui/error-state";
 import { CopyButton } from "../ui/copy-button";
 import { RelativeTime } from "../ui/relative-time";
 import { EmptyState } from "../ui/empty-state";
+import { Badge } from "../ui/badge";
 import { fieldIssue } from "../api";
 import { InstallInstructions } from "./install-instructions";
 import { EnrollmentTokensTable } from "./enrollment-tokens";
@@ -95,7 +96,11 @@ function RecentHosts({ since }: { since: string | null }) {
     <div className="rounded-md border border-border">
       <div className="flex items-center gap-2 border-b border-border px-3 py-2 text-xs text-muted-foreground">
         <Radio className="size-3.5 text-ok" />
-        {since ? (fresh.length ? `${fresh.length} new host${fresh.length > 1 ? "s" : ""} since you created the token` : "Waiting for hosts to enroll…") : "Most recently enrolled"}
+        {since
+          ? fresh.length
+            ? `${fresh.length} new host${fresh.length > 1 ? "s" : ""} since you created the token`
+            : "Waiting for a host to enroll with this token… Latest enrollments:"
+          : "Latest enrollments"}
       </div>
       {items.length === 0 ? (
         <p className="px-3 py-3 text-xs text-muted-foreground">No hosts yet. They appear here the moment they enroll.</p>
@@ -105,7 +110,14 @@ function RecentHosts({ since }: { since: string | null }) {
             <li key={h.id}>
               <Link href={`/hosts/${h.id}`} className="flex items-center gap-2.5 px-3 py-1.5 text-[13px] hover:bg-muted/60">
                 <HostStateDot host={h} />
-                <span className="min-w-0 flex-1 truncate font-medium">{h.hostname}</span>
+                <span className="min-w-0 flex-1 truncate font-medium">
+                  {h.hostname}
+                  {since && h.enrolledAt >= since ? (
+                    <Badge tone="ok" className="ml-2">
+                      new
+                    </Badge>
+                  ) : null}
+                </span>
                 <span className="hidden truncate font-mono text-[11px] text-muted-foreground sm:block">{h.kernelRelease}</span>
                 <RelativeTime date={h.enrolledAt} className="w-20 text-right text-xs text-subtle-foreground" />
               </Link>

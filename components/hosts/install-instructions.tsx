@@ -10,7 +10,12 @@ function systemdScript(origin: string, token: string) {
     `mkdir -p /usr/lib/splicer-agent /etc/splicer`,
     `curl -fsSL ${origin}/api/v1/agent/bundle -o /usr/lib/splicer-agent/splicer-agent.js`,
     `curl -fsSL ${origin}/api/v1/agent/systemd -o /etc/systemd/system/splicer-agent.service`,
-    `(umask 077; printf 'SPLICER_SERVER=${origin}\\nSPLICER_ENROLL_TOKEN=${token}\\n' > /etc/splicer/agent.env)`,
+    // The token is a secret: the file is 0600 before anything is written to it.
+    `install -m 600 /dev/null /etc/splicer/agent.env`,
+    `cat >> /etc/splicer/agent.env <<'EOF'`,
+    `SPLICER_SERVER=${origin}`,
+    `SPLICER_ENROLL_TOKEN=${token}`,
+    `EOF`,
     `systemctl daemon-reload && systemctl enable --now splicer-agent`,
   ].join("\n");
 }
