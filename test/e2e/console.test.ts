@@ -200,9 +200,14 @@ describe.skipIf(!haveBrowser)("console in a browser", () => {
     await page.waitForURL((u) => !u.searchParams.has("label"));
   });
 
-  it("opens a host, shows its livepatches and timeline, and edits its labels", async () => {
-    await page.goto(`/hosts?q=e2e-live-01`);
-    await page.getByTestId("host-link").filter({ hasText: "e2e-live-01" }).click();
+  it("finds a host from the top-bar search with the keyboard, shows its livepatches and timeline, and edits its labels", async () => {
+    await page.goto("/fleet");
+    await waitLive(page);
+    await page.keyboard.press("/");
+    await page.keyboard.type("e2e-live");
+    await page.getByRole("option", { name: /e2e-live-01/ }).waitFor();
+    await page.keyboard.press("ArrowDown");
+    await page.keyboard.press("Enter");
     await page.waitForURL(`**/hosts/${liveHost.id}`);
     await poll(() => page.getByTestId("host-title").textContent()).toBe("e2e-live-01");
     expect(await page.getByTestId("host-livepatches").textContent()).toContain("livepatch_cve_2024_1086");
