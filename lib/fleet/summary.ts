@@ -3,8 +3,32 @@ import type { FleetSummary } from "@/lib/api/schemas";
 import { prisma } from "@/lib/db/client";
 import { getSettings } from "@/lib/settings/settings";
 
-/** Counts for the fleet overview: a handful of aggregate queries, each one index or seq scan. */
+// Every open console tab refetches the summary when hosts change, and a fleet of thousands
+// changes all the time: one computation serves all callers until the fleet changes (the bus
+// bumps the version) or MAX_AGE_MS passes (the "stale" count moves with the clock alone).
+const MAX_AGE_MS = 2000;
+const g = globalThis as unknown as { __splicerFleetVersion?: number; __splicerSummary?: { version: number; at: number; value: Promise<FleetSummary> } };
+
+/** Called for every fleet change seen on the bus, in every console process. */
+export function bumpFleetVersion(): void {
+  g.__splicerFleetVersion = (g.__splicerFleetVersion ?? 0) + 1;
+}
+
+/** Counts for the fleet overview, from a cache that any fleet change invalidates. */
 export async function fleetSummary(): Promise<FleetSummary> {
+  const version = g.__splicerFleetVersion ?? 0;
+  const c = g.__splicerSummary;
+  if (c && c.version === version && Date.now() - c.at < MAX_AGE_MS) return c.value;
+  const value = computeFleetSummary();
+  g.__splicerSummary = { version, at: Date.now(), value };
+  value.catch(() => {
+    if (g.__splicerSummary?.value === value) g.__splicerSummary = undefined;
+  });
+  return value;
+}
+
+/** A handful of aggregate queries, each one index or sequential scan of the hosts. */
+export async function computeFleetSummary(): Promise<FleetSummary> {
   const { staleAfterSec } = await getSettings();
   const staleBefore = new Date(Date.now() - staleAfterSec * 1000);
   const [counts, kernels, distros, labels, staleHosts] = await Promise.all([

@@ -9,6 +9,7 @@ import { authenticate } from "@/lib/auth/authenticate";
 import {
   authenticateAgent, ingestInventory, markConnected, markDisconnected, markManyDisconnected, recordHeartbeats, sweepSilentHosts,
 } from "@/lib/fleet/presence";
+import { bumpFleetVersion } from "@/lib/fleet/summary";
 import { log } from "@/lib/log";
 import { metrics } from "@/lib/metrics";
 import { getSettings } from "@/lib/settings/settings";
@@ -152,6 +153,7 @@ export async function startGateway(opts: { httpServer: http.Server; databaseUrl:
   const onBus = (ev: BusEvent) => {
     switch (ev.type) {
       case "hosts.changed":
+        bumpFleetVersion();
         if (ev.all) pendingUi.all = true;
         for (const id of ev.ids) pendingUi.ids.add(id);
         break;
@@ -170,6 +172,7 @@ export async function startGateway(opts: { httpServer: http.Server; databaseUrl:
         uiNs.emit("audit:appended", { seq: ev.seq });
         break;
       case "settings.changed":
+        bumpFleetVersion();
         void getSettings().then((s) => {
           settings = s;
           agentNs.emit("config", { heartbeatIntervalSec: s.heartbeatIntervalSec });

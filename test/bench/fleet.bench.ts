@@ -1,9 +1,12 @@
 // npm run bench:fleet -- --agents 5000 [--extra-hosts 5000] [--heartbeat-sec 5] [--samples 300]
 //
 // Starts a console (its own process, embedded PostgreSQL) and N simulated agents (the fleet
-// simulator, another process), then measures: time until all are connected, the console's RSS,
-// heartbeats/s ingested, and p50/p95 latency of the hosts list and fleet summary APIs.
-// --extra-hosts inserts more (offline) host rows to measure the APIs over a bigger table.
+// simulator, another process; both share this machine's cores), then measures, in order:
+//  1. time until all N are enrolled and connected (fresh state dir: every agent enrolls),
+//  2. p50/p95 latency of the hosts list and fleet summary APIs at the default heartbeat (30 s),
+//  3. heartbeats/s ingested with the heartbeat interval lowered to --heartbeat-sec,
+//  4. time until all N are connected again after the console is killed and restarted,
+// and the console's peak RSS throughout. --extra-hosts adds offline host rows to the table.
 import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
@@ -40,6 +43,11 @@ function rssMiB(pid: number): number {
   const m = fs.readFileSync(`/proc/${pid}/status`, "utf8").match(/VmRSS:\s+(\d+) kB/);
   return m ? Number(m[1]) / 1024 : NaN;
 }
+/** CPU seconds (user + system) a process has used so far. */
+function cpuSec(pid: number): number {
+  const f = fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+  return (Number(f[11]) + Number(f[12])) / 100; // utime, stime in clock ticks (100/s)
+}
 function pct(xs: number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
@@ -58,25 +66,31 @@ await migrate({ url: db.url });
 const password = "bench-password-123";
 log(`embedded PostgreSQL at ${db.url}`);
 
-const consoleProc = spawn(process.execPath, ["--import", "tsx", "--import", "./scripts/hooks/register.mjs", "scripts/serve.ts"], {
-  cwd: ROOT,
-  env: { ...process.env, DATABASE_URL: db.url, PORT: "0", HOST: "127.0.0.1", SPLICER_ADMIN_PASSWORD: password, SPLICER_SKIP_BUILD_CHECK: "1", LOG_LEVEL: "warn", SPLICER_DB_POOL: "20" },
-  stdio: ["ignore", "pipe", "inherit"],
-});
-children.push(consoleProc);
-const url = await new Promise<string>((resolve, reject) => {
-  consoleProc.stdout!.on("data", (d: Buffer) => {
-    const m = d.toString().match(/SPLICER_READY (\S+)/);
-    if (m) resolve(m[1].replace("localhost", "127.0.0.1"));
+function startConsole(port: string): ChildProcess {
+  const p = spawn(process.execPath, [...(process.env.BENCH_CONSOLE_NODE_ARGS ?? "").split(" ").filter(Boolean), "--import", "tsx", "--import", "./scripts/hooks/register.mjs", "scripts/serve.ts"], {
+    cwd: ROOT,
+    env: { ...process.env, DATABASE_URL: db.url, PORT: port, HOST: "127.0.0.1", SPLICER_ADMIN_PASSWORD: password, SPLICER_SKIP_BUILD_CHECK: "1", LOG_LEVEL: "warn", SPLICER_DB_POOL: "20" },
+    stdio: ["ignore", "pipe", "inherit"],
   });
-  consoleProc.once("exit", (c) => reject(new Error(`console exited ${c}`)));
-});
+  children.push(p);
+  return p;
+}
+function waitReady(p: ChildProcess): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    p.stdout!.on("data", (d: Buffer) => {
+      const m = d.toString().match(/SPLICER_READY (\S+)/);
+      if (m) resolve(m[1].replace("localhost", "127.0.0.1"));
+    });
+    p.once("exit", (c) => reject(new Error(`console exited ${c}`)));
+  });
+}
+let consoleProc = startConsole("0");
+const url = await waitReady(consoleProc);
 log(`console at ${url} (pid ${consoleProc.pid})`);
 
 const login = await fetch(`${url}/api/v1/auth/login`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ username: "admin", password }) });
 const cookie = login.headers.getSetCookie()[0].split(";")[0];
 const api = (p: string, init: RequestInit = {}) => fetch(`${url}${p}`, { ...init, headers: { cookie, origin: url, "content-type": "application/json", ...init.headers } });
-await api("/api/v1/settings", { method: "PATCH", body: JSON.stringify({ heartbeatIntervalSec: HEARTBEAT }) });
 const { token } = (await (await api("/api/v1/enrollment-tokens", { method: "POST", body: JSON.stringify({ maxUses: N, expiresInHours: 2, note: "bench" }) })).json()) as { token: string };
 
 if (EXTRA > 0) {
@@ -117,17 +131,12 @@ for (;;) {
   await sleep(250);
 }
 const connectSec = (connectedAt - t0) / 1000;
+// Who was busy while the fleet connected: the console, the simulator, or neither (waiting).
+const connectCpu = { consoleSec: Number(cpuSec(consoleProc.pid!).toFixed(1)), simulatorSec: Number(cpuSec(sim.pid!).toFixed(1)) };
 log(`all ${N} connected in ${connectSec.toFixed(1)} s`);
 // Let enrollment inventories land and the fleet settle into heartbeats.
 await sleep(Math.max(3000, HEARTBEAT * 1000));
 const dbOnline = ((await (await api("/api/v1/fleet/summary")).json()) as { online: number }).online;
-
-const hb0 = await metric(url, "splicer_heartbeats_ingested_total");
-const w0 = performance.now();
-await sleep(WINDOW * 1000);
-const hb1 = await metric(url, "splicer_heartbeats_ingested_total");
-const heartbeatsPerSec = (hb1 - hb0) / ((performance.now() - w0) / 1000);
-peakRss = Math.max(peakRss, rssMiB(consoleProc.pid!));
 
 async function timeRequests(paths: () => string, n: number): Promise<number[]> {
   const out: number[] = [];
@@ -154,13 +163,46 @@ const hostsLat = await timeRequests(() => listVariants[k++ % listVariants.length
 const summaryLat = await timeRequests(() => "/api/v1/fleet/summary", SAMPLES);
 peakRss = Math.max(peakRss, rssMiB(consoleProc.pid!));
 
+await api("/api/v1/settings", { method: "PATCH", body: JSON.stringify({ heartbeatIntervalSec: HEARTBEAT }) });
+// Agents adopt the new interval with their next heartbeat; let one full old interval pass.
+await sleep(32_000);
+const hb0 = await metric(url, "splicer_heartbeats_ingested_total");
+const w0 = performance.now();
+await sleep(WINDOW * 1000);
+const hb1 = await metric(url, "splicer_heartbeats_ingested_total");
+const heartbeatsPerSec = (hb1 - hb0) / ((performance.now() - w0) / 1000);
+peakRss = Math.max(peakRss, rssMiB(consoleProc.pid!));
+
+
+// The stampede case: kill the console (no goodbyes) and start it again on the same port.
+consoleProc.kill("SIGKILL");
+await new Promise((r) => consoleProc.once("exit", r));
+const port = new URL(url).port;
+const t1 = performance.now();
+consoleProc = startConsole(port);
+await waitReady(consoleProc);
+let reconnectSec = NaN;
+for (;;) {
+  peakRss = Math.max(peakRss, rssMiB(consoleProc.pid!));
+  if ((await metric(url, "splicer_agents_connected").catch(() => 0)) >= N) {
+    reconnectSec = (performance.now() - t1) / 1000;
+    break;
+  }
+  if (performance.now() - t1 > 300_000) break;
+  await sleep(250);
+}
+log(`all ${N} reconnected ${reconnectSec.toFixed(1)} s after the console was restarted`);
+
 const result = {
   date: new Date().toISOString(),
   machine: `${os.cpus().length} × ${os.cpus()[0]?.model ?? "cpu"}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`,
   agents: N,
   hostRows: total,
-  heartbeatIntervalSec: HEARTBEAT,
+  latencyHeartbeatIntervalSec: 30,
+  ingestHeartbeatIntervalSec: HEARTBEAT,
   connectAllSec: Number(connectSec.toFixed(1)),
+  connectCpu,
+  reconnectAfterRestartSec: Number(reconnectSec.toFixed(1)),
   onlineInDatabase: dbOnline,
   consoleRssMiB: Math.round(rssMiB(consoleProc.pid!)),
   consolePeakRssMiB: Math.round(peakRss),
@@ -173,6 +215,7 @@ console.log(JSON.stringify(result, null, 2));
 const targets = [
   [`all ${N} connected < 60 s`, connectSec < 60],
   ["console RSS < 1 GiB", peakRss < 1024],
+  [`all ${N} reconnected after a restart < 60 s`, reconnectSec < 60],
   ["hosts list p95 < 100 ms", result.hostsListMs.p95 < 100],
   ["summary p95 < 50 ms", result.summaryMs.p95 < 50],
 ] as const;
