@@ -26,14 +26,18 @@ export async function authenticateAgent(opts: { hostId: string; credential: stri
  * One statement (row, timeline entry, bus event): thousands of agents connect at once after a
  * console restart, and every round trip counts.
  */
-export async function markConnected(opts: { hostId: string; ip: string | null }): Promise<Date> {
+export async function markConnected(opts: { hostId: string; ip: string | null; connectionId: string }): Promise<Date> {
   const at = new Date();
   await prisma.$queryRaw`
     with h as (
       update "Host" set online = true, "connectedAt" = ${at}, "lastSeenAt" = ${at}, "lastIp" = ${opts.ip}
       where id = ${opts.hostId}::uuid returning id),
     ev as (insert into "HostEvent" ("hostId", at, type, details) select id, ${at}, 'connected', jsonb_build_object('ip', ${opts.ip}::text) from h),
-    bus as (select pg_notify(${BUS_CHANNEL}, ${encodeBusEvent({ type: "hosts.changed", ids: [opts.hostId] })}) from h)
+    bus as (
+      select pg_notify(${BUS_CHANNEL}, ${encodeBusEvent({ type: "hosts.changed", ids: [opts.hostId] })}) from h
+      union all
+      -- Other console processes drop any older connection of this host.
+      select pg_notify(${BUS_CHANNEL}, ${encodeBusEvent({ type: "host.connected", hostId: opts.hostId, connectionId: opts.connectionId })}) from h)
     select (select count(*) from bus)::int as notified`;
   return at;
 }

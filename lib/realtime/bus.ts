@@ -67,8 +67,3 @@ export async function listenBus(url: string, onEvent: (ev: BusEvent) => void): P
   };
 }
 
-/** For events that are not part of a transaction. */
-export async function publish(ev: BusEvent): Promise<void> {
-  const { prisma } = await import("@/lib/db/client");
-  await prisma.$executeRaw`select pg_notify(${BUS_CHANNEL}, ${encodeBusEvent(ev)})`;
-}

@@ -13,7 +13,7 @@ import { bumpFleetVersion } from "@/lib/fleet/summary";
 import { log } from "@/lib/log";
 import { metrics } from "@/lib/metrics";
 import { getSettings } from "@/lib/settings/settings";
-import { listenBus, publish, type BusEvent, type BusListener } from "./bus";
+import { listenBus, type BusEvent, type BusListener } from "./bus";
 import { onValidated, RefusedMessage, refuse } from "./validate";
 
 export interface Gateway {
@@ -83,11 +83,8 @@ export async function startGateway(opts: { httpServer: http.Server; databaseUrl:
     }
     agents.set(hostId, socket);
     metrics.agentsConnected.set(agents.size);
-    const connected = markConnected({ hostId, ip }).then(
-      (at) => {
-        void publish({ type: "host.connected", hostId, connectionId: socket.id }).catch(() => {});
-        return at;
-      },
+    const connected = markConnected({ hostId, ip, connectionId: socket.id }).then(
+      (at) => at,
       (err) => {
         log.error({ err, hostId }, "could not record connection");
         socket.disconnect(true);

@@ -25,6 +25,9 @@ const { values } = parseArgs({
     samples: { type: "string", default: "300" },
     "heartbeat-window-sec": { type: "string", default: "20" },
     out: { type: "string" },
+    "sim-nice": { type: "string", default: "10" },
+    /** Skip phase 4 (e.g. to profile the console: BENCH_CONSOLE_NODE_ARGS=--cpu-prof). */
+    "no-restart": { type: "boolean", default: false },
   },
 });
 const N = Number(values.agents);
@@ -110,7 +113,9 @@ if (EXTRA > 0) {
 }
 
 const t0 = performance.now();
-const sim = spawn(process.execPath, ["--import", "tsx", "scripts/fleet-sim.ts", "--server", url, "--enroll-token", token, "--agents", String(N), "--state-dir", path.join(dataDir, "sim")], {
+// The simulator stands in for 5,000 other machines; at a lower priority it takes the CPU the
+// console and PostgreSQL leave, instead of competing with them for this machine's two cores.
+const sim = spawn("nice", ["-n", String(values["sim-nice"]), process.execPath, "--import", "tsx", "scripts/fleet-sim.ts", "--server", url, "--enroll-token", token, "--agents", String(N), "--state-dir", path.join(dataDir, "sim")], {
   cwd: ROOT,
   stdio: ["ignore", "inherit", "pipe"],
 });
@@ -175,21 +180,23 @@ peakRss = Math.max(peakRss, rssMiB(consoleProc.pid!));
 
 
 // The stampede case: kill the console (no goodbyes) and start it again on the same port.
-consoleProc.kill("SIGKILL");
-await new Promise((r) => consoleProc.once("exit", r));
-const port = new URL(url).port;
-const t1 = performance.now();
-consoleProc = startConsole(port);
-await waitReady(consoleProc);
 let reconnectSec = NaN;
-for (;;) {
-  peakRss = Math.max(peakRss, rssMiB(consoleProc.pid!));
-  if ((await metric(url, "splicer_agents_connected").catch(() => 0)) >= N) {
-    reconnectSec = (performance.now() - t1) / 1000;
-    break;
+if (!values["no-restart"]) {
+  consoleProc.kill("SIGKILL");
+  await new Promise((r) => consoleProc.once("exit", r));
+  const port = new URL(url).port;
+  const t1 = performance.now();
+  consoleProc = startConsole(port);
+  await waitReady(consoleProc);
+  for (;;) {
+    peakRss = Math.max(peakRss, rssMiB(consoleProc.pid!));
+    if ((await metric(url, "splicer_agents_connected").catch(() => 0)) >= N) {
+      reconnectSec = (performance.now() - t1) / 1000;
+      break;
+    }
+    if (performance.now() - t1 > 300_000) break;
+    await sleep(250);
   }
-  if (performance.now() - t1 > 300_000) break;
-  await sleep(250);
 }
 log(`all ${N} reconnected ${reconnectSec.toFixed(1)} s after the console was restarted`);
 
@@ -215,7 +222,7 @@ console.log(JSON.stringify(result, null, 2));
 const targets = [
   [`all ${N} connected < 60 s`, connectSec < 60],
   ["console RSS < 1 GiB", peakRss < 1024],
-  [`all ${N} reconnected after a restart < 60 s`, reconnectSec < 60],
+  ...(values["no-restart"] ? [] : ([[`all ${N} reconnected after a restart < 60 s`, reconnectSec < 60]] as const)),
   ["hosts list p95 < 100 ms", result.hostsListMs.p95 < 100],
   ["summary p95 < 50 ms", result.summaryMs.p95 < 50],
 ] as const;
