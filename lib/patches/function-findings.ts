@@ -57,7 +57,7 @@ export function functionFindings(t: Touched, ctx: FileContext): Finding[] {
     });
   }
 
-  for (const side of [t.pre, t.post]) {
+  for (const side of [t.post, t.pre]) {
     if (!side) continue;
     for (const i of side.changed) {
       const code = side.layout.code[i];

@@ -16,7 +16,8 @@ export interface Finding {
   impact: Impact;
   /** One sentence for a person, naming the symbol and why it matters. */
   message: string;
-  file: string;
+  /** Absent for findings about the patch as a whole. */
+  file?: string;
   /** Line in the new file (old file for removed code). */
   line?: number;
   symbol?: string;
