@@ -1,6 +1,5 @@
 // Analyses one C source or header file of a patch: which functions change and which
 // changes touch data (types, globals) that a live patch cannot change.
-import type { Parser } from "web-tree-sitter";
 import { normaliseCode } from "./c-lexical";
 import { cParser } from "./c-parser";
 import { classifyHeader, type Construct } from "./constructs";
@@ -46,14 +45,20 @@ export interface CFileResult {
 export async function analyseCFile(file: DiffFile, isHeader: boolean): Promise<CFileResult> {
   const parser = await cParser();
   const ctx: FileContext = { path: file.path, isHeader };
-  const functions = new Map<string, ChangedFunction>();
   const findings: Finding[] = [];
-  const removedOrAdded = new Map<string, Touched>();
+  const functionTouches: Touched[] = [];
+  // Hunks of one function share its header (and both sides of a hunk share the context): classify each text once.
+  const classified = new Map<string, Construct>();
+  const classify = (header: string) => {
+    let c = classified.get(header);
+    if (!c) classified.set(header, (c = classifyHeader(parser, header)));
+    return c;
+  };
 
   for (const hunk of file.hunks) {
     const { pre, post } = hunkImages(hunk);
-    const preSides = sidesOf(parser, pre, hunk.context);
-    const postSides = sidesOf(parser, post, hunk.context);
+    const preSides = sidesOf(classify, pre, hunk.context);
+    const postSides = sidesOf(classify, post, hunk.context);
     if (onlyCommentsOrWhitespace(preSides.layout, postSides.layout)) {
       findings.push({
         code: "comment_only",
@@ -65,27 +70,36 @@ export async function analyseCFile(file: DiffFile, isHeader: boolean): Promise<C
       continue;
     }
     for (const touched of matchSides(preSides.sides, postSides.sides)) {
-      if (constructOf(touched).kind === "function") {
-        const fn = touched;
-        // A function moved between hunks shows up as removed in one and added in another.
-        const earlier = removedOrAdded.get(fn.key);
-        if (earlier && earlier.change !== fn.change && fn.change !== "modified") {
-          const merged: Touched = { ...fn, change: "modified", pre: earlier.pre ?? fn.pre, post: earlier.post ?? fn.post, line: earlier.post ? earlier.line : fn.line };
-          removedOrAdded.delete(fn.key);
-          functions.set(nameOf(merged), { name: nameOf(merged), change: "modified", line: merged.line });
-          findings.push(...functionFindings(merged, ctx));
-          continue;
-        }
-        if (fn.change !== "modified") removedOrAdded.set(fn.key, fn);
-        const name = nameOf(fn);
-        if (!functions.has(name)) functions.set(name, { name, change: fn.change, line: fn.line });
-        findings.push(...functionFindings(fn, ctx));
-      } else {
-        findings.push(...dataFindings(parser, touched, ctx));
-      }
+      if (constructOf(touched).kind === "function") functionTouches.push(touched);
+      else findings.push(...dataFindings(parser, touched, ctx));
     }
   }
-  return { functions: [...functions.values()], findings: dedupe(findings) };
+
+  const functions = new Map<string, ChangedFunction>();
+  for (const fn of mergeMoves(functionTouches)) {
+    const name = constructOf(fn).name;
+    if (!functions.has(name)) functions.set(name, { name, change: fn.change, line: fn.line });
+    findings.push(...functionFindings(fn, ctx));
+  }
+  // In file order, so a reader can follow them down the diff.
+  return { functions: [...functions.values()], findings: dedupe(findings).sort((a, b) => (a.line ?? 0) - (b.line ?? 0)) };
+}
+
+/** A function moved within the file shows up as removed in one hunk and added in another: it was modified. */
+function mergeMoves(touches: Touched[]): Touched[] {
+  const out: Touched[] = [];
+  for (const t of touches) {
+    const opposite = t.change === "added" ? "removed" : t.change === "removed" ? "added" : undefined;
+    const partner = opposite && out.find((o) => o.key === t.key && o.change === opposite);
+    if (!partner) {
+      out.push(t);
+      continue;
+    }
+    const added = t.change === "added" ? t : partner;
+    const removed = t.change === "added" ? partner : t;
+    out[out.indexOf(partner)] = { ...added, change: "modified", pre: removed.pre, post: added.post };
+  }
+  return out;
 }
 
 /** The definition as it is after the patch (before it, if the patch removes it). */
@@ -93,18 +107,14 @@ export function constructOf(t: Touched): Construct {
   return ((t.post ?? t.pre) as Side).construct;
 }
 
-function nameOf(t: Touched): string {
-  return constructOf(t).name;
-}
-
-function sidesOf(parser: Parser, image: ImageLine[], context: string): { layout: FragmentLayout; sides: Side[] } {
+function sidesOf(classify: (header: string) => Construct, image: ImageLine[], context: string): { layout: FragmentLayout; sides: Side[] } {
   const layout = layoutFragment(image, context);
   const sides = layout.regions.map((region): Side => {
     const headerCode = region.fromContext ? context : region.header.map((i) => layout.code[i]).join("\n");
     const construct: Construct =
       region.header.length === 0 && !region.fromContext
-        ? { kind: "unknown", name: image[region.lines[0]]?.text.trim().slice(0, 60) ?? "" }
-        : classifyHeader(parser, headerCode);
+        ? { kind: "unknown", name: "" } // indented code with no header or context to name it
+        : classify(headerCode);
     const changed = region.lines.filter((i) => image[i].changed && layout.code[i].trim() !== "");
     return { construct, region, layout, image, headerCode, changed };
   });

@@ -46,7 +46,9 @@ export function dataFindings(parser: Parser, t: Touched, ctx: FileContext): Find
         {
           code: "unrecognised_change",
           impact: "review",
-          message: `could not tell which definition the change at line ${t.line} of ${ctx.path} belongs to ("${c.name}")`,
+          message: c.name
+            ? `could not tell what the change at line ${t.line} of ${ctx.path} belongs to ("${c.name}"): review it by hand`
+            : `could not tell which definition the change at line ${t.line} of ${ctx.path} belongs to: the hunk has no function context and shows no definition header`,
           ...at,
           symbol: undefined,
         },

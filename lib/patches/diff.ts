@@ -59,6 +59,9 @@ export function parsePatch(diffText: string, opts: ParseOptions = {}): ParsedPat
   const lines = text.split("\n");
   refuseBinary(lines);
   const headers = hunkHeaders(lines);
+  if (headers.length === 0 && !lines.some((l) => l.startsWith("diff --git "))) {
+    throw new PatchInputError("not_a_diff", "this is not a unified diff: no `@@` hunks and no `diff --git` headers were found");
+  }
 
   let structured: StructuredPatch[];
   try {
@@ -120,7 +123,7 @@ function translateJsdiffError(err: unknown): PatchInputError {
   if (/count did not match|more lines than expected/.test(message)) {
     return new PatchInputError("hunk_mismatch", `hunk at line ${line}: its lines do not add up to the counts in its @@ header`, line);
   }
-  if (/contained invalid line (diff |@@|Index:|---|\+\+\+)/.test(message)) {
+  if (/contained invalid line (diff |@@|Index:|---|\+\+\+|$)/.test(message)) {
     return new PatchInputError("hunk_mismatch", `hunk at line ${line} ends before the line counts in its @@ header are reached`, line);
   }
   if (/Missing .* file header/.test(message)) {

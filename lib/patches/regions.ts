@@ -39,8 +39,8 @@ export function layoutFragment(fragment: ImageLine[], context: string): Fragment
     current = { lines: [], header: [], fromContext: true, inHeader: false, depth: 1, opened: false };
     regions.push(current);
   }
-  const start = (index: number, extra: Partial<Region> = {}) => {
-    current = { lines: [], header: [], fromContext: false, inHeader: true, depth: 0, opened: false, ...extra };
+  const start = (index: number, extra: Partial<Region> = {}, withHeader = true) => {
+    current = { lines: [], header: [], fromContext: false, inHeader: withHeader, depth: 0, opened: !withHeader, ...extra };
     regions.push(current);
     return regions.length - 1;
   };
@@ -89,18 +89,21 @@ export function layoutFragment(fragment: ImageLine[], context: string): Fragment
       continue;
     }
     const atColumn0 = /^[A-Za-z_]/.test(raw);
-    if (/^}/.test(raw) && current) {
-      add(i);
-      current = undefined; // only a definition's closing brace sits at column 0
+    if (/^}/.test(raw)) {
+      // Only a definition's closing brace sits at column 0. With nothing open, it closes
+      // something that began before the hunk with no context to name it.
+      if (current) add(i);
+      else start(i, {}, false);
+      current = undefined;
       continue;
     }
     if (atColumn0 && !LABEL.test(c) && !(current?.inHeader ?? false)) start(i);
-    if (!current) start(i); // an indented line with nothing open: region of unknown kind
+    if (!current) start(i, {}, false); // indented code with nothing open: a region of unknown kind
     add(i);
     const region = current as NonNullable<typeof current>;
     if (region.inHeader) region.header.push(i);
     trackEnd(region, c);
-    if (region.opened && region.depth <= 0 && !region.fromContext) current = undefined;
+    if (region.opened && region.depth <= 0 && !region.fromContext && region.header.length > 0) current = undefined;
   }
   return { regions, code, regionOf };
 }
