@@ -6,6 +6,7 @@ import { createColumnHelper } from "@tanstack/react-table";
 import { Bot, Cog, Download, KeyRound, ScrollText, SearchX, User, X } from "lucide-react";
 import type { AuditEvent } from "@/lib/api/schemas";
 import { auditExportUrl, useAudit, type AuditFilter } from "../hooks/use-audit";
+import { useDebouncedText } from "../hooks/use-debounced-text";
 import { useOperator } from "../shell/operator-context";
 import { PageHeader } from "../ui/page-header";
 import { Card } from "../ui/card";
@@ -103,22 +104,7 @@ function useAuditUrlState() {
 }
 
 function DebouncedInput({ value, onCommit, ...props }: { value: string; onCommit: (v: string) => void } & Omit<React.InputHTMLAttributes<HTMLInputElement>, "value" | "onChange">) {
-  const [text, setText] = React.useState(value);
-  const last = React.useRef(value);
-  React.useEffect(() => {
-    if (value !== last.current) {
-      last.current = value;
-      setText(value);
-    }
-  }, [value]);
-  React.useEffect(() => {
-    if (text === last.current) return;
-    const t = setTimeout(() => {
-      last.current = text;
-      onCommit(text);
-    }, 300);
-    return () => clearTimeout(t);
-  }, [text, onCommit]);
+  const { text, setText } = useDebouncedText(value, onCommit, 300);
   return <Input value={text} onChange={(e) => setText(e.target.value)} {...props} />;
 }
 

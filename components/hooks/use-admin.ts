@@ -1,5 +1,5 @@
 "use client";
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useMutation, useQuery, useQueryClient, type QueryKey } from "@tanstack/react-query";
 import type { ApiToken, EnrollmentToken, Operator, Role, Settings } from "@/lib/api/schemas";
 import { apiFetch } from "../api";
 import { qk } from "./keys";
@@ -7,83 +7,71 @@ import { qk } from "./keys";
 export type EnrollmentTokenCreated = EnrollmentToken & { token: string };
 export type ApiTokenCreated = ApiToken & { token: string };
 
-// ---- enrollment tokens ----
-export function useEnrollmentTokens(enabled = true) {
+/** An admin list at `path`, cached under `queryKey`. */
+function useList<T>(queryKey: QueryKey, path: string, enabled: boolean) {
   return useQuery({
-    queryKey: qk.enrollmentTokens,
-    queryFn: ({ signal }) => apiFetch<{ items: EnrollmentToken[] }>("/enrollment-tokens", { signal }),
+    queryKey,
+    queryFn: ({ signal }) => apiFetch<{ items: T[] }>(path, { signal }),
     enabled,
   });
 }
 
-export function useCreateEnrollmentToken() {
+/** A change to an admin list: the list under `queryKey` is fetched again once it succeeds. */
+function useListMutation<TVars, TData>(queryKey: QueryKey, mutationFn: (vars: TVars) => Promise<TData>) {
   const qc = useQueryClient();
   return useMutation({
-    mutationFn: (body: { note?: string; maxUses?: number; expiresInHours?: number }) =>
-      apiFetch<EnrollmentTokenCreated>("/enrollment-tokens", { method: "POST", body }),
-    onSuccess: () => void qc.invalidateQueries({ queryKey: qk.enrollmentTokens }),
+    mutationFn,
+    onSuccess: () => void qc.invalidateQueries({ queryKey }),
   });
 }
 
+// ---- enrollment tokens ----
+export function useEnrollmentTokens(enabled = true) {
+  return useList<EnrollmentToken>(qk.enrollmentTokens, "/enrollment-tokens", enabled);
+}
+
+export function useCreateEnrollmentToken() {
+  return useListMutation(qk.enrollmentTokens, (body: { note?: string; maxUses?: number; expiresInHours?: number }) =>
+    apiFetch<EnrollmentTokenCreated>("/enrollment-tokens", { method: "POST", body }),
+  );
+}
+
 export function useRevokeEnrollmentToken() {
-  const qc = useQueryClient();
-  return useMutation({
-    mutationFn: (id: string) => apiFetch<unknown>(`/enrollment-tokens/${encodeURIComponent(id)}`, { method: "DELETE" }),
-    onSuccess: () => void qc.invalidateQueries({ queryKey: qk.enrollmentTokens }),
-  });
+  return useListMutation(qk.enrollmentTokens, (id: string) =>
+    apiFetch<unknown>(`/enrollment-tokens/${encodeURIComponent(id)}`, { method: "DELETE" }),
+  );
 }
 
 // ---- operators ----
 export function useOperators(enabled = true) {
-  return useQuery({
-    queryKey: qk.operators,
-    queryFn: ({ signal }) => apiFetch<{ items: Operator[] }>("/operators", { signal }),
-    enabled,
-  });
+  return useList<Operator>(qk.operators, "/operators", enabled);
 }
 
 export function useCreateOperator() {
-  const qc = useQueryClient();
-  return useMutation({
-    mutationFn: (body: { username: string; password: string; role: Role }) =>
-      apiFetch<Operator>("/operators", { method: "POST", body }),
-    onSuccess: () => void qc.invalidateQueries({ queryKey: qk.operators }),
-  });
+  return useListMutation(qk.operators, (body: { username: string; password: string; role: Role }) =>
+    apiFetch<Operator>("/operators", { method: "POST", body }),
+  );
 }
 
 export function useUpdateOperator() {
-  const qc = useQueryClient();
-  return useMutation({
-    mutationFn: ({ id, ...body }: { id: string; role?: Role; disabled?: boolean; password?: string }) =>
-      apiFetch<Operator>(`/operators/${encodeURIComponent(id)}`, { method: "PATCH", body }),
-    onSuccess: () => void qc.invalidateQueries({ queryKey: qk.operators }),
-  });
+  return useListMutation(qk.operators, ({ id, ...body }: { id: string; role?: Role; disabled?: boolean; password?: string }) =>
+    apiFetch<Operator>(`/operators/${encodeURIComponent(id)}`, { method: "PATCH", body }),
+  );
 }
 
 // ---- API tokens ----
 export function useApiTokens(enabled = true) {
-  return useQuery({
-    queryKey: qk.apiTokens,
-    queryFn: ({ signal }) => apiFetch<{ items: ApiToken[] }>("/api-tokens", { signal }),
-    enabled,
-  });
+  return useList<ApiToken>(qk.apiTokens, "/api-tokens", enabled);
 }
 
 export function useCreateApiToken() {
-  const qc = useQueryClient();
-  return useMutation({
-    mutationFn: (body: { name: string; role: Role; expiresInDays?: number }) =>
-      apiFetch<ApiTokenCreated>("/api-tokens", { method: "POST", body }),
-    onSuccess: () => void qc.invalidateQueries({ queryKey: qk.apiTokens }),
-  });
+  return useListMutation(qk.apiTokens, (body: { name: string; role: Role; expiresInDays?: number }) =>
+    apiFetch<ApiTokenCreated>("/api-tokens", { method: "POST", body }),
+  );
 }
 
 export function useRevokeApiToken() {
-  const qc = useQueryClient();
-  return useMutation({
-    mutationFn: (id: string) => apiFetch<unknown>(`/api-tokens/${encodeURIComponent(id)}`, { method: "DELETE" }),
-    onSuccess: () => void qc.invalidateQueries({ queryKey: qk.apiTokens }),
-  });
+  return useListMutation(qk.apiTokens, (id: string) => apiFetch<unknown>(`/api-tokens/${encodeURIComponent(id)}`, { method: "DELETE" }));
 }
 
 // ---- settings ----

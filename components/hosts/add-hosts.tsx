@@ -1,7 +1,7 @@
 "use client";
 import * as React from "react";
 import Link from "next/link";
-import { AlertTriangle, ChevronRight, KeyRound, Radio, ShieldAlert, Terminal } from "lucide-react";
+import { AlertTriangle, KeyRound, Radio, ShieldAlert, Terminal } from "lucide-react";
 import { useCreateEnrollmentToken, type EnrollmentTokenCreated } from "../hooks/use-admin";
 import { useHosts } from "../hooks/use-hosts";
 import { useOperator } from "../shell/operator-context";
@@ -19,6 +19,7 @@ import { fieldIssue } from "../api";
 import { InstallInstructions } from "./install-instructions";
 import { EnrollmentTokensTable } from "./enrollment-tokens";
 import { HostStateDot } from "./host-state-badge";
+import { HostsBreadcrumb } from "./hosts-breadcrumb";
 
 const EXPIRY = [
   { value: "1", label: "1 hour" },
@@ -134,15 +135,7 @@ export function AddHosts() {
   const origin = useOrigin();
   const [created, setCreated] = React.useState<EnrollmentTokenCreated | null>(null);
 
-  const breadcrumb = (
-    <nav aria-label="Breadcrumb" className="flex items-center gap-1">
-      <Link href="/hosts" className="hover:text-foreground hover:underline">
-        Hosts
-      </Link>
-      <ChevronRight className="size-3" />
-      <span className="text-foreground">Add hosts</span>
-    </nav>
-  );
+  const breadcrumb = <HostsBreadcrumb current="Add hosts" />;
 
   if (!op.isAdmin) {
     return (

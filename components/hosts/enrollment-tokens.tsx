@@ -1,16 +1,15 @@
 "use client";
 import * as React from "react";
 import { createColumnHelper } from "@tanstack/react-table";
-import { KeyRound, Trash2 } from "lucide-react";
+import { KeyRound } from "lucide-react";
 import type { EnrollmentToken } from "@/lib/api/schemas";
 import { useEnrollmentTokens, useRevokeEnrollmentToken } from "../hooks/use-admin";
 import { DataTable } from "../ui/data-table";
 import { RelativeTime } from "../ui/relative-time";
 import { StatusBadge, type Tone } from "../ui/badge";
-import { Button } from "../ui/button";
-import { Dialog, DialogContent } from "../ui/dialog";
 import { EmptyState } from "../ui/empty-state";
-import { ErrorState, InlineError } from "../ui/error-state";
+import { ErrorState } from "../ui/error-state";
+import { RevokeConfirmDialog, revokeColumn } from "../ui/revoke-confirm";
 import { numberFmt } from "../ui/time";
 
 const STATE: Record<EnrollmentToken["state"], { tone: Tone; label: string }> = {
@@ -62,18 +61,7 @@ export function EnrollmentTokensTable() {
         size: 110,
         cell: (c) => <RelativeTime date={c.getValue()} className="text-xs text-muted-foreground" />,
       }),
-      col.display({
-        id: "actions",
-        header: () => <span className="sr-only">Actions</span>,
-        size: 90,
-        meta: { align: "right" },
-        cell: (c) =>
-          c.row.original.state === "active" ? (
-            <Button size="sm" variant="ghost" className="text-bad hover:bg-bad-soft hover:text-bad" onClick={() => setConfirming(c.row.original)}>
-              <Trash2 /> Revoke
-            </Button>
-          ) : null,
-      }),
+      revokeColumn(col, (t) => t.state === "active", setConfirming),
     ],
     [],
   );
@@ -96,43 +84,19 @@ export function EnrollmentTokensTable() {
         }
         className="max-h-[28rem]"
       />
-      <Dialog open={!!confirming} onOpenChange={(o) => !o && setConfirming(null)}>
-        {confirming ? (
-          <DialogContent
-            tone="danger"
-            title="Revoke this enrollment token?"
-            description={
-              <>
-                Token <code className="font-mono text-xs">{confirming.prefix}…</code>
-                {confirming.note ? ` (“${confirming.note}”)` : ""} stops enrolling new hosts. Hosts that already enrolled with it keep working.
-              </>
-            }
-            footer={
-              <>
-                <Button variant="ghost" onClick={() => setConfirming(null)}>
-                  Cancel
-                </Button>
-                <Button
-                  variant="danger"
-                  loading={revoke.isPending}
-                  onClick={async () => {
-                    try {
-                      await revoke.mutateAsync(confirming.id);
-                      setConfirming(null);
-                    } catch {
-                      /* shown below */
-                    }
-                  }}
-                >
-                  Revoke token
-                </Button>
-              </>
-            }
-          >
-            {revoke.error ? <InlineError error={revoke.error} /> : null}
-          </DialogContent>
-        ) : null}
-      </Dialog>
+      <RevokeConfirmDialog
+        target={confirming}
+        onClose={() => setConfirming(null)}
+        revoke={revoke}
+        title={() => "Revoke this enrollment token?"}
+        description={(t) => (
+          <>
+            Token <code className="font-mono text-xs">{t.prefix}…</code>
+            {t.note ? ` (“${t.note}”)` : ""} stops enrolling new hosts. Hosts that already enrolled with it keep working.
+          </>
+        )}
+        confirmLabel="Revoke token"
+      />
     </>
   );
 }

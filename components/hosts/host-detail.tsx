@@ -1,7 +1,7 @@
 "use client";
 import * as React from "react";
 import Link from "next/link";
-import { Activity, ChevronRight, FileDiff, HardDrive, History, Tag } from "lucide-react";
+import { Activity, FileDiff, HardDrive, History, Tag } from "lucide-react";
 import type { HostDetail as HostDetailT } from "@/lib/api/schemas";
 import { isUnauthorized, ApiRequestError } from "../api";
 import { useHost } from "../hooks/use-hosts";
@@ -20,6 +20,7 @@ import { HostStateBadge } from "./host-state-badge";
 import { EventTimeline } from "./event-timeline";
 import { LabelsEditor } from "./labels-editor";
 import { RevokeHostDialog } from "./revoke-dialog";
+import { HostsBreadcrumb } from "./hosts-breadcrumb";
 
 function Row({ label, children, copy, mono }: { label: string; children: React.ReactNode; copy?: string; mono?: boolean }) {
   return (
@@ -134,15 +135,7 @@ export function HostDetail({ id }: { id: string }) {
   const { data: h, error, refetch } = useHost(id);
   const op = useOperator();
 
-  const breadcrumb = (
-    <nav aria-label="Breadcrumb" className="flex items-center gap-1">
-      <Link href="/hosts" className="hover:text-foreground hover:underline">
-        Hosts
-      </Link>
-      <ChevronRight className="size-3" />
-      <span className="text-foreground">{h?.hostname ?? "…"}</span>
-    </nav>
-  );
+  const breadcrumb = <HostsBreadcrumb current={h?.hostname ?? "…"} />;
 
   if (error && !h) {
     const notFound = error instanceof ApiRequestError && (error.status === 404 || error.status === 400);

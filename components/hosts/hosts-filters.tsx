@@ -9,27 +9,13 @@ import { Popover, PopoverContent, PopoverTrigger } from "../ui/popover";
 import { LabelChip } from "./label-chips";
 import { numberFmt } from "../ui/time";
 import type { HostsFilter } from "../hooks/use-hosts";
+import { useDebouncedText } from "../hooks/use-debounced-text";
 
 type Update = (patch: Record<string, string | string[] | undefined | null>) => void;
 
 function SearchBox({ value, onChange }: { value: string; onChange: (v: string) => void }) {
-  const [text, setText] = React.useState(value);
-  const last = React.useRef(value);
-  // Follow the URL when it changes from elsewhere (top-bar search, back button).
-  React.useEffect(() => {
-    if (value !== last.current) {
-      last.current = value;
-      setText(value);
-    }
-  }, [value]);
-  React.useEffect(() => {
-    if (text === last.current) return;
-    const t = setTimeout(() => {
-      last.current = text;
-      onChange(text);
-    }, 250);
-    return () => clearTimeout(t);
-  }, [text, onChange]);
+  // Follows the URL when it changes from elsewhere (top-bar search, back button).
+  const { text, setText, commit } = useDebouncedText(value, onChange, 250);
   return (
     <div className="relative w-full sm:w-72">
       <Search className="pointer-events-none absolute left-2.5 top-1/2 size-3.5 -translate-y-1/2 text-subtle-foreground" />
@@ -40,10 +26,7 @@ function SearchBox({ value, onChange }: { value: string; onChange: (v: string) =
         value={text}
         onChange={(e) => setText(e.target.value)}
         onKeyDown={(e) => {
-          if (e.key === "Enter") {
-            last.current = text;
-            onChange(text);
-          }
+          if (e.key === "Enter") commit();
         }}
         className="pl-8"
         data-testid="hosts-search"

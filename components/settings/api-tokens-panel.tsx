@@ -1,11 +1,10 @@
 "use client";
 import * as React from "react";
 import { createColumnHelper } from "@tanstack/react-table";
-import { KeySquare, Plus, Trash2 } from "lucide-react";
+import { KeySquare, Plus } from "lucide-react";
 import type { ApiToken, Role } from "@/lib/api/schemas";
 import { useApiTokens, useCreateApiToken, useRevokeApiToken, type ApiTokenCreated } from "../hooks/use-admin";
 import { useOperator } from "../shell/operator-context";
-import { Card, CardHeader } from "../ui/card";
 import { DataTable } from "../ui/data-table";
 import { Button } from "../ui/button";
 import { Dialog, DialogContent } from "../ui/dialog";
@@ -16,9 +15,12 @@ import { RelativeTime } from "../ui/relative-time";
 import { EmptyState } from "../ui/empty-state";
 import { ErrorState, InlineError } from "../ui/error-state";
 import { fieldIssue } from "../api";
-import { ROLE_OPTIONS, RoleBadge } from "./role-badge";
+import { FormActions } from "../ui/form-actions";
+import { RoleBadge, RoleField } from "./role-badge";
+import { AdminPanel } from "./admin-panel";
 import { SecretReveal } from "./secret-reveal";
 import { CodeBlock } from "../ui/code-block";
+import { RevokeConfirmDialog, revokeColumn } from "../ui/revoke-confirm";
 
 const col = createColumnHelper<ApiToken>();
 
@@ -87,29 +89,13 @@ function CreateTokenDialog({ open, onOpenChange }: { open: boolean; onOpenChange
               <Input id="tok-name" value={name} onChange={(e) => setName(e.target.value)} required maxLength={100} autoComplete="off" />
             </Field>
             <div className="grid grid-cols-2 gap-3">
-              <Field label="Role" htmlFor="tok-role">
-                <Select
-                  id="tok-role"
-                  ariaLabel="Role"
-                  value={role}
-                  onValueChange={(v) => setRole(v as Role)}
-                  options={ROLE_OPTIONS.map((r) => ({ value: r.value, label: r.label, hint: r.hint }))}
-                  className="w-full"
-                />
-              </Field>
+              <RoleField id="tok-role" value={role} onChange={setRole} />
               <Field label="Expires" htmlFor="tok-expiry">
                 <Select id="tok-expiry" ariaLabel="Expires" value={expiry} onValueChange={setExpiry} options={EXPIRY} className="w-full" />
               </Field>
             </div>
             {create.error && !fieldIssue(create.error, "name") ? <InlineError error={create.error} /> : null}
-            <div className="flex justify-end gap-2 pt-1">
-              <Button variant="ghost" onClick={() => onOpenChange(false)}>
-                Cancel
-              </Button>
-              <Button type="submit" variant="primary" loading={create.isPending}>
-                Create token
-              </Button>
-            </div>
+            <FormActions className="pt-1" onCancel={() => onOpenChange(false)} submitLabel="Create token" pending={create.isPending} />
           </form>
         )}
       </DialogContent>
@@ -141,44 +127,24 @@ export function ApiTokensPanel() {
       col.accessor("lastUsedAt", { header: "Last used", size: 110, cell: (c) => <RelativeTime date={c.getValue()} fallback="never" className="text-xs text-muted-foreground" /> }),
       col.accessor("expiresAt", { header: "Expires", size: 110, cell: (c) => <RelativeTime date={c.getValue()} fallback="never" className="text-xs text-muted-foreground" /> }),
       col.accessor("createdBy", { header: "Created by", size: 120, cell: (c) => <span className="text-xs text-muted-foreground">{c.getValue()}</span> }),
-      col.display({
-        id: "actions",
-        header: () => <span className="sr-only">Actions</span>,
-        size: 90,
-        meta: { align: "right" },
-        cell: (c) =>
-          !c.row.original.revokedAt ? (
-            <Button size="sm" variant="ghost" className="text-bad hover:bg-bad-soft hover:text-bad" onClick={() => setConfirming(c.row.original)}>
-              <Trash2 /> Revoke
-            </Button>
-          ) : null,
-      }),
+      revokeColumn(col, (t) => !t.revokedAt, setConfirming),
     ],
     [],
   );
 
-  if (!me.isAdmin) {
-    return (
-      <Card>
-        <EmptyState icon={<KeySquare />} title="Administrators manage API tokens">
-          Ask an administrator for a token to use the HTTP API from scripts.
-        </EmptyState>
-      </Card>
-    );
-  }
-
   return (
-    <Card className="overflow-hidden">
-      <CardHeader
-        icon={<KeySquare />}
-        title="API tokens"
-        description="Bearer tokens for scripts, CI and dashboards. Every call is audited under the token's name."
-        actions={
-          <Button variant="primary" size="sm" onClick={() => setCreating(true)}>
-            <Plus /> Create token
-          </Button>
-        }
-      />
+    <AdminPanel
+      icon={<KeySquare />}
+      title="API tokens"
+      description="Bearer tokens for scripts, CI and dashboards. Every call is audited under the token's name."
+      actions={
+        <Button variant="primary" size="sm" onClick={() => setCreating(true)}>
+          <Plus /> Create token
+        </Button>
+      }
+      deniedTitle="Administrators manage API tokens"
+      denied="Ask an administrator for a token to use the HTTP API from scripts."
+    >
       {error && !data ? (
         <ErrorState compact error={error} title="Could not load API tokens" onRetry={() => void refetch()} />
       ) : (
@@ -198,38 +164,14 @@ export function ApiTokensPanel() {
         />
       )}
       <CreateTokenDialog open={creating} onOpenChange={setCreating} />
-      <Dialog open={!!confirming} onOpenChange={(o) => !o && setConfirming(null)}>
-        {confirming ? (
-          <DialogContent
-            tone="danger"
-            title={`Revoke “${confirming.name}”?`}
-            description="Anything still using this token gets 401 from now on. This cannot be undone."
-            footer={
-              <>
-                <Button variant="ghost" onClick={() => setConfirming(null)}>
-                  Cancel
-                </Button>
-                <Button
-                  variant="danger"
-                  loading={revoke.isPending}
-                  onClick={async () => {
-                    try {
-                      await revoke.mutateAsync(confirming.id);
-                      setConfirming(null);
-                    } catch {
-                      /* shown */
-                    }
-                  }}
-                >
-                  Revoke token
-                </Button>
-              </>
-            }
-          >
-            {revoke.error ? <InlineError error={revoke.error} /> : null}
-          </DialogContent>
-        ) : null}
-      </Dialog>
-    </Card>
+      <RevokeConfirmDialog
+        target={confirming}
+        onClose={() => setConfirming(null)}
+        revoke={revoke}
+        title={(t) => `Revoke “${t.name}”?`}
+        description={() => "Anything still using this token gets 401 from now on. This cannot be undone."}
+        confirmLabel="Revoke token"
+      />
+    </AdminPanel>
   );
 }

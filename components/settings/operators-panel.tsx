@@ -5,15 +5,12 @@ import { KeyRound, MoreHorizontal, Shield, UserCheck, UserPlus, UserX, Users } f
 import type { Operator, Role } from "@/lib/api/schemas";
 import { useCreateOperator, useOperators, useUpdateOperator } from "../hooks/use-admin";
 import { useOperator } from "../shell/operator-context";
-import { Card, CardHeader } from "../ui/card";
 import { DataTable } from "../ui/data-table";
 import { Button } from "../ui/button";
 import { Dialog, DialogContent } from "../ui/dialog";
 import { Field, Input } from "../ui/input";
-import { Select } from "../ui/select";
 import { StatusBadge } from "../ui/badge";
 import { RelativeTime } from "../ui/relative-time";
-import { EmptyState } from "../ui/empty-state";
 import { ErrorState, InlineError } from "../ui/error-state";
 import {
   DropdownMenu,
@@ -26,7 +23,9 @@ import {
   DropdownMenuTrigger,
 } from "../ui/dropdown-menu";
 import { fieldIssue } from "../api";
-import { ROLE_OPTIONS, RoleBadge } from "./role-badge";
+import { FormActions } from "../ui/form-actions";
+import { ROLE_OPTIONS, RoleBadge, RoleField } from "./role-badge";
+import { AdminPanel } from "./admin-panel";
 
 const col = createColumnHelper<Operator>();
 
@@ -64,25 +63,9 @@ function AddOperatorDialog({ open, onOpenChange }: { open: boolean; onOpenChange
           <Field label="Initial password" htmlFor="op-pass" error={fieldIssue(create.error, "password")} hint="At least 10 characters">
             <Input id="op-pass" type="password" value={password} onChange={(e) => setPassword(e.target.value)} autoComplete="new-password" required minLength={10} />
           </Field>
-          <Field label="Role" htmlFor="op-role">
-            <Select
-              id="op-role"
-              ariaLabel="Role"
-              value={role}
-              onValueChange={(v) => setRole(v as Role)}
-              options={ROLE_OPTIONS.map((r) => ({ value: r.value, label: r.label, hint: r.hint }))}
-              className="w-full"
-            />
-          </Field>
+          <RoleField id="op-role" value={role} onChange={setRole} />
           {generic ? <InlineError error={create.error} /> : null}
-          <div className="flex justify-end gap-2 pt-1">
-            <Button variant="ghost" onClick={() => onOpenChange(false)}>
-              Cancel
-            </Button>
-            <Button type="submit" variant="primary" loading={create.isPending}>
-              Add operator
-            </Button>
-          </div>
+          <FormActions className="pt-1" onCancel={() => onOpenChange(false)} submitLabel="Add operator" pending={create.isPending} />
         </form>
       </DialogContent>
     </Dialog>
@@ -117,14 +100,7 @@ function ResetPasswordDialog({ target, onClose }: { target: Operator | null; onC
               <Input id="op-newpass" type="password" value={password} onChange={(e) => setPassword(e.target.value)} autoComplete="new-password" minLength={10} required autoFocus />
             </Field>
             {update.error && !fieldIssue(update.error, "password") ? <InlineError error={update.error} /> : null}
-            <div className="flex justify-end gap-2">
-              <Button variant="ghost" onClick={onClose}>
-                Cancel
-              </Button>
-              <Button type="submit" variant="primary" loading={update.isPending}>
-                Set password
-              </Button>
-            </div>
+            <FormActions onCancel={onClose} submitLabel="Set password" pending={update.isPending} />
           </form>
         </DialogContent>
       ) : null}
@@ -211,28 +187,23 @@ export function OperatorsPanel() {
     [me.id, update],
   );
 
-  if (!me.isAdmin) {
-    return (
-      <Card>
-        <EmptyState icon={<Users />} title="Administrators manage operators">
-          You are signed in as <span className="font-medium">{me.username}</span> ({me.role}).
-        </EmptyState>
-      </Card>
-    );
-  }
-
   return (
-    <Card className="overflow-hidden">
-      <CardHeader
-        icon={<Users />}
-        title="Operators"
-        description="People who sign in to this console. Viewers read; operators change labels and run rollouts; admins manage everything."
-        actions={
-          <Button variant="primary" size="sm" onClick={() => setAdding(true)}>
-            <UserPlus /> Add operator
-          </Button>
-        }
-      />
+    <AdminPanel
+      icon={<Users />}
+      title="Operators"
+      description="People who sign in to this console. Viewers read; operators change labels and run rollouts; admins manage everything."
+      actions={
+        <Button variant="primary" size="sm" onClick={() => setAdding(true)}>
+          <UserPlus /> Add operator
+        </Button>
+      }
+      deniedTitle="Administrators manage operators"
+      denied={
+        <>
+          You are signed in as <span className="font-medium">{me.username}</span> ({me.role}).
+        </>
+      }
+    >
       {update.error ? <InlineError className="mx-4 mt-3" error={update.error} /> : null}
       {error && !data ? (
         <ErrorState compact error={error} title="Could not load operators" onRetry={() => void refetch()} />
@@ -241,6 +212,6 @@ export function OperatorsPanel() {
       )}
       <AddOperatorDialog open={adding} onOpenChange={setAdding} />
       <ResetPasswordDialog target={resetFor} onClose={() => setResetFor(null)} />
-    </Card>
+    </AdminPanel>
   );
 }
