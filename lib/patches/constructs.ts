@@ -38,7 +38,7 @@ export type Construct =
 /**
  * Classifies a definition from its header text: `static int foo(struct bar *b)`,
  * `struct sk_buff {`, `static const struct file_operations fops = {`, `#define X 1`…
- * `endsWithBody` says whether the header ended in `{` (a body follows) rather than `;`.
+ * Comments are already removed from the text.
  */
 export function classifyHeader(parser: Parser, headerCode: string): Construct {
   const header = headerCode.trim();

@@ -39,7 +39,7 @@ export function layoutFragment(fragment: ImageLine[], context: string): Fragment
     current = { lines: [], header: [], fromContext: true, inHeader: false, depth: 1, opened: false };
     regions.push(current);
   }
-  const start = (index: number, extra: Partial<Region> = {}, withHeader = true) => {
+  const start = (extra: Partial<Region> = {}, withHeader = true) => {
     current = { lines: [], header: [], fromContext: false, inHeader: withHeader, depth: 0, opened: !withHeader, ...extra };
     regions.push(current);
     return regions.length - 1;
@@ -61,7 +61,7 @@ export function layoutFragment(fragment: ImageLine[], context: string): Fragment
       const directive = /^\s*#\s*(\w+)/.exec(c)?.[1] ?? "";
       if (directive === "define" || directive === "undef" || directive === "include") {
         const saved = current;
-        const r = start(i, { preprocessor: directive === "include" ? "include" : "define" });
+        const r = start({ preprocessor: directive === "include" ? "include" : "define" });
         const region = regions[r];
         // A macro runs on while its lines end in a backslash.
         let j = i;
@@ -80,7 +80,7 @@ export function layoutFragment(fragment: ImageLine[], context: string): Fragment
         add(i);
       } else {
         const saved = current;
-        const r = start(i, { preprocessor: "conditional" });
+        const r = start({ preprocessor: "conditional" });
         regions[r].lines.push(i);
         regions[r].header.push(i);
         regionOf[i] = r;
@@ -93,12 +93,12 @@ export function layoutFragment(fragment: ImageLine[], context: string): Fragment
       // Only a definition's closing brace sits at column 0. With nothing open, it closes
       // something that began before the hunk with no context to name it.
       if (current) add(i);
-      else start(i, {}, false);
+      else start({}, false);
       current = undefined;
       continue;
     }
-    if (atColumn0 && !LABEL.test(c) && !(current?.inHeader ?? false)) start(i);
-    if (!current) start(i, {}, false); // indented code with nothing open: a region of unknown kind
+    if (atColumn0 && !LABEL.test(c) && !(current?.inHeader ?? false)) start();
+    if (!current) start({}, false); // indented code with nothing open: a region of unknown kind
     add(i);
     const region = current as NonNullable<typeof current>;
     if (region.inHeader) region.header.push(i);
