@@ -234,3 +234,60 @@ export interface UiServerEvents {
   "hosts:changed": (e: { ids: string[]; all?: boolean }) => void;
   "audit:appended": (e: { seq: string }) => void;
 }
+
+// ---- patches ----
+export const CveSchema = z
+  .string()
+  .trim()
+  .toUpperCase()
+  .regex(/^CVE-\d{4}-\d{4,7}$/, "CVE ids look like CVE-2024-1086");
+export const KernelReleaseSchema = z
+  .string()
+  .trim()
+  .min(1)
+  .max(128)
+  .regex(/^[A-Za-z0-9._+~-]+$/, "kernel releases look like 6.1.0-50-amd64 (uname -r)");
+export const SeveritySchema = z.enum(["low", "medium", "high", "critical"]);
+export const VerdictSchema = z.enum(["hot-patchable", "needs-review", "requires-reboot"]);
+
+/** Largest diff accepted (bytes); the analysis enforces it with a clear error. */
+export const MAX_DIFF_BYTES = 1 << 20;
+
+export const PatchCreateSchema = z.object({
+  title: z.string().trim().min(1, "title is required").max(200),
+  description: z.string().trim().max(10_000).default(""),
+  cves: z
+    .array(CveSchema)
+    .max(50)
+    .default([])
+    .refine((c) => new Set(c).size === c.length, "a CVE is listed twice"),
+  severity: SeveritySchema,
+  diff: z.string().min(1, "diff is required"),
+  /** Default: every kernel release seen in the fleet. */
+  kernelReleases: z.array(KernelReleaseSchema).max(500).optional(),
+});
+export type PatchCreate = z.infer<typeof PatchCreateSchema>;
+
+export const PatchSummarySchema = z.object({
+  id: z.string(),
+  title: z.string(),
+  cves: z.array(z.string()),
+  severity: SeveritySchema,
+  verdict: VerdictSchema,
+  functions: z.array(z.string()),
+  targetReleases: z.array(z.string()),
+  createdBy: z.string(),
+  createdAt: z.string(),
+});
+export type PatchSummary = z.infer<typeof PatchSummarySchema>;
+
+export const PatchDetailSchema = PatchSummarySchema.extend({
+  description: z.string(),
+  diff: z.string(),
+  diffSha256: z.string(),
+  /** lib/patches/types.ts PatchAnalysis: files, functions, findings, verdict reasons. */
+  analysis: z.record(z.string(), z.unknown()),
+  /** One per kernel release once builds exist (issue 3, builds). */
+  builds: z.array(z.object({ kernelRelease: z.string(), status: z.string(), hostCount: z.number(), error: z.string().nullable() })),
+});
+export type PatchDetail = z.infer<typeof PatchDetailSchema>;

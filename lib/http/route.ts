@@ -17,6 +17,8 @@ interface Spec<B extends z.ZodType | undefined, Q extends z.ZodType | undefined,
   /** Minimum role, or "public" for unauthenticated endpoints (login, agent enrollment). */
   auth: Role | "public";
   body?: B;
+  /** Default 1 MiB. */
+  maxBodyBytes?: number;
   query?: Q;
   params?: P;
 }
@@ -87,7 +89,8 @@ export function route<
       let body: unknown = undefined;
       if (spec.body) {
         const text = await req.text();
-        if (Buffer.byteLength(text) > MAX_BODY_BYTES) return errorResponse(413, "too_large", `request body over ${MAX_BODY_BYTES} bytes`);
+        const limit = spec.maxBodyBytes ?? MAX_BODY_BYTES;
+        if (Buffer.byteLength(text) > limit) return errorResponse(413, "too_large", `request body over ${limit} bytes`);
         let json: unknown;
         try {
           json = text === "" ? {} : JSON.parse(text);

@@ -1,19 +1,32 @@
 // tree-sitter's C grammar, compiled to WebAssembly: a real C parser with error recovery
 // (fragments of a hunk are rarely complete C) and no native build. Loaded once per process.
 import { createRequire } from "node:module";
+import path from "node:path";
 import { Language, Parser, type Node } from "web-tree-sitter";
 
 export type { Node as SyntaxNode } from "web-tree-sitter";
 
 const require = createRequire(import.meta.url);
+// Inside Next's server bundle `require` (even from createRequire) is the bundler's, which tries to
+// bundle the .wasm files and cannot resolve computed names. A require created at run time, from
+// Node's own module loader and anchored at the working directory (the console always runs from the
+// repository root), resolves them as plain files; elsewhere (tests, scripts) the module's own works.
+function resolveFile(specifier: string): string {
+  try {
+    const mod = process.getBuiltinModule("node:module") as typeof import("node:module");
+    return mod.createRequire(path.join(process.cwd(), "package.json")).resolve(specifier);
+  } catch {
+    return require.resolve(specifier);
+  }
+}
 
 let parserPromise: Promise<Parser> | undefined;
 
 async function loadParser(): Promise<Parser> {
   // Paths from node_modules resolution, so this works from any working directory.
-  const runtimeWasm = require.resolve("web-tree-sitter/web-tree-sitter.wasm");
+  const runtimeWasm = resolveFile(["web-tree-sitter", "web-tree-sitter.wasm"].join("/"));
   await Parser.init({ locateFile: () => runtimeWasm });
-  const c = await Language.load(require.resolve("tree-sitter-c/tree-sitter-c.wasm"));
+  const c = await Language.load(resolveFile(["tree-sitter-c", "tree-sitter-c.wasm"].join("/")));
   const parser = new Parser();
   parser.setLanguage(c);
   return parser;

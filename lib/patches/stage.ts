@@ -1,0 +1,93 @@
+import "server-only";
+import type { PatchCreate, PatchDetail, PatchSummary } from "@/lib/api/schemas";
+import { MAX_DIFF_BYTES } from "@/lib/api/schemas";
+import type { Actor } from "@/lib/audit/actor";
+import { appendAudit } from "@/lib/audit/append";
+import { sha256 } from "@/lib/crypto";
+import { prisma } from "@/lib/db/client";
+import { ConflictError, NotFoundError } from "@/lib/errors";
+import type { Prisma } from "@/lib/generated/prisma/client";
+import { analysePatch } from "./analysis";
+import type { PatchAnalysis, Verdict } from "./types";
+
+const toDbVerdict = (v: Verdict) => v.replace(/-/g, "_") as "hot_patchable" | "needs_review" | "requires_reboot";
+const fromDbVerdict = (v: string) => v.replace(/_/g, "-") as Verdict;
+
+type Row = Prisma.PatchGetPayload<object>;
+
+function toSummary(p: Pick<Row, "id" | "title" | "cves" | "severity" | "verdict" | "analysis" | "targetReleases" | "createdByName" | "createdAt">): PatchSummary {
+  return {
+    id: p.id,
+    title: p.title,
+    cves: p.cves,
+    severity: p.severity,
+    verdict: fromDbVerdict(p.verdict),
+    functions: ((p.analysis as unknown as PatchAnalysis).functions ?? []).slice(0, 100),
+    targetReleases: p.targetReleases,
+    createdBy: p.createdByName,
+    createdAt: p.createdAt.toISOString(),
+  };
+}
+
+/**
+ * Stages a kernel patch: the diff is parsed and analysed first (bad input is refused with a
+ * PatchInputError and nothing is stored), then the patch and its audit event are written in one
+ * transaction. The same diff cannot be staged twice.
+ */
+export async function stagePatch(opts: { actor: Actor; input: PatchCreate }): Promise<PatchDetail> {
+  const { input } = opts;
+  const analysis = await analysePatch(input.diff, { maxBytes: MAX_DIFF_BYTES });
+  const diffSha256 = sha256(input.diff);
+  return prisma.$transaction(async (tx) => {
+    const existing = await tx.patch.findUnique({ where: { diffSha256 }, select: { id: true, title: true } });
+    if (existing) throw new ConflictError(`this diff is already staged as "${existing.title}" (${existing.id})`, "duplicate_patch");
+    const row = await tx.patch.create({
+      data: {
+        title: input.title,
+        description: input.description,
+        cves: input.cves,
+        severity: input.severity,
+        diff: input.diff,
+        diffSha256,
+        targetReleases: [...new Set(input.kernelReleases ?? [])],
+        verdict: toDbVerdict(analysis.verdict),
+        analysis: JSON.parse(JSON.stringify(analysis)) as Prisma.InputJsonObject,
+        createdById: opts.actor.type === "operator" || opts.actor.type === "api_token" ? opts.actor.id : null,
+        createdByName: opts.actor.name,
+      },
+    });
+    await appendAudit(tx, {
+      actor: opts.actor,
+      action: "patch.staged",
+      target: { type: "patch", id: row.id },
+      details: { title: row.title, cves: row.cves, severity: row.severity, verdict: analysis.verdict, functions: analysis.functions.slice(0, 50), diffSha256 },
+    });
+    return toDetail(row);
+  });
+}
+
+function toDetail(row: Row): PatchDetail {
+  return {
+    ...toSummary(row),
+    description: row.description,
+    diff: row.diff,
+    diffSha256: row.diffSha256,
+    analysis: row.analysis as Record<string, unknown>,
+    builds: [],
+  };
+}
+
+export async function listPatches(opts: { limit?: number } = {}): Promise<PatchSummary[]> {
+  const rows = await prisma.patch.findMany({
+    orderBy: { createdAt: "desc" },
+    take: opts.limit ?? 200,
+    select: { id: true, title: true, cves: true, severity: true, verdict: true, analysis: true, targetReleases: true, createdByName: true, createdAt: true },
+  });
+  return rows.map(toSummary);
+}
+
+export async function getPatch(id: string): Promise<PatchDetail> {
+  const row = await prisma.patch.findUnique({ where: { id } });
+  if (!row) throw new NotFoundError("patch");
+  return toDetail(row);
+}
