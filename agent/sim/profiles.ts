@@ -31,6 +31,13 @@ function pick<T>(rng: () => number, items: readonly T[]): T {
   return items[Math.floor(rng() * items.length)]!;
 }
 
+/** Real fleets lag behind in a long tail: newest release about half the time, each older one less. */
+function recent<T>(rng: () => number, items: readonly T[]): T {
+  let i = items.length - 1;
+  while (i > 0 && rng() < 0.45) i--;
+  return items[i]!;
+}
+
 function weighted<T>(u: number, items: readonly (readonly [T, number])[]): T {
   const total = items.reduce((s, [, w]) => s + w, 0);
   let x = u * total;
@@ -61,7 +68,7 @@ const FAMILIES: Record<string, DistroFamily> = {
   debian12: {
     distro: { id: "debian", name: "Debian GNU/Linux", version: "12" },
     kernels: (rng) => {
-      const abi = pick(rng, [47, 50, 53, 54, 55, 56]);
+      const abi = recent(rng, [47, 50, 53, 54, 55, 56]);
       const flavour = rng() < 0.4 ? "cloud-amd64" : "amd64";
       return { release: `6.1.0-${abi}-${flavour}`, version: `#1 SMP PREEMPT_DYNAMIC Debian ${DEBIAN_ABI[abi]}-1 (2025-10-0${1 + (abi % 9)})` };
     },
@@ -70,7 +77,7 @@ const FAMILIES: Record<string, DistroFamily> = {
   ubuntu2204: {
     distro: { id: "ubuntu", name: "Ubuntu", version: "22.04" },
     kernels: (rng) => {
-      const abi = pick(rng, [105, 113, 119, 125, 131]);
+      const abi = recent(rng, [105, 113, 119, 125, 131]);
       return { release: `5.15.0-${abi}-generic`, version: `#${abi + 10}-Ubuntu SMP Tue Sep 10 12:33:08 UTC 2024` };
     },
     livepatchName: (r) => `lkp_Ubuntu_${slug(r)}_101`,
@@ -78,7 +85,7 @@ const FAMILIES: Record<string, DistroFamily> = {
   ubuntu2404: {
     distro: { id: "ubuntu", name: "Ubuntu", version: "24.04" },
     kernels: (rng) => {
-      const abi = pick(rng, [31, 45, 51, 57, 60]);
+      const abi = recent(rng, [31, 45, 51, 57, 60]);
       return { release: `6.8.0-${abi}-generic`, version: `#${abi}-Ubuntu SMP PREEMPT_DYNAMIC Fri Mar 14 11:20:02 UTC 2025` };
     },
     livepatchName: (r) => `lkp_Ubuntu_${slug(r)}_102`,
@@ -86,7 +93,7 @@ const FAMILIES: Record<string, DistroFamily> = {
   rhel9: {
     distro: { id: "rhel", name: "Red Hat Enterprise Linux", version: "9.4" },
     kernels: (rng) => {
-      const z = pick(rng, [13, 18, 22, 31, 42]);
+      const z = recent(rng, [13, 18, 22, 31, 42]);
       return { release: `5.14.0-427.${z}.1.el9_4.x86_64`, version: "#1 SMP PREEMPT_DYNAMIC Wed Oct 2 06:40:23 EDT 2024" };
     },
     livepatchName: (r) => `kpatch_${slug(r.replace(/\.el9.*$/, ""))}_1_1`,
@@ -94,7 +101,7 @@ const FAMILIES: Record<string, DistroFamily> = {
   rocky9: {
     distro: { id: "rocky", name: "Rocky Linux", version: "9.4" },
     kernels: (rng) => {
-      const z = pick(rng, [13, 22, 31, 42]);
+      const z = recent(rng, [13, 22, 31, 42]);
       return { release: `5.14.0-427.${z}.1.el9_4.x86_64`, version: "#1 SMP PREEMPT_DYNAMIC Tue Sep 24 15:13:03 UTC 2024" };
     },
     livepatchName: (r) => `kpatch_${slug(r.replace(/\.el9.*$/, ""))}_1_1`,
@@ -102,7 +109,7 @@ const FAMILIES: Record<string, DistroFamily> = {
   amzn2023: {
     distro: { id: "amzn", name: "Amazon Linux", version: "2023" },
     kernels: (rng) => {
-      const v = pick(rng, ["6.1.112-122.189", "6.1.119-129.201", "6.1.128-136.201"]);
+      const v = recent(rng, ["6.1.112-122.189", "6.1.119-129.201", "6.1.128-136.201"]);
       return { release: `${v}.amzn2023.x86_64`, version: "#1 SMP PREEMPT_DYNAMIC Tue Jan 14 22:24:27 UTC 2025" };
     },
     livepatchName: (r) => `livepatch_${slug(r)}`,
@@ -110,7 +117,7 @@ const FAMILIES: Record<string, DistroFamily> = {
   debian11: {
     distro: { id: "debian", name: "Debian GNU/Linux", version: "11" },
     kernels: (rng) => {
-      const abi = pick(rng, [28, 30, 32]);
+      const abi = recent(rng, [28, 30, 32]);
       return { release: `5.10.0-${abi}-amd64`, version: `#1 SMP Debian 5.10.${200 + abi}-1 (2024-09-15)` };
     },
     livepatchName: () => "livepatch_cve_2024_1086",
