@@ -46,9 +46,11 @@ async function waitReady(proc: ChildProcess, log: string[], timeoutMs: number): 
   });
 }
 
-export async function startTestConsole(opts: { env?: Record<string, string>; port?: number } = {}): Promise<TestConsole> {
-  const db = await createTestDatabase();
-  const adminPassword = `pw-${crypto.randomBytes(9).toString("base64url")}`;
+export async function startTestConsole(
+  opts: { env?: Record<string, string>; port?: number; /** A second console process on the same database. */ sharing?: TestConsole } = {},
+): Promise<TestConsole> {
+  const db = opts.sharing?.db ?? (await createTestDatabase());
+  const adminPassword = opts.sharing?.adminPassword ?? `pw-${crypto.randomBytes(9).toString("base64url")}`;
   let port = opts.port ?? 0;
   let proc!: ChildProcess;
   const log: string[] = [];
@@ -117,7 +119,7 @@ export async function startTestConsole(opts: { env?: Record<string, string>; por
     async stop() {
       proc.kill("SIGTERM");
       await exited();
-      await db.close();
+      if (!opts.sharing) await db.close();
     },
     async kill() {
       proc.kill("SIGKILL");

@@ -1,0 +1,67 @@
+// Two console processes on one database, as behind a load balancer: what one process changes,
+// the other acts on at once, through the Postgres bus.
+import fs from "node:fs";
+import { io as ioClient } from "socket.io-client";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Host } from "@/lib/api/schemas";
+import { eventually, startAgentProcess, startTestConsole, type AgentProcess, type TestConsole } from "../../helpers/console";
+import { makeFakeHost } from "../../helpers/fake-host";
+
+let a: TestConsole;
+let b: TestConsole;
+const agents: AgentProcess[] = [];
+
+beforeAll(async () => {
+  a = await startTestConsole();
+  b = await startTestConsole({ sharing: a });
+});
+afterAll(async () => {
+  await Promise.all(agents.map((x) => x.stop()));
+  await b?.stop();
+  await a?.stop();
+});
+
+describe("two console processes", () => {
+  it("an agent connected to one is seen by the other, and a revocation made on the other disconnects it at once", async () => {
+    const fake = makeFakeHost({ machineId: "abababababababababababababababab" });
+    const agent = startAgentProcess({ server: a.url, enrollToken: await b.enrollmentToken(), backend: "livepatch", args: fake.args });
+    agents.push(agent);
+    const host = await eventually(async () => {
+      const { items } = (await (await b.api("/api/v1/hosts?q=abababab")).json()) as { items: Host[] };
+      return items[0]?.online ? items[0] : null;
+    }, { what: "host online, seen through the other process", timeoutMs: 30_000 });
+
+    // A browser on process B hears about changes made through process A.
+    const cookie = await b.login("admin", b.adminPassword);
+    const ui = ioClient(`${b.url}/ui`, { transports: ["websocket"], extraHeaders: { cookie }, reconnection: false });
+    await new Promise<void>((resolve, reject) => {
+      ui.once("connect", () => resolve());
+      ui.once("connect_error", reject);
+    });
+    const pushed = new Promise<void>((resolve) => ui.on("hosts:changed", (e: { ids: string[] }) => e.ids.includes(host.id) && resolve()));
+    expect((await a.api(`/api/v1/hosts/${host.id}`, { method: "PATCH", json: { labels: { env: "prod" } }, headers: { origin: a.url } })).status).toBe(200);
+    await pushed;
+    ui.close();
+
+    // Revoked through B; the agent's connection is held by A.
+    const started = Date.now();
+    const r = await b.api(`/api/v1/hosts/${host.id}/revoke`, { method: "POST", json: { reason: "test" }, headers: { origin: b.url } });
+    expect(r.status).toBe(200);
+    expect(await agent.exited()).toBe(3);
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(fs.readdirSync(agent.stateDir).filter((f) => /cred/.test(f))).toEqual([]);
+  });
+
+  it("keeps one unbroken audit chain when both processes write at the same time", async () => {
+    const writes = [];
+    for (let i = 0; i < 20; i++) {
+      const c = i % 2 ? a : b;
+      writes.push(c.api("/api/v1/enrollment-tokens", { method: "POST", json: { note: `concurrent ${i}` }, headers: { origin: c.url } }));
+    }
+    const results = await Promise.all(writes);
+    expect(results.every((r) => r.status === 200)).toBe(true);
+    const verify = (await (await a.api("/api/v1/audit/verify")).json()) as { ok: boolean; checked: number };
+    expect(verify.ok).toBe(true);
+    expect(verify.checked).toBeGreaterThanOrEqual(20);
+  });
+});
