@@ -100,3 +100,24 @@ export const CONNECT_ERRORS = {
   revoked: "host revoked",
   protocol: "unsupported protocol version",
 } as const;
+
+// ---- artifacts (issue 3): what the console signs and the agent verifies before loading ----
+
+/** The fields an artifact signature covers. */
+export interface ArtifactSignedFields {
+  artifactSha256: string;
+  patchId: string;
+  kernelRelease: string;
+  moduleName: string;
+}
+
+/**
+ * The exact bytes signed (Ed25519) by the console and verified by the agent: one line per field,
+ * in a fixed order, so neither side depends on a JSON serializer's key order.
+ */
+export function artifactSignaturePayload(f: ArtifactSignedFields): Buffer {
+  return Buffer.from(
+    ["splicer-artifact-v1", `sha256=${f.artifactSha256}`, `patch=${f.patchId}`, `release=${f.kernelRelease}`, `module=${f.moduleName}`].join("\n"),
+    "utf8",
+  );
+}

@@ -1,0 +1,44 @@
+// The contract between the build queue (lib/builds/queue.ts) and the builders (lib/builds/builders/*).
+import type { PatchAnalysis } from "@/lib/patches/types";
+
+export interface BuildRequest {
+  buildId: string;
+  patchId: string;
+  /** `uname -r` of the kernel the artifact is for. */
+  kernelRelease: string;
+  /** The unified diff as staged. */
+  diff: string;
+  analysis: PatchAnalysis;
+  /** An empty directory this build may use; removed afterwards. */
+  workDir: string;
+  /** Aborted on timeout or shutdown: stop work, kill child processes. */
+  signal: AbortSignal;
+  /** One line of build log (streamed to the patch page). */
+  log: (line: string) => void;
+}
+
+export interface BuiltArtifact {
+  /** The loadable module (a .ko), or for the simulate builder a JSON description. */
+  bytes: Buffer;
+  /** The livepatch module's name, e.g. `livepatch_cve_2024_1086` (sysfs directory name). */
+  moduleName: string;
+  /** File name to offer on download, e.g. `livepatch-6f1a2b.ko`. */
+  fileName: string;
+}
+
+/** The build itself failed (bad patch, compiler error, timeout): recorded, not retried. */
+export class BuildFailure extends Error {
+  constructor(
+    message: string,
+    public readonly reason: "refused" | "failed" | "timeout" | "bad_output" = "failed",
+  ) {
+    super(message);
+    this.name = "BuildFailure";
+  }
+}
+
+/** Any other error thrown by a builder is an infrastructure error, and the job is retried. */
+export interface Builder {
+  readonly name: string;
+  build(req: BuildRequest): Promise<BuiltArtifact>;
+}
