@@ -112,12 +112,9 @@ export interface ArtifactSignedFields {
 }
 
 /**
- * The exact bytes signed (Ed25519) by the console and verified by the agent: one line per field,
- * in a fixed order, so neither side depends on a JSON serializer's key order.
+ * The exact text signed (Ed25519, over its UTF-8 bytes) by the console and verified by the agent:
+ * one line per field in a fixed order, so neither side depends on a JSON serializer's key order.
  */
-export function artifactSignaturePayload(f: ArtifactSignedFields): Buffer {
-  return Buffer.from(
-    ["splicer-artifact-v1", `sha256=${f.artifactSha256}`, `patch=${f.patchId}`, `release=${f.kernelRelease}`, `module=${f.moduleName}`].join("\n"),
-    "utf8",
-  );
+export function artifactSignaturePayload(f: ArtifactSignedFields): string {
+  return ["splicer-artifact-v1", `sha256=${f.artifactSha256}`, `patch=${f.patchId}`, `release=${f.kernelRelease}`, `module=${f.moduleName}`].join("\n");
 }
