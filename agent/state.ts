@@ -13,6 +13,11 @@ export const StoredCredentialSchema = z.object({
   /** The console this credential was issued by. */
   server: z.string().min(1),
   enrolledAt: z.string().optional(),
+  /**
+   * The console's Ed25519 public key (SPKI PEM), received at enrollment and pinned: artifacts must
+   * be signed with it (see pinConsoleKey in ./artifact). Absent in files written before pinning.
+   */
+  consolePublicKey: z.string().min(1).optional(),
 });
 export type StoredCredential = z.infer<typeof StoredCredentialSchema>;
 
