@@ -7,6 +7,7 @@ import { CLIENT_IP_HEADER } from "@/lib/http/headers";
 import { log } from "@/lib/log";
 import { metrics } from "@/lib/metrics";
 import { disconnectPrisma } from "@/lib/db/client";
+import { startBuildService } from "@/lib/builds/queue";
 import { startGateway, type Gateway } from "@/lib/realtime/gateway";
 
 export interface ConsoleServer {
@@ -16,7 +17,7 @@ export interface ConsoleServer {
   close(): Promise<void>;
 }
 
-export async function startServer(opts: { port: number; host?: string; databaseUrl: string; dev?: boolean }): Promise<ConsoleServer> {
+export async function startServer(opts: { port: number; host?: string; databaseUrl: string; dataDir: string; dev?: boolean }): Promise<ConsoleServer> {
   process.env.DATABASE_URL = opts.databaseUrl;
   const dir = path.dirname(new URL(import.meta.url).pathname);
   const app = next({ dev: !!opts.dev, dir, quiet: true });
@@ -45,7 +46,13 @@ export async function startServer(opts: { port: number; host?: string; databaseU
       if (!res.headersSent) res.writeHead(500).end("internal error");
     });
   });
-  const gateway = await startGateway({ httpServer, databaseUrl: opts.databaseUrl });
+  const builds = await startBuildService({ databaseUrl: opts.databaseUrl, dataDir: opts.dataDir });
+  const gateway = await startGateway({
+    httpServer,
+    databaseUrl: opts.databaseUrl,
+    // New or re-queued builds (staged through any process's API) are enqueued at once.
+    onBusEvent: (ev) => ev.type === "builds.changed" && !ev.log && builds.kick(),
+  });
   await new Promise<void>((resolve, reject) => {
     httpServer.once("error", reject);
     httpServer.listen(opts.port, opts.host ?? "0.0.0.0", () => resolve());
@@ -60,6 +67,7 @@ export async function startServer(opts: { port: number; host?: string; databaseU
       if (closed) return;
       closed = true;
       await gateway.close();
+      await builds.stop();
       httpServer.closeAllConnections();
       await new Promise<void>((resolve) => httpServer.close(() => resolve()));
       await app.close?.().catch(() => {});

@@ -233,6 +233,8 @@ export interface UiServerEvents {
   /** Hosts whose row changed (inventory, online state, labels). Coalesced, at most ~4/s. */
   "hosts:changed": (e: { ids: string[]; all?: boolean }) => void;
   "audit:appended": (e: { seq: string }) => void;
+  /** Builds of a patch changed state, or (`log`) one's log grew. */
+  "builds:changed": (e: { patchId: string; buildId?: string; log: boolean }) => void;
 }
 
 // ---- patches ----
@@ -287,7 +289,29 @@ export const PatchDetailSchema = PatchSummarySchema.extend({
   diffSha256: z.string(),
   /** lib/patches/types.ts PatchAnalysis: files, functions, findings, verdict reasons. */
   analysis: z.record(z.string(), z.unknown()),
-  /** One per kernel release once builds exist (issue 3, builds). */
-  builds: z.array(z.object({ kernelRelease: z.string(), status: z.string(), hostCount: z.number(), error: z.string().nullable() })),
+  /** One per kernel release: built once, whatever the number of hosts running it. */
+  builds: z.array(z.lazy(() => BuildSchema)),
 });
 export type PatchDetail = z.infer<typeof PatchDetailSchema>;
+
+export const BuildStatusSchema = z.enum(["queued", "building", "succeeded", "failed"]);
+export const BuildSchema = z.object({
+  id: z.string(),
+  patchId: z.string(),
+  kernelRelease: z.string(),
+  status: BuildStatusSchema,
+  /** Active hosts of the fleet running this release now. */
+  hostCount: z.number(),
+  error: z.string().nullable(),
+  attempts: z.number(),
+  builder: z.string(),
+  queuedAt: z.string(),
+  startedAt: z.string().nullable(),
+  finishedAt: z.string().nullable(),
+  artifactSha256: z.string().nullable(),
+  artifactSize: z.number().nullable(),
+  moduleName: z.string().nullable(),
+});
+export type Build = z.infer<typeof BuildSchema>;
+export const BuildLogSchema = z.object({ id: z.string(), status: BuildStatusSchema, log: z.string() });
+export const EnsureBuildsSchema = z.object({ kernelReleases: z.array(KernelReleaseSchema).max(500).optional() });

@@ -7,6 +7,8 @@ import { sha256 } from "@/lib/crypto";
 import { prisma } from "@/lib/db/client";
 import { ConflictError, NotFoundError } from "@/lib/errors";
 import type { Prisma } from "@/lib/generated/prisma/client";
+import { ensureBuilds } from "@/lib/builds/plan";
+import { listBuilds } from "@/lib/builds/query";
 import { analysePatch } from "./analysis";
 import type { PatchAnalysis, Verdict } from "./types";
 
@@ -38,7 +40,7 @@ export async function stagePatch(opts: { actor: Actor; input: PatchCreate }): Pr
   const { input } = opts;
   const analysis = await analysePatch(input.diff, { maxBytes: MAX_DIFF_BYTES });
   const diffSha256 = sha256(input.diff);
-  return prisma.$transaction(async (tx) => {
+  const staged = await prisma.$transaction(async (tx) => {
     const existing = await tx.patch.findUnique({ where: { diffSha256 }, select: { id: true, title: true } });
     if (existing) throw new ConflictError(`this diff is already staged as "${existing.title}" (${existing.id})`, "duplicate_patch");
     const row = await tx.patch.create({
@@ -56,24 +58,34 @@ export async function stagePatch(opts: { actor: Actor; input: PatchCreate }): Pr
         createdByName: opts.actor.name,
       },
     });
+    // Builds for its releases are part of staging: queued in the same transaction.
+    const builds = await ensureBuilds({ patchId: row.id, tx });
     await appendAudit(tx, {
       actor: opts.actor,
       action: "patch.staged",
       target: { type: "patch", id: row.id },
-      details: { title: row.title, cves: row.cves, severity: row.severity, verdict: analysis.verdict, functions: analysis.functions.slice(0, 50), diffSha256 },
+      details: {
+        title: row.title,
+        cves: row.cves,
+        severity: row.severity,
+        verdict: analysis.verdict,
+        functions: analysis.functions.slice(0, 50),
+        diffSha256,
+        kernelReleases: builds.map((b) => b.kernelRelease).sort(),
+      },
     });
     return toDetail(row);
   });
+  return { ...staged, builds: await listBuilds(staged.id) };
 }
 
-function toDetail(row: Row): PatchDetail {
+function toDetail(row: Row): Omit<PatchDetail, "builds"> {
   return {
     ...toSummary(row),
     description: row.description,
     diff: row.diff,
     diffSha256: row.diffSha256,
     analysis: row.analysis as Record<string, unknown>,
-    builds: [],
   };
 }
 
@@ -89,5 +101,5 @@ export async function listPatches(opts: { limit?: number } = {}): Promise<PatchS
 export async function getPatch(id: string): Promise<PatchDetail> {
   const row = await prisma.patch.findUnique({ where: { id } });
   if (!row) throw new NotFoundError("patch");
-  return toDetail(row);
+  return { ...toDetail(row), builds: await listBuilds(id) };
 }

@@ -16,6 +16,8 @@ export type BusEvent =
   /** A connection was accepted somewhere: other processes drop older sockets of that host. */
   | { type: "host.connected"; hostId: string; connectionId: string }
   | { type: "audit.appended"; seq: string }
+  /** Builds of a patch were created or changed state; `log` when only their log grew. */
+  | { type: "builds.changed"; patchId: string; buildId?: string; log?: boolean }
   | { type: "settings.changed" };
 
 export const BUS_CHANNEL = "splicer_events";
@@ -67,3 +69,9 @@ export async function listenBus(url: string, onEvent: (ev: BusEvent) => void): P
   };
 }
 
+
+/** For events outside a transaction (progress of long work, such as a build's log). */
+export async function publish(ev: BusEvent): Promise<void> {
+  const { prisma } = await import("@/lib/db/client");
+  await prisma.$executeRaw`select pg_notify(${BUS_CHANNEL}, ${encodeBusEvent(ev)})`;
+}

@@ -40,7 +40,7 @@ function clientIp(socket: Socket): string | null {
  * presence), /ui for browsers (session auth, coalesced change notifications), both driven by
  * the Postgres bus so that every console process reacts to changes made by any other.
  */
-export async function startGateway(opts: { httpServer: http.Server; databaseUrl: string }): Promise<Gateway> {
+export async function startGateway(opts: { httpServer: http.Server; databaseUrl: string; onBusEvent?: (ev: BusEvent) => void }): Promise<Gateway> {
   const io = new Server(opts.httpServer, {
     // Transport-level cap; onValidated applies the protocol's tighter per-message limit.
     maxHttpBufferSize: MAX_MESSAGE_BYTES * 4,
@@ -168,6 +168,9 @@ export async function startGateway(opts: { httpServer: http.Server; databaseUrl:
       case "audit.appended":
         uiNs.emit("audit:appended", { seq: ev.seq });
         break;
+      case "builds.changed":
+        uiNs.emit("builds:changed", { patchId: ev.patchId, buildId: ev.buildId, log: ev.log ?? false });
+        break;
       case "settings.changed":
         bumpFleetVersion();
         void getSettings().then((s) => {
@@ -177,7 +180,10 @@ export async function startGateway(opts: { httpServer: http.Server; databaseUrl:
         break;
     }
   };
-  const bus: BusListener = await listenBus(opts.databaseUrl, onBus);
+  const bus: BusListener = await listenBus(opts.databaseUrl, (ev) => {
+    onBus(ev);
+    opts.onBusEvent?.(ev);
+  });
 
   const timers = [
     setInterval(() => {

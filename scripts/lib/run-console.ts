@@ -68,7 +68,7 @@ export async function runConsole(opts: { demo: boolean }): Promise<void> {
   const { startServer } = await import("../../server");
   let server: Awaited<ReturnType<typeof startServer>>;
   try {
-    server = await startServer({ port: env.PORT, host: env.HOST, databaseUrl });
+    server = await startServer({ port: env.PORT, host: env.HOST, databaseUrl, dataDir: env.SPLICER_DATA_DIR });
   } catch (err) {
     console.error(`splicer: could not start the console: ${(err as Error).message}`);
     await embedded?.stop().catch(() => {});

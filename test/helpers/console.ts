@@ -11,6 +11,7 @@ export const ROOT = path.resolve(import.meta.dirname, "../..");
 
 export interface TestConsole {
   url: string;
+  dataDir: string;
   port: number;
   adminPassword: string;
   db: Awaited<ReturnType<typeof createTestDatabase>>;
@@ -51,6 +52,8 @@ export async function startTestConsole(
 ): Promise<TestConsole> {
   const db = opts.sharing?.db ?? (await createTestDatabase());
   const adminPassword = opts.sharing?.adminPassword ?? `pw-${crypto.randomBytes(9).toString("base64url")}`;
+  // Signing key and artifacts: shared by consoles on one database, as in a real deployment.
+  const dataDir = opts.sharing?.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), "splicer-console-data-"));
   let port = opts.port ?? 0;
   let proc!: ChildProcess;
   const log: string[] = [];
@@ -64,6 +67,8 @@ export async function startTestConsole(
         PORT: String(port),
         HOST: "127.0.0.1",
         SPLICER_ADMIN_PASSWORD: adminPassword,
+        SPLICER_DATA_DIR: dataDir,
+        SPLICER_SIMULATE_BUILD_MS: "300",
         SPLICER_SKIP_BUILD_CHECK: "1",
         LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "warn",
         NEXT_TELEMETRY_DISABLED: "1",
@@ -104,6 +109,7 @@ export async function startTestConsole(
       return port;
     },
     adminPassword,
+    dataDir,
     db,
     get proc() {
       return proc;

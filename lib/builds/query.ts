@@ -1,0 +1,56 @@
+import "server-only";
+import type { Build } from "@/lib/api/schemas";
+import type { Actor } from "@/lib/audit/actor";
+import { appendAudit } from "@/lib/audit/append";
+import { prisma } from "@/lib/db/client";
+import { ConflictError, NotFoundError } from "@/lib/errors";
+import { notify } from "@/lib/realtime/bus";
+
+/** A patch's builds, one per kernel release, with how many active hosts run each release. */
+export async function listBuilds(patchId: string): Promise<Build[]> {
+  const rows = await prisma.build.findMany({ where: { patchId }, orderBy: { kernelRelease: "asc" }, omit: { log: true, signature: true, leaseUntil: true } });
+  if (rows.length === 0) return [];
+  const counts = await prisma.host.groupBy({
+    by: ["kernelRelease"],
+    where: { status: "active", kernelRelease: { in: rows.map((r) => r.kernelRelease) } },
+    _count: { _all: true },
+  });
+  const hostCount = new Map(counts.map((c) => [c.kernelRelease, c._count._all]));
+  return rows.map((r) => ({
+    id: r.id,
+    patchId: r.patchId,
+    kernelRelease: r.kernelRelease,
+    status: r.status,
+    hostCount: hostCount.get(r.kernelRelease) ?? 0,
+    error: r.error,
+    attempts: r.attempts,
+    builder: r.builder,
+    queuedAt: r.queuedAt.toISOString(),
+    startedAt: r.startedAt?.toISOString() ?? null,
+    finishedAt: r.finishedAt?.toISOString() ?? null,
+    artifactSha256: r.artifactSha256,
+    artifactSize: r.artifactSize,
+    moduleName: r.moduleName,
+  }));
+}
+
+export async function getBuildLog(id: string): Promise<{ id: string; status: Build["status"]; log: string }> {
+  const b = await prisma.build.findUnique({ where: { id }, select: { id: true, status: true, log: true } });
+  if (!b) throw new NotFoundError("build");
+  return b;
+}
+
+/** Puts a failed build back in the queue (the same row: still one build per patch and release). */
+export async function rebuild(opts: { actor: Actor; buildId: string }): Promise<void> {
+  await prisma.$transaction(async (tx) => {
+    const b = await tx.build.findUnique({ where: { id: opts.buildId }, select: { id: true, status: true, patchId: true, kernelRelease: true } });
+    if (!b) throw new NotFoundError("build");
+    if (b.status !== "failed") throw new ConflictError(`only failed builds can be rebuilt; this one is ${b.status}`, "not_failed");
+    await tx.build.update({
+      where: { id: b.id },
+      data: { status: "queued", error: null, queuedAt: new Date(), startedAt: null, finishedAt: null, log: "" },
+    });
+    await notify(tx, { type: "builds.changed", patchId: b.patchId, buildId: b.id });
+    await appendAudit(tx, { actor: opts.actor, action: "build.rebuild_requested", target: { type: "build", id: b.id }, details: { patchId: b.patchId, kernelRelease: b.kernelRelease } });
+  });
+}
