@@ -93,6 +93,8 @@ export function RealtimeProvider({ children }: { children: React.ReactNode }) {
       void qc.invalidateQueries({ queryKey: qk.operators });
       void qc.invalidateQueries({ queryKey: qk.apiTokens });
       void qc.invalidateQueries({ queryKey: qk.settings });
+      // Staging a patch is audited too: a patch staged elsewhere shows up without a reload.
+      void qc.invalidateQueries({ queryKey: ["patches"] });
     });
 
     return () => {

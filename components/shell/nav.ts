@@ -13,7 +13,7 @@ export const NAV: NavItem[] = [
   { href: "/fleet", label: "Fleet", icon: LayoutDashboard, section: "fleet" },
   { href: "/hosts", label: "Hosts", icon: Server, section: "fleet" },
   { href: "/groups", label: "Groups", icon: Boxes, section: "fleet", soon: true },
-  { href: "/patches", label: "Patches", icon: FileDiff, section: "patching", soon: true },
+  { href: "/patches", label: "Patches", icon: FileDiff, section: "patching" },
   { href: "/rollouts", label: "Rollouts", icon: Rocket, section: "patching", soon: true },
   { href: "/audit", label: "Audit log", icon: ScrollText, section: "admin" },
   { href: "/settings", label: "Settings", icon: Settings, section: "admin" },

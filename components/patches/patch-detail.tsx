@@ -1,0 +1,336 @@
+"use client";
+import * as React from "react";
+import Link from "next/link";
+import { AlertTriangle, FileCode2, FileDiff, Hammer, Info, ListChecks, OctagonX, ShieldCheck } from "lucide-react";
+import type { PatchDetail as PatchDetailT } from "@/lib/api/schemas";
+import type { ChangedFunction, FileAnalysis, Finding, Impact, PatchAnalysis } from "@/lib/patches/types";
+import { ApiRequestError } from "../api";
+import { PageHeader } from "../ui/page-header";
+import { Card, CardHeader } from "../ui/card";
+import { ErrorState } from "../ui/error-state";
+import { EmptyState } from "../ui/empty-state";
+import { Skeleton } from "../ui/skeleton";
+import { RelativeTime } from "../ui/relative-time";
+import { CopyButton } from "../ui/copy-button";
+import { Badge, type Tone } from "../ui/badge";
+import { buttonClass } from "../ui/button";
+import { cn } from "../ui/cn";
+import { formatExact, numberFmt } from "../ui/time";
+import { CveChips, SeverityBadge, VerdictBadge, verdictHint, verdictTone } from "./patch-badges";
+import { PatchesBreadcrumb } from "./patches-breadcrumb";
+import { DiffView } from "./diff-view";
+import { usePatch } from "./use-patches";
+
+function Row({ label, children, copy, mono }: { label: string; children: React.ReactNode; copy?: string; mono?: boolean }) {
+  return (
+    <div className="group grid min-h-9 grid-cols-[7rem_1fr] items-center gap-3 border-b border-border px-4 py-1.5 last:border-b-0">
+      <dt className="text-xs text-muted-foreground">{label}</dt>
+      <dd className={cn("flex min-w-0 items-center gap-2 text-[13px]", mono && "font-mono text-xs")}>
+        <span className="min-w-0 break-all">{children}</span>
+        {copy ? (
+          <CopyButton text={copy} label={`Copy ${label.toLowerCase()}`} className="h-6 w-6 opacity-0 transition-opacity group-hover:opacity-100 focus-visible:opacity-100" />
+        ) : null}
+      </dd>
+    </div>
+  );
+}
+
+const impactIcon: Record<Impact, React.ReactNode> = {
+  reboot: <OctagonX className="size-4 text-bad" aria-label="Rules out a live patch" />,
+  review: <AlertTriangle className="size-4 text-warn" aria-label="Needs review" />,
+  none: <Info className="size-4 text-subtle-foreground" aria-label="Note" />,
+};
+
+function FindingItem({ f }: { f: Finding }) {
+  return (
+    <li className="flex items-start gap-3 border-b border-border px-4 py-2.5 last:border-b-0" data-testid="finding" data-impact={f.impact} data-code={f.code}>
+      <span className="mt-0.5 shrink-0">{impactIcon[f.impact]}</span>
+      <div className="min-w-0 flex-1">
+        <p className="text-[13px] text-foreground">{f.message}</p>
+        <div className="mt-1 flex flex-wrap items-center gap-x-3 gap-y-1 text-xs text-muted-foreground">
+          {f.file ? (
+            <span className="font-mono">
+              {f.file}
+              {f.line ? <span className="text-subtle-foreground">:{f.line}</span> : null}
+            </span>
+          ) : (
+            <span>whole patch</span>
+          )}
+          {f.symbol ? <Badge mono>{f.symbol}</Badge> : null}
+          <span className="font-mono text-[11px] text-subtle-foreground">{f.code}</span>
+        </div>
+      </div>
+    </li>
+  );
+}
+
+const verdictIcon = {
+  "hot-patchable": <ShieldCheck className="size-5" />,
+  "needs-review": <AlertTriangle className="size-5" />,
+  "requires-reboot": <OctagonX className="size-5" />,
+};
+const bannerTone: Record<Tone, string> = {
+  ok: "border-ok/20 bg-ok-soft text-ok",
+  warn: "border-warn/25 bg-warn-soft text-warn",
+  bad: "border-bad/20 bg-bad-soft text-bad",
+  off: "",
+  info: "",
+  neutral: "",
+  accent: "",
+};
+
+function VerdictCard({ a }: { a: PatchAnalysis }) {
+  const notes = a.files.flatMap((f) => f.findings.filter((x) => x.impact === "none"));
+  const tone = verdictTone[a.verdict];
+  return (
+    <Card className="overflow-hidden" data-testid="verdict-card">
+      <CardHeader title="Verdict" icon={<ListChecks />} description="Ksplice's rule: a live patch may change code, not the layout or meaning of data that already exists." />
+      <div className={cn("flex items-start gap-3 border-b px-4 py-3", bannerTone[tone])}>
+        <span className="mt-0.5 shrink-0">{verdictIcon[a.verdict]}</span>
+        <div className="min-w-0">
+          <p className="text-sm font-semibold" data-testid="verdict-title">
+            {a.verdict}
+          </p>
+          <p className="text-[13px] text-foreground/80">
+            {verdictHint[a.verdict]}{" "}
+            {a.reasons.length > 0 ? `${a.reasons.length === 1 ? "One reason" : `${a.reasons.length} reasons`}, worst first:` : "Nothing in it changes data, headers, init code or non-C files."}
+          </p>
+        </div>
+      </div>
+      {a.reasons.length > 0 ? (
+        <ul data-testid="verdict-reasons">
+          {a.reasons.map((f, i) => (
+            <FindingItem key={i} f={f} />
+          ))}
+        </ul>
+      ) : null}
+      {notes.length > 0 ? (
+        <details className="border-t border-border">
+          <summary className="cursor-pointer px-4 py-2 text-xs font-medium text-muted-foreground hover:text-foreground">
+            {notes.length} {notes.length === 1 ? "note" : "notes"} that do not affect the verdict
+          </summary>
+          <ul className="border-t border-border">
+            {notes.map((f, i) => (
+              <FindingItem key={i} f={f} />
+            ))}
+          </ul>
+        </details>
+      ) : null}
+    </Card>
+  );
+}
+
+const changeTone: Record<ChangedFunction["change"], Tone> = { modified: "info", added: "ok", removed: "bad" };
+const statusTone: Record<FileAnalysis["status"], Tone> = { modified: "neutral", added: "ok", deleted: "bad", renamed: "info", copied: "info" };
+
+function FilesCard({ a }: { a: PatchAnalysis }) {
+  return (
+    <Card className="overflow-hidden">
+      <CardHeader
+        title="Files"
+        icon={<FileCode2 />}
+        description={`${a.stats.files} ${a.stats.files === 1 ? "file" : "files"}, ${a.stats.hunks} ${a.stats.hunks === 1 ? "hunk" : "hunks"}, ${a.functions.length} changed ${a.functions.length === 1 ? "function" : "functions"}`}
+      />
+      <div className="scrollbar-thin overflow-x-auto">
+        <table className="w-full border-separate border-spacing-0 text-[13px]" data-testid="patch-files">
+          <caption className="sr-only">Files the patch changes</caption>
+          <thead>
+            <tr className="text-left text-[11px] font-medium uppercase tracking-wide text-muted-foreground">
+              {["Path", "Kind", "Status", "Lines", "Changed functions"].map((h, i) => (
+                <th key={h} scope="col" className={cn("h-8 border-b border-border bg-muted/75 px-3 font-medium", i === 3 && "text-right")}>
+                  {h}
+                </th>
+              ))}
+            </tr>
+          </thead>
+          <tbody>
+            {a.files.map((f) => (
+              <tr key={f.path} className="align-top hover:bg-muted/40">
+                <td className="border-b border-border px-3 py-2 font-mono text-xs">
+                  {f.oldPath && f.oldPath !== f.path ? (
+                    <>
+                      <span className="text-subtle-foreground">{f.oldPath} → </span>
+                      {f.path}
+                    </>
+                  ) : (
+                    f.path
+                  )}
+                </td>
+                <td className="border-b border-border px-3 py-2">
+                  <Badge mono>{f.kind}</Badge>
+                </td>
+                <td className="border-b border-border px-3 py-2">
+                  <Badge tone={statusTone[f.status]}>{f.status}</Badge>
+                </td>
+                <td className="whitespace-nowrap border-b border-border px-3 py-2 text-right font-mono text-xs tabular">
+                  <span className="text-ok">+{f.added}</span> <span className="text-bad">−{f.removed}</span>
+                </td>
+                <td className="border-b border-border px-3 py-2">
+                  {f.functions.length === 0 ? (
+                    <span className="text-xs text-subtle-foreground">none</span>
+                  ) : (
+                    <ul className="flex flex-col gap-1">
+                      {f.functions.map((fn) => (
+                        <li key={`${fn.name}:${fn.change}`} className="flex items-center gap-2" data-testid="changed-function">
+                          <span className="font-mono text-xs text-foreground">{fn.name}</span>
+                          <Badge tone={changeTone[fn.change]} className="h-4 px-1 text-[10px]">
+                            {fn.change}
+                          </Badge>
+                          <span className="font-mono text-[11px] text-subtle-foreground">:{fn.line}</span>
+                        </li>
+                      ))}
+                    </ul>
+                  )}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </Card>
+  );
+}
+
+function BuildsCard({ p }: { p: PatchDetailT }) {
+  return (
+    <Card className="overflow-hidden" data-testid="patch-builds">
+      <CardHeader title="Builds" icon={<Hammer />} description="One loadable artifact per kernel release the patch targets." />
+      {p.builds.length === 0 ? (
+        <EmptyState compact icon={<Hammer />} title="No builds yet">
+          {p.verdict === "requires-reboot"
+            ? "This patch changes data a running kernel holds, so it cannot be built as a live patch: apply it with a kernel update and a reboot."
+            : "Building this patch once per kernel release arrives in the next step. This patch and its analysis are stored and ready for it."}
+        </EmptyState>
+      ) : (
+        <ul>
+          {p.builds.map((b) => (
+            <li key={b.kernelRelease} className="flex items-center gap-3 border-b border-border px-4 py-2 text-[13px] last:border-b-0">
+              <span className="font-mono text-xs">{b.kernelRelease}</span>
+              <Badge>{b.status}</Badge>
+              <span className="text-xs text-muted-foreground">{numberFmt.format(b.hostCount)} hosts</span>
+              {b.error ? <span className="truncate text-xs text-bad">{b.error}</span> : null}
+            </li>
+          ))}
+        </ul>
+      )}
+    </Card>
+  );
+}
+
+function Loading() {
+  return (
+    <div aria-busy="true">
+      <Skeleton className="mb-2 h-3 w-32" />
+      <Skeleton className="mb-6 h-6 w-96" />
+      <div className="grid gap-4 lg:grid-cols-[minmax(0,1fr)_22rem]">
+        <Skeleton className="h-56" />
+        <Skeleton className="h-56" />
+      </div>
+    </div>
+  );
+}
+
+export function PatchDetail({ id }: { id: string }) {
+  const q = usePatch(id);
+  if (q.isLoading) return <Loading />;
+  if (q.isError || !q.data) {
+    const notFound = q.error instanceof ApiRequestError && (q.error.status === 404 || q.error.status === 400);
+    return (
+      <>
+        <PageHeader title="Patch" breadcrumb={<PatchesBreadcrumb current="Not found" />} />
+        <Card>
+          {notFound ? (
+            <EmptyState
+              icon={<FileDiff />}
+              title="No such patch"
+              action={
+                <Link href="/patches" className={buttonClass("secondary")}>
+                  All patches
+                </Link>
+              }
+            >
+              It may never have been staged here, or the link is incomplete.
+            </EmptyState>
+          ) : (
+            <ErrorState error={q.error} title="Could not load this patch" onRetry={() => void q.refetch()} />
+          )}
+        </Card>
+      </>
+    );
+  }
+  const p = q.data;
+  const a = p.analysis as unknown as PatchAnalysis;
+  return (
+    <>
+      <PageHeader
+        breadcrumb={<PatchesBreadcrumb current={p.title} />}
+        title={<span data-testid="patch-title">{p.title}</span>}
+        meta={
+          <>
+            <SeverityBadge severity={p.severity} />
+            <VerdictBadge verdict={p.verdict} />
+          </>
+        }
+        description={
+          <span className="flex flex-col gap-2">
+            {p.cves.length > 0 ? <CveChips cves={p.cves} /> : null}
+            {p.description ? <span className="whitespace-pre-line">{p.description}</span> : null}
+          </span>
+        }
+      />
+      <div className="flex flex-col gap-4">
+        <div className="grid items-start gap-4 lg:grid-cols-[minmax(0,1fr)_24rem]">
+          <VerdictCard a={a} />
+          <Card className="overflow-hidden">
+            <CardHeader title="Patch" />
+            <dl>
+              <Row label="Staged by">{p.createdBy}</Row>
+              <Row label="Staged">
+                <span className="flex flex-col">
+                  <RelativeTime date={p.createdAt} />
+                  <span className="text-xs text-subtle-foreground">{formatExact(new Date(p.createdAt))}</span>
+                </span>
+              </Row>
+              <Row label="Targets">
+                {p.targetReleases.length === 0 ? (
+                  <span>Every release the fleet runs</span>
+                ) : (
+                  <span className="flex flex-wrap gap-1">
+                    {p.targetReleases.map((r) => (
+                      <Badge key={r} mono>
+                        {r}
+                      </Badge>
+                    ))}
+                  </span>
+                )}
+              </Row>
+              <Row label="Changes">
+                <span className="tabular">
+                  {a.stats.files} {a.stats.files === 1 ? "file" : "files"} · <span className="font-mono text-xs text-ok">+{a.stats.added}</span>{" "}
+                  <span className="font-mono text-xs text-bad">−{a.stats.removed}</span>
+                </span>
+              </Row>
+              <Row label="Diff sha256" mono copy={p.diffSha256}>
+                <span data-testid="diff-sha256">{p.diffSha256}</span>
+              </Row>
+              <Row label="Patch id" mono copy={p.id}>
+                {p.id}
+              </Row>
+            </dl>
+          </Card>
+        </div>
+        <FilesCard a={a} />
+        <BuildsCard p={p} />
+        <Card className="overflow-hidden">
+          <CardHeader
+            title="Diff"
+            icon={<FileDiff />}
+            description={`${numberFmt.format(a.stats.added)} added, ${numberFmt.format(a.stats.removed)} removed, as staged`}
+            actions={<CopyButton text={p.diff} label="Copy diff" showLabel />}
+          />
+          <DiffView diff={p.diff} />
+        </Card>
+      </div>
+    </>
+  );
+}

@@ -1,0 +1,233 @@
+// The Patches section in a real browser (Debian's Chromium driven by playwright-core) against a
+// real console process: stage a patch by pasting a diff and by uploading a file, see the
+// analysis on the patch page, see a refused diff explained, watch a patch staged elsewhere
+// appear without a reload; and screenshots of the list and a patch in both themes.
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { FleetSummary, PatchDetail, PatchSummary } from "@/lib/api/schemas";
+import { startFleet, type Fleet } from "@/agent/sim/fleet";
+import { Logger } from "@/agent/log";
+import { ROOT, startTestConsole, type TestConsole } from "../helpers/console";
+
+const CHROMIUM = process.env.SPLICER_CHROMIUM ?? "/usr/bin/chromium";
+const haveBrowser = fs.existsSync(CHROMIUM);
+if (!haveBrowser && process.env.CI === "true") {
+  // Never let CI go green by skipping the browser.
+  throw new Error(`CI=true but no Chromium at ${CHROMIUM}: apt-get install -y chromium`);
+}
+const SHOTS = path.join(ROOT, "docs/screenshots");
+const FIXTURES = path.join(ROOT, "test/unit/lib/patches/fixtures");
+const FLEET_SIZE = 12;
+const VIEWPORT = { width: 1440, height: 900 };
+
+const fixture = (name: string) => fs.readFileSync(path.join(FIXTURES, name), "utf8");
+
+let c: TestConsole;
+let fleet: Fleet | undefined;
+let browser: Browser;
+const contexts: BrowserContext[] = [];
+
+/** The machine is busy (a console, agents and a browser on two cores): be patient. */
+const poll = <T,>(fn: () => T | Promise<T>) => expect.poll(fn, { timeout: 15_000, interval: 100 });
+
+async function getJson<T>(p: string): Promise<T> {
+  const r = await c.api(p);
+  if (!r.ok) throw new Error(`${p}: ${r.status} ${await r.text()}`);
+  return (await r.json()) as T;
+}
+
+async function newPage(colorScheme: "light" | "dark" = "light"): Promise<Page> {
+  const ctx = await browser.newContext({ viewport: VIEWPORT, colorScheme, baseURL: c.url, reducedMotion: "reduce" });
+  contexts.push(ctx);
+  const page = await ctx.newPage();
+  page.on("pageerror", (e) => console.error(`[browser] ${e.message}`));
+  return page;
+}
+
+async function signIn(page: Page, next = "/patches"): Promise<void> {
+  await page.goto(next);
+  await page.waitForURL(/\/login/);
+  await page.fill("#username", "admin");
+  await page.fill("#password", c.adminPassword);
+  await page.click("button[type=submit]");
+  await page.waitForURL((u) => u.pathname + u.search === next);
+}
+
+async function waitLive(page: Page): Promise<void> {
+  await page.locator('[data-testid="live-status"][data-status="live"]').waitFor({ timeout: 15_000 });
+}
+
+async function stageViaApi(title: string, diffName: string, extra: Record<string, unknown> = {}): Promise<PatchDetail> {
+  const r = await c.api("/api/v1/patches", { method: "POST", json: { title, diff: fixture(diffName), severity: "medium", ...extra } });
+  if (!r.ok) throw new Error(`stage ${diffName}: ${r.status} ${await r.text()}`);
+  return (await r.json()) as PatchDetail;
+}
+
+beforeAll(async () => {
+  if (!haveBrowser) return;
+  c = await startTestConsole();
+  // A small fleet, so the stage form has kernel releases to offer.
+  fleet = await startFleet({
+    server: c.url,
+    enrollToken: await c.enrollmentToken({ maxUses: FLEET_SIZE }),
+    agents: FLEET_SIZE,
+    stateDir: fs.mkdtempSync(path.join(os.tmpdir(), "splicer-e2e-patches-")),
+    seed: "e2e-patches",
+    progress: false,
+    log: new Logger("silent"),
+  });
+  await fleet.waitConnected(FLEET_SIZE, 60_000);
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  });
+  fs.mkdirSync(SHOTS, { recursive: true });
+});
+
+afterAll(async () => {
+  for (const ctx of contexts) await ctx.close().catch(() => undefined);
+  await browser?.close();
+  await fleet?.stop();
+  await c?.stop();
+});
+
+describe.skipIf(!haveBrowser)("patches in a browser", () => {
+  let page: Page;
+  let cmdline: PatchDetail;
+  let skbuff: PatchDetail;
+
+  it("shows an empty list that says what to do next", async () => {
+    page = await newPage();
+    await signIn(page, "/patches");
+    await page.getByText("No patches staged yet").waitFor();
+    await page.getByRole("link", { name: "Stage a patch" }).click();
+    await page.waitForURL("**/patches/new");
+  });
+
+  it("stages a pasted diff and lands on its page: hot-patchable, the changed function named", async () => {
+    await page.fill("#patch-title", "proc: show a marker after the command line");
+    await page.fill("#patch-description", "Lets operators tell a live-patched kernel from a rebooted one.");
+    await page.fill("#patch-cves", "cve-2026-10001, CVE-2026-10002 ");
+    await poll(() => page.getByTestId("cve-chips").textContent()).toBe("CVE-2026-10001CVE-2026-10002");
+    await page.getByRole("combobox", { name: "Severity" }).click();
+    await page.locator('[role=option][data-value="critical"]').click();
+    await page.getByTestId("diff-input").fill(fixture("function-only-cmdline.diff"));
+    await page.getByTestId("stage-submit").click();
+
+    await page.waitForURL(/\/patches\/[0-9a-f-]{36}$/);
+    await poll(() => page.getByTestId("patch-title").textContent()).toBe("proc: show a marker after the command line");
+    expect(await page.getByTestId("verdict").first().getAttribute("data-verdict")).toBe("hot-patchable");
+    expect(await page.getByTestId("verdict-title").textContent()).toBe("hot-patchable");
+    expect(await page.getByTestId("severity").first().getAttribute("data-severity")).toBe("critical");
+    expect(await page.getByTestId("patch-files").textContent()).toContain("cmdline_proc_show");
+    expect(await page.getByTestId("changed-function").first().textContent()).toMatch(/cmdline_proc_show\s*modified/);
+    // The diff is rendered with its added and removed lines told apart.
+    expect(await page.locator('[data-testid="diff-view"] tr[data-kind="add"]').count()).toBe(3);
+    expect(await page.locator('[data-testid="diff-view"] tr[data-kind="del"]').count()).toBe(2);
+    expect(await page.getByTestId("patch-builds").textContent()).toContain("No builds yet");
+
+    const id = new URL(page.url()).pathname.split("/").pop()!;
+    cmdline = await getJson<PatchDetail>(`/api/v1/patches/${id}`);
+    expect(cmdline.cves).toEqual(["CVE-2026-10001", "CVE-2026-10002"]);
+    expect(await page.getByTestId("diff-sha256").textContent()).toBe(cmdline.diffSha256);
+  });
+
+  it("stages an uploaded .diff file for one kernel release and explains why it needs a reboot", async () => {
+    const release = (await getJson<FleetSummary>("/api/v1/fleet/summary")).kernels[0].kernelRelease;
+    await page.goto("/patches/new");
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "splicer-e2e-diff-")), "skbuff-livepatched.diff");
+    fs.writeFileSync(file, fixture("struct-field-skbuff.diff"));
+    await page.getByTestId("diff-file").setInputFiles(file);
+    await poll(() => page.getByTestId("diff-source").textContent()).toContain("skbuff-livepatched.diff");
+    expect(await page.getByTestId("diff-input").inputValue()).toBe(fixture("struct-field-skbuff.diff"));
+    await page.fill("#patch-title", "skbuff: mark live-patched buffers");
+    await page.fill("#patch-cves", "CVE-2026-20002");
+    await page.getByLabel("Only these releases").check();
+    await page.locator("[data-testid=release-choices] label", { hasText: release }).locator("input").check();
+    await page.getByTestId("stage-submit").click();
+
+    await page.waitForURL(/\/patches\/[0-9a-f-]{36}$/);
+    await poll(() => page.getByTestId("verdict-title").textContent()).toBe("requires-reboot");
+    const reasons = page.locator('[data-testid="verdict-reasons"] [data-testid="finding"]');
+    await poll(() => reasons.count()).toBeGreaterThan(0);
+    expect(await reasons.first().getAttribute("data-impact")).toBe("reboot");
+    expect(await page.getByTestId("verdict-reasons").textContent()).toMatch(/struct sk_buff/);
+    expect(await page.getByTestId("verdict-reasons").textContent()).toContain("include/linux/skbuff.h");
+    const id = new URL(page.url()).pathname.split("/").pop()!;
+    skbuff = await getJson<PatchDetail>(`/api/v1/patches/${id}`);
+    expect(skbuff.targetReleases).toEqual([release]);
+    expect(skbuff.verdict).toBe("requires-reboot");
+  });
+
+  it("explains a refused diff and a duplicate, and stores nothing", async () => {
+    await page.goto("/patches/new");
+    await page.fill("#patch-title", "not a patch");
+    await page.getByTestId("diff-input").fill("Hello,\nplease apply the fix from the mailing list.\n");
+    await page.getByTestId("stage-submit").click();
+    await poll(() => page.getByTestId("stage-error").textContent()).toMatch(/not_a_diff.*not a unified diff/s);
+    expect(page.url()).toMatch(/\/patches\/new$/);
+
+    await page.getByTestId("diff-input").fill(fixture("function-only-cmdline.diff"));
+    await page.getByTestId("stage-submit").click();
+    await poll(() => page.getByTestId("stage-error").textContent()).toMatch(/duplicate_patch.*already staged/s);
+
+    // A CVE id that is not one never reaches the server.
+    await page.fill("#patch-cves", "CVE-2026-1 ");
+    await page.getByTestId("stage-submit").click();
+    await poll(() => page.getByText(/Not a CVE id: CVE-2026-1\b/).first().isVisible()).toBe(true);
+    expect((await getJson<{ items: PatchSummary[] }>("/api/v1/patches")).items).toHaveLength(2);
+  });
+
+  it("lists both patches, and shows one staged elsewhere without a reload", async () => {
+    await page.goto("/patches");
+    await waitLive(page);
+    await poll(() => page.getByTestId("patch-link").allTextContents()).toEqual(["skbuff: mark live-patched buffers", "proc: show a marker after the command line"]);
+    const rows = page.locator("tbody tr");
+    expect(await rows.nth(1).textContent()).toContain("CVE-2026-10001");
+    expect(await rows.nth(1).textContent()).toContain("cmdline_proc_show");
+    expect(await rows.nth(1).locator("[data-testid=verdict]").getAttribute("data-verdict")).toBe("hot-patchable");
+    expect(await rows.nth(0).locator("[data-testid=verdict]").getAttribute("data-verdict")).toBe("requires-reboot");
+    expect(await rows.nth(0).textContent()).toContain("admin");
+
+    await page.evaluate(() => ((window as unknown as { __marker: number }).__marker = 42));
+    await stageViaApi("igmp: add a bounds check", "bounds-check-ipv4.diff", { cves: ["CVE-2026-30003"], severity: "high" });
+    await poll(() => page.getByTestId("patch-link").first().textContent()).toBe("igmp: add a bounds check");
+    expect(await page.evaluate(() => (window as unknown as { __marker?: number }).__marker)).toBe(42);
+  });
+
+  it("takes screenshots of the list and a patch in the light and dark themes", async () => {
+    // A list with some variety: every verdict and severity.
+    await stageViaApi("skbuff: fix the headroom check in an inline helper", "header-inline.diff", { cves: ["CVE-2026-40004"], severity: "medium" });
+    await stageViaApi("docs: sysctl: net: clarify a tunable", "documentation-only.diff", { severity: "low" });
+    for (const theme of ["light", "dark"] as const) {
+      const p = await newPage(theme);
+      await signIn(p, "/patches");
+      for (const [name, url, full] of [
+        ["patches-list", "/patches", false],
+        ["patch-detail", `/patches/${cmdline.id}`, true],
+        ["patch-detail-reboot", `/patches/${skbuff.id}`, true],
+        ["patches-new", "/patches/new", false],
+      ] as const) {
+        await p.goto(url);
+        await waitLive(p);
+        await p.waitForLoadState("networkidle");
+        await p.waitForFunction(() => document.querySelectorAll(".animate-pulse").length === 0, undefined, { timeout: 15_000 });
+        if (name === "patches-new") {
+          // The form as an operator sees it mid-task.
+          await p.fill("#patch-title", "ipv4: honour a per-socket PMTU floor");
+          await p.fill("#patch-cves", "CVE-2026-50005, CVE-2026-50006");
+          await p.getByTestId("diff-input").fill(fixture("multi-file-mixed.diff"));
+        }
+        await p.mouse.move(0, VIEWPORT.height - 1);
+        await p.screenshot({ path: path.join(SHOTS, `${name}-${theme}.png`), fullPage: full });
+      }
+    }
+    for (const name of ["patches-list", "patches-new", "patch-detail", "patch-detail-reboot"]) {
+      for (const theme of ["light", "dark"]) expect(fs.statSync(path.join(SHOTS, `${name}-${theme}.png`)).size).toBeGreaterThan(10_000);
+    }
+  });
+});
