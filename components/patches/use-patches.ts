@@ -21,6 +21,8 @@ export function usePatch(id: string) {
   return useQuery({
     queryKey: patchKeys.detail(id),
     queryFn: ({ signal }) => apiFetch<PatchDetail>(`/patches/${encodeURIComponent(id)}`, { signal }),
+    // Builds move on by themselves: look again while any is still queued or building.
+    refetchInterval: (q) => (q.state.data?.builds.some((b) => b.status === "queued" || b.status === "building") ? 2_000 : false),
     retry: (n, e) => !(e instanceof Error && "status" in e && (e as { status: number }).status === 404) && n < 2,
   });
 }
