@@ -219,14 +219,14 @@ function BuildsCard({ p }: { p: PatchDetailT }) {
             <tbody>
               {p.builds.map((b) => (
                 <tr key={b.kernelRelease} data-testid="build-row" data-status={b.status} className="hover:bg-muted/40">
-                  <td className="h-9 border-b border-border px-3 font-mono text-xs">{b.kernelRelease}</td>
+                  <td className="h-9 whitespace-nowrap border-b border-border px-3 font-mono text-xs">{b.kernelRelease}</td>
                   <td className="border-b border-border px-3">
                     <StatusBadge tone={buildTone[b.status] ?? "neutral"} pulse={b.status === "building"}>
                       {b.status}
                     </StatusBadge>
                   </td>
                   <td className="border-b border-border px-3 text-right tabular text-muted-foreground">{numberFmt.format(b.hostCount)}</td>
-                  <td className="max-w-0 truncate border-b border-border px-3 text-xs" title={b.error ?? undefined}>
+                  <td className="w-1/2 border-b border-border px-3 py-2 text-xs break-words">
                     {b.error ? <span className="text-bad">{b.error}</span> : <span className="text-subtle-foreground">—</span>}
                   </td>
                 </tr>
