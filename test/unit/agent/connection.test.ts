@@ -135,11 +135,11 @@ describe("Agent against a fake console", () => {
     await new Promise((r) => setTimeout(r, 300)); // a few failed attempts while it is down
     console_.port = port;
     await console_.start();
-    await waitFor(() => a.connected, 5000, "reconnect");
+    await waitFor(() => a.connected, 15_000, "reconnect");
     const host = onlyHost();
     expect(host.connects).toBe(2);
     expect(console_.enrollRequests).toBe(1); // no re-enrollment
-    await waitFor(() => host.inventories.length === 2, 3000, "inventory after reconnect");
+    await waitFor(() => host.inventories.length === 2, 15_000, "inventory after reconnect");
   });
 
   it("skips enrollment when a credential exists", async () => {
