@@ -20,3 +20,8 @@ export function loadEnv(env: NodeJS.ProcessEnv = process.env): Env {
   }
   return { ...parsed.data, SPLICER_DATA_DIR: path.resolve(parsed.data.SPLICER_DATA_DIR) };
 }
+
+/** The console's data directory (signing key, artifacts, embedded database), absolute. */
+export function dataDir(): string {
+  return path.resolve(process.env.SPLICER_DATA_DIR ?? ".data");
+}

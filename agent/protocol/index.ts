@@ -52,6 +52,8 @@ export const EnrollResponseSchema = z.object({
   hostId: z.string().uuid(),
   /** Secret the agent keeps (mode 0600) and presents on every connection. Shown once. */
   credential: z.string().min(32),
+  /** The console's Ed25519 artifact-signing public key (PEM), pinned by the agent. */
+  consolePublicKey: z.string().min(1).optional(),
 });
 export type EnrollResponse = z.infer<typeof EnrollResponseSchema>;
 
@@ -118,3 +120,14 @@ export interface ArtifactSignedFields {
 export function artifactSignaturePayload(f: ArtifactSignedFields): string {
   return ["splicer-artifact-v1", `sha256=${f.artifactSha256}`, `patch=${f.patchId}`, `release=${f.kernelRelease}`, `module=${f.moduleName}`].join("\n");
 }
+
+/** `GET /api/v1/agent/artifacts/:buildId`: authenticated with these headers, answered with the
+ * artifact's bytes and the signed fields in the response headers. */
+export const AGENT_HOST_HEADER = "x-splicer-host-id";
+export const ARTIFACT_HEADERS = {
+  sha256: "x-splicer-artifact-sha256",
+  signature: "x-splicer-signature",
+  patchId: "x-splicer-patch-id",
+  kernelRelease: "x-splicer-kernel-release",
+  moduleName: "x-splicer-module-name",
+} as const;

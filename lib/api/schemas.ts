@@ -295,6 +295,7 @@ export const PatchDetailSchema = PatchSummarySchema.extend({
 export type PatchDetail = z.infer<typeof PatchDetailSchema>;
 
 export const BuildStatusSchema = z.enum(["queued", "building", "succeeded", "failed"]);
+export type BuildStatus = z.infer<typeof BuildStatusSchema>;
 export const BuildSchema = z.object({
   id: z.string(),
   patchId: z.string(),

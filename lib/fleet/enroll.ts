@@ -1,6 +1,8 @@
 import "server-only";
 import type { EnrollRequest, EnrollResponse } from "@/agent/protocol";
 import { appendAuditMany } from "@/lib/audit/append";
+import { loadSigningKey } from "@/lib/builds/signing";
+import { dataDir } from "@/lib/config";
 import { newSecret, sha256 } from "@/lib/crypto";
 import { prisma, type Tx } from "@/lib/db/client";
 import { DomainError } from "@/lib/errors";
@@ -26,8 +28,10 @@ type Outcome = { ok: true; response: EnrollResponse } | { ok: false; error: Enro
  * count and the audit chain are both serialised by locks held until commit, so one enrollment per
  * transaction caps a console at a few dozen a second, too slow for a fleet enrolling at once.
  */
-export function enrollHost(input: EnrollInput): Promise<EnrollResponse> {
-  return batcher().submit(input);
+export async function enrollHost(input: EnrollInput): Promise<EnrollResponse> {
+  const [res, key] = await Promise.all([batcher().submit(input), loadSigningKey({ dataDir: dataDir() })]);
+  // The agent pins this key and verifies every artifact with it before loading anything.
+  return { ...res, consolePublicKey: key.publicKeyPem };
 }
 
 const MAX_BATCH = 200;

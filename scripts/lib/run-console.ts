@@ -48,6 +48,8 @@ export async function runConsole(opts: { demo: boolean }): Promise<void> {
     process.exit(2);
   }
   if (process.env.SPLICER_SKIP_BUILD_CHECK !== "1") ensureBuilt();
+  // Route handlers (Next's module copy) find the signing key and artifacts here.
+  process.env.SPLICER_DATA_DIR = env.SPLICER_DATA_DIR;
   let embedded: EmbeddedDatabase | null = null;
   let databaseUrl = env.DATABASE_URL;
   if (!databaseUrl) {

@@ -49,7 +49,10 @@ describe("agent enrollment and inventory", () => {
     const cred = fs.readdirSync(agent.stateDir).map((f) => path.join(agent.stateDir, f)).find((f) => /cred/.test(f))!;
     expect(fs.statSync(cred).mode & 0o777).toBe(0o600);
     // The console keeps only a hash of the credential.
-    const secret = JSON.parse(fs.readFileSync(cred, "utf8")).credential as string;
+    const stored = JSON.parse(fs.readFileSync(cred, "utf8")) as { credential: string; consolePublicKey?: string };
+    const secret = stored.credential;
+    // The console's artifact-signing key, pinned at enrollment.
+    expect(stored.consolePublicKey).toMatch(/^-----BEGIN PUBLIC KEY-----/);
     const rows = await c.db.query<{ credentialHash: string }>(`select "credentialHash" from "Host" where "machineId" = $1`, [machineId]);
     expect(rows[0].credentialHash).not.toContain(secret);
     expect(rows[0].credentialHash).toMatch(/^[0-9a-f]{64}$/);

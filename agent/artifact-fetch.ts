@@ -1,0 +1,49 @@
+// Downloads a build's artifact from the console and verifies it (hash, then the console's
+// signature with the key pinned at enrollment) before anything may load it. The signed fields
+// travel in response headers; the signature covers them, so they cannot be changed either.
+import { AGENT_HOST_HEADER, ARTIFACT_HEADERS, type ArtifactSignedFields } from "./protocol";
+import { verifyArtifact } from "./artifact";
+
+export type FetchedArtifact =
+  | { ok: true; bytes: Buffer; fields: ArtifactSignedFields }
+  | { ok: false; reason: string; status?: number };
+
+export async function fetchArtifact(opts: {
+  server: string;
+  hostId: string;
+  credential: string;
+  buildId: string;
+  /** Pinned at enrollment. */
+  consolePublicKey: string;
+  /** The release this host runs: an artifact for another kernel is refused even if signed. */
+  kernelRelease: string;
+  fetch?: typeof fetch;
+}): Promise<FetchedArtifact> {
+  const doFetch = opts.fetch ?? fetch;
+  let res: Response;
+  try {
+    res = await doFetch(new URL(`/api/v1/agent/artifacts/${encodeURIComponent(opts.buildId)}`, opts.server), {
+      headers: { authorization: `Bearer ${opts.credential}`, [AGENT_HOST_HEADER]: opts.hostId },
+    });
+  } catch (err) {
+    return { ok: false, reason: `download failed: ${(err as Error).message}` };
+  }
+  if (!res.ok) {
+    const body = (await res.json().catch(() => null)) as { error?: { message?: string } } | null;
+    return { ok: false, status: res.status, reason: `the console refused the download (${res.status}): ${body?.error?.message ?? res.statusText}` };
+  }
+  const h = (name: string) => res.headers.get(name) ?? "";
+  const fields: ArtifactSignedFields = {
+    artifactSha256: h(ARTIFACT_HEADERS.sha256),
+    patchId: h(ARTIFACT_HEADERS.patchId),
+    kernelRelease: h(ARTIFACT_HEADERS.kernelRelease),
+    moduleName: h(ARTIFACT_HEADERS.moduleName),
+  };
+  const bytes = Buffer.from(await res.arrayBuffer());
+  const verdict = verifyArtifact({ bytes, expected: fields, signature: h(ARTIFACT_HEADERS.signature), publicKeyPem: opts.consolePublicKey });
+  if (!verdict.ok) return { ok: false, reason: verdict.reason };
+  if (fields.kernelRelease !== opts.kernelRelease) {
+    return { ok: false, reason: `artifact is for kernel ${fields.kernelRelease}; this host runs ${opts.kernelRelease}` };
+  }
+  return { ok: true, bytes, fields };
+}
