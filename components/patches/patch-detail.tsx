@@ -1,7 +1,7 @@
 "use client";
 import * as React from "react";
 import Link from "next/link";
-import { AlertTriangle, FileCode2, FileDiff, Hammer, Info, ListChecks, OctagonX, ShieldCheck } from "lucide-react";
+import { AlertTriangle, FileCode2, FileDiff, Info, ListChecks, OctagonX, ShieldCheck } from "lucide-react";
 import type { PatchDetail as PatchDetailT } from "@/lib/api/schemas";
 import type { ChangedFunction, FileAnalysis, Finding, Impact, PatchAnalysis } from "@/lib/patches/types";
 import { ApiRequestError } from "../api";
@@ -12,7 +12,7 @@ import { EmptyState } from "../ui/empty-state";
 import { Skeleton } from "../ui/skeleton";
 import { RelativeTime } from "../ui/relative-time";
 import { CopyButton } from "../ui/copy-button";
-import { Badge, StatusBadge, type Tone } from "../ui/badge";
+import { Badge, type Tone } from "../ui/badge";
 import { buttonClass } from "../ui/button";
 import { cn } from "../ui/cn";
 import { formatExact, numberFmt } from "../ui/time";
@@ -20,6 +20,7 @@ import { CveChips, SeverityBadge, VerdictBadge, verdictHint, verdictTone } from 
 import { PatchesBreadcrumb } from "./patches-breadcrumb";
 import { DiffView } from "./diff-view";
 import { usePatch } from "./use-patches";
+import { BuildsCard } from "./builds-card";
 
 function Row({ label, children, copy, mono }: { label: string; children: React.ReactNode; copy?: string; mono?: boolean }) {
   return (
@@ -187,54 +188,6 @@ function FilesCard({ a }: { a: PatchAnalysis }) {
           </tbody>
         </table>
       </div>
-    </Card>
-  );
-}
-
-const buildTone: Record<string, Tone> = { queued: "off", building: "warn", succeeded: "ok", failed: "bad" };
-
-function BuildsCard({ p }: { p: PatchDetailT }) {
-  return (
-    <Card className="overflow-hidden" data-testid="patch-builds">
-      <CardHeader title="Builds" icon={<Hammer />} description="One loadable artifact per kernel release the patch targets, built once." />
-      {p.builds.length === 0 ? (
-        <EmptyState compact icon={<Hammer />} title="No builds yet">
-          {p.verdict === "requires-reboot"
-            ? "This patch changes data a running kernel holds, so it cannot be built as a live patch: apply it with a kernel update and a reboot."
-            : "A build is made once for each kernel release this patch targets, as soon as a host in the fleet runs that release."}
-        </EmptyState>
-      ) : (
-        <div className="scrollbar-thin overflow-x-auto">
-          <table className="w-full border-separate border-spacing-0 text-[13px]">
-            <caption className="sr-only">Builds per kernel release</caption>
-            <thead>
-              <tr className="text-left text-[11px] font-medium uppercase tracking-wide text-muted-foreground">
-                {["Kernel release", "Status", "Hosts", "Detail"].map((h, i) => (
-                  <th key={h} scope="col" className={cn("h-8 border-b border-border bg-muted/75 px-3 font-medium", i === 2 && "text-right")}>
-                    {h}
-                  </th>
-                ))}
-              </tr>
-            </thead>
-            <tbody>
-              {p.builds.map((b) => (
-                <tr key={b.kernelRelease} data-testid="build-row" data-status={b.status} className="hover:bg-muted/40">
-                  <td className="h-9 whitespace-nowrap border-b border-border px-3 font-mono text-xs">{b.kernelRelease}</td>
-                  <td className="border-b border-border px-3">
-                    <StatusBadge tone={buildTone[b.status] ?? "neutral"} pulse={b.status === "building"}>
-                      {b.status}
-                    </StatusBadge>
-                  </td>
-                  <td className="border-b border-border px-3 text-right tabular text-muted-foreground">{numberFmt.format(b.hostCount)}</td>
-                  <td className="w-1/2 border-b border-border px-3 py-2 text-xs break-words">
-                    {b.error ? <span className="text-bad">{b.error}</span> : <span className="text-subtle-foreground">—</span>}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
     </Card>
   );
 }

@@ -1,14 +1,19 @@
 "use client";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import type { PatchCreate, PatchDetail, PatchSummary } from "@/lib/api/schemas";
+import type { Build, PatchCreate, PatchDetail, PatchSummary } from "@/lib/api/schemas";
 import { apiFetch } from "../api";
+import { useRealtime } from "../realtime/realtime-provider";
 
 /** Query keys of the Patches section; the realtime provider invalidates ["patches"] on every audit event. */
 export const patchKeys = {
   all: ["patches"] as const,
   list: ["patches", "list"] as const,
   detail: (id: string) => ["patches", "detail", id] as const,
+  buildLog: (buildId: string) => ["patches", "build-log", buildId] as const,
 };
+
+type BuildStatus = Build["status"];
+const active = (s: BuildStatus) => s === "queued" || s === "building";
 
 export function usePatches() {
   return useQuery({
@@ -18,11 +23,13 @@ export function usePatches() {
 }
 
 export function usePatch(id: string) {
+  const live = useRealtime().status === "live";
   return useQuery({
     queryKey: patchKeys.detail(id),
     queryFn: ({ signal }) => apiFetch<PatchDetail>(`/patches/${encodeURIComponent(id)}`, { signal }),
-    // Builds move on by themselves: look again while any is still queued or building.
-    refetchInterval: (q) => (q.state.data?.builds.some((b) => b.status === "queued" || b.status === "building") ? 2_000 : false),
+    // Builds move on by themselves: the socket's "builds:changed" refetches this. Only while the
+    // socket is down, look again slowly while any build is still queued or building.
+    refetchInterval: (q) => (!live && q.state.data?.builds.some((b) => active(b.status)) ? 10_000 : false),
     retry: (n, e) => !(e instanceof Error && "status" in e && (e as { status: number }).status === 404) && n < 2,
   });
 }
@@ -35,5 +42,41 @@ export function useStagePatch() {
       qc.setQueryData(patchKeys.detail(p.id), p);
       void qc.invalidateQueries({ queryKey: patchKeys.list });
     },
+  });
+}
+
+export interface BuildLog {
+  id: string;
+  status: BuildStatus;
+  log: string;
+}
+
+/** A build's log; "builds:changed" with log:true refetches it while it grows. */
+export function useBuildLog(buildId: string | null) {
+  const live = useRealtime().status === "live";
+  return useQuery({
+    queryKey: patchKeys.buildLog(buildId ?? ""),
+    enabled: !!buildId,
+    queryFn: ({ signal }) => apiFetch<BuildLog>(`/builds/${encodeURIComponent(buildId!)}/log`, { signal }),
+    refetchInterval: (q) => (!live && q.state.data && active(q.state.data.status) ? 5_000 : false),
+  });
+}
+
+export function useRebuild(patchId: string) {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: (buildId: string) => apiFetch<{ ok: true }>(`/builds/${encodeURIComponent(buildId)}/rebuild`, { method: "POST" }),
+    onSettled: (_d, _e, buildId) => {
+      void qc.invalidateQueries({ queryKey: patchKeys.detail(patchId) });
+      void qc.invalidateQueries({ queryKey: patchKeys.buildLog(buildId) });
+    },
+  });
+}
+
+export function useEnsureBuilds(patchId: string) {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: () => apiFetch<{ created: string[]; items: Build[] }>(`/patches/${encodeURIComponent(patchId)}/builds`, { method: "POST", body: {} }),
+    onSettled: () => void qc.invalidateQueries({ queryKey: patchKeys.detail(patchId) }),
   });
 }

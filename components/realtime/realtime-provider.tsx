@@ -96,6 +96,14 @@ export function RealtimeProvider({ children }: { children: React.ReactNode }) {
       // Staging a patch is audited too: a patch staged elsewhere shows up without a reload.
       void qc.invalidateQueries({ queryKey: ["patches"] });
     });
+    socket.on("builds:changed", (e) => {
+      if (!e || typeof e.patchId !== "string") return;
+      // Keys of components/patches/use-patches.ts (patchKeys), spelled out to keep imports one-way.
+      // A log that grew only needs the open log refetched; a state change needs the patch page
+      // (its build matrix) and the log's status line.
+      if (!e.log) void qc.invalidateQueries({ queryKey: ["patches", "detail", e.patchId] });
+      if (e.buildId) void qc.invalidateQueries({ queryKey: ["patches", "build-log", e.buildId] });
+    });
 
     return () => {
       clearTimers.forEach(clearTimeout);

@@ -1,6 +1,7 @@
 // The Patches section in a real browser (Debian's Chromium driven by playwright-core) against a
 // real console process: stage a patch by pasting a diff and by uploading a file, see the
-// analysis on the patch page, see a refused diff explained, watch a patch staged elsewhere
+// analysis on the patch page, watch the build matrix fill live and open a build log, rebuild a
+// failed build, see a refused diff explained, watch a patch staged elsewhere
 // appear without a reload; and screenshots of the list and a patch in both themes.
 import fs from "node:fs";
 import os from "node:os";
@@ -32,6 +33,8 @@ const contexts: BrowserContext[] = [];
 
 /** The machine is busy (a console, agents and a browser on two cores): be patient. */
 const poll = <T,>(fn: () => T | Promise<T>) => expect.poll(fn, { timeout: 15_000, interval: 100 });
+/** Builds run from a queue: give them longer. */
+const slowPoll = <T,>(fn: () => T | Promise<T>) => expect.poll(fn, { timeout: 60_000, interval: 200 });
 
 async function getJson<T>(p: string): Promise<T> {
   const r = await c.api(p);
@@ -130,8 +133,22 @@ describe.skipIf(!haveBrowser)("patches in a browser", () => {
     expect(await page.locator('[data-testid="diff-view"] tr[data-kind="del"]').count()).toBe(2);
     // Builds, once per kernel release of the fleet, show up on the page as they are made.
     const releases = new Set((await getJson<FleetSummary>("/api/v1/fleet/summary")).kernels.map((k) => k.kernelRelease));
-    await poll(() => page.getByTestId("build-row").count()).toBeGreaterThan(0);
-    for (const text of await page.locator("[data-testid=build-row] td:first-child").allTextContents()) expect(releases.has(text)).toBe(true);
+    // The build matrix: one row per kernel release of the fleet, and every build turns
+    // "succeeded" without a reload (the socket's "builds:changed" refetches the page's data).
+    await page.evaluate(() => ((window as unknown as { __marker: number }).__marker = 7));
+    await poll(() => page.getByTestId("build-row").count()).toBe(releases.size);
+    expect(new Set(await page.getByTestId("build-row").evaluateAll((els) => els.map((e) => e.getAttribute("data-release"))))).toEqual(releases);
+    await slowPoll(() => page.getByTestId("build-row").evaluateAll((els) => els.map((e) => e.getAttribute("data-status")))).toEqual(
+      [...releases].map(() => "succeeded"),
+    );
+    expect(await page.evaluate(() => (window as unknown as { __marker?: number }).__marker)).toBe(7);
+    expect(await page.getByTestId("artifact-sha").count()).toBe(releases.size);
+    // A build's log opens in a dialog, status at the top.
+    await page.getByTestId("build-open-log").first().click();
+    await poll(() => page.getByTestId("build-log").textContent()).toContain("signed");
+    expect(await page.getByTestId("build-log-status").getAttribute("data-status")).toBe("succeeded");
+    await page.keyboard.press("Escape");
+    await page.getByTestId("build-log").waitFor({ state: "detached" });
 
     const id = new URL(page.url()).pathname.split("/").pop()!;
     cmdline = await getJson<PatchDetail>(`/api/v1/patches/${id}`);
@@ -164,6 +181,33 @@ describe.skipIf(!haveBrowser)("patches in a browser", () => {
     skbuff = await getJson<PatchDetail>(`/api/v1/patches/${id}`);
     expect(skbuff.targetReleases).toEqual([release]);
     expect(skbuff.verdict).toBe("requires-reboot");
+
+    // Its one build fails, with the reason on the page; "Rebuild" queues it again and it fails again.
+    const row = page.getByTestId("build-row");
+    await slowPoll(() => row.getAttribute("data-status")).toBe("failed");
+    expect(await row.count()).toBe(1);
+    expect(await row.getAttribute("data-release")).toBe(release);
+    expect(await row.getByTestId("build-error").textContent()).toMatch(/cannot live-patch: .*struct sk_buff/);
+    const queuedAt = await row.getAttribute("data-queued-at");
+    // Watch the row's status from now on: the refused build fails again within milliseconds, so
+    // the page may or may not catch it queued; the server's fresh queuedAt proves it was requeued.
+    await row.evaluate((el) => {
+      const w = window as unknown as { __seen: string[] };
+      w.__seen = [];
+      new MutationObserver(() => w.__seen.push(el.getAttribute("data-status") ?? "")).observe(el, { attributes: true, attributeFilter: ["data-status"] });
+    });
+    await row.getByTestId("rebuild").click();
+    await slowPoll(() => row.getAttribute("data-queued-at")).not.toBe(queuedAt);
+    await slowPoll(() => row.getAttribute("data-status")).toBe("failed");
+    expect(await row.getByTestId("build-error").textContent()).toMatch(/cannot live-patch/);
+    expect(await page.getByTestId("rebuild-error").count()).toBe(0);
+    const after = await getJson<PatchDetail>(`/api/v1/patches/${id}`);
+    expect(after.builds).toHaveLength(1);
+    expect(after.builds[0].status).toBe("failed");
+    expect(after.builds[0].queuedAt).not.toBe(skbuff.builds[0]?.queuedAt ?? "");
+    // "Ensure builds" creates nothing when every target release has its build, and says so.
+    await page.getByTestId("ensure-builds").click();
+    await poll(() => page.getByTestId("ensure-result").textContent()).toMatch(/nothing created/);
   });
 
   it("explains a refused diff and a duplicate, and stores nothing", async () => {
