@@ -1,7 +1,8 @@
 // Downloads a build's artifact from the console and verifies it (hash, then the console's
 // signature with the key pinned at enrollment) before anything may load it. The signed fields
 // travel in response headers; the signature covers them, so they cannot be changed either.
-import { AGENT_HOST_HEADER, ARTIFACT_HEADERS, type ArtifactSignedFields } from "./protocol";
+import { createHash } from "node:crypto";
+import { AGENT_HOST_HEADER, ARTIFACT_HEADERS, type ArtifactRejection, type ArtifactSignedFields } from "./protocol";
 import { verifyArtifact } from "./artifact";
 
 export type FetchedArtifact =
@@ -41,9 +42,18 @@ export async function fetchArtifact(opts: {
   };
   const bytes = Buffer.from(await res.arrayBuffer());
   const verdict = verifyArtifact({ bytes, expected: fields, signature: h(ARTIFACT_HEADERS.signature), publicKeyPem: opts.consolePublicKey });
-  if (!verdict.ok) return { ok: false, reason: verdict.reason };
-  if (fields.kernelRelease !== opts.kernelRelease) {
-    return { ok: false, reason: `artifact is for kernel ${fields.kernelRelease}; this host runs ${opts.kernelRelease}` };
-  }
-  return { ok: true, bytes, fields };
+  const reason = !verdict.ok
+    ? verdict.reason
+    : fields.kernelRelease !== opts.kernelRelease
+      ? `artifact is for kernel ${fields.kernelRelease}; this host runs ${opts.kernelRelease}`
+      : null;
+  if (reason === null) return { ok: true, bytes, fields };
+  // Refused: tell the console, so the tampering shows in its audit log and this host's timeline.
+  const report: ArtifactRejection = { reason, receivedSha256: createHash("sha256").update(bytes).digest("hex") };
+  await doFetch(new URL(`/api/v1/agent/artifacts/${encodeURIComponent(opts.buildId)}/rejections`, opts.server), {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: `Bearer ${opts.credential}`, [AGENT_HOST_HEADER]: opts.hostId },
+    body: JSON.stringify(report),
+  }).catch(() => {});
+  return { ok: false, reason };
 }

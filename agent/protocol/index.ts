@@ -131,3 +131,11 @@ export const ARTIFACT_HEADERS = {
   kernelRelease: "x-splicer-kernel-release",
   moduleName: "x-splicer-module-name",
 } as const;
+
+/** `POST /api/v1/agent/artifacts/:buildId/rejections`: the agent refused an artifact (bad hash or
+ * signature, wrong kernel); the console records it in the audit log and the host's timeline. */
+export const ArtifactRejectionSchema = z.object({
+  reason: z.string().min(1).max(1000),
+  receivedSha256: z.string().max(128).optional(),
+});
+export type ArtifactRejection = z.infer<typeof ArtifactRejectionSchema>;

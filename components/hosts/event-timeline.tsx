@@ -1,6 +1,6 @@
 "use client";
 import * as React from "react";
-import { Cpu, FileDiff, Plug, RotateCw, ShieldOff, Sparkles, Tag, Unplug, type LucideIcon } from "lucide-react";
+import { Cpu, FileDiff, FileWarning, Plug, RotateCw, ShieldOff, Sparkles, Tag, Unplug, type LucideIcon } from "lucide-react";
 import type { HostEvent } from "@/lib/api/schemas";
 import { cn } from "../ui/cn";
 import { RelativeTime } from "../ui/relative-time";
@@ -16,6 +16,7 @@ const EVENT: Record<HostEvent["type"], { icon: LucideIcon; tone: Tone; title: st
   livepatches_changed: { icon: FileDiff, tone: "accent", title: "Livepatches changed" },
   labels_changed: { icon: Tag, tone: "neutral", title: "Labels changed" },
   revoked: { icon: ShieldOff, tone: "bad", title: "Revoked" },
+  artifact_rejected: { icon: FileWarning, tone: "bad", title: "Artifact refused" },
 };
 
 const toneRing: Record<Tone, string> = {
@@ -103,6 +104,12 @@ function EventDetails({ e }: { e: HostEvent }) {
           {str(d.status) === "decommissioned" ? "Decommissioned" : "Credential revoked"}
           {d.by ? ` by ${str(d.by)}` : ""}
           {d.reason ? <>: “{str(d.reason)}”</> : null}
+        </>
+      );
+    case "artifact_rejected":
+      return (
+        <>
+          The agent refused build <Mono>{short(str(d.buildId))}</Mono>: {str(d.reason)}
         </>
       );
     default:

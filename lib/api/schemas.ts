@@ -76,7 +76,7 @@ export type Host = z.infer<typeof HostSchema>;
 export const HostEventSchema = z.object({
   id: z.string(),
   at: z.string(),
-  type: z.enum(["enrolled", "connected", "disconnected", "kernel_changed", "rebooted", "livepatches_changed", "labels_changed", "revoked"]),
+  type: z.enum(["enrolled", "connected", "disconnected", "kernel_changed", "rebooted", "livepatches_changed", "labels_changed", "revoked", "artifact_rejected"]),
   details: z.record(z.string(), z.unknown()),
 });
 export type HostEvent = z.infer<typeof HostEventSchema>;

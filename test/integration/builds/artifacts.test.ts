@@ -62,6 +62,11 @@ describe("artifacts for agents", () => {
     };
     const r = await get({ fetch: tampering });
     expect(r).toMatchObject({ ok: false, reason: expect.stringMatching(/artifact hash mismatch/) });
+    // …and reported: in the audit log and on the host's timeline.
+    const audit = (await (await c.api(`/api/v1/audit?action=artifact.rejected&targetId=${build.id}`)).json()) as { items: { actorType: string; actorId: string; details: { reason: string } }[] };
+    expect(audit.items[0]).toMatchObject({ actorType: "agent", actorId: host.hostId, details: { reason: expect.stringMatching(/hash mismatch/) } });
+    const timeline = (await (await c.api(`/api/v1/hosts/${host.hostId}`)).json()) as { events: { type: string }[] };
+    expect(timeline.events[0].type).toBe("artifact_rejected");
     // Same bytes, signed fields swapped: another release named in the headers.
     const relabel: typeof fetch = async (input, init) => {
       const res = await fetch(input, init);
