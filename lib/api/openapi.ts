@@ -1,6 +1,6 @@
 // The OpenAPI 3.1 document, generated from the same zod schemas the routes validate with.
 import { z } from "zod";
-import { EnrollRequestSchema, EnrollResponseSchema } from "@/agent/protocol";
+import { ArtifactRejectionSchema, EnrollRequestSchema, EnrollResponseSchema } from "@/agent/protocol";
 import * as S from "./schemas";
 
 type Op = {
@@ -48,6 +48,8 @@ export const OPERATIONS: Op[] = [
   { method: "get", path: "/api/v1/builds/{id}/log", summary: "A build's log (streamed live on /ui as builds:changed)", role: "viewer", response: S.BuildLogSchema },
   { method: "post", path: "/api/v1/builds/{id}/rebuild", summary: "Queue a failed build again", role: "operator" },
   { method: "post", path: "/api/v1/agent/enroll", summary: "Agent enrollment: exchange an enrollment token for a host credential", role: "public", body: EnrollRequestSchema, response: EnrollResponseSchema },
+  { method: "get", path: "/api/v1/agent/artifacts/{id}", summary: "A build's artifact for an agent (Bearer host credential + x-splicer-host-id; only for the host's kernel release); signed fields in x-splicer-* headers", role: "public", responseType: "application/octet-stream" },
+  { method: "post", path: "/api/v1/agent/artifacts/{id}/rejections", summary: "An agent reports an artifact it refused (bad hash or signature)", role: "public", body: ArtifactRejectionSchema },
   { method: "get", path: "/api/v1/agent/bundle", summary: "The single-file agent", role: "public", responseType: "text/javascript" },
   { method: "get", path: "/api/v1/agent/systemd", summary: "The agent's systemd unit", role: "public", responseType: "text/plain" },
 ];
