@@ -28,8 +28,15 @@ type Outcome = { ok: true; response: EnrollResponse } | { ok: false; error: Enro
  * count and the audit chain are both serialised by locks held until commit, so one enrollment per
  * transaction caps a console at a few dozen a second, too slow for a fleet enrolling at once.
  */
+// Read once per process: thousands of agents enroll at once after a fleet install.
+let consoleKey: ReturnType<typeof loadSigningKey> | undefined;
+
 export async function enrollHost(input: EnrollInput): Promise<EnrollResponse> {
-  const [res, key] = await Promise.all([batcher().submit(input), loadSigningKey({ dataDir: dataDir() })]);
+  consoleKey ??= loadSigningKey({ dataDir: dataDir() }).catch((err) => {
+    consoleKey = undefined;
+    throw err;
+  });
+  const [res, key] = await Promise.all([batcher().submit(input), consoleKey]);
   // The agent pins this key and verifies every artifact with it before loading anything.
   return { ...res, consolePublicKey: key.publicKeyPem };
 }
