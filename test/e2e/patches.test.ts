@@ -6,23 +6,16 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FleetSummary, PatchDetail, PatchSummary } from "@/lib/api/schemas";
 import { startFleet, type Fleet } from "@/agent/sim/fleet";
 import { Logger } from "@/agent/log";
+import { SHOTS, VIEWPORT, haveBrowser, launchBrowser, openPage, signInAsAdmin, waitLive } from "../helpers/browser";
 import { ROOT, startTestConsole, type TestConsole } from "../helpers/console";
 
-const CHROMIUM = process.env.SPLICER_CHROMIUM ?? "/usr/bin/chromium";
-const haveBrowser = fs.existsSync(CHROMIUM);
-if (!haveBrowser && process.env.CI === "true") {
-  // Never let CI go green by skipping the browser.
-  throw new Error(`CI=true but no Chromium at ${CHROMIUM}: apt-get install -y chromium`);
-}
-const SHOTS = path.join(ROOT, "docs/screenshots");
 const FIXTURES = path.join(ROOT, "test/unit/lib/patches/fixtures");
 const FLEET_SIZE = 12;
-const VIEWPORT = { width: 1440, height: 900 };
 
 const fixture = (name: string) => fs.readFileSync(path.join(FIXTURES, name), "utf8");
 
@@ -42,26 +35,10 @@ async function getJson<T>(p: string): Promise<T> {
   return (await r.json()) as T;
 }
 
-async function newPage(colorScheme: "light" | "dark" = "light"): Promise<Page> {
-  const ctx = await browser.newContext({ viewport: VIEWPORT, colorScheme, baseURL: c.url, reducedMotion: "reduce" });
-  contexts.push(ctx);
-  const page = await ctx.newPage();
-  page.on("pageerror", (e) => console.error(`[browser] ${e.message}`));
-  return page;
-}
+const newPage = (colorScheme: "light" | "dark" = "light"): Promise<Page> => openPage(browser, c.url, contexts, colorScheme);
 
-async function signIn(page: Page, next = "/patches"): Promise<void> {
-  await page.goto(next);
-  await page.waitForURL(/\/login/);
-  await page.fill("#username", "admin");
-  await page.fill("#password", c.adminPassword);
-  await page.click("button[type=submit]");
-  await page.waitForURL((u) => u.pathname + u.search === next);
-}
+const signIn = (page: Page, next = "/patches"): Promise<void> => signInAsAdmin(page, c.adminPassword, next);
 
-async function waitLive(page: Page): Promise<void> {
-  await page.locator('[data-testid="live-status"][data-status="live"]').waitFor({ timeout: 15_000 });
-}
 
 async function stageViaApi(title: string, diffName: string, extra: Record<string, unknown> = {}): Promise<PatchDetail> {
   const r = await c.api("/api/v1/patches", { method: "POST", json: { title, diff: fixture(diffName), severity: "medium", ...extra } });
@@ -83,12 +60,7 @@ beforeAll(async () => {
     log: new Logger("silent"),
   });
   await fleet.waitConnected(FLEET_SIZE, 60_000);
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
-  fs.mkdirSync(SHOTS, { recursive: true });
+  browser = await launchBrowser();
 });
 
 afterAll(async () => {

@@ -1,0 +1,49 @@
+// Debian's Chromium driven by playwright-core, for the browser tests: launch, pages in a theme,
+// sign-in, and waiting for the live connection. In CI a missing browser fails the run.
+import fs from "node:fs";
+import path from "node:path";
+import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import { ROOT } from "./console";
+
+export const CHROMIUM = process.env.SPLICER_CHROMIUM ?? "/usr/bin/chromium";
+export const haveBrowser = fs.existsSync(CHROMIUM);
+if (!haveBrowser && process.env.CI === "true") {
+  // Never let CI go green by skipping the browser.
+  throw new Error(`CI=true but no Chromium at ${CHROMIUM}: apt-get install -y chromium`);
+}
+export const SHOTS = path.join(ROOT, "docs/screenshots");
+export const VIEWPORT = { width: 1440, height: 900 };
+
+export async function launchBrowser(): Promise<Browser> {
+  fs.mkdirSync(SHOTS, { recursive: true });
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    // Without the background-networking flags Chromium keeps dialling Google's hosts, refused here.
+    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  });
+}
+
+/** A page in its own context (own cookies), in the given colour scheme; `contexts` collects them for closing. */
+export async function openPage(browser: Browser, baseURL: string, contexts: BrowserContext[], colorScheme: "light" | "dark" = "light"): Promise<Page> {
+  const ctx = await browser.newContext({ viewport: VIEWPORT, colorScheme, baseURL, reducedMotion: "reduce" });
+  contexts.push(ctx);
+  const page = await ctx.newPage();
+  page.on("pageerror", (e) => console.error(`[browser] ${e.message}`));
+  return page;
+}
+
+/** Opens `next` signed out, is sent to the login page, signs in as admin and lands on `next`. */
+export async function signInAsAdmin(page: Page, password: string, next: string): Promise<void> {
+  await page.goto(next);
+  await page.waitForURL(/\/login/);
+  await page.fill("#username", "admin");
+  await page.fill("#password", password);
+  await page.click("button[type=submit]");
+  await page.waitForURL((u) => u.pathname + u.search === next);
+}
+
+/** The console's socket to /ui is up: from here on, changes arrive without a reload. */
+export async function waitLive(page: Page): Promise<void> {
+  await page.locator('[data-testid="live-status"][data-status="live"]').waitFor({ timeout: 15_000 });
+}
