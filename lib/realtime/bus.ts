@@ -1,6 +1,6 @@
 import "server-only";
 import pg from "pg";
-import type { Tx } from "@/lib/db/client";
+import { prisma, type Tx } from "@/lib/db/client";
 import { log } from "@/lib/log";
 
 /**
@@ -72,6 +72,5 @@ export async function listenBus(url: string, onEvent: (ev: BusEvent) => void): P
 
 /** For events outside a transaction (progress of long work, such as a build's log). */
 export async function publish(ev: BusEvent): Promise<void> {
-  const { prisma } = await import("@/lib/db/client");
   await prisma.$executeRaw`select pg_notify(${BUS_CHANNEL}, ${encodeBusEvent(ev)})`;
 }

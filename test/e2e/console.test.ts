@@ -2,15 +2,13 @@
 // console process and real agents: sign in, the fleet overview, a host appearing live without a
 // reload, filtering hosts, editing labels; and screenshots of every page in both themes.
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FleetSummary, Host, HostList } from "@/lib/api/schemas";
-import { startFleet, type Fleet } from "@/agent/sim/fleet";
-import { Logger } from "@/agent/log";
+import type { Fleet } from "@/agent/sim/fleet";
 import { SHOTS, VIEWPORT, haveBrowser, launchBrowser, openPage, signInAsAdmin, waitLive } from "../helpers/browser";
-import { ROOT, eventually, startAgentProcess, startTestConsole, type AgentProcess, type TestConsole } from "../helpers/console";
+import { ROOT, startSimulatedFleet, eventually, startAgentProcess, startTestConsole, type AgentProcess, type TestConsole } from "../helpers/console";
 import { makeFakeHost } from "../helpers/fake-host";
 
 const FLEET_SIZE = 36;
@@ -51,16 +49,7 @@ async function labelFleet(): Promise<void> {
 beforeAll(async () => {
   if (!haveBrowser) return;
   c = await startTestConsole();
-  fleet = await startFleet({
-    server: c.url,
-    enrollToken: await c.enrollmentToken({ maxUses: FLEET_SIZE }),
-    agents: FLEET_SIZE,
-    stateDir: fs.mkdtempSync(path.join(os.tmpdir(), "splicer-e2e-fleet-")),
-    seed: "e2e",
-    progress: false,
-    log: new Logger("silent"),
-  });
-  await fleet.waitConnected(FLEET_SIZE, 60_000);
+  fleet = await startSimulatedFleet(c, { agents: FLEET_SIZE, seed: "e2e" });
   await labelFleet();
   // A fleet has history: a few hosts went away, one long enough ago to be stale, one was revoked.
   await Promise.all(fleet.agents.slice(0, 4).map((a) => a.agent.stop()));

@@ -9,10 +9,9 @@ import path from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FleetSummary, PatchDetail, PatchSummary } from "@/lib/api/schemas";
-import { startFleet, type Fleet } from "@/agent/sim/fleet";
-import { Logger } from "@/agent/log";
+import type { Fleet } from "@/agent/sim/fleet";
 import { SHOTS, VIEWPORT, haveBrowser, launchBrowser, openPage, signInAsAdmin, waitLive } from "../helpers/browser";
-import { ROOT, startTestConsole, type TestConsole } from "../helpers/console";
+import { ROOT, startSimulatedFleet, startTestConsole, type TestConsole } from "../helpers/console";
 
 const FIXTURES = path.join(ROOT, "test/unit/lib/patches/fixtures");
 const FLEET_SIZE = 12;
@@ -50,16 +49,7 @@ beforeAll(async () => {
   if (!haveBrowser) return;
   c = await startTestConsole();
   // A small fleet, so the stage form has kernel releases to offer.
-  fleet = await startFleet({
-    server: c.url,
-    enrollToken: await c.enrollmentToken({ maxUses: FLEET_SIZE }),
-    agents: FLEET_SIZE,
-    stateDir: fs.mkdtempSync(path.join(os.tmpdir(), "splicer-e2e-patches-")),
-    seed: "e2e-patches",
-    progress: false,
-    log: new Logger("silent"),
-  });
-  await fleet.waitConnected(FLEET_SIZE, 60_000);
+  fleet = await startSimulatedFleet(c, { agents: FLEET_SIZE, seed: "e2e-patches" });
   browser = await launchBrowser();
 });
 

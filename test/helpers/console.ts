@@ -5,6 +5,9 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import type { EnrollResponse } from "@/agent/protocol";
+import { Logger } from "@/agent/log";
+import { startFleet, type Fleet } from "@/agent/sim/fleet";
 import { createTestDatabase } from "./db";
 
 export const ROOT = path.resolve(import.meta.dirname, "../..");
@@ -21,6 +24,8 @@ export interface TestConsole {
   api(p: string, init?: RequestInit & { cookie?: string | null; json?: unknown }): Promise<Response>;
   login(username: string, password: string): Promise<string>;
   enrollmentToken(opts?: { maxUses?: number; expiresInHours?: number }): Promise<string>;
+  /** Enrolls a host over HTTP as an agent would, with a fresh token; returns the agent's share. */
+  enroll(hostname: string, machineId: string): Promise<EnrollResponse>;
   /** Stops the console (SIGTERM) and waits. */
   stop(): Promise<void>;
   /** Kills the console without a goodbye (SIGKILL). */
@@ -99,6 +104,11 @@ export async function startTestConsole(
     if (json !== undefined) headers.set("content-type", "application/json");
     return fetch(`${base()}${p}`, { ...rest, headers, body: json !== undefined ? JSON.stringify(json) : rest.body });
   };
+  const enrollmentToken = async (o: { maxUses?: number; expiresInHours?: number } = {}) => {
+    const r = await api("/api/v1/enrollment-tokens", { method: "POST", json: { maxUses: o.maxUses ?? 100, expiresInHours: o.expiresInHours ?? 1 } });
+    if (!r.ok) throw new Error(`token: ${r.status} ${await r.text()}`);
+    return ((await r.json()) as { token: string }).token;
+  };
   const exited = () => new Promise<void>((r) => (proc.exitCode !== null || proc.signalCode !== null ? r() : proc.once("exit", () => r())));
 
   return {
@@ -117,10 +127,16 @@ export async function startTestConsole(
     output: () => log.join(""),
     api,
     login,
-    async enrollmentToken(o = {}) {
-      const r = await api("/api/v1/enrollment-tokens", { method: "POST", json: { maxUses: o.maxUses ?? 100, expiresInHours: o.expiresInHours ?? 1 } });
-      if (!r.ok) throw new Error(`token: ${r.status} ${await r.text()}`);
-      return ((await r.json()) as { token: string }).token;
+    enrollmentToken: (o = {}) => enrollmentToken(o),
+    async enroll(hostname, machineId) {
+      const token = await enrollmentToken();
+      const r = await fetch(`${base()}/api/v1/agent/enroll`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ enrollmentToken: token, hostname, machineId }),
+      });
+      if (!r.ok) throw new Error(`enroll ${hostname}: ${r.status} ${await r.text()}`);
+      return (await r.json()) as EnrollResponse;
     },
     async stop() {
       proc.kill("SIGTERM");
@@ -188,4 +204,19 @@ export async function eventually<T>(check: () => Promise<T | null | undefined | 
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${opts.what ?? "condition"}; last: ${last instanceof Error ? last.message : JSON.stringify(last)}`);
     await new Promise((r) => setTimeout(r, opts.intervalMs ?? 200));
   }
+}
+
+/** N simulated agents (the real agent code, simulate backend) in this process, all connected. */
+export async function startSimulatedFleet(c: TestConsole, opts: { agents: number; seed: string }): Promise<Fleet> {
+  const fleet = await startFleet({
+    server: c.url,
+    enrollToken: await c.enrollmentToken({ maxUses: opts.agents }),
+    agents: opts.agents,
+    stateDir: fs.mkdtempSync(path.join(os.tmpdir(), `splicer-fleet-${opts.seed}-`)),
+    seed: opts.seed,
+    progress: false,
+    log: new Logger("silent"),
+  });
+  await fleet.waitConnected(opts.agents, 60_000);
+  return fleet;
 }

@@ -15,13 +15,7 @@ const RELEASE = "6.1.0-56-amd64";
 
 beforeAll(async () => {
   c = await startTestConsole();
-  const token = await c.enrollmentToken();
-  const r = await fetch(`${c.url}/api/v1/agent/enroll`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ enrollmentToken: token, hostname: "art-01", machineId: "art-machine-01" }),
-  });
-  host = await r.json();
+  host = (await c.enroll("art-01", "art-machine-01")) as typeof host;
   // The host's inventory, as its agent would have reported it.
   await c.db.query(`update "Host" set "kernelRelease" = $1 where id = $2`, [RELEASE, host.hostId]);
   await c.db.query(`insert into "Host" (id, hostname, "machineId", "credentialHash", "kernelRelease") values (gen_random_uuid(), 'other', 'other-m', repeat('a', 64), '5.15.0-131-generic')`);

@@ -38,13 +38,7 @@ const send = (s: Socket, event: string, data: unknown) => s.timeout(5000).emitWi
 
 beforeAll(async () => {
   c = await startTestConsole();
-  const token = await c.enrollmentToken();
-  const r = await fetch(`${c.url}/api/v1/agent/enroll`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ enrollmentToken: token, hostname: "gw-test-01", machineId: "gw-test-machine" }),
-  });
-  cred = await r.json();
+  cred = await c.enroll("gw-test-01", "gw-test-machine");
 });
 afterAll(async () => {
   for (const s of sockets) s.close();
