@@ -86,6 +86,8 @@ export type AgentConfig = z.infer<typeof AgentConfigSchema>;
 export interface AgentToConsoleEvents {
   inventory: (inv: Inventory, ack: (a: Ack) => void) => void;
   heartbeat: (hb: Heartbeat, ack: (a: Ack) => void) => void;
+  /** Progress or result of a job; sent again after a reconnect until acknowledged. */
+  job_update: (u: JobUpdate, ack: (a: Ack) => void) => void;
 }
 
 export interface ConsoleToAgentEvents {
@@ -94,6 +96,8 @@ export interface ConsoleToAgentEvents {
   protocol_error: (e: { event: string; error: string }) => void;
   /** The host was revoked or decommissioned: forget the credential, do not reconnect. */
   revoked: (e: { reason: string }) => void;
+  /** Do this job (or, if it is already known by its id, report where it stands). */
+  job: (job: Job, ack: (a: JobAck) => void) => void;
 }
 
 /** `connect_error` messages the console uses, so the agent can tell "retry" from "give up". */
@@ -139,3 +143,53 @@ export const ArtifactRejectionSchema = z.object({
   receivedSha256: z.string().max(128).optional(),
 });
 export type ArtifactRejection = z.infer<typeof ArtifactRejectionSchema>;
+
+// ---- jobs (issue 4): the console asks an agent to apply or revert a livepatch ----
+
+/**
+ * One unit of work for one host. `jobId` is the rollout's per-host row id: the agent keeps every
+ * job it has seen by id, so a repeated `job` message (console restart, reconnect, two consoles)
+ * never runs the same job twice; the agent answers with where that job stands instead.
+ */
+export const JobSchema = z.object({
+  jobId: z.string().uuid(),
+  kind: z.enum(["apply", "revert"]),
+  patchId: z.string().uuid(),
+  /** The build to download (apply only; a revert needs no artifact). */
+  buildId: z.string().uuid().optional(),
+  /** The livepatch module, also its /sys/kernel/livepatch/<name> directory. */
+  moduleName: LivepatchSchema.shape.name,
+  /** The release the console believes the host runs; the agent refuses the job if it differs. */
+  kernelRelease: shortText(128).min(1),
+  /** The whole job, download to verification, must finish within this. */
+  timeoutSec: z.number().int().min(1).max(86_400),
+});
+export type Job = z.infer<typeof JobSchema>;
+
+/** Where a job stands, as the agent reports it. The last two are final. */
+export const JOB_PHASES = ["accepted", "downloading", "applying", "verifying", "succeeded", "failed"] as const;
+export type JobPhase = (typeof JOB_PHASES)[number];
+export const FINAL_JOB_PHASES: readonly JobPhase[] = ["succeeded", "failed"];
+
+/** A task the kernel could not switch to (or away from) the patch: from /proc/<pid>/patch_state. */
+export const BlockingTaskSchema = z.object({ pid: z.number().int().nonnegative(), comm: shortText(64) });
+export type BlockingTask = z.infer<typeof BlockingTaskSchema>;
+
+export const MAX_JOB_LOG_LINES = 200;
+
+export const JobUpdateSchema = z.object({
+  jobId: z.string().uuid(),
+  phase: z.enum(JOB_PHASES),
+  /** Why it failed, one sentence an operator can act on (final `failed` only). */
+  error: shortText(2000).optional(),
+  /** The job's log so far (the newest lines when longer), each line at most 1000 characters. */
+  log: z.array(shortText(1000)).max(MAX_JOB_LOG_LINES).default([]),
+  /** Tasks that blocked a livepatch transition, when that is why it failed. */
+  blockingTasks: z.array(BlockingTaskSchema).max(64).optional(),
+  /** When the agent finished the job (final phases), ISO 8601. */
+  finishedAt: z.string().datetime().optional(),
+});
+export type JobUpdate = z.input<typeof JobUpdateSchema>;
+
+/** The agent's answer to `job`: accepted (or already known, with its phase), or refused. */
+export type JobAck = { ok: true; phase: JobPhase } | { ok: false; error: string };
