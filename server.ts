@@ -9,6 +9,7 @@ import { metrics } from "@/lib/metrics";
 import { disconnectPrisma } from "@/lib/db/client";
 import { startBuildService } from "@/lib/builds/queue";
 import { startGateway, type Gateway } from "@/lib/realtime/gateway";
+import { RolloutEngine } from "@/lib/rollouts/engine";
 
 export interface ConsoleServer {
   url: string;
@@ -47,12 +48,18 @@ export async function startServer(opts: { port: number; host?: string; databaseU
     });
   });
   const builds = await startBuildService({ databaseUrl: opts.databaseUrl, dataDir: opts.dataDir });
+  const engine = new RolloutEngine();
   const gateway = await startGateway({
     httpServer,
     databaseUrl: opts.databaseUrl,
-    // New or re-queued builds (staged through any process's API) are enqueued at once.
-    onBusEvent: (ev) => ev.type === "builds.changed" && !ev.log && builds.kick(),
+    onBusEvent: (ev) => {
+      // New or re-queued builds (staged through any process's API) are enqueued at once.
+      if (ev.type === "builds.changed" && !ev.log) builds.kick();
+      // Any process's change to a rollout (an agent's result, an operator's action) moves it on.
+      if (ev.type === "rollouts.changed") engine.kick(ev.id);
+    },
   });
+  engine.start();
   await new Promise<void>((resolve, reject) => {
     httpServer.once("error", reject);
     httpServer.listen(opts.port, opts.host ?? "0.0.0.0", () => resolve());
@@ -66,6 +73,7 @@ export async function startServer(opts: { port: number; host?: string; databaseU
     async close() {
       if (closed) return;
       closed = true;
+      await engine.stop();
       await gateway.close();
       await builds.stop();
       httpServer.closeAllConnections();

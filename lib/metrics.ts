@@ -19,6 +19,8 @@ function create() {
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers: [registry],
     }),
+    jobsSent: new client.Counter({ name: "splicer_jobs_sent_total", help: "Rollout jobs sent to (and acknowledged by) agents", registers: [registry] }),
+    jobUpdates: new client.Counter({ name: "splicer_job_updates_total", help: "Job updates from agents: stored, or ignored (stale or repeated)", labelNames: ["result"], registers: [registry] }),
     heartbeatsFlushed: new client.Counter({ name: "splicer_heartbeats_ingested_total", help: "Agent heartbeats written to the database", registers: [registry] }),
   };
 }

@@ -1,6 +1,6 @@
 "use client";
 import * as React from "react";
-import { Cpu, FileDiff, FileWarning, Plug, RotateCw, ShieldOff, Sparkles, Tag, Unplug, type LucideIcon } from "lucide-react";
+import { Cpu, FileDiff, FileWarning, Plug, Rocket, RotateCw, ShieldOff, Sparkles, Tag, Unplug, type LucideIcon } from "lucide-react";
 import type { HostEvent } from "@/lib/api/schemas";
 import { cn } from "../ui/cn";
 import { RelativeTime } from "../ui/relative-time";
@@ -17,6 +17,7 @@ const EVENT: Record<HostEvent["type"], { icon: LucideIcon; tone: Tone; title: st
   labels_changed: { icon: Tag, tone: "neutral", title: "Labels changed" },
   revoked: { icon: ShieldOff, tone: "bad", title: "Revoked" },
   artifact_rejected: { icon: FileWarning, tone: "bad", title: "Artifact refused" },
+  rollout_result: { icon: Rocket, tone: "accent", title: "Rollout result" },
 };
 
 const toneRing: Record<Tone, string> = {

@@ -76,7 +76,7 @@ export type Host = z.infer<typeof HostSchema>;
 export const HostEventSchema = z.object({
   id: z.string(),
   at: z.string(),
-  type: z.enum(["enrolled", "connected", "disconnected", "kernel_changed", "rebooted", "livepatches_changed", "labels_changed", "revoked", "artifact_rejected"]),
+  type: z.enum(["enrolled", "connected", "disconnected", "kernel_changed", "rebooted", "livepatches_changed", "labels_changed", "revoked", "artifact_rejected", "rollout_result"]),
   details: z.record(z.string(), z.unknown()),
 });
 export type HostEvent = z.infer<typeof HostEventSchema>;
@@ -218,6 +218,8 @@ export const AuditQuerySchema = z.object({
   action: z.string().max(100).optional(),
   targetType: z.string().max(50).optional(),
   targetId: z.string().max(100).optional(),
+  /** Events about this host, including every rollout that touched it. */
+  host: z.string().uuid("host is a host's id (a UUID)").optional(),
   from: z.coerce.date().optional(),
   to: z.coerce.date().optional(),
   /** Keyset pagination: events with seq below this. */
@@ -235,6 +237,8 @@ export interface UiServerEvents {
   "audit:appended": (e: { seq: string }) => void;
   /** Builds of a patch changed state, or (`log`) one's log grew. */
   "builds:changed": (e: { patchId: string; buildId?: string; log: boolean }) => void;
+  /** A rollout's status or host states changed. Coalesced per rollout, at most ~4/s. */
+  "rollouts:changed": (e: { ids: string[] }) => void;
 }
 
 // ---- patches ----
@@ -316,3 +320,245 @@ export const BuildSchema = z.object({
 export type Build = z.infer<typeof BuildSchema>;
 export const BuildLogSchema = z.object({ id: z.string(), status: BuildStatusSchema, log: z.string() });
 export const EnsureBuildsSchema = z.object({ kernelReleases: z.array(KernelReleaseSchema).max(500).optional() });
+
+// ---- groups ----
+const DistroIdSchema = z.string().trim().min(1).max(64).regex(/^[a-z0-9._-]+$/, "distro ids look like debian, ubuntu, rhel (os-release ID)");
+
+/**
+ * Which hosts a group holds, evaluated live. A host is a member when it is active and either is
+ * listed in `hostIds` or matches every other criterion given (labels: all of them; kernel
+ * releases and distros: any of those listed). `all: true` matches every active host.
+ */
+export const GroupSelectorSchema = z
+  .object({
+    all: z.literal(true).optional(),
+    labels: z.record(z.string(), z.string()).optional().pipe(LabelsSchema.optional()),
+    kernelReleases: z.array(KernelReleaseSchema).max(500).optional(),
+    distros: z.array(DistroIdSchema).max(50).optional(),
+    hostIds: z.array(z.string().uuid("host ids are UUIDs")).max(10_000).optional(),
+  })
+  .strict()
+  .superRefine((s, ctx) => {
+    const criteria = Object.keys(s.labels ?? {}).length + (s.kernelReleases?.length ?? 0) + (s.distros?.length ?? 0);
+    if (s.all && (criteria > 0 || s.hostIds?.length)) ctx.addIssue({ code: "custom", message: "`all` matches every host; give no other criteria with it" });
+    if (!s.all && criteria === 0 && !s.hostIds?.length) {
+      ctx.addIssue({ code: "custom", message: "a selector needs labels, kernel releases, distros or hosts (or all: true for every host)" });
+    }
+  });
+export type GroupSelector = z.infer<typeof GroupSelectorSchema>;
+
+export const GroupNameSchema = z
+  .string()
+  .trim()
+  .min(1, "name is required")
+  .max(64, "names are at most 64 characters")
+  .regex(/^[A-Za-z0-9][A-Za-z0-9 ._/-]*$/, "names: letters, digits, spaces and . _ / - (starting with a letter or digit)");
+export const GroupCreateSchema = z.object({
+  name: GroupNameSchema,
+  description: z.string().trim().max(2000).default(""),
+  selector: GroupSelectorSchema,
+});
+export type GroupCreate = z.infer<typeof GroupCreateSchema>;
+export const GroupUpdateSchema = GroupCreateSchema.partial().refine((b) => Object.keys(b).length > 0, "nothing to change");
+
+/** A staged patch as it stands in a group: how many members still need it. */
+export const GroupPatchStatusSchema = z.object({
+  patchId: z.string(),
+  title: z.string(),
+  cves: z.array(z.string()),
+  severity: SeveritySchema,
+  verdict: VerdictSchema,
+  /** Members whose kernel the patch targets. */
+  targeted: z.number(),
+  /** Of those, members where the patch is live. */
+  applied: z.number(),
+  /** Targeted members without it: what a rollout would patch. */
+  missing: z.number(),
+  /** A rollout of this patch to this group that is not finished. */
+  activeRolloutId: z.string().nullable(),
+});
+export type GroupPatchStatus = z.infer<typeof GroupPatchStatusSchema>;
+
+export const GroupSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  description: z.string(),
+  selector: GroupSelectorSchema,
+  createdBy: z.string(),
+  createdAt: z.string(),
+  memberCount: z.number(),
+  onlineCount: z.number(),
+  kernelReleases: z.array(z.object({ kernelRelease: z.string(), hosts: z.number() })),
+  /** Staged patches not yet live on every targeted member. */
+  patches: z.array(GroupPatchStatusSchema),
+});
+export type Group = z.infer<typeof GroupSchema>;
+
+// ---- rollouts ----
+const PERCENT_RE = /^(\d{1,3}(\.\d{1,2})?)%$/;
+/** A number of hosts, or a share of them written as a percentage ("25%"). */
+export const CountOrPercentSchema = z.union([
+  z.number().int("a host count must be a whole number").min(0, "a host count cannot be negative"),
+  z
+    .string()
+    .trim()
+    .regex(PERCENT_RE, 'a percentage looks like "25%"')
+    .refine((s) => Number(s.slice(0, -1)) <= 100, "a percentage is at most 100%"),
+]);
+export type CountOrPercent = z.infer<typeof CountOrPercentSchema>;
+
+/** How many hosts `spec` means out of `total`: percentages round up, so "1%" of 10 hosts is 1. */
+export function resolveCount(spec: CountOrPercent, total: number): number {
+  if (typeof spec === "number") return spec;
+  return Math.ceil((Number(spec.slice(0, -1)) / 100) * total - 1e-9);
+}
+
+export const RolloutStrategySchema = z
+  .object({
+    /** Hosts patched first, on their own, before any wave. */
+    canary: z.number().int().min(0).max(1000, "at most 1,000 canary hosts").default(1),
+    /** Size of each wave after the canary. */
+    waves: CountOrPercentSchema.default("25%"),
+    /** Hosts with a job in flight at once, across the rollout. */
+    maxInFlight: z.number().int().min(1, "at least 1 host must be allowed in flight").max(10_000).default(50),
+    /** Failures (failed or unreachable hosts) tolerated across the rollout; one more pauses it. A failed canary always does. */
+    failureBudget: CountOrPercentSchema.default(0),
+    /** Wait for an operator's approval once the canary succeeded. */
+    pauseAfterCanary: z.boolean().default(false),
+    waitBetweenWavesSec: z.number().int().min(0).max(86_400, "at most a day between waves").default(0),
+    /** A host without a result after this long is failed (online) or unreachable (offline). */
+    hostTimeoutSec: z.number().int().min(5, "a host needs at least 5 s").max(86_400, "at most a day per host").default(120),
+  })
+  .strict()
+  .superRefine((s, ctx) => {
+    if (s.waves === 0 || s.waves === "0%" || (typeof s.waves === "string" && Number(s.waves.slice(0, -1)) === 0)) {
+      ctx.addIssue({ code: "custom", path: ["waves"], message: "a wave needs at least 1 host (or more than 0%)" });
+    }
+    if (s.pauseAfterCanary && s.canary === 0) {
+      ctx.addIssue({ code: "custom", path: ["pauseAfterCanary"], message: "pausing after the canary needs at least one canary host" });
+    }
+  });
+export type RolloutStrategy = z.infer<typeof RolloutStrategySchema>;
+export type RolloutStrategyInput = z.input<typeof RolloutStrategySchema>;
+
+export const RolloutCreateSchema = z.object({
+  patchId: z.string().uuid("patchId is a patch's id (a UUID)"),
+  groupId: z.string().uuid("groupId is a group's id (a UUID)"),
+  strategy: RolloutStrategySchema.optional(),
+});
+export type RolloutCreate = z.infer<typeof RolloutCreateSchema>;
+
+export const ROLLOUT_HOST_STATES = [
+  "pending", "waiting_for_build", "dispatched", "downloading", "applying", "verifying",
+  "succeeded", "failed", "skipped", "unreachable", "reverted",
+] as const;
+export const RolloutHostStateSchema = z.enum(ROLLOUT_HOST_STATES);
+export type RolloutHostState = z.infer<typeof RolloutHostStateSchema>;
+export const FINAL_HOST_STATES: readonly RolloutHostState[] = ["succeeded", "failed", "skipped", "unreachable", "reverted"];
+export const IN_FLIGHT_HOST_STATES: readonly RolloutHostState[] = ["dispatched", "downloading", "applying", "verifying"];
+
+export const RolloutStatusSchema = z.enum(["running", "paused", "aborting", "aborted", "completed"]);
+export type RolloutStatus = z.infer<typeof RolloutStatusSchema>;
+export const RolloutKindSchema = z.enum(["apply", "rollback"]);
+
+const StateCountsSchema = z.partialRecord(RolloutHostStateSchema, z.number());
+
+/** What a rollout would do, shown before it starts (and its plan, once started). */
+export const RolloutPreviewSchema = z.object({
+  patch: z.object({ id: z.string(), title: z.string(), cves: z.array(z.string()), verdict: VerdictSchema }),
+  group: z.object({ id: z.string(), name: z.string() }),
+  strategy: RolloutStrategySchema,
+  /** Members of the group now. */
+  members: z.number(),
+  /** Hosts the rollout would patch. */
+  toPatch: z.number(),
+  skipped: z.array(z.object({ reason: z.string(), hosts: z.number() })),
+  kernelReleases: z.array(
+    z.object({ kernelRelease: z.string(), hosts: z.number(), build: z.union([BuildStatusSchema, z.literal("missing")]) }),
+  ),
+  /** Releases without a build yet: the rollout queues them and their hosts wait. */
+  buildsMissing: z.number(),
+  /** Hosts per wave; wave 0 is the canary. */
+  waves: z.array(z.number()),
+  offline: z.number(),
+});
+export type RolloutPreview = z.infer<typeof RolloutPreviewSchema>;
+
+export const RolloutSummarySchema = z.object({
+  id: z.string(),
+  number: z.number(),
+  kind: RolloutKindSchema,
+  status: RolloutStatusSchema,
+  pauseKind: z.enum(["approval", "failures", "operator"]).nullable(),
+  pauseReason: z.string().nullable(),
+  patch: z.object({ id: z.string(), title: z.string(), cves: z.array(z.string()), moduleName: z.string() }),
+  group: z.object({ id: z.string().nullable(), name: z.string() }),
+  rollbackOfId: z.string().nullable(),
+  rollbackId: z.string().nullable(),
+  strategy: RolloutStrategySchema,
+  hostCount: z.number(),
+  counts: StateCountsSchema,
+  /** Failures counted against the budget, and the budget in hosts. */
+  failures: z.number(),
+  failureBudget: z.number(),
+  currentWave: z.number(),
+  waveCount: z.number(),
+  nextWaveAt: z.string().nullable(),
+  createdBy: z.string(),
+  createdAt: z.string(),
+  finishedAt: z.string().nullable(),
+});
+export type RolloutSummary = z.infer<typeof RolloutSummarySchema>;
+
+export const RolloutHostSchema = z.object({
+  hostId: z.string(),
+  hostname: z.string(),
+  kernelRelease: z.string(),
+  wave: z.number().nullable(),
+  state: RolloutHostStateSchema,
+  error: z.string().nullable(),
+  startedAt: z.string().nullable(),
+  finishedAt: z.string().nullable(),
+});
+export type RolloutHost = z.infer<typeof RolloutHostSchema>;
+
+export const RolloutDetailSchema = RolloutSummarySchema.extend({
+  waves: z.array(z.object({ index: z.number(), hosts: z.number(), counts: StateCountsSchema })),
+  hosts: z.array(RolloutHostSchema),
+});
+export type RolloutDetail = z.infer<typeof RolloutDetailSchema>;
+
+export const RolloutDetailQuerySchema = z.object({
+  /** Only hosts in these states; `hosts=none` leaves the host list out. */
+  state: z.union([RolloutHostStateSchema, z.array(RolloutHostStateSchema)]).optional().transform((s) => (s === undefined ? undefined : Array.isArray(s) ? s : [s])),
+  hosts: z.enum(["all", "none"]).default("all"),
+});
+
+export const RolloutHostsQuerySchema = z.object({
+  state: z.union([RolloutHostStateSchema, z.array(RolloutHostStateSchema)]).optional().transform((s) => (s === undefined ? undefined : Array.isArray(s) ? s : [s])),
+  q: z.string().trim().max(200).optional(),
+  wave: z.coerce.number().int().min(0).optional(),
+  offset: z.coerce.number().int().min(0).default(0),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+});
+export const RolloutHostListSchema = z.object({ items: z.array(RolloutHostSchema), total: z.number() });
+
+export const RolloutHostDetailSchema = RolloutHostSchema.extend({
+  log: z.string(),
+  blockingTasks: z.array(z.object({ pid: z.number(), comm: z.string() })).nullable(),
+  dispatchedAt: z.string().nullable(),
+  deadlineAt: z.string().nullable(),
+});
+export type RolloutHostDetail = z.infer<typeof RolloutHostDetailSchema>;
+
+export const RolloutListQuerySchema = z.object({
+  status: z.union([RolloutStatusSchema, z.array(RolloutStatusSchema)]).optional().transform((s) => (s === undefined ? undefined : Array.isArray(s) ? s : [s])),
+  patchId: z.string().uuid().optional(),
+  groupId: z.string().uuid().optional(),
+  hostId: z.string().uuid().optional(),
+  offset: z.coerce.number().int().min(0).default(0),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+});
+export const RolloutListSchema = z.object({ items: z.array(RolloutSummarySchema), total: z.number() });
+
+export const RolloutActionSchema = z.object({ reason: z.string().trim().max(500).default("") });

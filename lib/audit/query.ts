@@ -3,8 +3,13 @@ import type { AuditEvent, AuditQuery } from "@/lib/api/schemas";
 import { prisma } from "@/lib/db/client";
 import type { Prisma } from "@/lib/generated/prisma/client";
 
-function where(q: Omit<AuditQuery, "limit" | "before">): Prisma.AuditEventWhereInput {
+async function where(q: Omit<AuditQuery, "limit" | "before">): Promise<Prisma.AuditEventWhereInput> {
+  // "Who patched this host": its own events and those of every rollout that included it.
+  const host = q.host
+    ? { OR: [{ targetType: "host", targetId: q.host }, { targetType: "rollout", targetId: { in: (await prisma.rolloutHost.findMany({ where: { hostId: q.host }, select: { rolloutId: true } })).map((r) => r.rolloutId) } }] }
+    : {};
   return {
+    ...host,
     ...(q.actor ? { actorName: { contains: q.actor, mode: "insensitive" } } : {}),
     ...(q.action ? { action: q.action.endsWith("*") ? { startsWith: q.action.slice(0, -1) } : q.action } : {}),
     ...(q.targetType ? { targetType: q.targetType } : {}),
@@ -34,7 +39,7 @@ export function toAuditEvent(r: Row): AuditEvent {
 /** Newest first, keyset-paginated on seq (stable while events are appended). */
 export async function listAuditEvents(q: AuditQuery): Promise<{ items: AuditEvent[]; nextBefore: string | null }> {
   const rows = await prisma.auditEvent.findMany({
-    where: { ...where(q), ...(q.before !== undefined ? { seq: { lt: q.before } } : {}) },
+    where: { ...(await where(q)), ...(q.before !== undefined ? { seq: { lt: q.before } } : {}) },
     orderBy: { seq: "desc" },
     take: q.limit + 1,
   });
@@ -46,8 +51,9 @@ export async function listAuditEvents(q: AuditQuery): Promise<{ items: AuditEven
 /** Streams every matching event (oldest first) in pages, for CSV export. */
 export async function* iterateAuditEvents(q: Omit<AuditQuery, "limit" | "before">): AsyncGenerator<AuditEvent> {
   let after = -1n;
+  const w = await where(q);
   for (;;) {
-    const rows = await prisma.auditEvent.findMany({ where: { ...where(q), seq: { gt: after } }, orderBy: { seq: "asc" }, take: 1000 });
+    const rows = await prisma.auditEvent.findMany({ where: { ...w, seq: { gt: after } }, orderBy: { seq: "asc" }, take: 1000 });
     if (rows.length === 0) return;
     for (const r of rows) yield toAuditEvent(r);
     after = rows[rows.length - 1].seq;

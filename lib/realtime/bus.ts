@@ -18,7 +18,11 @@ export type BusEvent =
   | { type: "audit.appended"; seq: string }
   /** Builds of a patch were created or changed state; `log` when only their log grew. */
   | { type: "builds.changed"; patchId: string; buildId?: string; log?: boolean }
-  | { type: "settings.changed" };
+  | { type: "settings.changed" }
+  /** A rollout's status or hosts changed: its engine should look again, browsers refresh. */
+  | { type: "rollouts.changed"; id: string }
+  /** Hosts of a rollout were dispatched at `at`: the process holding each host's socket sends the job. */
+  | { type: "rollout.dispatched"; rolloutId: string; at: string };
 
 export const BUS_CHANNEL = "splicer_events";
 // NOTIFY payloads must stay under 8000 bytes.

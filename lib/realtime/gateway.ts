@@ -2,7 +2,7 @@ import "server-only";
 import type http from "node:http";
 import { Server, type Namespace, type Socket } from "socket.io";
 import {
-  type Ack, AGENT_NAMESPACE, AgentAuthSchema, CONNECT_ERRORS, HeartbeatSchema, InventorySchema, MAX_MESSAGE_BYTES,
+  type Ack, AGENT_NAMESPACE, AgentAuthSchema, CONNECT_ERRORS, HeartbeatSchema, InventorySchema, JobUpdateSchema, MAX_MESSAGE_BYTES,
 } from "@/agent/protocol";
 import { UI_NAMESPACE } from "@/lib/api/schemas";
 import { authenticate } from "@/lib/auth/authenticate";
@@ -14,6 +14,7 @@ import { log } from "@/lib/log";
 import { metrics } from "@/lib/metrics";
 import { getSettings } from "@/lib/settings/settings";
 import { listenBus, type BusEvent, type BusListener } from "./bus";
+import { JobRelay } from "./job-relay";
 import { onValidated, RefusedMessage, refuse } from "./validate";
 
 export interface Gateway {
@@ -22,12 +23,14 @@ export interface Gateway {
   close(): Promise<void>;
 }
 
-const KNOWN_AGENT_EVENTS = new Set(["inventory", "heartbeat"]);
+const KNOWN_AGENT_EVENTS = new Set(["inventory", "heartbeat", "job_update"]);
 const HEARTBEAT_FLUSH_MS = 2000;
 const UI_FLUSH_MS = 250;
 const SWEEP_MS = 15_000;
 // An agent may resend its inventory this often at most (it sends only on change).
 const MAX_INVENTORIES_PER_MINUTE = 12;
+// A job reports a handful of phases; this leaves room for many jobs and resends, not for a flood.
+const MAX_JOB_UPDATES_PER_MINUTE = 600;
 
 function clientIp(socket: Socket): string | null {
   const fwd = process.env.SPLICER_TRUST_PROXY === "1" ? socket.handshake.headers["x-forwarded-for"] : undefined;
@@ -52,6 +55,8 @@ export async function startGateway(opts: { httpServer: http.Server; databaseUrl:
   const agents = new Map<string, Socket>();
   const pendingHeartbeats = new Set<string>();
   const pendingUi = { ids: new Set<string>(), all: false };
+  const pendingRollouts = new Set<string>();
+  const jobs = new JobRelay(agents);
   let closing = false;
 
   const agentNs: Namespace = io.of(AGENT_NAMESPACE);
@@ -92,6 +97,7 @@ export async function startGateway(opts: { httpServer: http.Server; databaseUrl:
       },
     );
     socket.emit("config", { heartbeatIntervalSec: settings.heartbeatIntervalSec });
+    void connected.then((at) => (at ? jobs.onConnected(socket) : undefined)).catch((err) => log.error({ err, hostId }, "could not send open jobs"));
 
     onValidated(socket, "inventory", InventorySchema, async (inv) => {
       const now = Date.now();
@@ -103,6 +109,15 @@ export async function startGateway(opts: { httpServer: http.Server; databaseUrl:
     });
     onValidated(socket, "heartbeat", HeartbeatSchema, async () => {
       pendingHeartbeats.add(hostId);
+    });
+    onValidated(socket, "job_update", JobUpdateSchema, async (update) => {
+      const now = Date.now();
+      const recent = ((socket.data.jobUpdateTimes as number[] | undefined) ?? []).filter((t) => now - t < 60_000);
+      if (recent.length >= MAX_JOB_UPDATES_PER_MINUTE) throw new RefusedMessage(`at most ${MAX_JOB_UPDATES_PER_MINUTE} job updates a minute`);
+      recent.push(now);
+      socket.data.jobUpdateTimes = recent;
+      await connected;
+      await jobs.record(hostId, update);
     });
     socket.onAny((event: string, ...args: unknown[]) => {
       if (KNOWN_AGENT_EVENTS.has(event)) return;
@@ -171,6 +186,12 @@ export async function startGateway(opts: { httpServer: http.Server; databaseUrl:
       case "builds.changed":
         uiNs.emit("builds:changed", { patchId: ev.patchId, buildId: ev.buildId, log: ev.log ?? false });
         break;
+      case "rollouts.changed":
+        pendingRollouts.add(ev.id);
+        break;
+      case "rollout.dispatched":
+        jobs.onDispatched(ev).catch((err) => log.error({ err, rolloutId: ev.rolloutId }, "could not send dispatched jobs"));
+        break;
       case "settings.changed":
         bumpFleetVersion();
         void getSettings().then((s) => {
@@ -203,6 +224,12 @@ export async function startGateway(opts: { httpServer: http.Server; databaseUrl:
       uiNs.emit("hosts:changed", payload);
     }, UI_FLUSH_MS),
     setInterval(() => {
+      if (pendingRollouts.size === 0) return;
+      const ids = [...pendingRollouts];
+      pendingRollouts.clear();
+      uiNs.emit("rollouts:changed", { ids });
+    }, UI_FLUSH_MS),
+    setInterval(() => {
       // Three missed heartbeats (and never less than 90 s) before a silent host counts as offline.
       sweepSilentHosts({ silentForSec: Math.max(90, settings.heartbeatIntervalSec * 3) }).catch((err) => log.error({ err }, "sweep failed"));
     }, SWEEP_MS),
@@ -215,6 +242,7 @@ export async function startGateway(opts: { httpServer: http.Server; databaseUrl:
       closing = true;
       for (const t of timers) clearInterval(t);
       if (pendingHeartbeats.size) await recordHeartbeats([...pendingHeartbeats]).catch(() => {});
+      await jobs.close().catch(() => {});
       // Say goodbye properly: hosts this process served go offline now, not after the sweep.
       await markManyDisconnected({ hostIds: [...agents.keys()], reason: "console stopped" }).catch((err) =>
         log.error({ err }, "could not mark hosts offline at shutdown"),

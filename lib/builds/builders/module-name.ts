@@ -17,3 +17,11 @@ export function livepatchModuleName(patchId: string): string {
     : createHash("sha256").update(patchId).digest("hex").slice(0, 12);
   return `livepatch_${stem}`;
 }
+
+/**
+ * livepatchModuleName in SQL, for queries that ask "is this patch live on that host" across many
+ * rows. Only for UUID ids (every patch id is one). `col` is trusted SQL, e.g. `p.id`.
+ */
+export function moduleNameSqlText(col: string): string {
+  return `('livepatch_' || substr(replace(${col}::text, '-', ''), 1, 12))`;
+}

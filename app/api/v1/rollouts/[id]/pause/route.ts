@@ -1,0 +1,7 @@
+import { RolloutActionSchema } from "@/lib/api/schemas";
+import { IdParams, route } from "@/lib/http/route";
+import { pauseRollout } from "@/lib/rollouts/actions";
+
+export const POST = route({ auth: "operator", params: IdParams, body: RolloutActionSchema }, async ({ actor, params, body }) =>
+  pauseRollout({ actor, id: params.id, reason: body.reason }),
+);

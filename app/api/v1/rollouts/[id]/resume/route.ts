@@ -1,0 +1,7 @@
+import { RolloutActionSchema } from "@/lib/api/schemas";
+import { IdParams, route } from "@/lib/http/route";
+import { resumeRollout } from "@/lib/rollouts/actions";
+
+export const POST = route({ auth: "operator", params: IdParams, body: RolloutActionSchema }, async ({ actor, params, body }) =>
+  resumeRollout({ actor, id: params.id, reason: body.reason }),
+);

@@ -1,0 +1,155 @@
+import "server-only";
+import { GroupSelectorSchema, type Group, type GroupCreate, type GroupPatchStatus, type GroupSelector } from "@/lib/api/schemas";
+import type { Actor } from "@/lib/audit/actor";
+import { appendAudit } from "@/lib/audit/append";
+import { moduleNameSqlText } from "@/lib/builds/builders/module-name";
+import { prisma } from "@/lib/db/client";
+import { ConflictError, NotFoundError } from "@/lib/errors";
+import { Prisma } from "@/lib/generated/prisma/client";
+import { memberSql } from "./selector";
+
+type GroupRow = { id: string; name: string; description: string; selector: unknown; createdByName: string; createdAt: Date };
+
+const MODULE = Prisma.raw(moduleNameSqlText("p.id"));
+
+/** Parses a stored selector; one stored by an older version that no longer validates matches nothing. */
+export function storedSelector(json: unknown): GroupSelector {
+  const r = GroupSelectorSchema.safeParse(json);
+  return r.success ? r.data : { hostIds: [] as string[] } as GroupSelector;
+}
+
+async function groupStats(row: GroupRow): Promise<Group> {
+  const where = memberSql(storedSelector(row.selector));
+  const [counts, releases, patches] = await Promise.all([
+    prisma.$queryRaw<{ members: number; online: number }[]>`
+      select count(*)::int as members, count(*) filter (where h.online)::int as online from "Host" h where ${where}`,
+    prisma.$queryRaw<{ kernelRelease: string; hosts: number }[]>`
+      select h."kernelRelease", count(*)::int as hosts from "Host" h where ${where} and h."kernelRelease" <> ''
+      group by 1 order by 2 desc, 1`,
+    prisma.$queryRaw<{ id: string; title: string; cves: string[]; severity: string; verdict: string; targeted: number; applied: number; active: string | null }[]>`
+      with m as (select h."kernelRelease", h.livepatches from "Host" h where ${where})
+      select p.id::text, p.title, p.cves, p.severity::text, p.verdict::text,
+        count(*) filter (where t.targeted)::int as targeted,
+        count(*) filter (where t.targeted and m.livepatches @> jsonb_build_array(jsonb_build_object('name', ${MODULE}, 'enabled', true)))::int as applied,
+        (select r.id::text from "Rollout" r where r."patchId" = p.id and r."groupId" = ${row.id}::uuid and r.kind = 'apply'
+           and r.status in ('running', 'paused', 'aborting') order by r."createdAt" desc limit 1) as active
+      from "Patch" p
+      join m on true
+      cross join lateral (select cardinality(p."targetReleases") = 0 or m."kernelRelease" = any(p."targetReleases") as targeted) t
+      group by p.id
+      having count(*) filter (where t.targeted) > 0
+      order by p."createdAt" desc`,
+  ]);
+  return {
+    id: row.id,
+    name: row.name,
+    description: row.description,
+    selector: storedSelector(row.selector),
+    createdBy: row.createdByName,
+    createdAt: row.createdAt.toISOString(),
+    memberCount: counts[0]?.members ?? 0,
+    onlineCount: counts[0]?.online ?? 0,
+    kernelReleases: releases,
+    patches: patches.map(
+      (p): GroupPatchStatus => ({
+        patchId: p.id,
+        title: p.title,
+        cves: p.cves,
+        severity: p.severity as GroupPatchStatus["severity"],
+        verdict: p.verdict.replace(/_/g, "-") as GroupPatchStatus["verdict"],
+        targeted: p.targeted,
+        applied: p.applied,
+        missing: p.targeted - p.applied,
+        activeRolloutId: p.active,
+      }),
+    ),
+  };
+}
+
+const rowSelect = { id: true, name: true, description: true, selector: true, createdByName: true, createdAt: true } as const;
+
+export async function listGroups(): Promise<Group[]> {
+  const rows = await prisma.group.findMany({ orderBy: { name: "asc" }, select: rowSelect });
+  return Promise.all(rows.map(groupStats));
+}
+
+export async function getGroup(id: string): Promise<Group> {
+  const row = await prisma.group.findUnique({ where: { id }, select: rowSelect });
+  if (!row) throw new NotFoundError("group");
+  return groupStats(row);
+}
+
+/** Member host ids of a group, now. */
+export async function groupMemberIds(selector: GroupSelector): Promise<string[]> {
+  const rows = await prisma.$queryRaw<{ id: string }[]>`select h.id::text from "Host" h where ${memberSql(selector)}`;
+  return rows.map((r) => r.id);
+}
+
+function isUniqueViolation(err: unknown): boolean {
+  return err instanceof Prisma.PrismaClientKnownRequestError && err.code === "P2002";
+}
+
+export async function createGroup(opts: { actor: Actor; input: GroupCreate }): Promise<Group> {
+  const { actor, input } = opts;
+  try {
+    const row = await prisma.$transaction(async (tx) => {
+      const g = await tx.group.create({
+        data: {
+          name: input.name,
+          description: input.description,
+          selector: input.selector as Prisma.InputJsonObject,
+          createdById: actor.type === "operator" || actor.type === "api_token" ? actor.id : null,
+          createdByName: actor.name,
+        },
+        select: rowSelect,
+      });
+      await appendAudit(tx, { actor, action: "group.created", target: { type: "group", id: g.id }, details: { name: g.name, selector: input.selector } });
+      return g;
+    });
+    return groupStats(row);
+  } catch (err) {
+    if (isUniqueViolation(err)) throw new ConflictError(`a group named "${input.name}" already exists`, "name_taken");
+    throw err;
+  }
+}
+
+export async function updateGroup(opts: { actor: Actor; id: string; input: Partial<GroupCreate> }): Promise<Group> {
+  const { actor, id, input } = opts;
+  try {
+    const row = await prisma.$transaction(async (tx) => {
+      const before = await tx.group.findUnique({ where: { id }, select: rowSelect });
+      if (!before) throw new NotFoundError("group");
+      const g = await tx.group.update({
+        where: { id },
+        data: {
+          ...(input.name !== undefined ? { name: input.name } : {}),
+          ...(input.description !== undefined ? { description: input.description } : {}),
+          ...(input.selector !== undefined ? { selector: input.selector as Prisma.InputJsonObject } : {}),
+        },
+        select: rowSelect,
+      });
+      await appendAudit(tx, {
+        actor,
+        action: "group.updated",
+        target: { type: "group", id },
+        details: { name: g.name, ...(input.name !== undefined && input.name !== before.name ? { previousName: before.name } : {}), ...(input.selector ? { selector: input.selector, previousSelector: before.selector } : {}) },
+      });
+      return g;
+    });
+    return groupStats(row);
+  } catch (err) {
+    if (isUniqueViolation(err)) throw new ConflictError(`a group named "${input.name}" already exists`, "name_taken");
+    throw err;
+  }
+}
+
+export async function deleteGroup(opts: { actor: Actor; id: string }): Promise<void> {
+  await prisma.$transaction(async (tx) => {
+    const g = await tx.group.findUnique({ where: { id: opts.id }, select: { name: true } });
+    if (!g) throw new NotFoundError("group");
+    const active = await tx.rollout.count({ where: { groupId: opts.id, status: { in: ["running", "paused", "aborting"] } } });
+    if (active > 0) throw new ConflictError(`group "${g.name}" has a rollout in progress; finish or abort it first`, "group_busy");
+    await tx.group.delete({ where: { id: opts.id } });
+    await appendAudit(tx, { actor: opts.actor, action: "group.deleted", target: { type: "group", id: opts.id }, details: { name: g.name } });
+  });
+}

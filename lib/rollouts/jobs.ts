@@ -1,0 +1,102 @@
+import "server-only";
+import { FINAL_JOB_PHASES, JobUpdateSchema, type Job, type JobUpdate } from "@/agent/protocol";
+import type { RolloutHostState } from "@/lib/api/schemas";
+import { livepatchModuleName } from "@/lib/builds/builders/module-name";
+import { prisma } from "@/lib/db/client";
+import { Prisma } from "@/lib/generated/prisma/client";
+import { publish } from "@/lib/realtime/bus";
+import { recordHostResults } from "./engine";
+
+type JobRow = { jobId: string; hostId: string; kind: "apply" | "rollback"; patchId: string; buildId: string | null; kernelRelease: string; deadlineAt: Date | null };
+
+function toJob(r: JobRow, now = Date.now()): Job {
+  return {
+    jobId: r.jobId,
+    kind: r.kind === "rollback" ? "revert" : "apply",
+    patchId: r.patchId,
+    ...(r.kind === "apply" && r.buildId ? { buildId: r.buildId } : {}),
+    moduleName: livepatchModuleName(r.patchId),
+    kernelRelease: r.kernelRelease,
+    // The agent must be done before the console gives up on it.
+    timeoutSec: Math.max(1, Math.ceil(((r.deadlineAt?.getTime() ?? now + 120_000) - now) / 1000)),
+  };
+}
+
+const jobColumns = Prisma.sql`rh.id::text as "jobId", rh."hostId"::text, r.kind::text, r."patchId"::text, rh."buildId"::text, rh."kernelRelease", rh."deadlineAt"`;
+
+/** Jobs dispatched by one engine step (the `rollout.dispatched` event), to send to their hosts. */
+export async function dispatchedJobs(opts: { rolloutId: string; at: string }): Promise<{ hostId: string; job: Job }[]> {
+  const rows = await prisma.$queryRaw<JobRow[]>`
+    select ${jobColumns} from "RolloutHost" rh join "Rollout" r on r.id = rh."rolloutId"
+    where rh."rolloutId" = ${opts.rolloutId}::uuid and rh."dispatchedAt" = ${new Date(opts.at)} and rh.state = 'dispatched'`;
+  return rows.map((r) => ({ hostId: r.hostId, job: toJob(r) }));
+}
+
+/** Every unfinished job of a host, sent again when it connects: the agent answers for the ones it knows. */
+export async function openJobsForHost(hostId: string): Promise<Job[]> {
+  const rows = await prisma.$queryRaw<JobRow[]>`
+    select ${jobColumns} from "RolloutHost" rh join "Rollout" r on r.id = rh."rolloutId"
+    where rh."hostId" = ${hostId}::uuid and rh.state in ('dispatched', 'downloading', 'applying', 'verifying')
+    order by rh."dispatchedAt"`;
+  return rows.map((r) => toJob(r));
+}
+
+const PHASE_RANK: Record<JobUpdate["phase"], number> = { accepted: 1, downloading: 2, applying: 3, verifying: 4, succeeded: 5, failed: 5 };
+
+/** Of several updates of one job, the one furthest along (the latest of equals). */
+export function latestPerJob(batch: { hostId: string; update: JobUpdate }[]): { hostId: string; update: JobUpdate }[] {
+  const best = new Map<string, { hostId: string; update: JobUpdate }>();
+  for (const item of batch) {
+    const prev = best.get(item.update.jobId);
+    if (!prev || PHASE_RANK[item.update.phase] >= PHASE_RANK[prev.update.phase]) best.set(item.update.jobId, item);
+  }
+  return [...best.values()];
+}
+
+type Updated = { rolloutId: string; hostId: string; state: RolloutHostState; error: string | null; number: number; kind: string; patchTitle: string };
+
+/**
+ * Records agents' job updates, many in one statement. An update moves a host's state forward
+ * only: a late or repeated update (reconnect, resend) never moves it back, and a host already in
+ * a final state (e.g. timed out) keeps it. An agent can only update its own host's jobs.
+ */
+export async function applyJobUpdates(batch: { hostId: string; update: JobUpdate }[]): Promise<{ updated: number; finished: number }> {
+  const items = latestPerJob(batch).map((b) => ({ hostId: b.hostId, u: JobUpdateSchema.parse(b.update) }));
+  if (items.length === 0) return { updated: 0, finished: 0 };
+  const final = (p: string) => (FINAL_JOB_PHASES as readonly string[]).includes(p);
+  const rows = await prisma.$queryRaw<Updated[]>`
+    with u as (
+      select * from unnest(
+        ${items.map((i) => i.u.jobId)}::uuid[], ${items.map((i) => i.hostId)}::uuid[], ${items.map((i) => i.u.phase)}::text[],
+        ${items.map((i) => i.u.error ?? null)}::text[], ${items.map((i) => (i.u.log.length ? i.u.log.join("\n") : null))}::text[],
+        ${items.map((i) => (i.u.blockingTasks ? JSON.stringify(i.u.blockingTasks) : null))}::jsonb[],
+        ${items.map((i) => (final(i.u.phase) ? new Date(i.u.finishedAt ?? Date.now()) : null))}::timestamptz[]
+      ) as u(id, "hostId", phase, error, log, blocking, finished)
+    )
+    update "RolloutHost" rh set
+      state = (case
+        when u.phase = 'accepted' then rh.state::text
+        when u.phase = 'succeeded' and r.kind = 'rollback' then 'reverted'
+        else u.phase end)::"RolloutHostState",
+      error = case when u.phase = 'failed' then coalesce(u.error, 'the agent reported a failure without a reason') else rh.error end,
+      log = coalesce(u.log, rh.log),
+      "blockingTasks" = coalesce(u.blocking, rh."blockingTasks"),
+      "finishedAt" = case when u.finished is not null then least(u.finished, now()) else rh."finishedAt" end,
+      "deadlineAt" = case when u.finished is not null then null else rh."deadlineAt" end,
+      "updatedAt" = now()
+    from u, "Rollout" r, "Patch" p
+    where rh.id = u.id and rh."hostId" = u."hostId" and r.id = rh."rolloutId" and p.id = r."patchId"
+      and rh.state in ('dispatched', 'downloading', 'applying', 'verifying')
+      and array_position(array['accepted','downloading','applying','verifying','succeeded','failed']::text[], u.phase)
+          >= coalesce(array_position(array['dispatched','downloading','applying','verifying']::text[], rh.state::text), 99)
+    returning rh."rolloutId"::text, rh."hostId"::text, rh.state::text, rh.error, r.number, r.kind::text, p.title as "patchTitle"`;
+  const finished = rows.filter((r) => ["succeeded", "failed", "reverted"].includes(r.state));
+  const byRollout = new Map<string, Updated[]>();
+  for (const r of rows) byRollout.set(r.rolloutId, [...(byRollout.get(r.rolloutId) ?? []), r]);
+  for (const [rolloutId, list] of byRollout) {
+    const done = list.filter((r) => finished.includes(r));
+    if (done.length) await recordHostResults(prisma as never, { id: rolloutId, number: done[0].number, kind: done[0].kind, patchTitle: done[0].patchTitle }, done);
+    await publish({ type: "rollouts.changed", id: rolloutId });
+  }
+  return { updated: rows.length, finished: finished.length };
+}

@@ -1,0 +1,135 @@
+import "server-only";
+import { resolveCount, type RolloutHostState, type RolloutPreview, type RolloutStrategy } from "@/lib/api/schemas";
+import { livepatchModuleName } from "@/lib/builds/builders/module-name";
+import type { Tx } from "@/lib/db/client";
+import { ConflictError, NotFoundError } from "@/lib/errors";
+import { memberSql } from "@/lib/groups/selector";
+import { storedSelector } from "@/lib/groups/groups";
+
+/** One host's row as a rollout starts: its wave (null when skipped up front) and first state. */
+export interface PlannedHost {
+  hostId: string;
+  hostname: string;
+  kernelRelease: string;
+  wave: number | null;
+  state: Extract<RolloutHostState, "pending" | "waiting_for_build" | "skipped">;
+  buildId: string | null;
+  error: string | null;
+}
+
+export interface RolloutPlan {
+  preview: RolloutPreview;
+  hosts: PlannedHost[];
+  /** Kernel releases of hosts to patch that have no build yet: the rollout queues them. */
+  missingBuilds: string[];
+  moduleName: string;
+}
+
+type Member = { id: string; hostname: string; kernelRelease: string; online: boolean; applied: boolean; busyIn: number | null };
+
+/**
+ * Splits the hosts to patch into waves: wave 0 is the canary (hosts most likely to tell the truth
+ * about the rest: online, build ready, on the most common kernels), then waves of the strategy's
+ * size. Pure; the order is deterministic so a preview and the rollout it starts agree.
+ */
+export function planWaves<T extends { hostname: string; kernelRelease: string; online: boolean; ready: boolean }>(hosts: T[], strategy: RolloutStrategy): T[][] {
+  const perRelease = new Map<string, number>();
+  for (const h of hosts) perRelease.set(h.kernelRelease, (perRelease.get(h.kernelRelease) ?? 0) + 1);
+  const byName = (a: T, b: T) => (a.hostname < b.hostname ? -1 : a.hostname > b.hostname ? 1 : 0);
+  const canaryOrder = [...hosts].sort(
+    (a, b) =>
+      Number(b.online) - Number(a.online) ||
+      Number(b.ready) - Number(a.ready) ||
+      (perRelease.get(b.kernelRelease) ?? 0) - (perRelease.get(a.kernelRelease) ?? 0) ||
+      byName(a, b),
+  );
+  const canary = canaryOrder.slice(0, Math.min(strategy.canary, hosts.length));
+  const inCanary = new Set(canary);
+  const rest = hosts.filter((h) => !inCanary.has(h)).sort(byName);
+  const waves: T[][] = canary.length ? [canary] : [[]];
+  const size = Math.max(1, resolveCount(strategy.waves, rest.length));
+  for (let i = 0; i < rest.length; i += size) waves.push(rest.slice(i, i + size));
+  return waves;
+}
+
+/**
+ * What a rollout of `patchId` to `groupId` would do now: every member of the group with either
+ * a wave or the reason it is skipped. Used for the confirmation (preview) and, inside the
+ * starting transaction, for the rollout itself.
+ */
+export async function planRollout(opts: { db: Tx; patchId: string; groupId: string; strategy: RolloutStrategy }): Promise<RolloutPlan> {
+  const { db, strategy } = opts;
+  const patch = await db.patch.findUnique({ where: { id: opts.patchId }, select: { id: true, title: true, cves: true, verdict: true, targetReleases: true } });
+  if (!patch) throw new NotFoundError("patch");
+  if (patch.verdict === "requires_reboot") {
+    throw new ConflictError("this patch cannot be applied live: its analysis says it requires a reboot", "requires_reboot");
+  }
+  const group = await db.group.findUnique({ where: { id: opts.groupId }, select: { id: true, name: true, selector: true } });
+  if (!group) throw new NotFoundError("group");
+  const moduleName = livepatchModuleName(patch.id);
+
+  const members = await db.$queryRaw<Member[]>`
+    select h.id::text, h.hostname, h."kernelRelease", h.online,
+      h.livepatches @> jsonb_build_array(jsonb_build_object('name', ${moduleName}::text, 'enabled', true)) as applied,
+      (select r.number from "RolloutHost" rh join "Rollout" r on r.id = rh."rolloutId"
+        where rh."hostId" = h.id and r."patchId" = ${patch.id}::uuid
+          and rh.state in ('pending', 'waiting_for_build', 'dispatched', 'downloading', 'applying', 'verifying')
+        order by r.number limit 1) as "busyIn"
+    from "Host" h where ${memberSql(storedSelector(group.selector))}
+    order by h.hostname`;
+  const builds = new Map(
+    (await db.build.findMany({ where: { patchId: patch.id }, select: { id: true, kernelRelease: true, status: true, error: true } })).map((b) => [b.kernelRelease, b]),
+  );
+
+  const targeted = (release: string) => patch.targetReleases.length === 0 || patch.targetReleases.includes(release);
+  const skipped: PlannedHost[] = [];
+  const candidates: (Member & { ready: boolean; buildId: string | null })[] = [];
+  for (const m of members) {
+    const skip = (error: string) => skipped.push({ hostId: m.id, hostname: m.hostname, kernelRelease: m.kernelRelease, wave: null, state: "skipped", buildId: null, error });
+    const build = builds.get(m.kernelRelease);
+    if (!m.kernelRelease) skip("kernel release unknown: the host has not reported its inventory yet");
+    else if (!targeted(m.kernelRelease)) skip(`kernel ${m.kernelRelease} is not one this patch targets`);
+    else if (m.applied) skip(`already applied: livepatch ${moduleName} is live`);
+    else if (m.busyIn !== null) skip(`already being patched by rollout ${m.busyIn}`);
+    else if (build?.status === "failed") skip(`the build for ${m.kernelRelease} failed: ${build.error ?? "see its log"}`);
+    else candidates.push({ ...m, ready: build?.status === "succeeded", buildId: build?.id ?? null });
+  }
+
+  const waves = planWaves(candidates, strategy);
+  const hosts: PlannedHost[] = [
+    ...waves.flatMap((wave, i) =>
+      wave.map((c): PlannedHost => ({ hostId: c.id, hostname: c.hostname, kernelRelease: c.kernelRelease, wave: i, state: c.ready ? "pending" : "waiting_for_build", buildId: c.buildId, error: null })),
+    ),
+    ...skipped,
+  ];
+
+  const releases = new Map<string, number>();
+  for (const c of candidates) releases.set(c.kernelRelease, (releases.get(c.kernelRelease) ?? 0) + 1);
+  const missingBuilds = [...releases.keys()].filter((r) => !builds.has(r)).sort();
+  const reasons = new Map<string, number>();
+  for (const s of skipped) reasons.set(s.error!, (reasons.get(s.error!) ?? 0) + 1);
+
+  const preview: RolloutPreview = {
+    patch: { id: patch.id, title: patch.title, cves: patch.cves, verdict: patch.verdict.replace(/_/g, "-") as RolloutPreview["patch"]["verdict"] },
+    group: { id: group.id, name: group.name },
+    strategy,
+    members: members.length,
+    toPatch: candidates.length,
+    skipped: [...reasons].map(([reason, n]) => ({ reason, hosts: n })).sort((a, b) => b.hosts - a.hosts),
+    kernelReleases: [...releases]
+      .map(([kernelRelease, n]) => ({ kernelRelease, hosts: n, build: builds.get(kernelRelease)?.status ?? ("missing" as const) }))
+      .sort((a, b) => b.hosts - a.hosts || a.kernelRelease.localeCompare(b.kernelRelease)),
+    buildsMissing: missingBuilds.length,
+    waves: candidates.length ? waves.map((w) => w.length) : [],
+    offline: candidates.filter((c) => !c.online).length,
+  };
+  return { preview, hosts, missingBuilds, moduleName };
+}
+
+/** Refuses a rollout that would patch no host, saying why each member was left out. */
+export function assertSomethingToDo(plan: RolloutPlan): void {
+  if (plan.preview.toPatch > 0) return;
+  if (plan.preview.members === 0) throw new ConflictError(`group "${plan.preview.group.name}" has no hosts`, "nothing_to_do");
+  const why = plan.preview.skipped.map((s) => `${s.hosts} ${s.reason}`).join("; ");
+  throw new ConflictError(`nothing to roll out: none of the ${plan.preview.members} hosts of "${plan.preview.group.name}" needs this patch (${why})`, "nothing_to_do");
+}

@@ -1,0 +1,92 @@
+import "server-only";
+import { RolloutStrategySchema, type RolloutCreate, type RolloutPreview, type RolloutStrategy, type RolloutSummary } from "@/lib/api/schemas";
+import type { Actor } from "@/lib/audit/actor";
+import { appendAudit } from "@/lib/audit/append";
+import { ensureBuilds } from "@/lib/builds/plan";
+import { prisma, type Tx } from "@/lib/db/client";
+import type { Prisma } from "@/lib/generated/prisma/client";
+import { notify } from "@/lib/realtime/bus";
+import { assertSomethingToDo, planRollout, type PlannedHost } from "./plan";
+import { getRolloutSummary } from "./query";
+
+// Serialises rollout starts of the same patch, so two operators clicking at once cannot both
+// take the same host (the second sees the first's hosts as busy).
+const START_LOCK = 4_242_100;
+
+const defaults = (s?: RolloutStrategy): RolloutStrategy => s ?? RolloutStrategySchema.parse({});
+
+export async function previewRollout(opts: { patchId: string; groupId: string; strategy?: RolloutStrategy }): Promise<RolloutPreview> {
+  const plan = await planRollout({ db: prisma as unknown as Tx, patchId: opts.patchId, groupId: opts.groupId, strategy: defaults(opts.strategy) });
+  return plan.preview;
+}
+
+/** Inserts a rollout's host rows in one statement (thousands of hosts). */
+export async function insertRolloutHosts(tx: Tx, rolloutId: string, hosts: PlannedHost[]): Promise<void> {
+  if (hosts.length === 0) return;
+  await tx.$executeRaw`
+    insert into "RolloutHost" (id, "rolloutId", "hostId", hostname, "kernelRelease", wave, state, "buildId", error, "finishedAt")
+    select gen_random_uuid(), ${rolloutId}::uuid, u."hostId", u.hostname, u.release, u.wave, u.state::"RolloutHostState", u."buildId", u.error,
+      case when u.state = 'skipped' then now() end
+    from unnest(${hosts.map((h) => h.hostId)}::uuid[], ${hosts.map((h) => h.hostname)}::text[], ${hosts.map((h) => h.kernelRelease)}::text[],
+      ${hosts.map((h) => h.wave)}::int[], ${hosts.map((h) => h.state)}::text[], ${hosts.map((h) => h.buildId)}::uuid[], ${hosts.map((h) => h.error)}::text[])
+      as u("hostId", hostname, release, wave, state, "buildId", error)`;
+}
+
+export function actorIds(actor: Actor): { createdById: string | null; createdByName: string } {
+  return { createdById: actor.type === "operator" || actor.type === "api_token" ? actor.id : null, createdByName: actor.name };
+}
+
+/**
+ * Starts a rollout: fixes its hosts and waves, queues the builds its hosts still lack, and hands
+ * it to the engine. One transaction: either all of it exists, or none.
+ */
+export async function startRollout(opts: { actor: Actor; input: RolloutCreate }): Promise<RolloutSummary> {
+  const { actor, input } = opts;
+  const strategy = defaults(input.strategy);
+  const id = await prisma.$transaction(
+    async (tx) => {
+      await tx.$executeRaw`select pg_advisory_xact_lock(${START_LOCK}, hashtext(${input.patchId}))`;
+      const plan = await planRollout({ db: tx, patchId: input.patchId, groupId: input.groupId, strategy });
+      assertSomethingToDo(plan);
+      const queued = plan.missingBuilds.length ? await ensureBuilds({ patchId: input.patchId, kernelReleases: plan.missingBuilds, tx }) : [];
+      const buildIds = new Map(queued.map((b) => [b.kernelRelease, b.id]));
+      const hosts = plan.hosts.map((h) => (h.buildId || h.state !== "waiting_for_build" ? h : { ...h, buildId: buildIds.get(h.kernelRelease) ?? null }));
+      const rollout = await tx.rollout.create({
+        data: {
+          kind: "apply",
+          patchId: input.patchId,
+          groupId: input.groupId,
+          groupName: plan.preview.group.name,
+          strategy: strategy as Prisma.InputJsonObject,
+          waveCount: plan.preview.waves.length,
+          hostCount: plan.preview.toPatch,
+          ...actorIds(actor),
+        },
+        select: { id: true, number: true },
+      });
+      await insertRolloutHosts(tx, rollout.id, hosts);
+      await notify(tx, { type: "rollouts.changed", id: rollout.id });
+      await appendAudit(tx, {
+        actor,
+        action: "rollout.started",
+        target: { type: "rollout", id: rollout.id },
+        details: {
+          number: rollout.number,
+          patchId: input.patchId,
+          patch: plan.preview.patch.title,
+          cves: plan.preview.patch.cves,
+          groupId: input.groupId,
+          group: plan.preview.group.name,
+          hosts: plan.preview.toPatch,
+          skipped: plan.preview.skipped,
+          waves: plan.preview.waves,
+          buildsQueued: plan.missingBuilds,
+          strategy,
+        },
+      });
+      return rollout.id;
+    },
+    { timeout: 60_000 },
+  );
+  return getRolloutSummary(id);
+}
