@@ -81,7 +81,19 @@ export const HostEventSchema = z.object({
 });
 export type HostEvent = z.infer<typeof HostEventSchema>;
 
-export const HostDetailSchema = HostSchema.extend({ events: z.array(HostEventSchema) });
+/** What the host runs in effect, like `uptrack-uname`: its kernel plus the patches live in it. */
+export const EffectiveKernelSchema = z.object({
+  /** e.g. `6.1.0-50-amd64 + 2 livepatches`. */
+  summary: z.string(),
+  livepatches: z.array(
+    LivepatchSchema.extend({ patch: z.object({ id: z.string(), title: z.string(), cves: z.array(z.string()) }).nullable() }),
+  ),
+  /** Staged patches that target this host's kernel and are not live on it. */
+  missing: z.array(z.object({ patchId: z.string(), title: z.string(), cves: z.array(z.string()), severity: z.string(), verdict: z.string() })),
+});
+export type EffectiveKernel = z.infer<typeof EffectiveKernelSchema>;
+
+export const HostDetailSchema = HostSchema.extend({ events: z.array(HostEventSchema), effective: EffectiveKernelSchema });
 export type HostDetail = z.infer<typeof HostDetailSchema>;
 
 const boolParam = z
@@ -100,6 +112,10 @@ export const HostListQuerySchema = z.object({
     .preprocess((v) => (v === undefined || Array.isArray(v) ? v : [v]), z.array(z.string().max(130)).max(20))
     .optional(),
   status: HostStatusSchema.optional(),
+  /** Members of this group. */
+  group: z.string().uuid("group is a group's id").optional(),
+  /** Hosts this patch targets that do not have it live (still exposed). */
+  missing: z.string().uuid("missing is a patch's id").optional(),
   sort: HostSortSchema.default("hostname"),
   order: z.enum(["asc", "desc"]).default("asc"),
   limit: z.coerce.number().int().min(1).max(500).default(50),
@@ -393,6 +409,32 @@ export const GroupSchema = z.object({
   patches: z.array(GroupPatchStatusSchema),
 });
 export type Group = z.infer<typeof GroupSchema>;
+
+export const GroupPreviewBodySchema = z.object({ selector: GroupSelectorSchema });
+export const GroupPreviewSchema = z.object({
+  memberCount: z.number(),
+  onlineCount: z.number(),
+  kernelReleases: z.array(z.object({ kernelRelease: z.string(), hosts: z.number() })),
+  /** Up to 20 members, by hostname. */
+  sample: z.array(z.object({ id: z.string(), hostname: z.string() })),
+});
+export type GroupPreview = z.infer<typeof GroupPreviewSchema>;
+
+// ---- exposure ----
+/** For each CVE a staged patch fixes: the hosts it targets that do not have it live. */
+export const ExposureItemSchema = z.object({
+  cve: z.string(),
+  severity: SeveritySchema,
+  patches: z.array(z.object({ id: z.string(), title: z.string() })),
+  targeted: z.number(),
+  exposed: z.number(),
+  byRelease: z.array(z.object({ kernelRelease: z.string(), targeted: z.number(), exposed: z.number() })),
+  byGroup: z.array(z.object({ groupId: z.string(), name: z.string(), targeted: z.number(), exposed: z.number() })),
+});
+export type ExposureItem = z.infer<typeof ExposureItemSchema>;
+export const ExposureQuerySchema = z.object({ limit: z.coerce.number().int().min(1).max(500).default(100) });
+export const ExposureSchema = z.object({ items: z.array(ExposureItemSchema), exposedHosts: z.number(), activeHosts: z.number() });
+export type Exposure = z.infer<typeof ExposureSchema>;
 
 // ---- rollouts ----
 const PERCENT_RE = /^(\d{1,3}(\.\d{1,2})?)%$/;

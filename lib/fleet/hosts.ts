@@ -7,6 +7,8 @@ import { prisma } from "@/lib/db/client";
 import { BadRequestError, NotFoundError } from "@/lib/errors";
 import type { Prisma } from "@/lib/generated/prisma/client";
 import { notify } from "@/lib/realtime/bus";
+import { groupMemberIds, storedSelector } from "@/lib/groups/groups";
+import { effectiveKernel, hostsMissingPatch } from "./exposure";
 
 export const hostSelect = {
   id: true, hostname: true, machineId: true, bootId: true, kernelRelease: true, kernelVersion: true,
@@ -49,8 +51,14 @@ export function parseLabelFilter(s: string): { key: string; value?: string } {
   return eq < 0 ? { key } : { key, value: s.slice(eq + 1).trim() };
 }
 
-function listWhere(q: HostListQuery): Prisma.HostWhereInput {
+async function listWhere(q: HostListQuery): Promise<Prisma.HostWhereInput> {
   const and: Prisma.HostWhereInput[] = [];
+  if (q.group) {
+    const g = await prisma.group.findUnique({ where: { id: q.group }, select: { selector: true } });
+    if (!g) throw new NotFoundError("group");
+    and.push({ id: { in: await groupMemberIds(storedSelector(g.selector)) } });
+  }
+  if (q.missing) and.push({ id: { in: await hostsMissingPatch(q.missing) } });
   // Decommissioned hosts leave the default views; ask for them by status.
   and.push(q.status ? { status: q.status } : { status: { not: "decommissioned" } });
   if (q.q) {
@@ -87,7 +95,7 @@ const ORDER: Record<HostListQuery["sort"], (o: "asc" | "desc") => Prisma.HostOrd
 };
 
 export async function listHosts(q: HostListQuery): Promise<{ items: Host[]; total: number }> {
-  const where = listWhere(q);
+  const where = await listWhere(q);
   const [rows, total] = await Promise.all([
     prisma.host.findMany({ where, orderBy: ORDER[q.sort](q.order), skip: q.offset, take: q.limit, select: hostSelect }),
     prisma.host.count({ where }),
@@ -102,7 +110,8 @@ export async function getHost(id: string, opts: { events?: number } = {}): Promi
   });
   if (!h) throw new NotFoundError("host");
   const events: HostEvent[] = h.events.map((e) => ({ id: e.id.toString(), at: e.at.toISOString(), type: e.type as HostEvent["type"], details: e.details as Record<string, unknown> }));
-  return { ...toHost(h), events };
+  const host = toHost(h);
+  return { ...host, events, effective: await effectiveKernel(host) };
 }
 
 export async function setHostLabels(opts: { actor: Actor; hostId: string; labels: Labels }): Promise<Host> {

@@ -1,5 +1,5 @@
 import "server-only";
-import { GroupSelectorSchema, type Group, type GroupCreate, type GroupPatchStatus, type GroupSelector } from "@/lib/api/schemas";
+import { GroupSelectorSchema, type Group, type GroupCreate, type GroupPatchStatus, type GroupPreview, type GroupSelector } from "@/lib/api/schemas";
 import type { Actor } from "@/lib/audit/actor";
 import { appendAudit } from "@/lib/audit/append";
 import { moduleNameSqlText } from "@/lib/builds/builders/module-name";
@@ -152,4 +152,17 @@ export async function deleteGroup(opts: { actor: Actor; id: string }): Promise<v
     await tx.group.delete({ where: { id: opts.id } });
     await appendAudit(tx, { actor: opts.actor, action: "group.deleted", target: { type: "group", id: opts.id }, details: { name: g.name } });
   });
+}
+
+/** Who a selector would hold now, before it is saved. */
+export async function previewSelector(selector: GroupSelector): Promise<GroupPreview> {
+  const where = memberSql(selector);
+  const [counts, kernelReleases, sample] = await Promise.all([
+    prisma.$queryRaw<{ members: number; online: number }[]>`
+      select count(*)::int as members, count(*) filter (where h.online)::int as online from "Host" h where ${where}`,
+    prisma.$queryRaw<{ kernelRelease: string; hosts: number }[]>`
+      select h."kernelRelease", count(*)::int as hosts from "Host" h where ${where} and h."kernelRelease" <> '' group by 1 order by 2 desc, 1`,
+    prisma.$queryRaw<{ id: string; hostname: string }[]>`select h.id::text, h.hostname from "Host" h where ${where} order by h.hostname limit 20`,
+  ]);
+  return { memberCount: counts[0]?.members ?? 0, onlineCount: counts[0]?.online ?? 0, kernelReleases, sample };
 }
