@@ -39,7 +39,7 @@ export const MACHINE_ID_FILE = "machine-id";
  * Write `data` to `file` so that readers see either the old or the new content, never a torn
  * file: write a temporary file next to it, fsync, then rename over the target.
  */
-export async function writeFileAtomic(file: string, data: string, mode = 0o600, fs: StateFs = nodeFs): Promise<void> {
+export async function writeFileAtomic(file: string, data: string | Uint8Array, mode = 0o600, fs: StateFs = nodeFs): Promise<void> {
   const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
   try {
     const fh = await fs.open(tmp, "wx", mode);
