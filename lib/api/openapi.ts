@@ -47,6 +47,24 @@ export const OPERATIONS: Op[] = [
   { method: "post", path: "/api/v1/patches/{id}/builds", summary: "Ensure builds for the given (default: the patch's or the fleet's) kernel releases; never builds a release twice", role: "operator", body: S.EnsureBuildsSchema, response: z.object({ created: z.array(z.string()), items: z.array(S.BuildSchema) }) },
   { method: "get", path: "/api/v1/builds/{id}/log", summary: "A build's log (streamed live on /ui as builds:changed)", role: "viewer", response: S.BuildLogSchema },
   { method: "post", path: "/api/v1/builds/{id}/rebuild", summary: "Queue a failed build again", role: "operator" },
+  { method: "get", path: "/api/v1/groups", summary: "Groups with live member counts, kernel releases and the staged patches their members lack", role: "viewer", response: List(S.GroupSchema) },
+  { method: "post", path: "/api/v1/groups", summary: "Create a group: a named selector over hosts (labels, kernel releases, distros, explicit hosts)", role: "operator", body: S.GroupCreateSchema, response: S.GroupSchema },
+  { method: "post", path: "/api/v1/groups/preview", summary: "Who a selector matches now, before saving it", role: "viewer", body: S.GroupPreviewBodySchema, response: S.GroupPreviewSchema },
+  { method: "get", path: "/api/v1/groups/{id}", summary: "A group, its members' counts and patch status", role: "viewer", response: S.GroupSchema },
+  { method: "patch", path: "/api/v1/groups/{id}", summary: "Rename a group or change its selector", role: "operator", body: S.GroupUpdateSchema, response: S.GroupSchema },
+  { method: "delete", path: "/api/v1/groups/{id}", summary: "Delete a group (refused while a rollout to it is in progress)", role: "operator" },
+  { method: "get", path: "/api/v1/exposure", summary: "Per CVE of a staged patch: hosts still exposed, by kernel release and group", role: "viewer", query: S.ExposureQuerySchema, response: S.ExposureSchema },
+  { method: "post", path: "/api/v1/rollouts/preview", summary: "What a rollout would do (hosts, skipped with reasons, builds, waves), without starting it", role: "viewer", body: S.RolloutCreateSchema, response: S.RolloutPreviewSchema },
+  { method: "post", path: "/api/v1/rollouts", summary: "Start a rollout of a patch to a group (strategy optional; defaults filled in)", role: "operator", body: S.RolloutCreateSchema, response: S.RolloutSummarySchema },
+  { method: "get", path: "/api/v1/rollouts", summary: "Rollouts, newest first", role: "viewer", query: S.RolloutListQuerySchema, response: S.RolloutListSchema },
+  { method: "get", path: "/api/v1/rollouts/{id}", summary: "A rollout with its waves and per-host results", role: "viewer", query: S.RolloutDetailQuerySchema, response: S.RolloutDetailSchema },
+  { method: "get", path: "/api/v1/rollouts/{id}/hosts", summary: "A rollout's hosts, problems first, filtered and paged", role: "viewer", query: S.RolloutHostsQuerySchema, response: S.RolloutHostListSchema },
+  { method: "get", path: "/api/v1/rollouts/{id}/hosts/{hostId}", summary: "One host's job in a rollout, with the agent's log", role: "viewer", response: S.RolloutHostDetailSchema },
+  { method: "post", path: "/api/v1/rollouts/{id}/pause", summary: "Pause: no new hosts are dispatched; hosts in flight finish", role: "operator", body: S.RolloutActionSchema, response: S.RolloutSummarySchema },
+  { method: "post", path: "/api/v1/rollouts/{id}/resume", summary: "Resume a paused rollout (after a failure pause, the failures so far are accepted)", role: "operator", body: S.RolloutActionSchema, response: S.RolloutSummarySchema },
+  { method: "post", path: "/api/v1/rollouts/{id}/approve", summary: "Approve continuing after the canary", role: "operator", body: S.RolloutActionSchema, response: S.RolloutSummarySchema },
+  { method: "post", path: "/api/v1/rollouts/{id}/abort", summary: "Abort: hosts not started are skipped; hosts in flight finish", role: "operator", body: S.RolloutActionSchema, response: S.RolloutSummarySchema },
+  { method: "post", path: "/api/v1/rollouts/{id}/rollback", summary: "Revert the patch on every host where this rollout applied it, as a new rollout", role: "operator", body: S.RolloutActionSchema, response: S.RolloutSummarySchema },
   { method: "post", path: "/api/v1/agent/enroll", summary: "Agent enrollment: exchange an enrollment token for a host credential", role: "public", body: EnrollRequestSchema, response: EnrollResponseSchema },
   { method: "get", path: "/api/v1/agent/artifacts/{id}", summary: "A build's artifact for an agent (Bearer host credential + x-splicer-host-id; only for the host's kernel release); signed fields in x-splicer-* headers", role: "public", responseType: "application/octet-stream" },
   { method: "post", path: "/api/v1/agent/artifacts/{id}/rejections", summary: "An agent reports an artifact it refused (bad hash or signature)", role: "public", body: ArtifactRejectionSchema },
@@ -60,7 +78,7 @@ export function openApiDocument(): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const op of OPERATIONS) {
     const params = [
-      ...(op.path.includes("{id}") ? [{ name: "id", in: "path", required: true, schema: { type: "string", format: "uuid" } }] : []),
+      ...[...op.path.matchAll(/\{(\w+)\}/g)].map((m) => ({ name: m[1], in: "path", required: true, schema: { type: "string", format: "uuid" } })),
       ...Object.entries(op.query?.shape ?? {}).map(([name, s]) => ({ name, in: "query", required: false, schema: schema(s as z.ZodType, "input") })),
     ];
     paths[op.path] ??= {};

@@ -444,15 +444,17 @@ export const CountOrPercentSchema = z.union([
   z
     .string()
     .trim()
-    .regex(PERCENT_RE, 'a percentage looks like "25%"')
-    .refine((s) => Number(s.slice(0, -1)) <= 100, "a percentage is at most 100%"),
-]);
+    .superRefine((s, ctx) => {
+      if (!PERCENT_RE.test(s)) ctx.addIssue({ code: "custom", message: 'a host count (e.g. 5) or a percentage (e.g. "25%")' });
+      else if (Number(s.slice(0, -1)) > 100) ctx.addIssue({ code: "custom", message: "a percentage is at most 100%" });
+    }),
+], { error: 'a host count (e.g. 5) or a percentage (e.g. "25%")' });
 export type CountOrPercent = z.infer<typeof CountOrPercentSchema>;
 
 /** How many hosts `spec` means out of `total`: percentages round up, so "1%" of 10 hosts is 1. */
 export function resolveCount(spec: CountOrPercent, total: number): number {
   if (typeof spec === "number") return spec;
-  return Math.ceil((Number(spec.slice(0, -1)) / 100) * total - 1e-9);
+  return Math.max(0, Math.ceil((Number(spec.slice(0, -1)) / 100) * total - 1e-9));
 }
 
 export const RolloutStrategySchema = z
