@@ -1,11 +1,14 @@
 // The agent: enroll (once) → connect → report inventory and heartbeats, until stopped or revoked.
 // Every dependency is passed in so the CLI, the tests and the fleet simulator run the same code.
 import { EventEmitter } from "node:events";
-import { PROTOCOL_VERSION, type Ack, type AgentConfig, type Inventory } from "./protocol";
+import { PROTOCOL_VERSION, type Ack, type AgentConfig, type Inventory, type JobUpdate } from "./protocol";
+import { fetchArtifact, type FetchedArtifact } from "./artifact-fetch";
 import { Backoff, type BackoffOptions } from "./backoff";
 import { AgentConnection, type AgentSocket, type IoFactory } from "./connection";
 import { Enroller, EnrollmentAbortedError, EnrollmentRejectedError } from "./enrollment";
 import { sameInventory, type InventoryCollector } from "./inventory";
+import { JobRunner, type ArtifactRequest } from "./jobs/runner";
+import { MemoryJobStore, jobUpdateOf, type JobStore } from "./jobs/store";
 import type { Gate } from "./limit";
 import { errorMessage, silentLogger, type Logger } from "./log";
 import type { CredentialStore, StoredCredential } from "./state";
@@ -36,6 +39,8 @@ export interface AgentEvents {
   config: [cfg: AgentConfig];
   inventory: [inv: Inventory];
   heartbeat: [uptimeSec: number];
+  /** A job changed phase (or was accepted or refused). */
+  job: [update: JobUpdate];
   revoked: [reason: string];
   stopped: [exit: AgentExit];
 }
@@ -64,6 +69,10 @@ export interface AgentOptions {
   io?: IoFactory;
   /** Shared limit on handshakes in flight (fleet simulator). */
   connectGate?: Gate;
+  /** Where jobs are recorded. Default: in memory; the CLI keeps them in the state directory. */
+  jobStore?: JobStore;
+  /** While connected, a job update the console did not acknowledge is sent again after this long. */
+  jobResendMs?: number;
 }
 
 export class Agent extends EventEmitter<AgentEvents> {
@@ -82,6 +91,8 @@ export class Agent extends EventEmitter<AgentEvents> {
   private cred: StoredCredential | null = null;
   private _state: AgentState = "idle";
   private exit: AgentExit | null = null;
+  /** Runs the console's jobs through the inventory's kernel backend. */
+  readonly jobs: JobRunner;
   private resolveDone!: (e: AgentExit) => void;
   /** Resolves when the agent stops for good: stop(), revocation, or a fatal error. */
   readonly done: Promise<AgentExit>;
@@ -93,6 +104,21 @@ export class Agent extends EventEmitter<AgentEvents> {
     this.timers = opts.timers ?? realTimers;
     this.heartbeatSec = opts.heartbeatSecOverride ?? opts.defaultHeartbeatSec ?? 30;
     this.done = new Promise((resolve) => (this.resolveDone = resolve));
+    this.jobs = new JobRunner({
+      store: opts.jobStore ?? new MemoryJobStore(),
+      backend: opts.inventory.backend,
+      fetchArtifact: (req) => this.fetchJobArtifact(req),
+      kernelRelease: () => opts.inventory.kernelRelease(),
+      send: (update) => this.sendJobUpdate(update),
+      onChange: (rec) => {
+        if (this.listenerCount("job") > 0) this.emit("job", jobUpdateOf(rec));
+      },
+      // The console learns the new livepatch list from the inventory, not from the job.
+      onFinished: () => void this.refreshInventory(true),
+      timers: this.timers,
+      log: this.log,
+      resendMs: opts.jobResendMs,
+    });
   }
 
   get state(): AgentState {
@@ -127,6 +153,8 @@ export class Agent extends EventEmitter<AgentEvents> {
       const cred = await this.obtainCredential();
       if (!cred) return;
       this.cred = cred;
+      // Before connecting: a repeated job must be recognised, and a crash-interrupted one resumed.
+      await this.jobs.start();
       this.connect(cred);
     } catch (err) {
       this.finish(EXIT.failed, errorMessage(err));
@@ -224,6 +252,7 @@ export class Agent extends EventEmitter<AgentEvents> {
         onDisconnect: (reason) => this.onDisconnect(reason),
         onConfig: (cfg) => this.onConfig(cfg),
         onRevoked: (reason) => void this.onRevoked(reason),
+        onJob: (job) => this.jobs.handle(job),
       },
     });
     this.connection.start();
@@ -236,6 +265,7 @@ export class Agent extends EventEmitter<AgentEvents> {
     this.lastSent = null;
     void this.refreshInventory(true);
     this.startHeartbeat();
+    this.jobs.connected();
     const every = this.opts.inventoryIntervalMs ?? 10_000;
     if (every > 0 && this.inventoryTimer === null) {
       this.inventoryTimer = this.timers.setInterval(() => void this.refreshInventory(), every);
@@ -244,6 +274,7 @@ export class Agent extends EventEmitter<AgentEvents> {
 
   private onDisconnect(reason: string): void {
     this.stopTimers();
+    this.jobs.disconnected();
     if (this._state === "connected") this._state = "connecting";
     this.emit("disconnected", reason);
   }
@@ -312,6 +343,43 @@ export class Agent extends EventEmitter<AgentEvents> {
     else this.emit("inventory", inv);
   }
 
+  private async sendJobUpdate(update: JobUpdate): Promise<boolean> {
+    const socket = this.connection?.socket;
+    if (!socket) return false;
+    let ack: Ack;
+    try {
+      ack = await socket.timeout(this.opts.ackTimeoutMs ?? 10_000).emitWithAck("job_update", update);
+    } catch {
+      return false;
+    }
+    // Refused: the same update would be refused again; resending it would only loop.
+    if (!ack.ok) this.log.warn("console refused a job update", { jobId: update.jobId, phase: update.phase, error: ack.error });
+    return true;
+  }
+
+  private async fetchJobArtifact(req: ArtifactRequest): Promise<FetchedArtifact> {
+    const cred = this.cred;
+    if (!cred) return { ok: false, reason: "the agent is not enrolled" };
+    if (!cred.consolePublicKey) {
+      return {
+        ok: false,
+        reason:
+          "this agent has no pinned console signing key (it enrolled before the console signed artifacts), so it cannot verify the patch; " +
+          "re-enroll the host: delete credential.json in the agent's state directory and start the agent with a new enrollment token",
+      };
+    }
+    return fetchArtifact({
+      server: this.opts.server,
+      hostId: cred.hostId,
+      credential: cred.credential,
+      buildId: req.buildId,
+      consolePublicKey: cred.consolePublicKey,
+      kernelRelease: req.kernelRelease,
+      fetch: this.opts.fetch,
+      signal: req.signal,
+    });
+  }
+
   private stopTimers(): void {
     if (this.heartbeatTimer !== null) this.timers.clearInterval(this.heartbeatTimer);
     if (this.inventoryTimer !== null) this.timers.clearInterval(this.inventoryTimer);
@@ -323,6 +391,7 @@ export class Agent extends EventEmitter<AgentEvents> {
     this.exit = { code, reason };
     this._state = "stopped";
     this.abort.abort();
+    this.jobs.stop();
     this.connection?.stop();
     this.stopTimers();
     if (code === EXIT.ok) this.log.info("agent stopped", { reason });

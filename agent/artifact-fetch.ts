@@ -19,12 +19,15 @@ export async function fetchArtifact(opts: {
   /** The release this host runs: an artifact for another kernel is refused even if signed. */
   kernelRelease: string;
   fetch?: typeof fetch;
+  /** Aborts the download (the job's deadline). */
+  signal?: AbortSignal;
 }): Promise<FetchedArtifact> {
   const doFetch = opts.fetch ?? fetch;
   let res: Response;
   try {
     res = await doFetch(new URL(`/api/v1/agent/artifacts/${encodeURIComponent(opts.buildId)}`, opts.server), {
       headers: { authorization: `Bearer ${opts.credential}`, [AGENT_HOST_HEADER]: opts.hostId },
+      signal: opts.signal,
     });
   } catch (err) {
     return { ok: false, reason: `download failed: ${(err as Error).message}` };

@@ -1,10 +1,12 @@
 // Entry point of the bundled agent (agent/dist/splicer-agent.js) and of `tsx agent/cli.ts`.
+import * as path from "node:path";
 import { Agent, EXIT } from "./agent";
 import { LivepatchBackend } from "./backends/livepatch";
 import { SimulatedKernel } from "./backends/simulate";
 import type { KernelBackend } from "./backends/types";
 import { ConfigError, USAGE, parseCli } from "./config";
 import { InventoryCollector, SystemFacts } from "./inventory";
+import { FileJobStore } from "./jobs/store";
 import { Logger, errorMessage } from "./log";
 import { FileCredentialStore, ensureStateDir } from "./state";
 import { AGENT_VERSION } from "./version";
@@ -38,7 +40,22 @@ export async function main(argv: readonly string[], env: Readonly<Record<string,
 
   // The simulate backend pretends about the kernel only: host facts still come from this machine.
   const backend: KernelBackend =
-    config.backend === "livepatch" ? new LivepatchBackend({ sysRoot: config.sysfsRoot, log }) : new SimulatedKernel();
+    config.backend === "livepatch"
+      ? new LivepatchBackend({
+          sysRoot: config.sysfsRoot,
+          procRoot: config.procRoot,
+          modulesDir: path.join(config.stateDir, "modules"),
+          insmod: config.insmod,
+          rmmod: config.rmmod,
+          log,
+        })
+      : new SimulatedKernel({
+          behavior: {
+            applyMs: config.simulateApplyMs,
+            failureRate: config.simulateFailureRate,
+            forceFailure: config.simulateFail === "none" ? null : config.simulateFail,
+          },
+        });
   const inventory = new InventoryCollector({
     backend,
     host: new SystemFacts({ procRoot: config.procRoot, etcRoot: config.etcRoot, stateDir: config.stateDir }),
@@ -50,6 +67,7 @@ export async function main(argv: readonly string[], env: Readonly<Record<string,
     inventory,
     log,
     heartbeatSecOverride: config.heartbeatSec,
+    jobStore: new FileJobStore({ dir: path.join(config.stateDir, "jobs"), log }),
   });
 
   const onSignal = (signal: NodeJS.Signals) => {

@@ -3,6 +3,7 @@ import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { z } from "zod";
 import { BACKEND_NAMES } from "./backends/types";
+import { splitCommand } from "./exec";
 import { LOG_LEVELS } from "./log";
 
 export class ConfigError extends Error {
@@ -22,6 +23,11 @@ const SETTINGS = {
   procRoot: { flag: "proc-root", env: "SPLICER_PROC_ROOT" },
   etcRoot: { flag: "etc-root", env: "SPLICER_ETC_ROOT" },
   heartbeatSec: { flag: "heartbeat-sec", env: "SPLICER_HEARTBEAT_SEC" },
+  insmod: { flag: "insmod", env: "SPLICER_INSMOD" },
+  rmmod: { flag: "rmmod", env: "SPLICER_RMMOD" },
+  simulateApplyMs: { flag: "simulate-apply-ms", env: "SPLICER_SIMULATE_APPLY_MS" },
+  simulateFailureRate: { flag: "simulate-failure-rate", env: "SPLICER_SIMULATE_FAILURE_RATE" },
+  simulateFail: { flag: "simulate-fail", env: "SPLICER_SIMULATE_FAIL" },
   logLevel: { flag: "log-level", env: "SPLICER_LOG_LEVEL" },
 } as const;
 type SettingKey = keyof typeof SETTINGS;
@@ -32,6 +38,21 @@ const absPath = (what: string) =>
     .string()
     .min(1, `${what} must not be empty`)
     .transform((p) => path.resolve(p));
+
+/** A command line (program and fixed arguments), checked to split into at least a program. */
+const command = (fallback: string) =>
+  z
+    .string()
+    .trim()
+    .min(1, "must not be empty")
+    .refine((c) => {
+      try {
+        return splitCommand(c).length > 0;
+      } catch {
+        return false;
+      }
+    }, "has an unbalanced quote")
+    .default(fallback);
 
 export const AgentConfigFileSchema = z.object({
   server: z
@@ -59,6 +80,18 @@ export const AgentConfigFileSchema = z.object({
     .max(3600, "must be at most 3600")
     .optional(),
   logLevel: z.enum(LOG_LEVELS, { error: `must be one of: ${LOG_LEVELS.join(", ")}` }).default("info"),
+  insmod: command("insmod"),
+  rmmod: command("rmmod"),
+  simulateApplyMs: z.coerce
+    .number({ error: "must be a number of milliseconds" })
+    .int("must be a whole number of milliseconds")
+    .min(0, "must be at least 0")
+    .max(3_600_000, "must be at most 3600000")
+    .optional(),
+  simulateFailureRate: z.coerce.number({ error: "must be a number from 0 to 1" }).min(0, "must be from 0 to 1").max(1, "must be from 0 to 1").optional(),
+  simulateFail: z
+    .enum(["none", "refused", "stall"], { error: "must be one of: none, refused, stall" })
+    .optional(),
 });
 export type AgentCliConfig = z.infer<typeof AgentConfigFileSchema>;
 
@@ -66,7 +99,8 @@ export type ParsedCli = { kind: "help" } | { kind: "version" } | { kind: "run"; 
 
 export const USAGE = `Usage: splicer-agent --server URL [--enroll-token TOKEN] [options]
 
-Reports this host's kernel and livepatch state to a Splicer console.
+Reports this host's kernel and livepatch state to a Splicer console, and applies or reverts
+livepatches when the console asks (jobs are kept in <state-dir>/jobs, modules in <state-dir>/modules).
 
 Options (each also as an environment variable):
   --server URL            SPLICER_SERVER        console URL (required)
@@ -77,9 +111,16 @@ Options (each also as an environment variable):
   --proc-root DIR         SPLICER_PROC_ROOT     default /proc
   --etc-root DIR          SPLICER_ETC_ROOT      default /etc
   --heartbeat-sec N       SPLICER_HEARTBEAT_SEC override the console's heartbeat interval
+  --insmod CMD            SPLICER_INSMOD        loads a livepatch module; its .ko path is appended (default insmod)
+  --rmmod CMD             SPLICER_RMMOD         unloads a livepatch module; its name is appended (default rmmod)
   --log-level LEVEL       SPLICER_LOG_LEVEL     debug, info, warn, error, silent (default info)
   -h, --help                                    show this help
   --version                                     print the agent version
+
+Simulate backend only (demos and tests):
+  --simulate-apply-ms N         SPLICER_SIMULATE_APPLY_MS      time an apply takes (default 0)
+  --simulate-failure-rate R     SPLICER_SIMULATE_FAILURE_RATE  chance 0..1 that an apply fails (default 0)
+  --simulate-fail MODE          SPLICER_SIMULATE_FAIL          every apply fails: refused, stall (default none)
 
 Exit codes: 0 stopped, 1 enrollment refused or fatal error, 2 bad configuration,
 3 host revoked by the console (credential deleted; enroll again with a new token).

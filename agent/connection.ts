@@ -7,10 +7,13 @@ import {
   AGENT_NAMESPACE,
   AgentConfigSchema,
   CONNECT_ERRORS,
+  JobSchema,
   type AgentAuth,
   type AgentConfig,
   type AgentToConsoleEvents,
   type ConsoleToAgentEvents,
+  type Job,
+  type JobAck,
 } from "./protocol";
 import { Backoff } from "./backoff";
 import type { Gate, Release } from "./limit";
@@ -26,6 +29,8 @@ export interface ConnectionHandlers {
   onConfig(cfg: AgentConfig): void;
   /** Final: the connection has stopped and will not retry. */
   onRevoked(reason: string): void;
+  /** A valid job from the console; the answer is its ack. Without a handler jobs are refused. */
+  onJob?(job: Job): Promise<JobAck>;
 }
 
 export interface ConnectionOptions {
@@ -173,6 +178,22 @@ export class AgentConnection {
 
     socket.on("protocol_error", (e: { event: string; error: string }) => {
       this.log.warn("console refused a message", { event: e?.event, error: e?.error });
+    });
+
+    socket.on("job", (raw: unknown, ack?: (a: JobAck) => void) => {
+      const reply = typeof ack === "function" ? ack : () => undefined;
+      const parsed = JobSchema.safeParse(raw);
+      if (!parsed.success) {
+        const error = `invalid job: ${parsed.error.issues.map((i) => `${i.path.join(".") || "job"}: ${i.message}`).join("; ")}`;
+        this.log.warn("refusing an invalid job from the console", { error });
+        return reply({ ok: false, error });
+      }
+      const handler = this.opts.handlers.onJob;
+      if (!handler) return reply({ ok: false, error: "this agent does not run jobs" });
+      handler(parsed.data).then(reply, (err: unknown) => {
+        this.log.error("job handler failed", { jobId: parsed.data.jobId, error: err instanceof Error ? err.message : String(err) });
+        reply({ ok: false, error: `the agent could not take the job: ${err instanceof Error ? err.message : String(err)}` });
+      });
     });
 
     socket.on("revoked", (e: { reason: string }) => {

@@ -208,7 +208,8 @@ export interface InventoryCollectorOptions {
 }
 
 export class InventoryCollector {
-  private readonly backend: KernelBackend;
+  /** The kernel this inventory reports on; jobs change it through the same backend. */
+  readonly backend: KernelBackend;
   private readonly host: HostFactsSource | null;
   readonly agentVersion: string;
 
@@ -226,6 +227,14 @@ export class InventoryCollector {
     const inv = { ...facts, ...this.backend.inventoryOverrides(), livepatches, agentVersion: this.agentVersion };
     // Validate here so a bad fact is reported by the agent, not refused by the console.
     return InventorySchema.parse(inv);
+  }
+
+  /** The running kernel's release (`uname -r`), without collecting the whole inventory. */
+  async kernelRelease(): Promise<string> {
+    const o = this.backend.inventoryOverrides().kernelRelease;
+    if (o !== undefined) return o;
+    if (!this.host) throw new Error("no kernel release: the backend has none and there are no host facts");
+    return (await this.host.read()).kernelRelease;
   }
 
   async uptimeSec(): Promise<number> {

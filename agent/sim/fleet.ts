@@ -8,7 +8,8 @@ import * as path from "node:path";
 import { z } from "zod";
 import { Agent, EXIT } from "../agent";
 import type { BackoffOptions } from "../backoff";
-import { SimulatedKernel } from "../backends/simulate";
+import { SimulatedKernel, type SimulatedBehavior } from "../backends/simulate";
+import { MemoryJobStore } from "../jobs/store";
 import { InventoryCollector } from "../inventory";
 import { Semaphore, mapLimit } from "../limit";
 import { Logger } from "../log";
@@ -38,12 +39,23 @@ export interface FleetOptions {
   signal?: AbortSignal;
   /** Progress lines ("enrolled n/N", "connected n/N"); default: to stderr. false to silence. */
   progress?: ((line: string) => void) | false;
+  /** How long each simulated apply/revert takes (ms). Default 0: no timer at all. */
+  applyMs?: number;
+  /** Chance (0..1) that an apply fails, per host and job. Default 0. */
+  failureRate?: number;
+  /** Decides failures; default Math.random. */
+  random?: () => number;
+  /** While connected, an unacknowledged job update is sent again after this long. */
+  jobResendMs?: number;
 }
 
 export interface SimAgent {
   profile: HostProfile;
+  /** The host's pretend kernel: `kernel.setBehavior({ forceFailure: "refused" })` makes this host fail. */
   kernel: SimulatedKernel;
   agent: Agent;
+  /** Every job this host has seen (in memory, like its kernel). */
+  jobs: MemoryJobStore;
 }
 
 export interface Fleet {
@@ -52,6 +64,8 @@ export interface Fleet {
   enrolledCount(): number;
   /** Resolves when at least `n` agents (default all that are running) are connected. */
   waitConnected(n?: number, timeoutMs?: number): Promise<void>;
+  /** Changes every host's simulated apply behaviour (apply time, failure rate, forced failure). */
+  setBehavior(change: Partial<SimulatedBehavior>): void;
   stop(): Promise<void>;
 }
 
@@ -139,7 +153,14 @@ export async function startFleet(opts: FleetOptions): Promise<Fleet> {
   for (let i = 0; i < n; i++) {
     const profile = hostProfile(seed, i, now);
     const { index: _i, livepatches, bootedAtMs, ...facts } = profile;
-    const kernel = new SimulatedKernel({ ...facts, bootedAtMs, livepatches });
+    const kernel = new SimulatedKernel({
+      ...facts,
+      bootedAtMs,
+      livepatches,
+      behavior: { applyMs: opts.applyMs, failureRate: opts.failureRate },
+      random: opts.random,
+    });
+    const jobs = new MemoryJobStore();
     const agent = new Agent({
       server,
       enrollToken: opts.enrollToken,
@@ -151,8 +172,10 @@ export async function startFleet(opts: FleetOptions): Promise<Fleet> {
       initialDelayMaxMs: spread,
       backoff: opts.backoff,
       connectGate: gate,
+      jobStore: jobs,
+      jobResendMs: opts.jobResendMs,
     });
-    agents.push({ profile, kernel, agent });
+    agents.push({ profile, kernel, agent, jobs });
   }
 
   let enrolled = 0;
@@ -222,6 +245,9 @@ export async function startFleet(opts: FleetOptions): Promise<Fleet> {
         await new Promise((r) => setTimeout(r, 50));
       }
       report();
+    },
+    setBehavior: (change) => {
+      for (const a of agents) a.kernel.setBehavior(change);
     },
     stop,
   };

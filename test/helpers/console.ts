@@ -7,7 +7,7 @@ import os from "node:os";
 import path from "node:path";
 import type { EnrollResponse } from "@/agent/protocol";
 import { Logger } from "@/agent/log";
-import { startFleet, type Fleet } from "@/agent/sim/fleet";
+import { startFleet, type Fleet, type FleetOptions } from "@/agent/sim/fleet";
 import { createTestDatabase } from "./db";
 
 export const ROOT = path.resolve(import.meta.dirname, "../..");
@@ -207,8 +207,13 @@ export async function eventually<T>(check: () => Promise<T | null | undefined | 
 }
 
 /** N simulated agents (the real agent code, simulate backend) in this process, all connected. */
-export async function startSimulatedFleet(c: TestConsole, opts: { agents: number; seed: string }): Promise<Fleet> {
+export async function startSimulatedFleet(
+  c: TestConsole,
+  opts: { agents: number; seed: string } & Partial<Pick<FleetOptions, "applyMs" | "failureRate" | "random" | "jobResendMs" | "heartbeatSec" | "inventoryIntervalMs">>,
+): Promise<Fleet> {
+  const { agents: _a, seed: _s, ...passThrough } = opts;
   const fleet = await startFleet({
+    ...passThrough,
     server: c.url,
     enrollToken: await c.enrollmentToken({ maxUses: opts.agents }),
     agents: opts.agents,

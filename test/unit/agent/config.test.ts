@@ -33,8 +33,34 @@ describe("parseCli", () => {
         procRoot: "/proc",
         etcRoot: "/etc",
         logLevel: "info",
+        insmod: "insmod",
+        rmmod: "rmmod",
       },
     });
+  });
+
+  it("takes the insmod/rmmod commands and the simulate backend's knobs from flags or env", () => {
+    const r = run(["--server", "http://c", "--insmod", "/opt/fake/insmod --fake-root '/tmp/my root'", "--simulate-fail", "stall"], {
+      SPLICER_RMMOD: "/usr/sbin/rmmod -f",
+      SPLICER_SIMULATE_APPLY_MS: "250",
+      SPLICER_SIMULATE_FAILURE_RATE: "0.25",
+    });
+    expect(r.kind === "run" && r.config).toMatchObject({
+      insmod: "/opt/fake/insmod --fake-root '/tmp/my root'",
+      rmmod: "/usr/sbin/rmmod -f",
+      simulateApplyMs: 250,
+      simulateFailureRate: 0.25,
+      simulateFail: "stall",
+    });
+  });
+
+  it("refuses a bad insmod command and out-of-range simulate knobs", () => {
+    const msg = errorOf(["--server", "http://c", "--insmod", "'unbalanced", "--rmmod", " ", "--simulate-failure-rate", "1.5", "--simulate-apply-ms=-1", "--simulate-fail", "sometimes"]);
+    expect(msg).toContain("--insmod (SPLICER_INSMOD): has an unbalanced quote");
+    expect(msg).toContain("--rmmod (SPLICER_RMMOD): must not be empty");
+    expect(msg).toContain("--simulate-failure-rate (SPLICER_SIMULATE_FAILURE_RATE): must be from 0 to 1");
+    expect(msg).toContain("--simulate-apply-ms (SPLICER_SIMULATE_APPLY_MS): must be at least 0");
+    expect(msg).toContain("--simulate-fail (SPLICER_SIMULATE_FAIL): must be one of: none, refused, stall");
   });
 
   it("takes every setting from the environment, and flags win over it", () => {

@@ -1,17 +1,23 @@
 // A minimal stand-in for the console's agent side, for the agent's own tests and measurements:
 // the enroll endpoint and the /agent namespace, validating with the real protocol schemas.
-import { randomBytes, randomUUID } from "node:crypto";
+import { createHash, createPublicKey, randomBytes, randomUUID, sign, type KeyObject } from "node:crypto";
 import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Server, type Socket } from "socket.io";
 import {
   AGENT_NAMESPACE,
+  ARTIFACT_HEADERS,
   AgentAuthSchema,
+  artifactSignaturePayload,
   CONNECT_ERRORS,
   EnrollRequestSchema,
   HeartbeatSchema,
   InventorySchema,
+  JobUpdateSchema,
   PROTOCOL_VERSION,
+  type Job,
+  type JobAck,
+  type JobUpdate,
   type AgentToConsoleEvents,
   type ConsoleToAgentEvents,
   type Inventory,
@@ -26,6 +32,8 @@ export interface FakeHost {
   inventories: Inventory[];
   heartbeats: { at: number; uptimeSec: number }[];
   connects: number;
+  /** Every job_update received (valid ones), in arrival order. */
+  jobUpdates: JobUpdate[];
 }
 
 type AgentServerSocket = Socket<AgentToConsoleEvents, ConsoleToAgentEvents>;
@@ -34,6 +42,10 @@ export interface FakeConsoleOptions {
   tokens?: string[];
   heartbeatIntervalSec?: number;
   port?: number;
+  /** Sent at enrollment as the console's artifact-signing key (PEM). */
+  consolePublicKey?: string;
+  /** Signs artifacts added with addArtifact; its public key is sent at enrollment. */
+  signingKey?: KeyObject;
 }
 
 export class FakeConsole {
@@ -42,6 +54,13 @@ export class FakeConsole {
   heartbeatIntervalSec: number;
   /** Answer the next N enroll requests with 503. */
   failEnrollments = 0;
+  /** While false, job updates are received but not acknowledged (the agent must resend). */
+  ackJobUpdates = true;
+  consolePublicKey: string | undefined;
+  private readonly signingKey: KeyObject | undefined;
+  private readonly artifacts = new Map<string, { bytes: Buffer; headers: Record<string, string> }>();
+  /** Artifact downloads served: build ids in order. */
+  readonly downloads: string[] = [];
   enrollRequests = 0;
   connectErrors: string[] = [];
   private http: HttpServer | null = null;
@@ -53,6 +72,31 @@ export class FakeConsole {
     this.tokens = new Set(opts.tokens ?? ["test-enroll-token"]);
     this.heartbeatIntervalSec = opts.heartbeatIntervalSec ?? 30;
     this.port = opts.port ?? 0;
+    this.signingKey = opts.signingKey;
+    this.consolePublicKey = opts.consolePublicKey ?? (opts.signingKey && createPublicKey(opts.signingKey).export({ type: "spki", format: "pem" }).toString());
+  }
+
+  /** Serves `bytes` as build `buildId`, signed (needs `signingKey`) like the real console. */
+  addArtifact(buildId: string, a: { bytes: Buffer; patchId: string; kernelRelease: string; moduleName: string }): void {
+    if (!this.signingKey) throw new Error("FakeConsole needs a signingKey to serve artifacts");
+    const fields = { artifactSha256: createHash("sha256").update(a.bytes).digest("hex"), patchId: a.patchId, kernelRelease: a.kernelRelease, moduleName: a.moduleName };
+    this.artifacts.set(buildId, {
+      bytes: a.bytes,
+      headers: {
+        [ARTIFACT_HEADERS.sha256]: fields.artifactSha256,
+        [ARTIFACT_HEADERS.signature]: sign(null, Buffer.from(artifactSignaturePayload(fields)), this.signingKey).toString("base64"),
+        [ARTIFACT_HEADERS.patchId]: fields.patchId,
+        [ARTIFACT_HEADERS.kernelRelease]: fields.kernelRelease,
+        [ARTIFACT_HEADERS.moduleName]: fields.moduleName,
+      },
+    });
+  }
+
+  /** Sends a job to a connected host; resolves with the agent's ack. */
+  async sendJob(hostId: string, job: Job | Record<string, unknown>, timeoutMs = 5000): Promise<JobAck> {
+    const socket = this.sockets.get(hostId);
+    if (!socket) throw new Error(`host ${hostId} is not connected`);
+    return socket.timeout(timeoutMs).emitWithAck("job", job as Job);
   }
 
   get url(): string {
@@ -101,6 +145,12 @@ export class FakeConsole {
         host.heartbeats.push({ at: Date.now(), uptimeSec: parsed.data.uptimeSec });
         ack?.({ ok: true });
       });
+      socket.on("job_update", (u, ack) => {
+        const parsed = JobUpdateSchema.safeParse(u);
+        if (!parsed.success) return ack?.({ ok: false, error: parsed.error.message });
+        host.jobUpdates.push(parsed.data);
+        if (this.ackJobUpdates) ack?.({ ok: true });
+      });
       socket.emit("config", { heartbeatIntervalSec: this.heartbeatIntervalSec });
     });
     await new Promise<void>((resolve, reject) => {
@@ -135,6 +185,15 @@ export class FakeConsole {
       res.writeHead(status, { "content-type": "application/json" });
       res.end(JSON.stringify(body));
     };
+    const artifact = req.method === "GET" ? /^\/api\/v1\/agent\/artifacts\/([^/?]+)$/.exec(req.url ?? "") : null;
+    if (artifact) {
+      const a = this.artifacts.get(artifact[1]!);
+      if (!a) return send(404, { error: { code: "not_found", message: "no such build" } });
+      this.downloads.push(artifact[1]!);
+      res.writeHead(200, { "content-type": "application/octet-stream", ...a.headers });
+      res.end(a.bytes);
+      return;
+    }
     if (req.method !== "POST" || req.url !== "/api/v1/agent/enroll") return send(404, { error: { code: "not_found", message: "not found" } });
     this.enrollRequests++;
     let text = "";
@@ -163,9 +222,10 @@ export class FakeConsole {
       inventories: [],
       heartbeats: [],
       connects: 0,
+      jobUpdates: [],
     };
     this.hosts.set(host.hostId, host);
-    send(200, { hostId: host.hostId, credential: host.credential });
+    send(200, { hostId: host.hostId, credential: host.credential, ...(this.consolePublicKey && { consolePublicKey: this.consolePublicKey }) });
   }
 }
 

@@ -1,7 +1,10 @@
+import { generateKeyPairSync, randomUUID } from "node:crypto";
 import * as fs from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { SIMULATED_ARTIFACT_FORMAT } from "../../../../agent/backends/simulate";
+import type { Job } from "../../../../agent/protocol";
 import { defaultFleetStateDir, startFleet } from "../../../../agent/sim/fleet";
 import { FakeConsole, waitFor } from "../fake-console";
 
@@ -94,5 +97,60 @@ describe("startFleet", () => {
   it("defaults its state dir to .data/fleet-sim/<hash of server>", () => {
     expect(defaultFleetStateDir("http://127.0.0.1:3000", "/repo")).toMatch(/^\/repo\/\.data\/fleet-sim\/[0-9a-f]{12}$/);
     expect(defaultFleetStateDir("http://a")).not.toBe(defaultFleetStateDir("http://b"));
+  });
+});
+
+describe("startFleet jobs", () => {
+  it("runs jobs on every simulated host with the fleet's apply time; a host made to fail fails with a kernel-like message", async () => {
+    const signed = await new FakeConsole({ tokens: [TOKEN], signingKey: generateKeyPairSync("ed25519").privateKey }).start();
+    const fleet = await startFleet({ ...opts({ server: signed.url, agents: 12 }), applyMs: 30, failureRate: 0 });
+    try {
+      await fleet.waitConnected(12, 20_000);
+      const patchId = randomUUID();
+      const moduleName = "livepatch_fleet_1";
+      const builds = new Map<string, string>();
+      for (const a of fleet.agents) {
+        const release = a.profile.kernelRelease;
+        if (builds.has(release)) continue;
+        const buildId = randomUUID();
+        builds.set(release, buildId);
+        const bytes = Buffer.from(JSON.stringify({ format: SIMULATED_ARTIFACT_FORMAT, moduleName, kernelRelease: release, patchId }));
+        signed.addArtifact(buildId, { bytes, patchId, kernelRelease: release, moduleName });
+      }
+      const victim = fleet.agents[3]!;
+      victim.kernel.setBehavior({ forceFailure: "refused" });
+      const jobs = new Map<string, Job>();
+      const t0 = Date.now();
+      for (const a of fleet.agents) {
+        const job: Job = { jobId: randomUUID(), kind: "apply", patchId, buildId: builds.get(a.profile.kernelRelease)!, moduleName, kernelRelease: a.profile.kernelRelease, timeoutSec: 30 };
+        jobs.set(a.agent.hostId!, job);
+        expect(await signed.sendJob(a.agent.hostId!, job)).toEqual({ ok: true, phase: "accepted" });
+      }
+      const final = (hostId: string) => signed.hosts.get(hostId)!.jobUpdates.find((u) => u.phase === "succeeded" || u.phase === "failed");
+      await waitFor(() => fleet.agents.every((a) => final(a.agent.hostId!)), 10_000, "every host's result");
+      expect(Date.now() - t0).toBeGreaterThanOrEqual(30);
+      for (const a of fleet.agents) {
+        const u = final(a.agent.hostId!)!;
+        if (a === victim) {
+          expect(u).toMatchObject({ phase: "failed", error: `insmod: ERROR: could not insert module /var/lib/splicer-agent/modules/${moduleName}.ko: Invalid parameters` });
+        } else {
+          expect(u.phase).toBe("succeeded");
+          expect((await a.kernel.listLivepatches()).map((l) => l.name)).toContain(moduleName);
+        }
+        expect(a.jobs.records.get(jobs.get(a.agent.hostId!)!.jobId)?.phase).toBe(u.phase);
+      }
+      expect(signed.downloads).toHaveLength(12);
+
+      // Fleet-wide knobs change every host at run time.
+      fleet.setBehavior({ failureRate: 1 });
+      const other = fleet.agents[0]!;
+      const revert: Job = { jobId: randomUUID(), kind: "revert", patchId, moduleName, kernelRelease: other.profile.kernelRelease, timeoutSec: 30 };
+      await signed.sendJob(other.agent.hostId!, revert);
+      await waitFor(() => signed.hosts.get(other.agent.hostId!)!.jobUpdates.some((u) => u.jobId === revert.jobId && u.phase === "succeeded"), 5000, "revert (reverts do not fail by default)");
+      expect(other.kernel.getBehavior().failureRate).toBe(1);
+    } finally {
+      await fleet.stop();
+      await signed.stop();
+    }
   });
 });
