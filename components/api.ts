@@ -80,3 +80,24 @@ export function fieldIssue(e: unknown, field: string): string | undefined {
   }
   return undefined;
 }
+
+/**
+ * The message of the first zod issue at `path` (or under it), when the server returned issues:
+ * `issueAt(e, "strategy", "waves")` for a body's `strategy.waves`.
+ */
+export function issueAt(e: unknown, ...path: (string | number)[]): string | undefined {
+  if (!(e instanceof ApiRequestError) || !e.issues) return undefined;
+  for (const i of e.issues) {
+    const issue = i as { path?: (string | number)[]; message?: string };
+    if (issue.path && path.every((p, n) => issue.path![n] === p)) return issue.message;
+  }
+  return undefined;
+}
+
+/** The server's message without zod's "✖ … → at x" decoration, for a one-line error. */
+export function plainMessage(e: unknown): string {
+  if (e instanceof ApiRequestError && e.issues && e.issues.length > 0) {
+    return e.issues.map((i) => (i as { message?: string }).message ?? "").filter(Boolean).join("; ");
+  }
+  return e instanceof Error ? e.message : String(e);
+}

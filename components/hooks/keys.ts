@@ -13,4 +13,17 @@ export const qk = {
   settings: ["settings"] as const,
   audit: (f?: AuditFilter) => (f ? (["audit", f] as const) : (["audit"] as const)),
   auditVerify: ["audit-verify"] as const,
+  /** Everything under "groups" changes when a group or its members' patches do. */
+  groups: ["groups"] as const,
+  groupList: ["groups", "list"] as const,
+  group: (id: string) => ["groups", "detail", id] as const,
+  groupPreview: (selector: unknown) => ["group-preview", selector] as const,
+  exposure: (limit?: number) => (limit === undefined ? (["exposure"] as const) : (["exposure", limit] as const)),
+  /** Everything under "rollouts" is refetched (throttled) on the socket's "rollouts:changed". */
+  rollouts: ["rollouts"] as const,
+  rolloutList: (f?: unknown) => (f === undefined ? (["rollouts", "list"] as const) : (["rollouts", "list", f] as const)),
+  rollout: (id: string) => ["rollouts", "detail", id] as const,
+  rolloutHosts: (id: string, f?: unknown) => (f === undefined ? (["rollouts", "hosts", id] as const) : (["rollouts", "hosts", id, f] as const)),
+  rolloutHost: (id: string, hostId?: string) => (hostId ? (["rollouts", "host", id, hostId] as const) : (["rollouts", "host", id] as const)),
+  rolloutPreview: (body: unknown) => ["rollout-preview", body] as const,
 };

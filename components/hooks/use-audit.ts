@@ -9,6 +9,8 @@ export interface AuditFilter {
   action?: string;
   targetType?: string;
   targetId?: string;
+  /** Events of this host and of every rollout that touched it. */
+  host?: string;
   /** ISO timestamps */
   from?: string;
   to?: string;

@@ -13,6 +13,10 @@ export interface HostsFilter {
   online?: "true" | "false";
   label?: string[];
   status?: "active" | "revoked" | "decommissioned";
+  /** Members of this group (id). */
+  group?: string;
+  /** Hosts still exposed to this patch (id). */
+  missing?: string;
   sort: HostSort;
   order: "asc" | "desc";
   limit: number;

@@ -11,6 +11,7 @@ export function Pagination({
   pageSizes,
   onPage,
   onPageSize,
+  noun = "hosts",
 }: {
   page: number;
   pageSize: number;
@@ -18,6 +19,8 @@ export function Pagination({
   pageSizes: number[];
   onPage: (p: number) => void;
   onPageSize: (n: number) => void;
+  /** What is counted, plural: "hosts", "rollouts". */
+  noun?: string;
 }) {
   const pages = total !== undefined ? Math.max(1, Math.ceil(total / pageSize)) : 1;
   const from = total ? (page - 1) * pageSize + 1 : 0;
@@ -28,13 +31,13 @@ export function Pagination({
         {total === undefined ? (
           "Loading…"
         ) : total === 0 ? (
-          "No hosts"
+          `No ${noun}`
         ) : (
           <>
             <span className="font-medium text-foreground">
               {numberFmt.format(from)}–{numberFmt.format(to)}
             </span>{" "}
-            of <span className="font-medium text-foreground">{numberFmt.format(total)}</span> hosts
+            of <span className="font-medium text-foreground">{numberFmt.format(total)}</span> {noun}
           </>
         )}
       </div>

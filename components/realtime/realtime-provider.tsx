@@ -54,12 +54,41 @@ export function RealtimeProvider({ children }: { children: React.ReactNode }) {
       void qc.invalidateQueries({ queryKey: qk.fleetSummary });
       if (all) void qc.invalidateQueries({ queryKey: qk.host() });
       else for (const id of ids) void qc.invalidateQueries({ queryKey: qk.host(id) });
+      // Livepatches loaded or unloaded change which groups still miss a patch, and who is exposed.
+      void qc.invalidateQueries({ queryKey: qk.groups });
+      void qc.invalidateQueries({ queryKey: qk.exposure() });
     };
     const invalidateHosts = (ids: string[], all: boolean) => {
       ids.forEach((id) => pending.ids.add(id));
       pending.all ||= all;
       if (flushTimer) return;
       flushTimer = setTimeout(flush, Math.max(0, lastFlush + 1_000 - Date.now()));
+    };
+
+    // Rollouts: 5,000 hosts finishing within seconds arrive as a stream of "rollouts:changed"
+    // (already coalesced per rollout, ~4/s by the server). Refetch what is on screen at most
+    // every 700 ms: lists, and the changed rollouts' detail, host table and open host log.
+    const pendingRollouts = new Set<string>();
+    let lastRolloutFlush = 0;
+    let rolloutTimer: ReturnType<typeof setTimeout> | null = null;
+    const flushRollouts = () => {
+      rolloutTimer = null;
+      lastRolloutFlush = Date.now();
+      const ids = [...pendingRollouts];
+      pendingRollouts.clear();
+      void qc.invalidateQueries({ queryKey: qk.rolloutList() });
+      for (const id of ids) {
+        void qc.invalidateQueries({ queryKey: qk.rollout(id) });
+        void qc.invalidateQueries({ queryKey: qk.rolloutHosts(id) });
+        void qc.invalidateQueries({ queryKey: qk.rolloutHost(id) });
+      }
+      // A group's patch card shows whether a rollout is active.
+      void qc.invalidateQueries({ queryKey: qk.groups });
+    };
+    const invalidateRollouts = (ids: string[]) => {
+      ids.forEach((id) => pendingRollouts.add(id));
+      if (rolloutTimer) return;
+      rolloutTimer = setTimeout(flushRollouts, Math.max(0, lastRolloutFlush + 700 - Date.now()));
     };
 
     socket.on("connect", () => {
@@ -95,6 +124,12 @@ export function RealtimeProvider({ children }: { children: React.ReactNode }) {
       void qc.invalidateQueries({ queryKey: qk.settings });
       // Staging a patch is audited too: a patch staged elsewhere shows up without a reload.
       void qc.invalidateQueries({ queryKey: ["patches"] });
+      // And groups: one created, edited or deleted elsewhere.
+      void qc.invalidateQueries({ queryKey: qk.groupList });
+    });
+    socket.on("rollouts:changed", (e) => {
+      const ids = Array.isArray(e?.ids) ? e.ids.filter((x): x is string => typeof x === "string") : [];
+      invalidateRollouts(ids);
     });
     socket.on("builds:changed", (e) => {
       if (!e || typeof e.patchId !== "string") return;
@@ -108,6 +143,7 @@ export function RealtimeProvider({ children }: { children: React.ReactNode }) {
     return () => {
       clearTimers.forEach(clearTimeout);
       if (flushTimer) clearTimeout(flushTimer);
+      if (rolloutTimer) clearTimeout(rolloutTimer);
       socket.removeAllListeners();
       socket.disconnect();
     };

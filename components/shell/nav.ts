@@ -1,4 +1,4 @@
-import { Boxes, FileDiff, LayoutDashboard, Rocket, ScrollText, Server, Settings, type LucideIcon } from "lucide-react";
+import { Boxes, FileDiff, LayoutDashboard, Rocket, ScrollText, Server, Settings, ShieldAlert, type LucideIcon } from "lucide-react";
 
 export interface NavItem {
   href: string;
@@ -12,9 +12,10 @@ export interface NavItem {
 export const NAV: NavItem[] = [
   { href: "/fleet", label: "Fleet", icon: LayoutDashboard, section: "fleet" },
   { href: "/hosts", label: "Hosts", icon: Server, section: "fleet" },
-  { href: "/groups", label: "Groups", icon: Boxes, section: "fleet", soon: true },
+  { href: "/groups", label: "Groups", icon: Boxes, section: "fleet" },
+  { href: "/exposure", label: "Exposure", icon: ShieldAlert, section: "fleet" },
   { href: "/patches", label: "Patches", icon: FileDiff, section: "patching" },
-  { href: "/rollouts", label: "Rollouts", icon: Rocket, section: "patching", soon: true },
+  { href: "/rollouts", label: "Rollouts", icon: Rocket, section: "patching" },
   { href: "/audit", label: "Audit log", icon: ScrollText, section: "admin" },
   { href: "/settings", label: "Settings", icon: Settings, section: "admin" },
 ];
