@@ -3,7 +3,8 @@ import * as React from "react";
 import Link from "next/link";
 import { usePathname, useRouter, useSearchParams } from "next/navigation";
 import { createColumnHelper } from "@tanstack/react-table";
-import { Bot, Cog, Download, KeyRound, ScrollText, SearchX, User, X } from "lucide-react";
+import { Bot, Cog, Download, KeyRound, ScrollText, SearchX, Server, User, X } from "lucide-react";
+import { useHost } from "../hooks/use-hosts";
 import type { AuditEvent } from "@/lib/api/schemas";
 import { auditExportUrl, useAudit, type AuditFilter } from "../hooks/use-audit";
 import { useDebouncedText } from "../hooks/use-debounced-text";
@@ -23,7 +24,7 @@ import { Tooltip } from "../ui/tooltip";
 import { formatExact, numberFmt } from "../ui/time";
 import { VerifyBadge } from "./verify-badge";
 
-const TARGET_TYPES = ["host", "operator", "enrollment_token", "api_token", "settings", "session"];
+const TARGET_TYPES = ["host", "group", "patch", "rollout", "operator", "enrollment_token", "api_token", "settings", "session"];
 const RANGES = [
   { value: ALL, label: "Any time" },
   { value: "1h", label: "Last hour" },
@@ -35,7 +36,9 @@ const RANGES = [
 const RANGE_MS: Record<string, number> = { "1h": 3600e3, "24h": 86400e3, "7d": 7 * 86400e3, "30d": 30 * 86400e3 };
 
 function actionTone(action: string): Tone {
-  if (/failed|revoked|decommission|broken|denied/.test(action)) return "bad";
+  if (/failed|revoked|decommission|broken|denied|rejected/.test(action)) return "bad";
+  if (/aborted|paused|rolled_back|abort_finished/.test(action)) return "warn";
+  if (/completed|approved|resumed|started|staged/.test(action)) return "ok";
   if (/enrolled|created/.test(action)) return "ok";
   if (/updated|labels|password|settings/.test(action)) return "info";
   return "neutral";
@@ -53,6 +56,9 @@ function summarize(details: Record<string, unknown>): string {
 function targetHref(type: string | null, id: string | null): string | null {
   if (!type || !id) return null;
   if (type === "host") return `/hosts/${id}`;
+  if (type === "rollout") return `/rollouts/${id}`;
+  if (type === "group") return `/groups/${id}`;
+  if (type === "patch") return `/patches/${id}`;
   return null;
 }
 
@@ -79,6 +85,7 @@ function useAuditUrlState() {
       action: sp.get("action") || undefined,
       targetType: sp.get("targetType") || undefined,
       targetId: sp.get("targetId") || undefined,
+      host: sp.get("host") || undefined,
     };
     if (range in RANGE_MS) f.from = new Date(Date.now() - RANGE_MS[range]).toISOString();
     else if (range === "custom") {
@@ -99,8 +106,26 @@ function useAuditUrlState() {
     },
     [sp, router, pathname],
   );
-  const active = ["actor", "action", "targetType", "targetId", "range"].some((k) => sp.get(k));
+  const active = ["actor", "action", "targetType", "targetId", "range", "host"].some((k) => sp.get(k));
   return { filter, range, update, active, sp };
+}
+
+/** "Host: web-01": events of the host and of every rollout that touched it. */
+function HostFilterChip({ id, onRemove }: { id: string; onRemove: () => void }) {
+  const { data } = useHost(id);
+  return (
+    <span className="inline-flex h-7 items-center gap-1 rounded-md border border-primary/25 bg-accent pl-2 pr-0.5 text-xs text-accent-foreground" data-testid="audit-host-filter">
+      <Server className="size-3" />
+      <span className="text-muted-foreground">Host</span>
+      <Link href={`/hosts/${id}`} className="font-medium hover:underline">
+        {data?.hostname ?? id.slice(0, 8)}
+      </Link>
+      <span className="text-subtle-foreground">and its rollouts</span>
+      <button type="button" aria-label="Remove host filter" onClick={onRemove} className="rounded p-0.5 hover:bg-card">
+        <X className="size-3" />
+      </button>
+    </span>
+  );
 }
 
 function DebouncedInput({ value, onCommit, ...props }: { value: string; onCommit: (v: string) => void } & Omit<React.InputHTMLAttributes<HTMLInputElement>, "value" | "onChange">) {
@@ -156,7 +181,14 @@ export function AuditView() {
           const t = c.row.original;
           if (!t.targetType) return <span className="text-subtle-foreground">—</span>;
           const href = targetHref(t.targetType, t.targetId);
-          const label = (t.details?.hostname as string | undefined) ?? (t.details?.username as string | undefined) ?? t.targetId?.slice(0, 8);
+          const d = t.details ?? {};
+          const label =
+            (d.hostname as string | undefined) ??
+            (d.username as string | undefined) ??
+            (t.targetType === "rollout" && d.number !== undefined ? `#${String(d.number)}` : undefined) ??
+            (typeof d.name === "string" ? d.name : undefined) ??
+            (typeof d.title === "string" ? d.title : undefined) ??
+            t.targetId?.slice(0, 8);
           return (
             <span className="flex min-w-0 items-center gap-1.5 text-xs">
               <span className="text-subtle-foreground">{t.targetType}</span>
@@ -195,7 +227,7 @@ export function AuditView() {
     [],
   );
 
-  const clear = () => update({ actor: undefined, action: undefined, targetType: undefined, targetId: undefined, range: undefined, from: undefined, to: undefined });
+  const clear = () => update({ actor: undefined, action: undefined, targetType: undefined, targetId: undefined, range: undefined, from: undefined, to: undefined, host: undefined });
 
   return (
     <>
@@ -243,6 +275,7 @@ export function AuditView() {
               />
             </span>
           ) : null}
+          {filter.host ? <HostFilterChip id={filter.host} onRemove={() => update({ host: undefined })} /> : null}
           {active ? (
             <Button variant="ghost" onClick={clear}>
               <X /> Clear

@@ -7,6 +7,8 @@ import { useOperator } from "../shell/operator-context";
 import { PageHeader } from "../ui/page-header";
 import { Card, CardBody, CardHeader } from "../ui/card";
 import { StatCard } from "./stat-card";
+import { TopExposuresCard } from "../exposure/top-exposures-card";
+import { RecentRollouts } from "../rollouts/recent-rollouts";
 import { KernelChart } from "./kernel-chart";
 import { DistroChart } from "./distro-chart";
 import { EmptyState } from "../ui/empty-state";
@@ -183,6 +185,26 @@ export function FleetOverview() {
             )}
           </CardBody>
         </Card>
+      </div>
+
+      <div className="mt-4 grid grid-cols-1 items-start gap-4 xl:grid-cols-3">
+        <TopExposuresCard className="xl:col-span-2" />
+        <RecentRollouts
+          filter={{ status: ["running", "paused", "aborting"] }}
+          title="Active rollouts"
+          description="Running, paused or aborting now"
+          empty={
+            <>
+              Nothing rolling out.{" "}
+              <Link href="/rollouts" className="text-primary hover:underline">
+                Past rollouts
+              </Link>
+            </>
+          }
+          limit={5}
+          testId="active-rollouts"
+          moreHref="/rollouts?status=active"
+        />
       </div>
 
       <div className="mt-4 grid grid-cols-1 items-start gap-4 xl:grid-cols-3">

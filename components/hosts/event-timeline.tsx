@@ -4,7 +4,8 @@ import { Cpu, FileDiff, FileWarning, Plug, Rocket, RotateCw, ShieldOff, Sparkles
 import type { HostEvent } from "@/lib/api/schemas";
 import { cn } from "../ui/cn";
 import { RelativeTime } from "../ui/relative-time";
-import type { Tone } from "../ui/badge";
+import { StatusBadge, type Tone } from "../ui/badge";
+import Link from "next/link";
 import { LabelChip } from "./label-chips";
 
 const EVENT: Record<HostEvent["type"], { icon: LucideIcon; tone: Tone; title: string }> = {
@@ -113,6 +114,25 @@ function EventDetails({ e }: { e: HostEvent }) {
           The agent refused build <Mono>{short(str(d.buildId))}</Mono>: {str(d.reason)}
         </>
       );
+    case "rollout_result": {
+      const state = str(d.state);
+      const tone: Tone = state === "succeeded" ? "ok" : state === "failed" || state === "unreachable" ? "bad" : state === "skipped" ? "off" : "neutral";
+      const patch = d.patch && typeof d.patch === "object" ? str((d.patch as Record<string, unknown>).title) : str(d.patch);
+      return (
+        <span className="flex flex-col gap-0.5">
+          <span className="flex flex-wrap items-center gap-1">
+            <Link href={`/rollouts/${str(d.rolloutId)}`} className="font-medium text-foreground hover:text-primary hover:underline">
+              {d.kind === "rollback" ? "Rollback" : "Rollout"} {d.number !== undefined ? str(d.number) : short(str(d.rolloutId))}
+            </Link>
+            <StatusBadge tone={tone} className="h-4 text-[10px]">
+              {state.replace(/_/g, " ") || "result"}
+            </StatusBadge>
+          </span>
+          {patch ? <span className="truncate">{patch}</span> : null}
+          {d.error ? <span className="break-words text-bad">{str(d.error)}</span> : null}
+        </span>
+      );
+    }
     default:
       return null;
   }

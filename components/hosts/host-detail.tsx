@@ -1,8 +1,8 @@
 "use client";
 import * as React from "react";
 import Link from "next/link";
-import { Activity, FileDiff, HardDrive, History, Tag } from "lucide-react";
-import type { HostDetail as HostDetailT } from "@/lib/api/schemas";
+import { FileDiff, HardDrive, History, ScrollText, ShieldAlert, ShieldCheck, Tag } from "lucide-react";
+import type { HostDetail as HostDetailT, PatchSummary } from "@/lib/api/schemas";
 import { isUnauthorized, ApiRequestError } from "../api";
 import { useHost } from "../hooks/use-hosts";
 import { useOperator } from "../shell/operator-context";
@@ -21,6 +21,11 @@ import { EventTimeline } from "./event-timeline";
 import { LabelsEditor } from "./labels-editor";
 import { RevokeHostDialog } from "./revoke-dialog";
 import { HostsBreadcrumb } from "./hosts-breadcrumb";
+import { CveChips, SeverityBadge, VerdictBadge } from "../patches/patch-badges";
+import { RecentRollouts } from "../rollouts/recent-rollouts";
+
+type Severity = PatchSummary["severity"];
+type Verdict = PatchSummary["verdict"];
 
 function Row({ label, children, copy, mono }: { label: string; children: React.ReactNode; copy?: string; mono?: boolean }) {
   return (
@@ -93,41 +98,92 @@ function Inventory({ h }: { h: HostDetailT }) {
   );
 }
 
-function Livepatches({ h }: { h: HostDetailT }) {
-  if (h.livepatches.length === 0) {
+/** The kernel as it runs, like `uptrack-uname`: its release plus the live patches, each named by its patch. */
+function EffectiveKernel({ h }: { h: HostDetailT }) {
+  const lps = h.effective.livepatches;
+  return (
+    <>
+      <div className="flex items-center gap-2 border-b border-border bg-muted/40 px-4 py-2.5">
+        <code className="min-w-0 flex-1 truncate font-mono text-[13px] text-foreground" data-testid="effective-kernel">
+          {h.effective.summary}
+        </code>
+        <CopyButton text={h.effective.summary} label="Copy effective kernel" className="h-6 w-6" />
+      </div>
+      {lps.length === 0 ? (
+        <EmptyState compact title="No livepatches loaded" className="py-8">
+          Nothing under <code className="font-mono text-xs">/sys/kernel/livepatch</code> on this host. Patches you roll out will be listed here.
+        </EmptyState>
+      ) : (
+        <table className="w-full table-fixed text-[13px]" data-testid="host-livepatches">
+          <thead>
+            <tr className="text-left text-[11px] uppercase tracking-wide text-muted-foreground">
+              <th className="w-[38%] border-b border-border px-4 py-2 font-medium">Module</th>
+              <th className="border-b border-border px-4 py-2 font-medium">Patch</th>
+              <th className="w-32 border-b border-border px-4 py-2 font-medium">State</th>
+            </tr>
+          </thead>
+          <tbody>
+            {lps.map((l) => (
+              <tr key={l.name} className="align-top">
+                <td className="truncate border-b border-border px-4 py-2 font-mono text-xs" title={l.name}>
+                  {l.name}
+                </td>
+                <td className="border-b border-border px-4 py-2">
+                  {l.patch ? (
+                    <span className="flex min-w-0 flex-col gap-1">
+                      <Link href={`/patches/${l.patch.id}`} className="truncate hover:underline" title={l.patch.title}>
+                        {l.patch.title}
+                      </Link>
+                      {l.patch.cves.length > 0 ? <CveChips cves={l.patch.cves} max={3} /> : null}
+                    </span>
+                  ) : (
+                    <span className="text-xs text-subtle-foreground">not from Splicer</span>
+                  )}
+                </td>
+                <td className="border-b border-border px-4 py-2">
+                  {l.transition ? (
+                    <StatusBadge tone="warn" pulse>
+                      In transition
+                    </StatusBadge>
+                  ) : l.enabled ? (
+                    <StatusBadge tone="ok">Enabled</StatusBadge>
+                  ) : (
+                    <StatusBadge tone="off">Disabled</StatusBadge>
+                  )}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </>
+  );
+}
+
+function MissingPatches({ h }: { h: HostDetailT }) {
+  const missing = h.effective.missing;
+  if (missing.length === 0) {
     return (
-      <EmptyState compact title="No livepatches loaded" className="py-8">
-        Nothing under <code className="font-mono text-xs">/sys/kernel/livepatch</code> on this host. Patches you roll out will be listed here.
-      </EmptyState>
+      <div className="flex items-center gap-2.5 px-4 py-4 text-[13px] text-muted-foreground" data-testid="host-missing">
+        <ShieldCheck className="size-4 shrink-0 text-ok" /> Every staged patch that targets {h.kernelRelease || "this kernel"} is live here.
+      </div>
     );
   }
   return (
-    <table className="w-full text-[13px]" data-testid="host-livepatches">
-      <thead>
-        <tr className="text-left text-[11px] uppercase tracking-wide text-muted-foreground">
-          <th className="border-b border-border px-4 py-2 font-medium">Module</th>
-          <th className="border-b border-border px-4 py-2 font-medium">State</th>
-        </tr>
-      </thead>
-      <tbody>
-        {h.livepatches.map((l) => (
-          <tr key={l.name}>
-            <td className="border-b border-border px-4 py-2 font-mono text-xs">{l.name}</td>
-            <td className="border-b border-border px-4 py-2">
-              {l.transition ? (
-                <StatusBadge tone="warn" pulse>
-                  In transition
-                </StatusBadge>
-              ) : l.enabled ? (
-                <StatusBadge tone="ok">Enabled</StatusBadge>
-              ) : (
-                <StatusBadge tone="off">Disabled</StatusBadge>
-              )}
-            </td>
-          </tr>
-        ))}
-      </tbody>
-    </table>
+    <ul className="divide-y divide-border" data-testid="host-missing">
+      {missing.map((m) => (
+        <li key={m.patchId} className="flex items-center gap-3 px-4 py-2.5" data-testid="missing-patch">
+          <SeverityBadge severity={m.severity as Severity} />
+          <span className="flex min-w-0 flex-1 flex-col gap-1">
+            <Link href={`/patches/${m.patchId}`} className="truncate text-[13px] font-medium hover:underline">
+              {m.title}
+            </Link>
+            {m.cves.length > 0 ? <CveChips cves={m.cves} max={3} /> : null}
+          </span>
+          {m.verdict !== "hot-patchable" ? <VerdictBadge verdict={m.verdict as Verdict} /> : null}
+        </li>
+      ))}
+    </ul>
   );
 }
 
@@ -227,11 +283,20 @@ export function HostDetail({ id }: { id: string }) {
           <Card>
             <CardHeader
               icon={<FileDiff />}
-              title="Loaded livepatches"
-              description="Kernel livepatch modules in the running kernel"
+              title="Effective kernel"
+              description="The running kernel and the livepatches live in it"
               actions={<Badge tone={h.livepatches.length ? "ok" : "neutral"}>{h.livepatches.length}</Badge>}
             />
-            <Livepatches h={h} />
+            <EffectiveKernel h={h} />
+          </Card>
+          <Card>
+            <CardHeader
+              icon={<ShieldAlert />}
+              title="Missing patches"
+              description="Staged patches that target this kernel and are not live on it"
+              actions={h.effective.missing.length > 0 ? <Badge tone="bad">{h.effective.missing.length}</Badge> : <Badge tone="ok">0</Badge>}
+            />
+            <MissingPatches h={h} />
           </Card>
         </div>
         <div className="flex min-w-0 flex-col gap-4">
@@ -241,12 +306,25 @@ export function HostDetail({ id }: { id: string }) {
               <LabelsEditor hostId={h.id} labels={h.labels} canEdit={canEditLabels} />
             </div>
           </Card>
+          <RecentRollouts
+            filter={{ hostId: h.id }}
+            hostId={h.id}
+            title="Rollouts"
+            description="Every rollout that touched this host, and how it went here"
+            empty="No rollout has included this host yet."
+            limit={8}
+            testId="host-rollouts"
+          />
           <Card>
             <CardHeader
               icon={<History />}
               title="Timeline"
-              description="Enrollment, connections, reboots and kernel changes"
-              actions={<Activity className="size-3.5 text-subtle-foreground" aria-hidden="true" />}
+              description="Enrollment, connections, reboots, kernel and patch changes"
+              actions={
+                <Link href={`/audit?host=${h.id}`} className={buttonClass("ghost", "sm")} data-testid="host-audit-link">
+                  <ScrollText /> Audit log
+                </Link>
+              }
             />
             <EventTimeline events={h.events} />
           </Card>

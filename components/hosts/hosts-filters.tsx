@@ -1,6 +1,9 @@
 "use client";
 import * as React from "react";
-import { Plus, Search, Tag, X } from "lucide-react";
+import Link from "next/link";
+import { Boxes, Plus, Search, ShieldAlert, Tag, X } from "lucide-react";
+import { useGroup } from "../groups/use-groups";
+import { usePatches } from "../patches/use-patches";
 import type { FleetSummary } from "@/lib/api/schemas";
 import { ALL, Select } from "../ui/select";
 import { Input } from "../ui/input";
@@ -12,6 +15,36 @@ import type { HostsFilter } from "../hooks/use-hosts";
 import { useDebouncedText } from "../hooks/use-debounced-text";
 
 type Update = (patch: Record<string, string | string[] | undefined | null>) => void;
+
+/** Every filter the hosts page understands, cleared. */
+export const CLEAR_FILTERS = { q: undefined, kernel: undefined, distro: undefined, online: undefined, status: undefined, label: undefined, group: undefined, missing: undefined };
+
+/** A filter set from elsewhere (a group's page, the exposure view), shown by name and removable. */
+function ScopeChip({ icon, prefix, name, href, onRemove, testId }: { icon: React.ReactNode; prefix: string; name: React.ReactNode; href: string; onRemove: () => void; testId: string }) {
+  return (
+    <span className="inline-flex h-6 max-w-[22rem] items-center gap-1 rounded border border-primary/25 bg-accent pl-1.5 pr-0.5 text-xs text-accent-foreground" data-testid={testId}>
+      <span className="[&_svg]:size-3">{icon}</span>
+      <span className="shrink-0 text-muted-foreground">{prefix}</span>
+      <Link href={href} className="truncate font-medium hover:underline">
+        {name}
+      </Link>
+      <button type="button" aria-label={`Remove filter: ${prefix}`} onClick={onRemove} className="rounded p-0.5 hover:bg-card">
+        <X className="size-3" />
+      </button>
+    </span>
+  );
+}
+
+function GroupChip({ id, onRemove }: { id: string; onRemove: () => void }) {
+  const { data } = useGroup(id);
+  return <ScopeChip icon={<Boxes />} prefix="In group" name={data?.name ?? id.slice(0, 8)} href={`/groups/${id}`} onRemove={onRemove} testId="filter-group" />;
+}
+
+function MissingChip({ id, onRemove }: { id: string; onRemove: () => void }) {
+  const { data } = usePatches();
+  const p = data?.items.find((x) => x.id === id);
+  return <ScopeChip icon={<ShieldAlert className="text-bad" />} prefix="Missing patch" name={p?.title ?? id.slice(0, 8)} href={`/patches/${id}`} onRemove={onRemove} testId="filter-missing" />;
+}
 
 function SearchBox({ value, onChange }: { value: string; onChange: (v: string) => void }) {
   // Follows the URL when it changes from elsewhere (top-bar search, back button).
@@ -170,14 +203,17 @@ export function HostsFilters({
         />
         <LabelFilter labels={summary?.labels ?? []} active={filter.label ?? []} onAdd={(l) => update({ label: [...(filter.label ?? []).filter((x) => x !== l), l] })} />
         {activeFilterCount > 0 ? (
-          <Button
-            variant="ghost"
-            onClick={() => update({ q: undefined, kernel: undefined, distro: undefined, online: undefined, status: undefined, label: undefined })}
-          >
+          <Button variant="ghost" onClick={() => update(CLEAR_FILTERS)}>
             <X /> Clear
           </Button>
         ) : null}
       </div>
+      {filter.group || filter.missing ? (
+        <div className="flex flex-wrap items-center gap-1.5" aria-label="Scope filters">
+          {filter.missing ? <MissingChip id={filter.missing} onRemove={() => update({ missing: undefined })} /> : null}
+          {filter.group ? <GroupChip id={filter.group} onRemove={() => update({ group: undefined })} /> : null}
+        </div>
+      ) : null}
       {filter.label && filter.label.length > 0 ? (
         <div className="flex flex-wrap items-center gap-1.5" aria-label="Label filters">
           <span className="text-xs text-muted-foreground">Labels:</span>

@@ -15,7 +15,7 @@ import { ErrorState } from "../ui/error-state";
 import { Button, buttonClass } from "../ui/button";
 import { numberFmt } from "../ui/time";
 import { hostColumns } from "./hosts-columns";
-import { HostsFilters } from "./hosts-filters";
+import { CLEAR_FILTERS, HostsFilters } from "./hosts-filters";
 import { Pagination } from "./pagination";
 import { PAGE_SIZES, useHostsUrlState } from "./use-hosts-url-state";
 
@@ -65,12 +65,14 @@ export function HostsView() {
       icon={<SearchX />}
       title="No hosts match these filters"
       action={
-        <Button onClick={() => update({ q: undefined, kernel: undefined, distro: undefined, online: undefined, status: undefined, label: undefined })}>
+        <Button onClick={() => update(CLEAR_FILTERS)}>
           Clear filters
         </Button>
       }
     >
-      Try a shorter search, or remove a kernel, distribution, state or label filter.
+      {filter.missing && activeFilterCount === 1
+        ? "Every host this patch targets has it live: nothing is exposed."
+        : "Try a shorter search, or remove a kernel, distribution, state, label, group or patch filter."}
     </EmptyState>
   );
 

@@ -26,6 +26,8 @@ export function useHostsUrlState() {
       online: online === "true" || online === "false" ? online : undefined,
       status: status === "active" || status === "revoked" || status === "decommissioned" ? status : undefined,
       label: sp.getAll("label").filter(Boolean),
+      group: sp.get("group") || undefined,
+      missing: sp.get("missing") || undefined,
       sort: sort && SORTS.includes(sort) ? sort : "hostname",
       order: sp.get("order") === "desc" ? "desc" : "asc",
       limit,
@@ -51,7 +53,8 @@ export function useHostsUrlState() {
   );
 
   const activeFilterCount =
-    (filter.q ? 1 : 0) + (filter.kernel ? 1 : 0) + (filter.distro ? 1 : 0) + (filter.online ? 1 : 0) + (filter.status ? 1 : 0) + (filter.label?.length ?? 0);
+    (filter.q ? 1 : 0) + (filter.kernel ? 1 : 0) + (filter.distro ? 1 : 0) + (filter.online ? 1 : 0) + (filter.status ? 1 : 0) + (filter.label?.length ?? 0) +
+    (filter.group ? 1 : 0) + (filter.missing ? 1 : 0);
 
   return { filter, update, activeFilterCount };
 }
