@@ -16,6 +16,8 @@ const USAGE = `Usage: npm run fleet:sim -- --server URL --enroll-token TOKEN --a
   --enroll-concurrency N    enrollments in flight (default 50)
   --connect-concurrency N   handshakes in flight (default 100)
   --connect-spread-ms N     spread first connects over 0..N ms (default 2 ms per agent, max 10 s)
+  --apply-ms N              how long each simulated livepatch apply/revert takes (default 0)
+  --failure-rate R          chance (0..1) that a simulated apply fails (default 0)
   --log-level LEVEL         agents' own logs, one line per agent per event (default silent:
                             the simulator prints progress and revocations itself)
 `;
@@ -31,6 +33,8 @@ const Schema = z.object({
   enrollConcurrency: int(1, 1000).optional(),
   connectConcurrency: int(1, 10_000).optional(),
   connectSpreadMs: int(0, 600_000).optional(),
+  applyMs: int(0, 3_600_000).optional(),
+  failureRate: z.coerce.number().min(0, "must be between 0 and 1").max(1, "must be between 0 and 1").optional(),
   logLevel: z.enum(LOG_LEVELS).default("silent"),
 });
 
@@ -46,6 +50,8 @@ function parse(): z.infer<typeof Schema> {
       "enroll-concurrency": { type: "string" },
       "connect-concurrency": { type: "string" },
       "connect-spread-ms": { type: "string" },
+      "apply-ms": { type: "string" },
+      "failure-rate": { type: "string" },
       "log-level": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
@@ -65,6 +71,8 @@ function parse(): z.infer<typeof Schema> {
     enrollConcurrency: values["enroll-concurrency"],
     connectConcurrency: values["connect-concurrency"],
     connectSpreadMs: values["connect-spread-ms"],
+    applyMs: values["apply-ms"],
+    failureRate: values["failure-rate"],
     logLevel: values["log-level"],
   });
   if (!r.success) {
