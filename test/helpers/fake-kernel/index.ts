@@ -43,6 +43,8 @@ export interface FakeKernel {
   moduleBytes(mode?: FakeModuleMode): Buffer;
   /** A module loaded before the test (e.g. by an earlier agent run), in the given state. */
   load(name: string, state?: { mode?: FakeModuleMode; enabled?: boolean; transition?: boolean }): Promise<void>;
+  /** Changes a loaded module's behaviour (e.g. let a stalled transition complete). */
+  setMode(name: string, mode: FakeModuleMode): Promise<void>;
   /** The livepatch's sysfs state, or null when it is not listed. */
   livepatch(name: string): Promise<{ enabled: boolean; transition: boolean } | null>;
   /** Whether /sys/module/<name> exists (the module is loaded, enabled or not). */
@@ -90,6 +92,7 @@ export async function startFakeKernel(opts: { tickMs?: number } = {}): Promise<F
     await fs.writeFile(path.join(procRoot, String(t.pid), "comm"), `${t.comm}\n`);
   }
   await setTasks(null, false);
+  await fs.writeFile(path.join(stateDir, "blocker"), `${BLOCKING_TASK.pid}\n`);
   await fs.mkdir(path.join(procRoot, "self"), { recursive: true }); // not a pid: must be skipped
 
   /** Transitions whose task states were set up; the kernel does that when a transition starts. */
@@ -120,6 +123,7 @@ export async function startFakeKernel(opts: { tickMs?: number } = {}): Promise<F
       if (stalls(target)) continue;
       await writeAtomic(path.join(dir, "transition"), "0\n");
       await setTasks(null, false);
+  await fs.writeFile(path.join(stateDir, "blocker"), `${BLOCKING_TASK.pid}\n`);
       started.delete(name);
       // A disabled livepatch is freed once its transition is over; the module stays until rmmod.
       if (target === "0") await fs.rm(dir, { recursive: true, force: true });
@@ -152,6 +156,7 @@ export async function startFakeKernel(opts: { tickMs?: number } = {}): Promise<F
       await writeAtomic(path.join(dir, "enabled"), `${state.enabled === false ? 0 : 1}\n`);
       await writeAtomic(path.join(dir, "transition"), `${state.transition ? 1 : 0}\n`);
     },
+    setMode: (name, mode) => writeAtomic(path.join(stateDir, `${name}.mode`), `${mode}\n`),
     async livepatch(name) {
       const enabled = await read(path.join(lpDir, name, "enabled"));
       if (enabled === null) return null;
@@ -164,7 +169,8 @@ export async function startFakeKernel(opts: { tickMs?: number } = {}): Promise<F
     async stop() {
       stopped = true;
       await running;
-      await fs.rm(root, { recursive: true, force: true });
+      // maxRetries: an insmod/rmmod child may still be finishing a write.
+      await fs.rm(root, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 });
     },
   };
 }

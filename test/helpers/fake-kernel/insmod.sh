@@ -32,6 +32,14 @@ fi
 mkdir -p "$root/kernel" "$root/sys/module/$name" "$root/sys/kernel/livepatch/$name"
 echo "$mode" >"$root/kernel/$name.mode"
 echo 1 >"$root/kernel/$name.target"
+# The kernel sets every task's patch_state as the transition starts (before insmod returns); in
+# stall mode the blocking task stays unpatched (0).
+blocker=$(cat "$root/kernel/blocker" 2>/dev/null || true)
+for d in "$root"/proc/[0-9]*; do
+  [ -f "$d/patch_state" ] || continue
+  if [ "$mode" = stall ] && [ "${d##*/}" = "$blocker" ]; then state=0; else state=1; fi
+  echo "$state" >"$d/patch_state"
+done
 # A livepatch starts enabled and in transition: the kernel switches tasks over one by one.
 echo 1 >"$root/sys/kernel/livepatch/$name/transition"
 echo 1 >"$root/sys/kernel/livepatch/$name/enabled"

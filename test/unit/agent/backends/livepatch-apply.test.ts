@@ -75,7 +75,10 @@ describe("LivepatchBackend.apply", () => {
     expect(err.message).toBe("the livepatch lp_stall transition was blocked by task 4242 (fake-blocker); the patch was reversed and unloaded");
     expect(await kernel.livepatch("lp_stall")).toBeNull();
     expect(await kernel.moduleLoaded("lp_stall")).toBe(false);
-    expect(await kernel.calls()).toEqual([expect.stringMatching(/^insmod .*lp_stall\.ko$/), "rmmod lp_stall"]);
+    // rmmod may be retried while the kernel still holds the module right after the transition.
+    const [insmod, ...rest] = await kernel.calls();
+    expect(insmod).toMatch(/^insmod .*lp_stall\.ko$/);
+    expect(new Set(rest)).toEqual(new Set(["rmmod lp_stall"]));
     expect(phases).toEqual(["applying"]);
   });
 
