@@ -51,6 +51,7 @@ interface Entry {
 export const DEFAULT_JOB_RETENTION_MS = 30 * 24 * 3600 * 1000;
 const PRUNE_EVERY_MS = 24 * 3600 * 1000;
 const MAX_LOG_LINE_CHARS = 1000;
+const MAX_ERROR_CHARS = 2000;
 
 class JobTimeout extends Error {}
 
@@ -289,6 +290,8 @@ export class JobRunner {
   }
 
   private finish(entry: Entry, result: Pick<JobRecord, "phase" | "error" | "blockingTasks">, line?: string): void {
+    // The wire allows 2000 characters; a chatty insmod must not make the update unsendable.
+    if (result.error !== undefined && result.error.length > MAX_ERROR_CHARS) result = { ...result, error: result.error.slice(0, MAX_ERROR_CHARS - 1) + "…" };
     Object.assign(entry.rec, result, { finishedAt: this.isoNow() });
     this.addLog(entry, line ?? (result.phase === "failed" ? `failed: ${result.error}` : result.phase));
   }

@@ -5,7 +5,7 @@ import { SIMULATED_ARTIFACT_FORMAT, SimulatedKernel } from "../../../../agent/ba
 import { JobRunner, type ArtifactRequest, type JobRunnerOptions } from "../../../../agent/jobs/runner";
 import { MemoryJobStore, type JobRecord } from "../../../../agent/jobs/store";
 import { Logger } from "../../../../agent/log";
-import type { Job, JobPhase, JobUpdate } from "../../../../agent/protocol";
+import { JobUpdateSchema, type Job, type JobPhase, type JobUpdate } from "../../../../agent/protocol";
 import { waitFor } from "../fake-console";
 
 const RELEASE = "6.1.0-50-amd64";
@@ -90,7 +90,7 @@ describe("JobRunner", () => {
     const final = finalOf(h, j.jobId);
     expect(final).toHaveLength(1);
     expect(final[0]).toMatchObject({ phase: "succeeded", finishedAt: expect.stringMatching(/Z$/) });
-    expect(final[0]!.log.join("\n")).toMatch(/received apply of lp_sim[\s\S]*downloading build[\s\S]*signature verified[\s\S]*applied lp_sim/);
+    expect(final[0]!.log!.join("\n")).toMatch(/received apply of lp_sim[\s\S]*downloading build[\s\S]*signature verified[\s\S]*applied lp_sim/);
     expect(h.store.records.get(j.jobId)).toMatchObject({ phase: "succeeded", acked: true });
     expect(h.finished).toEqual([j.jobId]);
   });
@@ -290,7 +290,7 @@ describe("JobRunner", () => {
     });
   });
 
-  it("does not run a job it could not record, and keeps the log to the newest 200 lines", async () => {
+  it("does not run a job it could not record, keeps the log to the newest 200 lines, and keeps updates within the wire's limits", async () => {
     const store = new MemoryJobStore();
     store.save = async () => {
       throw new Error("EROFS: read-only file system");
@@ -317,6 +317,22 @@ describe("JobRunner", () => {
     const log = chatty.runner.get(k.jobId)!.log;
     expect(log).toHaveLength(200);
     expect(log.at(-1)).toMatch(/applied lp_sim$/);
+
+    // Whatever the backend says, the update stays within the wire's limits.
+    const loud = harness();
+    loud.kernel.apply = async (o) => {
+      o.onLog?.("x".repeat(5000));
+      throw new Error("insmod: " + "y".repeat(5000));
+    };
+    await loud.runner.start();
+    loud.runner.connected();
+    const m = job();
+    await loud.runner.handle(m);
+    await settle(loud, m.jobId);
+    await waitFor(() => finalOf(loud, m.jobId).length === 1, 2000, "final");
+    const update = JobUpdateSchema.parse(finalOf(loud, m.jobId)[0]);
+    expect(update.error).toHaveLength(2000);
+    expect(Math.max(...update.log.map((l) => l.length))).toBe(1000);
   });
 
   it("forgets final, acknowledged jobs older than the retention at start", async () => {
