@@ -107,14 +107,14 @@ export async function advanceRollout(id: string, now = new Date()): Promise<Adva
       let nextWaveAt = r.nextWaveAt;
       let dispatched = 0;
 
-      if (lowestOpen === null) {
-        status = "completed";
-        audits.push({ actor: SYSTEM, action: r.kind === "rollback" ? "rollback.completed" : "rollout.completed", target, details: { number: r.number, patch: r.patchTitle, counts } });
-      } else if (status === "aborting") {
+      if (status === "aborting") {
         if (inFlight === 0) {
           status = "aborted";
           audits.push({ actor: SYSTEM, action: "rollout.abort_finished", target, details: { number: r.number, counts } });
         }
+      } else if (lowestOpen === null) {
+        status = "completed";
+        audits.push({ actor: SYSTEM, action: r.kind === "rollback" ? "rollback.completed" : "rollout.completed", target, details: { number: r.number, patch: r.patchTitle, counts } });
       } else if (status === "running") {
         const budget = resolveCount(strategy.failureBudget, r.hostCount);
         const newFailures = failures - r.failuresAccepted;
