@@ -105,7 +105,7 @@ const columns = [
       </span>
     ),
   }),
-  col.accessor("kernelReleases", { header: "Kernel releases", size: 0, cell: (c) => <ReleaseChips releases={c.getValue()} max={3} /> }),
+  col.accessor("kernelReleases", { header: "Kernel releases", size: 0, cell: (c) => <ReleaseChips releases={c.getValue()} max={1} /> }),
   col.display({ id: "missing", header: "Patches missing", size: 260, cell: (c) => <MissingCell g={c.row.original} /> }),
   col.accessor("createdAt", {
     header: "Created",

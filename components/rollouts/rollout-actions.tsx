@@ -119,9 +119,12 @@ export function RolloutActions({ r, pending, setPending }: { r: RolloutDetail; p
   const c = pending ? copy(pending, r) : null;
   return (
     <>
-      {actions.map((a, i) => (
-        <ActionButton key={a} action={a} primary={i === 0 && (a === "approve" || a === "resume")} onClick={() => setPending(a)} />
-      ))}
+      {/* Approve and Resume sit in the pause banner, next to the reason. */}
+      {actions
+        .filter((a) => a !== "approve" && a !== "resume")
+        .map((a) => (
+          <ActionButton key={a} action={a} onClick={() => setPending(a)} />
+        ))}
       <Dialog open={!!pending} onOpenChange={(o) => !o && setPending(null)}>
         {pending && c ? (
           <DialogContent

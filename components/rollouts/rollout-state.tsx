@@ -108,7 +108,7 @@ export function RolloutStatusBadge({ rollout, className }: { rollout: Pick<Rollo
 
 export function RollbackBadge() {
   return (
-    <Badge className={cn("gap-1", VIOLET_BADGE)}>
+    <Badge className={cn("shrink-0 gap-1 overflow-visible", VIOLET_BADGE)}>
       <Undo2 className="size-3" /> rollback
     </Badge>
   );
