@@ -8,6 +8,7 @@ import { log } from "@/lib/log";
 import { metrics } from "@/lib/metrics";
 import { disconnectPrisma } from "@/lib/db/client";
 import { startBuildService } from "@/lib/builds/queue";
+import { artifactDownloadId, serveArtifactDownload } from "@/lib/builds/artifact-http";
 import { startGateway, type Gateway } from "@/lib/realtime/gateway";
 import { RolloutEngine } from "@/lib/rollouts/engine";
 
@@ -40,6 +41,11 @@ export async function startServer(opts: { port: number; host?: string; databaseU
           res.writeHead(500).end();
         },
       );
+      return;
+    }
+    const artifactId = artifactDownloadId(req);
+    if (artifactId) {
+      void serveArtifactDownload(req, res, { buildId: artifactId, dataDir: opts.dataDir });
       return;
     }
     handle(req, res).catch((err) => {

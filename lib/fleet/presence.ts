@@ -14,11 +14,14 @@ export async function authenticateAgent(opts: { hostId: string; credential: stri
   const h = await prisma.host.findUnique({ where: { id: opts.hostId }, select: { id: true, hostname: true, status: true, credentialHash: true } });
   if (!h) return { ok: false, reason: "bad_credential" };
   if (h.status !== "active") return { ok: false, reason: "revoked" };
-  // A revoked host's hash is replaced by a non-hex marker, which never matches.
-  if (!/^[0-9a-f]{64}$/.test(h.credentialHash) || !safeEqualHex(sha256(opts.credential), h.credentialHash)) {
-    return { ok: false, reason: "bad_credential" };
-  }
+  if (!credentialMatches(opts.credential, h.credentialHash)) return { ok: false, reason: "bad_credential" };
   return { ok: true, hostId: h.id, hostname: h.hostname };
+}
+
+/** Constant-time check of a credential against its stored sha256. */
+export function credentialMatches(credential: string, storedHash: string): boolean {
+  // A revoked host's hash is replaced by a non-hex marker, which never matches.
+  return /^[0-9a-f]{64}$/.test(storedHash) && safeEqualHex(sha256(credential), storedHash);
 }
 
 /**
@@ -112,14 +115,14 @@ export async function ingestInventory(opts: { hostId: string; inventory: Invento
     select old."bootId", old."kernelRelease", old.livepatches, old.first, (select count(*) from bus)::int as notified from old`;
   if (!prev || prev.first) return { changed: [] };
   const changed: string[] = [];
-  const events: Prisma.HostEventCreateManyInput[] = [];
+  const events: { type: string; details: Record<string, unknown> }[] = [];
   if (prev.bootId && prev.bootId !== inv.bootId) {
     changed.push("rebooted");
-    events.push({ hostId: opts.hostId, type: "rebooted", details: { fromBootId: prev.bootId, toBootId: inv.bootId } });
+    events.push({ type: "rebooted", details: { fromBootId: prev.bootId, toBootId: inv.bootId } });
   }
   if (prev.kernelRelease !== inv.kernelRelease) {
     changed.push("kernel_changed");
-    events.push({ hostId: opts.hostId, type: "kernel_changed", details: { from: prev.kernelRelease, to: inv.kernelRelease } });
+    events.push({ type: "kernel_changed", details: { from: prev.kernelRelease, to: inv.kernelRelease } });
   }
   const prevLp = sortedLivepatches(prev.livepatches ?? []);
   if (JSON.stringify(prevLp) !== JSON.stringify(livepatches)) {
@@ -127,12 +130,17 @@ export async function ingestInventory(opts: { hostId: string; inventory: Invento
     const before = new Set(prevLp.map((l) => l.name));
     const after = new Set(livepatches.map((l) => l.name));
     events.push({
-      hostId: opts.hostId,
       type: "livepatches_changed",
       details: { loaded: [...after].filter((n) => !before.has(n)), unloaded: [...before].filter((n) => !after.has(n)), livepatches },
     });
   }
-  if (events.length) await prisma.hostEvent.createMany({ data: events });
+  if (events.length) {
+    // Raw: after every rollout job each host's livepatches change, thousands at a time.
+    await prisma.$executeRaw`
+      insert into "HostEvent" ("hostId", type, details)
+      select ${opts.hostId}::uuid, u.type, u.details
+      from unnest(${events.map((e) => e.type)}::text[], ${events.map((e) => JSON.stringify(e.details))}::jsonb[]) as u(type, details)`;
+  }
   return { changed };
 }
 

@@ -93,7 +93,10 @@ export function spawnConsole(opts: { dbUrl: string; dataDir: string; port?: stri
 
 export function waitReady(p: ChildProcess): Promise<string> {
   return new Promise<string>((resolve, reject) => {
+    // Keep what the console says: BENCH_CONSOLE_LOG=file appends it there.
+    const keep = process.env.BENCH_CONSOLE_LOG ? fs.createWriteStream(process.env.BENCH_CONSOLE_LOG, { flags: "a" }) : null;
     p.stdout!.on("data", (d: Buffer) => {
+      keep?.write(d);
       const m = d.toString().match(/SPLICER_READY (\S+)/);
       if (m) resolve(m[1].replace("localhost", "127.0.0.1"));
     });

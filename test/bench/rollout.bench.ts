@@ -59,6 +59,14 @@ for (;;) {
 }
 log(`${group.memberCount} hosts in the group; builds for ${patch.builds.length} kernel releases done`);
 
+/** Database operations the console issued, by Prisma model and operation (from /metrics). */
+async function dbOps(): Promise<Map<string, number>> {
+  const text = await (await fetch(`${c.url}/metrics`)).text();
+  const out = new Map<string, number>();
+  for (const m of text.matchAll(/^splicer_db_query_seconds_count\{model="([^"]*)",operation="([^"]*)"\} (\d+)/gm)) out.set(`${m[1]}.${m[2]}`, Number(m[3]));
+  return out;
+}
+const ops0 = await dbOps();
 const cpu0 = { console: cpuSec(c.proc.pid!), sim: cpuSec(sim.pid!) };
 const r0 = performance.now();
 const rollout = await c.json<{ id: string; hostCount: number; waveCount: number }>("/api/v1/rollouts", {
@@ -79,6 +87,10 @@ for (;;) {
 const wallSec = (performance.now() - r0) / 1000;
 log(`rollout ${status} in ${wallSec.toFixed(1)} s: ${JSON.stringify(counts)}`);
 
+const ops1 = await dbOps();
+const dbOpsPerHost = Object.fromEntries(
+  [...ops1].map(([k, v]) => [k, Number(((v - (ops0.get(k) ?? 0)) / N).toFixed(2))] as const).filter(([, v]) => v >= 0.01).sort((a, b) => b[1] - a[1]),
+);
 const client = new pg.Client({ connectionString: db.url });
 await client.connect();
 const lat = (
@@ -100,6 +112,7 @@ const result = {
   hostDispatchToResultMs: { p50: Math.round(pct(lat, 50)), p95: Math.round(pct(lat, 95)), max: Math.round(Math.max(...lat)) },
   cpuSecDuringRollout: { console: Number((cpuSec(c.proc.pid!) - cpu0.console).toFixed(1)), simulator: Number((cpuSec(sim.pid!) - cpu0.sim).toFixed(1)) },
   jobsSent: await metric(c.url, "splicer_jobs_sent_total"),
+  dbOpsPerHost,
   consolePeakRssMiB: Math.round(peakRss),
 };
 console.log(JSON.stringify(result, null, 2));
