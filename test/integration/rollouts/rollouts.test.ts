@@ -241,6 +241,24 @@ describe("rollouts", () => {
     expect((await c.api(`/api/v1/rollouts/${any.items[0].id}/pause`, { method: "POST", cookie, json: {}, headers: { origin: c.url } })).status).toBe(403);
   });
 
+  it("a host that goes offline before its turn ends unreachable after the host timeout, and counts against the budget", async () => {
+    fleet.setBehavior({ applyMs: 0, forceFailure: null });
+    const gone = fleet.agents[fleet.agents.length - 1];
+    await gone.agent.stop();
+    await eventually(async () => {
+      const h = await json<{ online: boolean }>(await c.api(`/api/v1/hosts/${gone.agent.hostId}`));
+      return h.online ? null : true;
+    }, { what: "the stopped agent's host offline" });
+    const patch = await stage("header-inline.diff");
+    const r = await start(patch.id, { canary: 0, waves: "100%", hostTimeoutSec: 5, failureBudget: 1 });
+    const done = await until(r.id, (x) => x.status === "completed", "completed", 30_000);
+    expect(done.counts).toEqual({ succeeded: FLEET - 1, unreachable: 1 });
+    const host = done.hosts.find((h) => h.hostId === gone.agent.hostId)!;
+    expect(host.state).toBe("unreachable");
+    expect(host.error).toBe("host offline; no result within 5 s");
+    expect(done.failures).toBe(1);
+  });
+
   it("leaves every host of every rollout in exactly one final state", async () => {
     const rows = await c.db.query<{ state: string }>(`select state::text from "RolloutHost"`);
     expect(rows.every((r) => FINAL.includes(r.state))).toBe(true);
