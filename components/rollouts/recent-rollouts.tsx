@@ -1,11 +1,8 @@
 "use client";
 import * as React from "react";
 import Link from "next/link";
-import { useQueries } from "@tanstack/react-query";
 import { ArrowRight, Rocket } from "lucide-react";
-import type { RolloutHostDetail, RolloutSummary } from "@/lib/api/schemas";
-import { apiFetch } from "../api";
-import { qk } from "../hooks/keys";
+import type { RolloutSummary } from "@/lib/api/schemas";
 import { Card, CardHeader } from "../ui/card";
 import { Skeleton } from "../ui/skeleton";
 import { RelativeTime } from "../ui/relative-time";
@@ -66,17 +63,6 @@ export function RecentRollouts({
 }) {
   const q = useRollouts({ ...filter, limit });
   const items = q.data?.items ?? [];
-  // The list says which rollouts touched the host, not how it went there: ask each one.
-  const states = useQueries({
-    queries: hostId
-      ? items.map((r) => ({
-          queryKey: qk.rolloutHost(r.id, hostId),
-          queryFn: ({ signal }: { signal: AbortSignal }) =>
-            apiFetch<RolloutHostDetail>(`/rollouts/${encodeURIComponent(r.id)}/hosts/${encodeURIComponent(hostId)}`, { signal }),
-          staleTime: 5_000,
-        }))
-      : [],
-  });
   const total = q.data?.total ?? 0;
   const more = new URLSearchParams(Object.entries(filter).filter(([, v]) => typeof v === "string") as [string, string][]).toString();
   return (
@@ -105,7 +91,8 @@ export function RecentRollouts({
       ) : (
         <ul className="divide-y divide-border">
           {items.map((r, i) => {
-            const s = hostId ? states[i]?.data : undefined;
+            // Listed by host, each rollout carries that host's own result.
+            const s = hostId ? r.hostResult : undefined;
             return (
               <Row
                 key={r.id}

@@ -10,6 +10,7 @@ import type {
   RolloutStatus,
   RolloutStrategyInput,
   RolloutSummary,
+  RolloutListItem,
 } from "@/lib/api/schemas";
 import { ApiRequestError, apiFetch } from "../api";
 import { qk } from "../hooks/keys";
@@ -37,7 +38,7 @@ export function useRollouts(filter: RolloutsFilter, opts: { enabled?: boolean } 
   return useQuery({
     queryKey: qk.rolloutList(filter),
     enabled: opts.enabled ?? true,
-    queryFn: ({ signal }) => apiFetch<{ items: RolloutSummary[]; total: number }>("/rollouts", { query: { ...filter, status: filter.status }, signal }),
+    queryFn: ({ signal }) => apiFetch<{ items: RolloutListItem[]; total: number }>("/rollouts", { query: { ...filter, status: filter.status }, signal }),
     placeholderData: keepPreviousData,
     refetchInterval: poll,
   });

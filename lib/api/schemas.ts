@@ -603,6 +603,15 @@ export const RolloutListQuerySchema = z.object({
   offset: z.coerce.number().int().min(0).default(0),
   limit: z.coerce.number().int().min(1).max(200).default(50),
 });
-export const RolloutListSchema = z.object({ items: z.array(RolloutSummarySchema), total: z.number() });
+export const RolloutListSchema = z.object({
+  items: z.array(
+    RolloutSummarySchema.extend({
+      /** With `hostId`: that host's state and error in each rollout. */
+      hostResult: z.object({ state: RolloutHostStateSchema, error: z.string().nullable() }).optional(),
+    }),
+  ),
+  total: z.number(),
+});
+export type RolloutListItem = z.infer<typeof RolloutListSchema>["items"][number];
 
 export const RolloutActionSchema = z.object({ reason: z.string().trim().max(500).default("") });

@@ -1,7 +1,7 @@
 import "server-only";
 import {
   FINAL_HOST_STATES, resolveCount, RolloutStrategySchema, type RolloutDetail, type RolloutHost, type RolloutHostDetail, type RolloutHostState,
-  type RolloutStrategy, type RolloutSummary, RolloutHostsQuerySchema, RolloutListQuerySchema,
+  type RolloutListItem, type RolloutStrategy, type RolloutSummary, RolloutHostsQuerySchema, RolloutListQuerySchema,
 } from "@/lib/api/schemas";
 import { livepatchModuleName } from "@/lib/builds/builders/module-name";
 import { prisma } from "@/lib/db/client";
@@ -71,7 +71,7 @@ export async function getRolloutSummary(id: string): Promise<RolloutSummary> {
   return toSummary(r, (await countsByRollout([id])).get(id)!);
 }
 
-export async function listRollouts(q: z.infer<typeof RolloutListQuerySchema>): Promise<{ items: RolloutSummary[]; total: number }> {
+export async function listRollouts(q: z.infer<typeof RolloutListQuerySchema>): Promise<{ items: RolloutListItem[]; total: number }> {
   const where: Prisma.RolloutWhereInput = {
     ...(q.status ? { status: { in: q.status } } : {}),
     ...(q.patchId ? { patchId: q.patchId } : {}),
@@ -83,7 +83,14 @@ export async function listRollouts(q: z.infer<typeof RolloutListQuerySchema>): P
     prisma.rollout.count({ where }),
   ]);
   const counts = await countsByRollout(rows.map((r) => r.id));
-  return { items: rows.map((r) => toSummary(r, counts.get(r.id)!)), total };
+  const results = q.hostId
+    ? new Map(
+        (await prisma.rolloutHost.findMany({ where: { hostId: q.hostId, rolloutId: { in: rows.map((r) => r.id) } }, select: { rolloutId: true, state: true, error: true } })).map(
+          (h) => [h.rolloutId, { state: h.state, error: h.error }],
+        ),
+      )
+    : null;
+  return { items: rows.map((r) => ({ ...toSummary(r, counts.get(r.id)!), ...(results?.has(r.id) ? { hostResult: results.get(r.id) } : {}) })), total };
 }
 
 type HostRow = { hostId: string; hostname: string; kernelRelease: string; wave: number | null; state: RolloutHostState; error: string | null; dispatchedAt: Date | null; finishedAt: Date | null };

@@ -100,6 +100,10 @@ describe("rollouts", () => {
     expect(again.status).toBe(409);
     expect(await again.text()).toContain(`already applied`);
 
+    // Listed by host, each rollout carries that host's result.
+    const byHost = await json<{ items: { id: string; hostResult?: { state: string } }[] }>(await c.api(`/api/v1/rollouts?hostId=${first.hosts[0].hostId}`));
+    expect(byHost.items.find((x) => x.id === first.id)?.hostResult?.state).toBe("succeeded");
+
     // The audit log answers "who patched this host".
     const audit = await json<{ items: { action: string; actorName: string }[] }>(await c.api(`/api/v1/audit?host=${first.hosts[0].hostId}`));
     expect(audit.items.map((e) => e.action)).toEqual(expect.arrayContaining(["rollout.started", "rollout.completed"]));
