@@ -39,6 +39,8 @@ export const prisma: PrismaClient = new Proxy({} as PrismaClient, {
 });
 
 export type Tx = Parameters<Parameters<PrismaClient["$transaction"]>[0]>[0];
+/** The client or a transaction: for reads that may run inside a caller's transaction or alone. */
+export type Db = Tx | PrismaClient;
 
 export async function disconnectPrisma(): Promise<void> {
   await globalForPrisma.__splicerPrisma?.$disconnect();

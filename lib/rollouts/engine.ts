@@ -2,7 +2,7 @@ import "server-only";
 import { resolveCount, type RolloutHostState } from "@/lib/api/schemas";
 import { SYSTEM } from "@/lib/audit/actor";
 import { appendAuditMany, type AuditInput } from "@/lib/audit/append";
-import { prisma, type Tx } from "@/lib/db/client";
+import { prisma, type Db } from "@/lib/db/client";
 import { log } from "@/lib/log";
 import { notify } from "@/lib/realtime/bus";
 import { failuresOf, storedStrategy, type StateCounts } from "./query";
@@ -24,7 +24,7 @@ export interface AdvanceResult {
 }
 
 /** Host timeline entries for final results, in one statement. */
-export async function recordHostResults(tx: Tx, r: { id: string; number: number; kind: string; patchTitle: string }, rows: FinishedRow[]): Promise<void> {
+export async function recordHostResults(tx: Db, r: { id: string; number: number; kind: string; patchTitle: string }, rows: FinishedRow[]): Promise<void> {
   if (rows.length === 0) return;
   await tx.$executeRaw`
     insert into "HostEvent" ("hostId", type, details)

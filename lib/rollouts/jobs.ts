@@ -95,7 +95,7 @@ export async function applyJobUpdates(batch: { hostId: string; update: JobUpdate
   for (const r of rows) byRollout.set(r.rolloutId, [...(byRollout.get(r.rolloutId) ?? []), r]);
   for (const [rolloutId, list] of byRollout) {
     const done = list.filter((r) => finished.includes(r));
-    if (done.length) await recordHostResults(prisma as never, { id: rolloutId, number: done[0].number, kind: done[0].kind, patchTitle: done[0].patchTitle }, done);
+    if (done.length) await recordHostResults(prisma, { id: rolloutId, number: done[0].number, kind: done[0].kind, patchTitle: done[0].patchTitle }, done);
     await publish({ type: "rollouts.changed", id: rolloutId });
   }
   return { updated: rows.length, finished: finished.length };

@@ -1,7 +1,7 @@
 import "server-only";
 import { resolveCount, type RolloutHostState, type RolloutPreview, type RolloutStrategy } from "@/lib/api/schemas";
 import { livepatchModuleName } from "@/lib/builds/builders/module-name";
-import type { Tx } from "@/lib/db/client";
+import type { Db } from "@/lib/db/client";
 import { ConflictError, NotFoundError } from "@/lib/errors";
 import { memberSql } from "@/lib/groups/selector";
 import { storedSelector } from "@/lib/groups/groups";
@@ -57,7 +57,7 @@ export function planWaves<T extends { hostname: string; kernelRelease: string; o
  * a wave or the reason it is skipped. Used for the confirmation (preview) and, inside the
  * starting transaction, for the rollout itself.
  */
-export async function planRollout(opts: { db: Tx; patchId: string; groupId: string; strategy: RolloutStrategy }): Promise<RolloutPlan> {
+export async function planRollout(opts: { db: Db; patchId: string; groupId: string; strategy: RolloutStrategy }): Promise<RolloutPlan> {
   const { db, strategy } = opts;
   const patch = await db.patch.findUnique({ where: { id: opts.patchId }, select: { id: true, title: true, cves: true, verdict: true, targetReleases: true } });
   if (!patch) throw new NotFoundError("patch");

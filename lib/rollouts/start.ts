@@ -16,7 +16,7 @@ const START_LOCK = 4_242_100;
 const defaults = (s?: RolloutStrategy): RolloutStrategy => s ?? RolloutStrategySchema.parse({});
 
 export async function previewRollout(opts: { patchId: string; groupId: string; strategy?: RolloutStrategy }): Promise<RolloutPreview> {
-  const plan = await planRollout({ db: prisma as unknown as Tx, patchId: opts.patchId, groupId: opts.groupId, strategy: defaults(opts.strategy) });
+  const plan = await planRollout({ db: prisma, patchId: opts.patchId, groupId: opts.groupId, strategy: defaults(opts.strategy) });
   return plan.preview;
 }
 
