@@ -24,7 +24,7 @@ export interface BuildService {
 export async function startBuildService(opts: { databaseUrl: string; dataDir: string; env?: Record<string, string | undefined> }): Promise<BuildService> {
   const env = opts.env ?? process.env;
   const config = loadBuilderConfig(env);
-  const builder = createBuilder(config);
+  const builder = createBuilder(config, { dataDir: opts.dataDir });
   const timeoutMs = Number(env.SPLICER_BUILD_TIMEOUT_SEC ?? 1800) * 1000;
   const concurrency = Math.max(1, Number(env.SPLICER_BUILD_CONCURRENCY ?? 2));
   const rt: BuildRuntime = {

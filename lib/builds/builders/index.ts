@@ -1,21 +1,30 @@
 import "server-only";
 import { z } from "zod";
 import type { Builder } from "@/lib/builds/types";
+import path from "node:path";
+import os from "node:os";
 import { createCommandBuilder } from "./command";
+import { createKbuildBuilder, DEFAULT_HEADERS_TEMPLATE } from "./kbuild";
 import { createSimulateBuilder } from "./simulate";
 
 export { createCommandBuilder, type CommandBuilderOptions } from "./command";
+export { createKbuildBuilder, type KbuildBuilderOptions } from "./kbuild";
 export { createSimulateBuilder, SIMULATED_FORMAT, type SimulatedArtifact, type SimulateBuilderOptions } from "./simulate";
 export { livepatchModuleName } from "./module-name";
 
 // Which builder the console uses, from its environment:
 //
-//   SPLICER_BUILDER                 "simulate" (default) or "command"
-//   SPLICER_BUILD_COMMAND           command: a JSON argv array (["kpatch-build"]) or one executable path
-//   SPLICER_KERNEL_SOURCE_TEMPLATE  command: kernel source dir per release, containing {release}
-//   SPLICER_DEBUGINFO_TEMPLATE      command, optional: vmlinux with debug info, containing {release}
-//   SPLICER_BUILD_TIMEOUT_SEC       command: kill a build after this long (default 1800)
-//   SPLICER_SIMULATE_BUILD_MS       simulate: how long a simulated build takes (default 1500)
+//   SPLICER_BUILDER                  "simulate" (default), "command" or "kbuild"
+//   SPLICER_BUILD_COMMAND            command: a JSON argv array (["kpatch-build"]) or one executable path
+//   SPLICER_KERNEL_SOURCE_TEMPLATE   command: kernel source dir per release, containing {release};
+//                                    kbuild: a source dir or tarball, {release} optional
+//                                    (e.g. /usr/src/linux-source-6.1.tar.xz for every 6.1 release)
+//   SPLICER_KERNEL_HEADERS_TEMPLATE  kbuild, optional: kbuild headers per release, containing {release}
+//                                    (default /usr/src/linux-headers-{release})
+//   SPLICER_KBUILD_CACHE_DIR         kbuild, optional: extracted source cache (default <data dir>/kbuild-cache)
+//   SPLICER_DEBUGINFO_TEMPLATE       command, optional: vmlinux with debug info, containing {release}
+//   SPLICER_BUILD_TIMEOUT_SEC        command, kbuild: kill a build after this long (default 1800)
+//   SPLICER_SIMULATE_BUILD_MS        simulate: how long a simulated build takes (default 1500)
 
 export type BuilderConfig =
   | { builder: "simulate"; simulateBuildMs: number }
@@ -26,6 +35,13 @@ export type BuilderConfig =
       debugInfoTemplate?: string;
       timeoutMs: number;
       maxLogBytes?: number;
+    }
+  | {
+      builder: "kbuild";
+      kernelSourceTemplate: string;
+      headersTemplate: string;
+      cacheDir?: string;
+      timeoutMs: number;
     };
 
 const blankToUndefined = (v: unknown) => (typeof v === "string" && v.trim() === "" ? undefined : v);
@@ -54,15 +70,32 @@ const template = (name: string) =>
 
 export const BuilderEnvSchema = z
   .object({
-    SPLICER_BUILDER: z.preprocess(blankToUndefined, z.enum(["simulate", "command"]).default("simulate")),
+    SPLICER_BUILDER: z.preprocess(blankToUndefined, z.enum(["simulate", "command", "kbuild"]).default("simulate")),
     SPLICER_BUILD_COMMAND: CommandArgv,
-    SPLICER_KERNEL_SOURCE_TEMPLATE: optionalString.pipe(template("SPLICER_KERNEL_SOURCE_TEMPLATE").optional()),
+    // {release} is required for the command builder (checked below); kbuild may use one tarball for all.
+    SPLICER_KERNEL_SOURCE_TEMPLATE: optionalString,
+    SPLICER_KERNEL_HEADERS_TEMPLATE: optionalString.pipe(template("SPLICER_KERNEL_HEADERS_TEMPLATE").optional()),
+    SPLICER_KBUILD_CACHE_DIR: optionalString,
     SPLICER_DEBUGINFO_TEMPLATE: optionalString.pipe(template("SPLICER_DEBUGINFO_TEMPLATE").optional()),
     SPLICER_BUILD_TIMEOUT_SEC: z.preprocess(blankToUndefined, z.coerce.number().positive().max(24 * 3600).default(1800)),
     SPLICER_SIMULATE_BUILD_MS: z.preprocess(blankToUndefined, z.coerce.number().int().min(0).max(600_000).default(1500)),
   })
   .superRefine((env, ctx) => {
+    if (env.SPLICER_BUILDER === "kbuild" && !env.SPLICER_KERNEL_SOURCE_TEMPLATE) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["SPLICER_KERNEL_SOURCE_TEMPLATE"],
+        message: "SPLICER_BUILDER=kbuild needs SPLICER_KERNEL_SOURCE_TEMPLATE: a source dir or tarball (e.g. /usr/src/linux-source-6.1.tar.xz)",
+      });
+    }
     if (env.SPLICER_BUILDER !== "command") return;
+    if (env.SPLICER_KERNEL_SOURCE_TEMPLATE && !env.SPLICER_KERNEL_SOURCE_TEMPLATE.includes("{release}")) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["SPLICER_KERNEL_SOURCE_TEMPLATE"],
+        message: "SPLICER_KERNEL_SOURCE_TEMPLATE must contain {release}, e.g. /usr/src/linux-source-{release}",
+      });
+    }
     if (!env.SPLICER_BUILD_COMMAND) {
       ctx.addIssue({ code: "custom", path: ["SPLICER_BUILD_COMMAND"], message: 'SPLICER_BUILDER=command needs SPLICER_BUILD_COMMAND (e.g. ["kpatch-build"])' });
     }
@@ -81,6 +114,15 @@ export function loadBuilderConfig(env: Record<string, string | undefined> = proc
   if (!parsed.success) throw new Error(`bad builder configuration:\n${z.prettifyError(parsed.error)}`);
   const e = parsed.data;
   if (e.SPLICER_BUILDER === "simulate") return { builder: "simulate", simulateBuildMs: e.SPLICER_SIMULATE_BUILD_MS };
+  if (e.SPLICER_BUILDER === "kbuild") {
+    return {
+      builder: "kbuild",
+      kernelSourceTemplate: e.SPLICER_KERNEL_SOURCE_TEMPLATE!,
+      headersTemplate: e.SPLICER_KERNEL_HEADERS_TEMPLATE ?? DEFAULT_HEADERS_TEMPLATE,
+      ...(e.SPLICER_KBUILD_CACHE_DIR ? { cacheDir: e.SPLICER_KBUILD_CACHE_DIR } : {}),
+      timeoutMs: Math.round(e.SPLICER_BUILD_TIMEOUT_SEC * 1000),
+    };
+  }
   return {
     builder: "command",
     command: e.SPLICER_BUILD_COMMAND!,
@@ -90,11 +132,19 @@ export function loadBuilderConfig(env: Record<string, string | undefined> = proc
   };
 }
 
-export function createBuilder(config: BuilderConfig): Builder {
+/** `dataDir` is where the kbuild builder caches extracted kernel source (unless configured). */
+export function createBuilder(config: BuilderConfig, opts: { dataDir?: string } = {}): Builder {
   switch (config.builder) {
     case "simulate":
       return createSimulateBuilder({ delayMs: config.simulateBuildMs });
     case "command":
       return createCommandBuilder(config);
+    case "kbuild":
+      return createKbuildBuilder({
+        kernelSourceTemplate: config.kernelSourceTemplate,
+        headersTemplate: config.headersTemplate,
+        cacheDir: config.cacheDir ?? path.join(opts.dataDir ?? path.join(os.tmpdir(), "splicer"), "kbuild-cache"),
+        timeoutMs: config.timeoutMs,
+      });
   }
 }
