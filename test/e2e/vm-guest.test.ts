@@ -4,6 +4,7 @@
 // livepatches. Skipped where QEMU or busybox is missing, except in CI.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Host, HostList } from "@/lib/api/schemas";
+import { guestHostname, guestMachineId, guestServerUrl } from "@/scripts/lib/vm/fleet";
 import { startTestConsole, type TestConsole } from "../helpers/console";
 import { bootTestGuest, vmSkipReason, type TestGuest } from "../helpers/vm";
 
@@ -63,5 +64,24 @@ describe.skipIf(vmSkipReason !== null)(`a VM guest on ${RELEASE}${vmSkipReason ?
       livepatches: [],
     });
     expect(host!.kernelVersion).toMatch(/Debian/);
+  });
+});
+
+describe("a guest's view of the console and its own identity", () => {
+  it("reaches a console on the host's loopback at 10.0.2.2 on the same port, anything else as given", () => {
+    expect(guestServerUrl("http://127.0.0.1:3000")).toBe("http://10.0.2.2:3000");
+    expect(guestServerUrl("http://localhost:3000/")).toBe("http://10.0.2.2:3000");
+    expect(guestServerUrl("http://[::1]:8080/splicer")).toBe("http://10.0.2.2:8080/splicer");
+    expect(guestServerUrl("https://0.0.0.0")).toBe("https://10.0.2.2");
+    expect(guestServerUrl("https://splicer.example.com:8443")).toBe("https://splicer.example.com:8443");
+    expect(guestServerUrl("http://192.168.1.20:3000")).toBe("http://192.168.1.20:3000");
+  });
+
+  it("names each guest after its kernel release, with a stable machine id", () => {
+    expect(guestHostname("6.1.0-50-amd64")).toBe("vm-6-1-0-50-amd64");
+    expect(guestHostname("6.1.0-56-cloud-amd64")).toBe("vm-6-1-0-56-cloud-amd64");
+    expect(guestMachineId("vm-6-1-0-50-amd64")).toMatch(/^[0-9a-f]{32}$/);
+    expect(guestMachineId("vm-6-1-0-50-amd64")).toBe(guestMachineId("vm-6-1-0-50-amd64"));
+    expect(guestMachineId("vm-6-1-0-50-amd64")).not.toBe(guestMachineId("vm-6-1-0-47-amd64"));
   });
 });

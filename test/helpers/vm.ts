@@ -26,9 +26,31 @@ export interface TestGuest extends PreparedGuest {
 
 /** Prepares and boots one guest on `release` enrolled with the console; resolves once its agent is connected. */
 export async function bootTestGuest(c: TestConsole, release: string, opts: { timeoutMs?: number } = {}): Promise<TestGuest> {
+  return startPrepared(await prepareTestGuest(c, release), opts);
+}
+
+/**
+ * Guests on several releases, booted together (prepared one after the other: the first builds the
+ * shared initramfs). If one fails to boot, the others are stopped.
+ */
+export async function bootTestGuests(c: TestConsole, releases: string[], opts: { timeoutMs?: number } = {}): Promise<TestGuest[]> {
+  const prepared: Prepared[] = [];
+  for (const r of releases) prepared.push(await prepareTestGuest(c, r));
+  const booted = await Promise.allSettled(prepared.map((p) => startPrepared(p, opts)));
+  const failed = booted.filter((b): b is PromiseRejectedResult => b.status === "rejected");
+  if (failed.length) {
+    await Promise.all(booted.map((b) => (b.status === "fulfilled" ? b.value.dispose() : undefined)));
+    throw new Error(failed.map((f) => (f.reason instanceof Error ? f.reason.message : String(f.reason))).join("\n\n"));
+  }
+  return booted.map((b) => (b as PromiseFulfilledResult<TestGuest>).value);
+}
+
+type Prepared = PreparedGuest & { runDir: string };
+
+async function prepareTestGuest(c: TestConsole, release: string): Promise<Prepared> {
   if (missing.length) throw new Error(`cannot boot a VM guest here: needs ${missing.join("; ")}`);
   const runDir = fs.mkdtempSync(path.join(os.tmpdir(), "splicer-vm-"));
-  const prepared = await prepareGuest({
+  return { ...(await prepareGuest({
     release,
     server: c.url,
     enrollToken: await c.enrollmentToken({ maxUses: 5 }),
@@ -36,19 +58,24 @@ export async function bootTestGuest(c: TestConsole, release: string, opts: { tim
     runDir,
     agentBundle: path.join(ROOT, "agent/dist/splicer-agent.js"),
     progress: process.env.SPLICER_VM_VERBOSE ? (m) => process.stderr.write(`[vm] ${m}\n`) : undefined,
-  });
+  })), runDir };
+}
+
+async function startPrepared(prepared: Prepared, opts: { timeoutMs?: number }): Promise<TestGuest> {
+  const { runDir, guest, hostname } = prepared;
+  const tail = (text: string, n: number) => text.replace(/\r/g, "").split("\n").slice(-n).join("\n");
   const logs = () =>
-    `--- ${prepared.hostname} console (last 60 lines) ---\n${prepared.guest.serialLog().replace(/\r/g, "").split("\n").slice(-60).join("\n")}\n` +
-    `--- ${prepared.hostname} agent ---\n${prepared.guest.agentLog().split("\n").slice(-30).join("\n")}`;
+    `--- ${hostname} console (ttyS0) ---\n${tail(guest.serialLog(), 40)}\n--- ${hostname} kernel (ttyS1) ---\n${tail(guest.kernelLog(), 30)}\n` +
+    `--- ${hostname} agent (ttyS2) ---\n${tail(guest.agentLog(), 30)}`;
   const dispose = async () => {
-    await prepared.guest.stop();
+    await guest.stop();
     fs.rmSync(runDir, { recursive: true, force: true });
   };
   try {
-    const boot = await prepared.guest.boot({ waitForAgent: true, timeoutMs: opts.timeoutMs ?? 150_000 });
+    const boot = await guest.boot({ waitForAgent: true, timeoutMs: opts.timeoutMs ?? 150_000 });
     return { ...prepared, boot, runDir, dispose, logs };
   } catch (err) {
-    const msg = `${err instanceof Error ? err.message : String(err)}\n${logs()}`;
+    const msg = `${err instanceof Error ? err.message.split("\n")[0] : String(err)}\n${logs()}`;
     await dispose();
     throw new Error(msg);
   }
