@@ -6,30 +6,9 @@ import { applyFileDiff } from "@/lib/builds/kbuild/apply";
 import { generateModuleSource, type HeaderIndex, type ModuleInput, type PatchedFile } from "@/lib/builds/kbuild/module-source";
 import { analysePatch, parsePatch } from "@/lib/patches/analysis";
 import { cParser } from "@/lib/patches/c-parser";
+import { CMDLINE_C } from "./sources";
 
 const fixture = (name: string) => readFileSync(path.join(import.meta.dirname, "../../patches/fixtures", name), "utf8");
-
-/** fs/proc/cmdline.c of Linux 6.1.192 (Debian's linux-source-6.1). */
-export const CMDLINE_C = `// SPDX-License-Identifier: GPL-2.0
-#include <linux/fs.h>
-#include <linux/init.h>
-#include <linux/proc_fs.h>
-#include <linux/seq_file.h>
-
-static int cmdline_proc_show(struct seq_file *m, void *v)
-{
-	seq_puts(m, saved_command_line);
-	seq_putc(m, '\\n');
-	return 0;
-}
-
-static int __init proc_cmdline_init(void)
-{
-	proc_create_single("cmdline", 0, NULL, cmdline_proc_show);
-	return 0;
-}
-fs_initcall(proc_cmdline_init);
-`;
 
 const EXPORTED = new Set(["seq_puts", "seq_putc", "seq_printf", "seq_write", "strstr", "printk", "kfree"]);
 const HEADERS: HeaderIndex = {
