@@ -81,6 +81,8 @@ describe.skipIf(skipReason !== null)(`real kernels ${RELEASES.join(", ")}${skipR
     expect(builds.map((b) => b.kernelRelease).sort()).toEqual([...RELEASES].sort());
     expect(builds.every((b) => b.builder === "kbuild" && b.attempts === 1)).toBe(true);
     moduleName = builds[0].moduleName!;
+    const secs = (a: string | null, b: string | null) => ((Date.parse(b!) - Date.parse(a!)) / 1000).toFixed(1);
+    console.info(`real-kernels: kbuild build times ${builds.map((b) => `${b.kernelRelease} ${secs(b.startedAt, b.finishedAt)} s`).join(", ")}`);
     for (const b of builds) {
       const log = await json<{ log: string }>(await c.api(`/api/v1/builds/${b.id}/log`));
       expect(log.log).toContain(`/usr/src/linux-headers-${b.kernelRelease}`);
@@ -92,6 +94,7 @@ describe.skipIf(skipReason !== null)(`real kernels ${RELEASES.join(", ")}${skipR
     const started = await json<RolloutSummary>(await post("/api/v1/rollouts", { patchId: patch.id, groupId: group.id }), 201);
     rollout = await finished(started.id);
     expect(rollout.counts, `${JSON.stringify(rollout.hosts)}\n${logs()}`).toEqual({ succeeded: 2 });
+    console.info(`real-kernels: dispatch → enabled=1 ${rollout.hosts.map((h) => `${h.kernelRelease} ${((Date.parse(h.finishedAt!) - Date.parse(h.startedAt!)) / 1000).toFixed(1)} s`).join(", ")}`);
   });
 
   it("the running kernels print the patched text, the patch is enabled, and neither host rebooted", async () => {
