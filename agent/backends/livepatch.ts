@@ -185,7 +185,21 @@ export class LivepatchBackend implements KernelBackend {
       throw new KernelError(`livepatch ${name} loaded but is not enabled (enabled=${final?.enabled ? 1 : 0}); it was unloaded`);
     }
     say(`livepatch ${name} is enabled and every task has switched to it`);
+    const taint = await this.taint();
+    if (taint) say(`kernel taint ${taint.value}${taint.flags.length ? ` (${taint.flags.join(", ")})` : ""}`);
     return { changed };
+  }
+
+  /** /proc/sys/kernel/tainted, with the flags a livepatch sets named (K, O, E); null if unreadable. */
+  private async taint(): Promise<{ value: number; flags: string[] } | null> {
+    try {
+      const value = Number((await fs.readFile(path.join(this.procRoot, "sys/kernel/tainted"), "utf8")).trim());
+      if (!Number.isFinite(value)) return null;
+      const named: [number, string][] = [[12, "O: out-of-tree module"], [13, "E: unsigned module"], [15, "K: live patched"]];
+      return { value, flags: named.filter(([bit]) => (value & (1 << bit)) !== 0).map(([, n]) => n) };
+    } catch {
+      return null;
+    }
   }
 
   async revert(opts: RevertOptions): Promise<KernelChange> {

@@ -81,7 +81,8 @@ export async function applyJobUpdates(batch: { hostId: string; update: JobUpdate
       error = case when u.phase = 'failed' then coalesce(u.error, 'the agent reported a failure without a reason') else rh.error end,
       log = coalesce(u.log, rh.log),
       "blockingTasks" = coalesce(u.blocking, rh."blockingTasks"),
-      "finishedAt" = case when u.finished is not null then least(u.finished, now()) else rh."finishedAt" end,
+      -- The console's clock, not the agent's: a host's clock may be off (VMs, no NTP), durations must not be.
+      "finishedAt" = case when u.finished is not null then now() else rh."finishedAt" end,
       "deadlineAt" = case when u.finished is not null then null else rh."deadlineAt" end,
       "updatedAt" = now()
     from u, "Rollout" r, "Patch" p

@@ -104,6 +104,9 @@ describe.skipIf(skipReason !== null)(`real kernels ${RELEASES.join(", ")}${skipR
       expect(await sh(g, `cat /sys/kernel/livepatch/${moduleName}/transition`)).toBe("0");
       expect(await sh(g, "cat /proc/sys/kernel/random/boot_id")).toBe(before.get(g.hostname)!.bootId);
     }
+    // The agent's job log says what the kernel now reports about itself.
+    const job = await json<{ log: string }>(await c.api(`/api/v1/rollouts/${rollout.id}/hosts/${rollout.hosts[0].hostId}`));
+    expect(job.log).toMatch(/kernel taint \d+ \(.*K: live patched/);
     // The console sees it too: the host's effective kernel names the patch.
     await eventually(async () => {
       const h = await json<{ effective: { summary: string } }>(await c.api(`/api/v1/hosts/${rollout.hosts[0].hostId}`));

@@ -57,6 +57,14 @@ describe("LivepatchBackend.apply", () => {
     expect(await backend().listLivepatches()).toEqual([{ name: "lp_cve_1", enabled: true, transition: false }]);
   });
 
+  it("reports the kernel's taint after loading, naming the flags a livepatch sets", async () => {
+    await fs.mkdir(path.join(kernel.procRoot, "sys/kernel"), { recursive: true });
+    // K (live patched), E (unsigned module), O (out-of-tree module): what a loaded livepatch leaves.
+    await fs.writeFile(path.join(kernel.procRoot, "sys/kernel/tainted"), "45056\n");
+    await backend().apply({ moduleName: "lp_taint", artifact: kernel.moduleBytes("normal"), ...common() });
+    expect(log).toContain("kernel taint 45056 (O: out-of-tree module, E: unsigned module, K: live patched)");
+  });
+
   it("reports the kernel's refusal (insmod's stderr) and leaves nothing loaded", async () => {
     const err = await failure(backend().apply({ moduleName: "lp_bad", artifact: kernel.moduleBytes("refuse"), ...common() }));
     expect(err.message).toMatch(/could not load lp_bad: insmod: ERROR: could not insert module .*lp_bad\.ko: Invalid parameters \(exit 1\)/);
