@@ -80,6 +80,28 @@ const bannerTone: Record<Tone, string> = {
   accent: "",
 };
 
+/** What a builder refused to build, per kernel release, as it said when it tried. */
+function BuilderRefusals({ refusals }: { refusals: PatchAnalysis["builderRefusals"] }) {
+  const entries = Object.entries(refusals ?? {}).sort(([x], [y]) => x.localeCompare(y));
+  if (entries.length === 0) return null;
+  const builders = [...new Set(entries.map(([, r]) => r.builder))].join(", ");
+  return (
+    <div className="border-t border-border" data-testid="builder-refusals">
+      <p className="flex items-center gap-2 px-4 pt-3 text-xs font-medium text-bad">
+        <OctagonX className="size-3.5" /> The {builders} builder cannot build this for {entries.length} kernel release{entries.length === 1 ? "" : "s"}:
+      </p>
+      <ul className="space-y-2 px-4 pb-3 pt-2">
+        {entries.map(([release, r]) => (
+          <li key={release} className="text-[13px] leading-snug">
+            <code className="mr-2 rounded bg-muted px-1 py-px font-mono text-[11px]">{release}</code>
+            <span className="text-foreground/85">{r.message}</span>
+          </li>
+        ))}
+      </ul>
+    </div>
+  );
+}
+
 function VerdictCard({ a }: { a: PatchAnalysis }) {
   const notes = a.files.flatMap((f) => f.findings.filter((x) => x.impact === "none"));
   const tone = verdictTone[a.verdict];
@@ -105,6 +127,7 @@ function VerdictCard({ a }: { a: PatchAnalysis }) {
           ))}
         </ul>
       ) : null}
+      <BuilderRefusals refusals={a.builderRefusals} />
       {notes.length > 0 ? (
         <details className="border-t border-border">
           <summary className="cursor-pointer px-4 py-2 text-xs font-medium text-muted-foreground hover:text-foreground">

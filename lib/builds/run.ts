@@ -89,7 +89,8 @@ export async function runBuild(rt: BuildRuntime, buildId: string): Promise<"buil
       const message = abort.signal.aborted && !(err instanceof BuildFailure) ? `timed out after ${rt.timeoutMs / 1000} s` : (err as Error).message;
       appendLog(`build failed: ${message}`);
       await flush();
-      await finish(buildId, claim, { status: "failed", error: message });
+      const refused = err instanceof BuildFailure && err.reason === "refused";
+      await finish(buildId, claim, { status: "failed", error: message, ...(refused ? { refusedBy: rt.builder.name } : {}) });
       return "failed";
     }
     // Not the build's fault (database, disk, a missing builder binary): back to the queue.
@@ -108,10 +109,21 @@ export async function runBuild(rt: BuildRuntime, buildId: string): Promise<"buil
 async function finish(
   buildId: string,
   claim: { patchId: string; kernelRelease: string },
-  result: { status: "succeeded"; artifactSha256: string; artifactSize: number; moduleName: string; signature: string } | { status: "failed"; error: string },
+  result: { status: "succeeded"; artifactSha256: string; artifactSize: number; moduleName: string; signature: string } | { status: "failed"; error: string; refusedBy?: string },
 ): Promise<void> {
   await prisma.$transaction(async (tx) => {
-    await tx.build.update({ where: { id: buildId }, data: { ...result, finishedAt: new Date(), leaseUntil: null } });
+    const { refusedBy, ...row } = { refusedBy: undefined, ...result };
+    await tx.build.update({ where: { id: buildId }, data: { ...row, finishedAt: new Date(), leaseUntil: null } });
+    // The patch's analysis says what a builder refused and why, per release (one statement, so
+    // builds of several releases finishing at once cannot overwrite each other's entries).
+    if (refusedBy && result.status === "failed") {
+      await tx.$executeRaw`
+        update "Patch" set analysis = jsonb_set(analysis, '{builderRefusals}',
+          coalesce(analysis->'builderRefusals', '{}'::jsonb) || jsonb_build_object(${claim.kernelRelease}::text, jsonb_build_object('builder', ${refusedBy}::text, 'message', ${result.error}::text)))
+        where id = ${claim.patchId}::uuid`;
+    } else {
+      await tx.$executeRaw`update "Patch" set analysis = analysis #- array['builderRefusals', ${claim.kernelRelease}::text] where id = ${claim.patchId}::uuid and analysis ? 'builderRefusals'`;
+    }
     await notify(tx, { type: "builds.changed", patchId: claim.patchId, buildId });
     await appendAudit(tx, {
       actor: SYSTEM,

@@ -50,4 +50,10 @@ export interface PatchAnalysis {
   /** The findings that decide the verdict (impact review or reboot), worst first. */
   reasons: Finding[];
   stats: { files: number; hunks: number; added: number; removed: number };
+  /**
+   * What a builder found it cannot do, per kernel release, once it tried (e.g. the kbuild builder:
+   * a changed function uses a symbol the kernel does not export to modules). Written by the build
+   * (lib/builds/run.ts), removed when a later build of that release succeeds.
+   */
+  builderRefusals?: Record<string, { builder: string; message: string }>;
 }

@@ -97,6 +97,19 @@ describe.skipIf(skipReason !== null)(`real kernels ${RELEASES.join(", ")}${skipR
     console.info(`real-kernels: dispatch → enabled=1 ${rollout.hosts.map((h) => `${h.kernelRelease} ${((Date.parse(h.finishedAt!) - Date.parse(h.startedAt!)) / 1000).toFixed(1)} s`).join(", ")}`);
   });
 
+  it("refuses, before compiling, a patch whose function uses a symbol modules cannot reach, and the analysis says so", async () => {
+    const patch = await stage(fs.readFileSync(path.join(ROOT, "test/unit/lib/patches/fixtures/function-only-cmdline.diff"), "utf8"), "proc: cmdline via saved_command_line");
+    const builds = await eventually(async () => {
+      const { items } = await json<{ items: Build[] }>(await c.api(`/api/v1/patches/${patch.id}/builds`));
+      return items.length === RELEASES.length && items.every((b) => b.status === "failed") ? items : null;
+    }, { what: "both builds refused", timeoutMs: 120_000, intervalMs: 500 });
+    for (const b of builds) expect(b.error).toMatch(/saved_command_line.*not export/);
+    const detail = await json<PatchDetail>(await c.api(`/api/v1/patches/${patch.id}`));
+    const refusals = (detail.analysis as { builderRefusals?: Record<string, { builder: string; message: string }> }).builderRefusals ?? {};
+    expect(Object.keys(refusals).sort()).toEqual([...RELEASES].sort());
+    expect(Object.values(refusals).every((r) => r.builder === "kbuild" && r.message.includes("saved_command_line"))).toBe(true);
+  });
+
   it("the running kernels print the patched text, the patch is enabled, and neither host rebooted", async () => {
     for (const g of guests) {
       expect(await sh(g, "cat /proc/cmdline")).toBe(MARKER);

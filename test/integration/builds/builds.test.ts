@@ -96,6 +96,11 @@ describe("builds", () => {
       return l.length === 5 && l.every((x) => x.status === "failed") ? l : null;
     }, { what: "refused builds", timeoutMs: 40_000 });
     expect(list[0].error).toMatch(/sk_buff/);
+    // The patch's analysis says so too, per release.
+    const detail = (await (await a.api(`/api/v1/patches/${p.id}`)).json()) as PatchDetail;
+    const refusals = (detail.analysis as { builderRefusals?: Record<string, { builder: string; message: string }> }).builderRefusals ?? {};
+    expect(Object.keys(refusals).sort()).toEqual([...new Set(list.map((x) => x.kernelRelease))].sort());
+    expect(Object.values(refusals).every((r) => r.builder === "simulate" && /sk_buff/.test(r.message))).toBe(true);
     const r = await a.api(`/api/v1/builds/${list[0].id}/rebuild`, { method: "POST", headers: { origin: a.url } });
     expect(r.status).toBe(200);
     const again = await a.api(`/api/v1/builds/${list[1].id}/rebuild`, { method: "POST", headers: { origin: a.url } });
