@@ -45,62 +45,64 @@ export async function effectiveKernel(host: { id: string; kernelRelease: string;
 
 const SEVERITY_RANK: Record<string, number> = { critical: 0, high: 1, medium: 2, low: 3 };
 
+/** Per CVE and host: whether none of the patches fixing that CVE (and targeting the host) is live on it. */
+const HOST_CVE = Prisma.sql`
+  select c.cve, h.id as "hostId", h."kernelRelease",
+    bool_and(not h.livepatches @> jsonb_build_array(jsonb_build_object('name', ${MODULE}, 'enabled', true))) as exposed
+  from "Patch" p cross join lateral unnest(p.cves) as c(cve)
+  join "Host" h on h.status = 'active' and h."kernelRelease" <> '' and ${TARGETED}
+  group by c.cve, h.id, h."kernelRelease"`;
+
 /**
  * For every CVE of a staged patch: how many active hosts it targets are still exposed (the patch
  * is not live on them), by kernel release and by group. A CVE fixed by several patches counts a
- * host as exposed while none of them is live there.
+ * host as exposed while none of them is live there. Aggregated in SQL: the fleet overview asks
+ * for this whenever hosts change, and CVEs × hosts is too many rows to count in JavaScript.
  */
 export async function exposure(opts: { limit: number }): Promise<Exposure> {
-  const rows = await prisma.$queryRaw<{ cve: string; severity: string; hostId: string; kernelRelease: string; patchIds: string[]; exposed: boolean }[]>`
-    select c.cve, max(p.severity::text) as severity, h.id::text as "hostId", h."kernelRelease",
-      array_agg(distinct p.id::text) as "patchIds",
-      bool_and(not h.livepatches @> jsonb_build_array(jsonb_build_object('name', ${MODULE}, 'enabled', true))) as exposed
-    from "Patch" p cross join lateral unnest(p.cves) as c(cve)
-    join "Host" h on h.status = 'active' and h."kernelRelease" <> '' and ${TARGETED}
-    group by c.cve, h.id`;
-  const patches = new Map((await prisma.patch.findMany({ select: { id: true, title: true, severity: true } })).map((p) => [p.id, p]));
-  const groups = await prisma.group.findMany({ select: { id: true, name: true, selector: true }, orderBy: { name: "asc" } });
-  const members = new Map<string, Set<string>>();
-  for (const g of groups) {
-    const ids = await prisma.$queryRaw<{ id: string }[]>`select h.id::text from "Host" h where ${memberSql(storedSelector(g.selector))}`;
-    members.set(g.id, new Set(ids.map((r) => r.id)));
-  }
-  const byCve = new Map<string, typeof rows>();
-  for (const r of rows) byCve.set(r.cve, [...(byCve.get(r.cve) ?? []), r]);
-  const exposedHosts = new Set<string>();
-  const items: ExposureItem[] = [...byCve].map(([cve, list]) => {
-    const releases = new Map<string, { targeted: number; exposed: number }>();
-    const patchIds = new Set<string>();
-    let exposed = 0;
-    for (const r of list) {
-      const e = releases.get(r.kernelRelease) ?? { targeted: 0, exposed: 0 };
-      e.targeted++;
-      if (r.exposed) {
-        e.exposed++;
-        exposed++;
-        exposedHosts.add(r.hostId);
-      }
-      releases.set(r.kernelRelease, e);
-      r.patchIds.forEach((id) => patchIds.add(id));
-    }
-    const severities = [...patchIds].map((id) => patches.get(id)?.severity ?? "low").sort((a, b) => SEVERITY_RANK[a] - SEVERITY_RANK[b]);
-    return {
-      cve,
-      severity: severities[0] as ExposureItem["severity"],
-      patches: [...patchIds].map((id) => ({ id, title: patches.get(id)?.title ?? id })),
-      targeted: list.length,
-      exposed,
-      byRelease: [...releases].map(([kernelRelease, v]) => ({ kernelRelease, ...v })).sort((a, b) => b.exposed - a.exposed || a.kernelRelease.localeCompare(b.kernelRelease)),
-      byGroup: groups
-        .map((g) => {
-          const m = members.get(g.id)!;
-          const inGroup = list.filter((r) => m.has(r.hostId));
-          return { groupId: g.id, name: g.name, targeted: inGroup.length, exposed: inGroup.filter((r) => r.exposed).length };
-        })
-        .filter((g) => g.targeted > 0),
-    };
-  });
+  const [byRelease, cves, totals, groups] = await Promise.all([
+    prisma.$queryRaw<{ cve: string; kernelRelease: string; targeted: number; exposed: number }[]>`
+      with hc as (${HOST_CVE})
+      select cve, "kernelRelease", count(*)::int as targeted, count(*) filter (where exposed)::int as exposed from hc group by 1, 2`,
+    prisma.$queryRaw<{ cve: string; patches: { id: string; title: string; severity: string }[] }[]>`
+      select c.cve, jsonb_agg(jsonb_build_object('id', p.id, 'title', p.title, 'severity', p.severity) order by p."createdAt") as patches
+      from "Patch" p cross join lateral unnest(p.cves) as c(cve) group by c.cve`,
+    prisma.$queryRaw<{ exposedHosts: number; activeHosts: number }[]>`
+      with hc as (${HOST_CVE})
+      select (select count(distinct "hostId") from hc where exposed)::int as "exposedHosts",
+        (select count(*) from "Host" where status = 'active')::int as "activeHosts"`,
+    prisma.group.findMany({ select: { id: true, name: true, selector: true }, orderBy: { name: "asc" } }),
+  ]);
+  const byGroup = await Promise.all(
+    groups.map((g) =>
+      prisma.$queryRaw<{ cve: string; targeted: number; exposed: number }[]>`
+        with hc as (${HOST_CVE})
+        select hc.cve, count(*)::int as targeted, count(*) filter (where hc.exposed)::int as exposed
+        from hc join "Host" h on h.id = hc."hostId" where ${memberSql(storedSelector(g.selector))} group by 1`,
+    ),
+  );
+  const items: ExposureItem[] = cves
+    .map(({ cve, patches }) => {
+      const releases = byRelease.filter((r) => r.cve === cve);
+      const severity = patches.map((p) => p.severity).sort((a, b) => SEVERITY_RANK[a] - SEVERITY_RANK[b])[0];
+      return {
+        cve,
+        severity: severity as ExposureItem["severity"],
+        patches: patches.map((p) => ({ id: p.id, title: p.title })),
+        targeted: releases.reduce((n, r) => n + r.targeted, 0),
+        exposed: releases.reduce((n, r) => n + r.exposed, 0),
+        byRelease: releases
+          .map(({ kernelRelease, targeted, exposed }) => ({ kernelRelease, targeted, exposed }))
+          .sort((a, b) => b.exposed - a.exposed || a.kernelRelease.localeCompare(b.kernelRelease)),
+        byGroup: groups
+          .map((g, i) => {
+            const row = byGroup[i].find((r) => r.cve === cve);
+            return { groupId: g.id, name: g.name, targeted: row?.targeted ?? 0, exposed: row?.exposed ?? 0 };
+          })
+          .filter((g) => g.targeted > 0),
+      };
+    })
+    .filter((i) => i.targeted > 0);
   items.sort((a, b) => SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity] || b.exposed - a.exposed || a.cve.localeCompare(b.cve));
-  const [{ n }] = await prisma.$queryRaw<{ n: number }[]>`select count(*)::int as n from "Host" where status = 'active'`;
-  return { items: items.slice(0, opts.limit), exposedHosts: exposedHosts.size, activeHosts: n };
+  return { items: items.slice(0, opts.limit), exposedHosts: totals[0]?.exposedHosts ?? 0, activeHosts: totals[0]?.activeHosts ?? 0 };
 }

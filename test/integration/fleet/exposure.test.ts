@@ -1,0 +1,100 @@
+// Exposure and effective kernels from the database's point of view: which hosts a staged patch
+// targets and lacks (per CVE, by kernel release and by group), the hosts list's `missing` filter,
+// and a host's effective kernel. Hosts are rows written directly; no agents are needed.
+import crypto from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Exposure, Group, HostDetail, HostList, PatchDetail } from "@/lib/api/schemas";
+import { ROOT, startTestConsole, type TestConsole } from "../../helpers/console";
+
+const fixture = (name: string) => fs.readFileSync(path.join(ROOT, "test/unit/lib/patches/fixtures", name), "utf8");
+const moduleOf = (patchId: string) => `livepatch_${patchId.replace(/-/g, "").slice(0, 12)}`;
+
+let c: TestConsole;
+let cmdline: PatchDetail;
+let ipv4: PatchDetail;
+
+async function json<T>(res: Response, status = 200): Promise<T> {
+  const text = await res.text();
+  expect(res.status, text).toBe(status);
+  return JSON.parse(text) as T;
+}
+const post = (p: string, body: unknown) => c.api(p, { method: "POST", json: body, headers: { origin: c.url } });
+
+/** Hosts: name → [kernel release, env label]. */
+const HOSTS: Record<string, [string, string]> = {
+  "a-prod": ["6.1.0-50-amd64", "prod"],
+  "b-prod": ["6.1.0-50-amd64", "prod"],
+  "c-prod": ["5.10.0-30-amd64", "prod"],
+  "d-staging": ["6.1.0-50-amd64", "staging"],
+  "e-staging": ["5.10.0-30-amd64", "staging"],
+};
+
+async function setLivepatches(hostname: string, names: string[]) {
+  await c.db.query(`update "Host" set livepatches = $1::jsonb where hostname = $2`, [JSON.stringify(names.map((name) => ({ name, enabled: true, transition: false }))), hostname]);
+}
+
+beforeAll(async () => {
+  c = await startTestConsole({ env: { SPLICER_SIMULATE_BUILD_MS: "50" } });
+  for (const [name, [release, env]] of Object.entries(HOSTS)) {
+    await c.db.query(
+      `insert into "Host" (id, hostname, "machineId", "credentialHash", "kernelRelease", online, labels) values (gen_random_uuid(), $1, $2, $3, $4, true, $5::jsonb)`,
+      [name, `m-${name}`, crypto.randomBytes(32).toString("hex"), release, JSON.stringify({ env })],
+    );
+  }
+  // Every release; and one for 6.1 only, fixing two CVEs.
+  cmdline = await json<PatchDetail>(await post("/api/v1/patches", { title: "cmdline", severity: "medium", cves: ["CVE-2026-1001"], diff: fixture("function-only-cmdline.diff") }));
+  ipv4 = await json<PatchDetail>(
+    await post("/api/v1/patches", { title: "ipv4", severity: "critical", cves: ["CVE-2026-2001", "CVE-2026-2002"], diff: fixture("bounds-check-ipv4.diff"), kernelReleases: ["6.1.0-50-amd64"] }),
+  );
+  await setLivepatches("a-prod", [moduleOf(cmdline.id), moduleOf(ipv4.id)]);
+  await setLivepatches("d-staging", [moduleOf(ipv4.id)]);
+  await json<Group>(await post("/api/v1/groups", { name: "prod", selector: { labels: { env: "prod" } } }), 201);
+  await json<Group>(await post("/api/v1/groups", { name: "staging", selector: { labels: { env: "staging" } } }), 201);
+});
+afterAll(async () => {
+  await c?.stop();
+});
+
+describe("exposure", () => {
+  it("counts, per CVE, the targeted hosts that lack the patch, by kernel release and by group, most severe first", async () => {
+    const e = await json<Exposure>(await c.api("/api/v1/exposure"));
+    expect(e.activeHosts).toBe(5);
+    // Exposed to something: b, c, d (cmdline), e; a has both patches.
+    expect(e.exposedHosts).toBe(4);
+    expect(e.items.map((i) => i.cve)).toEqual(["CVE-2026-2001", "CVE-2026-2002", "CVE-2026-1001"]);
+    const crit = e.items[0];
+    expect(crit).toMatchObject({ severity: "critical", targeted: 3, exposed: 1, patches: [{ id: ipv4.id, title: "ipv4" }] });
+    expect(crit.byRelease).toEqual([{ kernelRelease: "6.1.0-50-amd64", targeted: 3, exposed: 1 }]);
+    expect(crit.byGroup).toEqual([
+      { groupId: expect.any(String), name: "prod", targeted: 2, exposed: 1 },
+      { groupId: expect.any(String), name: "staging", targeted: 1, exposed: 0 },
+    ]);
+    const med = e.items[2];
+    expect(med).toMatchObject({ severity: "medium", targeted: 5, exposed: 4 });
+    expect(med.byRelease).toEqual([
+      { kernelRelease: "5.10.0-30-amd64", targeted: 2, exposed: 2 },
+      { kernelRelease: "6.1.0-50-amd64", targeted: 3, exposed: 2 },
+    ]);
+    expect(med.byGroup.map((g) => [g.name, g.targeted, g.exposed])).toEqual([["prod", 3, 2], ["staging", 2, 2]]);
+    expect((await json<Exposure>(await c.api("/api/v1/exposure?limit=1"))).items).toHaveLength(1);
+  });
+
+  it("lists the exposed hosts of a patch, and shows each host's effective kernel and missing patches", async () => {
+    const missing = await json<HostList>(await c.api(`/api/v1/hosts?missing=${ipv4.id}`));
+    expect(missing.items.map((h) => h.hostname)).toEqual(["b-prod"]);
+    const all = await json<HostList>(await c.api(`/api/v1/hosts?missing=${cmdline.id}&sort=hostname`));
+    expect(all.items.map((h) => h.hostname)).toEqual(["b-prod", "c-prod", "d-staging", "e-staging"]);
+    const id = (await json<HostList>(await c.api(`/api/v1/hosts?q=a-prod`))).items[0].id;
+    const a = await json<HostDetail>(await c.api(`/api/v1/hosts/${id}`));
+    expect(a.effective.summary).toBe("6.1.0-50-amd64 + 2 livepatches");
+    expect(a.effective.livepatches.map((l) => l.patch?.title).sort()).toEqual(["cmdline", "ipv4"]);
+    expect(a.effective.missing).toEqual([]);
+    const eId = (await json<HostList>(await c.api(`/api/v1/hosts?q=e-staging`))).items[0].id;
+    const e = await json<HostDetail>(await c.api(`/api/v1/hosts/${eId}`));
+    expect(e.effective.summary).toBe("5.10.0-30-amd64");
+    // ipv4 targets 6.1 only: not missing on a 5.10 host.
+    expect(e.effective.missing.map((m) => m.title)).toEqual(["cmdline"]);
+  });
+});
