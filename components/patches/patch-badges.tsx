@@ -11,7 +11,7 @@ export const SEVERITIES: Severity[] = ["critical", "high", "medium", "low"];
 // Critical and high are both "red family"; high is the orange step between red and amber.
 const severityClass: Record<Severity, string> = {
   critical: "bg-bad text-white border-bad dark:bg-[#b42323] dark:border-[#b42323]",
-  high: "bg-[rgba(234,88,12,0.09)] text-[#c2410c] border-[rgba(234,88,12,0.32)] dark:bg-[rgba(251,112,60,0.13)] dark:text-[#ff8552] dark:border-[rgba(251,112,60,0.35)]",
+  high: "bg-orange-soft text-orange border-orange/30",
   medium: "bg-warn-soft text-warn border-warn/25",
   low: "bg-off-soft text-off border-off/20",
 };

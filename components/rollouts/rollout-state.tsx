@@ -36,10 +36,9 @@ interface StateMeta {
   badgeClass?: string;
 }
 
-const ORANGE_BADGE =
-  "bg-[rgba(234,88,12,0.09)] text-[#c2410c] border-[rgba(234,88,12,0.32)] dark:bg-[rgba(251,112,60,0.13)] dark:text-[#ff8552] dark:border-[rgba(251,112,60,0.35)]";
-const VIOLET_BADGE =
-  "bg-[rgba(124,58,237,0.08)] text-[#6d28d9] border-[rgba(124,58,237,0.25)] dark:bg-[rgba(169,139,250,0.12)] dark:text-[#b9a3fb] dark:border-[rgba(169,139,250,0.3)]";
+// Theme tokens in app/globals.css, light and dark, like the five tones.
+const ORANGE_BADGE = "bg-orange-soft text-orange border-orange/30";
+const VIOLET_BADGE = "bg-violet-soft text-violet border-violet/30";
 
 export const HOST_STATE_META: Record<RolloutHostState, StateMeta> = {
   pending: { label: "pending", tone: "neutral", bar: "bg-border-strong", hint: "Waiting for its wave" },
@@ -50,9 +49,9 @@ export const HOST_STATE_META: Record<RolloutHostState, StateMeta> = {
   verifying: { label: "verifying", tone: "warn", bar: "bg-warn", hint: "Waiting for the livepatch transition to finish" },
   succeeded: { label: "succeeded", tone: "ok", bar: "bg-ok", hint: "The patch is live on this host" },
   failed: { label: "failed", tone: "bad", bar: "bg-bad", hint: "The agent reported an error (see its log)" },
-  unreachable: { label: "unreachable", tone: "bad", bar: "bg-[#ea580c] dark:bg-[#f07a45]", hint: "Offline past its deadline", badgeClass: ORANGE_BADGE },
+  unreachable: { label: "unreachable", tone: "bad", bar: "bg-orange", hint: "Offline past its deadline", badgeClass: ORANGE_BADGE },
   skipped: { label: "skipped", tone: "off", bar: "bg-off/45", hint: "Not patched, for the reason given" },
-  reverted: { label: "reverted", tone: "neutral", bar: "bg-[var(--chart-5)]", hint: "The patch was taken back off this host", badgeClass: VIOLET_BADGE },
+  reverted: { label: "reverted", tone: "neutral", bar: "bg-violet", hint: "The patch was taken back off this host", badgeClass: VIOLET_BADGE },
 };
 
 export function RolloutHostStateBadge({ state, className }: { state: RolloutHostState; className?: string }) {
