@@ -19,7 +19,7 @@ import { fieldIssue } from "../api";
 import { InstallInstructions } from "./install-instructions";
 import { EnrollmentTokensTable } from "./enrollment-tokens";
 import { HostStateDot } from "./host-state-badge";
-import { HostsBreadcrumb } from "./hosts-breadcrumb";
+import { Breadcrumb } from "../ui/breadcrumb";
 
 const EXPIRY = [
   { value: "1", label: "1 hour" },
@@ -135,7 +135,7 @@ export function AddHosts() {
   const origin = useOrigin();
   const [created, setCreated] = React.useState<EnrollmentTokenCreated | null>(null);
 
-  const breadcrumb = <HostsBreadcrumb current="Add hosts" />;
+  const breadcrumb = <Breadcrumb href="/hosts" section="Hosts" current="Add hosts" />;
 
   if (!op.isAdmin) {
     return (

@@ -20,7 +20,7 @@ import { HostStateBadge } from "./host-state-badge";
 import { EventTimeline } from "./event-timeline";
 import { LabelsEditor } from "./labels-editor";
 import { RevokeHostDialog } from "./revoke-dialog";
-import { HostsBreadcrumb } from "./hosts-breadcrumb";
+import { Breadcrumb } from "../ui/breadcrumb";
 import { CveChips, SeverityBadge, VerdictBadge } from "../patches/patch-badges";
 import { RecentRollouts } from "../rollouts/recent-rollouts";
 
@@ -191,7 +191,7 @@ export function HostDetail({ id }: { id: string }) {
   const { data: h, error, refetch } = useHost(id);
   const op = useOperator();
 
-  const breadcrumb = <HostsBreadcrumb current={h?.hostname ?? "…"} />;
+  const breadcrumb = <Breadcrumb href="/hosts" section="Hosts" current={h?.hostname ?? "…"} />;
 
   if (error && !h) {
     const notFound = error instanceof ApiRequestError && (error.status === 404 || error.status === 400);

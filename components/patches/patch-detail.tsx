@@ -17,7 +17,7 @@ import { buttonClass } from "../ui/button";
 import { cn } from "../ui/cn";
 import { formatExact, numberFmt } from "../ui/time";
 import { CveChips, SeverityBadge, VerdictBadge, verdictHint, verdictTone } from "./patch-badges";
-import { PatchesBreadcrumb } from "./patches-breadcrumb";
+import { Breadcrumb } from "../ui/breadcrumb";
 import { DiffView } from "./diff-view";
 import { usePatch } from "./use-patches";
 import { BuildsCard } from "./builds-card";
@@ -235,7 +235,7 @@ export function PatchDetail({ id }: { id: string }) {
     const notFound = q.error instanceof ApiRequestError && (q.error.status === 404 || q.error.status === 400);
     return (
       <>
-        <PageHeader title="Patch" breadcrumb={<PatchesBreadcrumb current="Not found" />} />
+        <PageHeader title="Patch" breadcrumb={<Breadcrumb href="/patches" section="Patches" current="Not found" />} />
         <Card>
           {notFound ? (
             <EmptyState
@@ -261,7 +261,7 @@ export function PatchDetail({ id }: { id: string }) {
   return (
     <>
       <PageHeader
-        breadcrumb={<PatchesBreadcrumb current={p.title} />}
+        breadcrumb={<Breadcrumb href="/patches" section="Patches" current={p.title} />}
         title={<span data-testid="patch-title">{p.title}</span>}
         meta={
           <>

@@ -17,7 +17,7 @@ import { EmptyState } from "../ui/empty-state";
 import { cn } from "../ui/cn";
 import { numberFmt } from "../ui/time";
 import { SEVERITIES } from "./patch-badges";
-import { PatchesBreadcrumb } from "./patches-breadcrumb";
+import { Breadcrumb } from "../ui/breadcrumb";
 import { useStagePatch } from "./use-patches";
 
 type Severity = PatchCreate["severity"];
@@ -136,7 +136,7 @@ export function StagePatchForm() {
   if (!op.can("operator")) {
     return (
       <>
-        <PageHeader title="Stage a patch" breadcrumb={<PatchesBreadcrumb current="Stage a patch" />} />
+        <PageHeader title="Stage a patch" breadcrumb={<Breadcrumb href="/patches" section="Patches" current="Stage a patch" />} />
         <Card>
           <EmptyState
             icon={<ShieldAlert />}
@@ -161,7 +161,7 @@ export function StagePatchForm() {
     <>
       <PageHeader
         title="Stage a patch"
-        breadcrumb={<PatchesBreadcrumb current="Stage a patch" />}
+        breadcrumb={<Breadcrumb href="/patches" section="Patches" current="Stage a patch" />}
         description="A unified diff against the kernel source tree. Staging analyses it: the functions it changes, and whether it changes data that a live patch must not touch."
       />
       <form onSubmit={submit} noValidate className="grid gap-4 xl:grid-cols-[minmax(0,22rem)_minmax(0,1fr)]" data-testid="stage-form">

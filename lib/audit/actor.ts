@@ -16,3 +16,8 @@ export interface AuditActor {
   name: string;
   ip?: string | null;
 }
+
+/** Who created a row, as stored with it: an operator's or API token's id (none for agents and the system), and a name. */
+export function createdBy(actor: Actor): { createdById: string | null; createdByName: string } {
+  return { createdById: actor.type === "operator" || actor.type === "api_token" ? actor.id : null, createdByName: actor.name };
+}

@@ -1,6 +1,6 @@
 import "server-only";
 import { GroupSelectorSchema, type Group, type GroupCreate, type GroupPatchStatus, type GroupPreview, type GroupSelector } from "@/lib/api/schemas";
-import type { Actor } from "@/lib/audit/actor";
+import { createdBy, type Actor } from "@/lib/audit/actor";
 import { appendAudit } from "@/lib/audit/append";
 import { moduleNameSqlText } from "@/lib/builds/builders/module-name";
 import { prisma } from "@/lib/db/client";
@@ -98,8 +98,7 @@ export async function createGroup(opts: { actor: Actor; input: GroupCreate }): P
           name: input.name,
           description: input.description,
           selector: input.selector as Prisma.InputJsonObject,
-          createdById: actor.type === "operator" || actor.type === "api_token" ? actor.id : null,
-          createdByName: actor.name,
+          ...createdBy(actor),
         },
         select: rowSelect,
       });

@@ -1,7 +1,7 @@
 import "server-only";
 import type { PatchCreate, PatchDetail, PatchSummary } from "@/lib/api/schemas";
 import { MAX_DIFF_BYTES } from "@/lib/api/schemas";
-import type { Actor } from "@/lib/audit/actor";
+import { createdBy, type Actor } from "@/lib/audit/actor";
 import { appendAudit } from "@/lib/audit/append";
 import { sha256 } from "@/lib/crypto";
 import { prisma } from "@/lib/db/client";
@@ -54,8 +54,7 @@ export async function stagePatch(opts: { actor: Actor; input: PatchCreate }): Pr
         targetReleases: [...new Set(input.kernelReleases ?? [])],
         verdict: toDbVerdict(analysis.verdict),
         analysis: JSON.parse(JSON.stringify(analysis)) as Prisma.InputJsonObject,
-        createdById: opts.actor.type === "operator" || opts.actor.type === "api_token" ? opts.actor.id : null,
-        createdByName: opts.actor.name,
+        ...createdBy(opts.actor),
       },
     });
     // Builds for its releases are part of staging: queued in the same transaction.

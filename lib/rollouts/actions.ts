@@ -1,6 +1,6 @@
 import "server-only";
 import { RolloutStrategySchema, type RolloutSummary } from "@/lib/api/schemas";
-import type { Actor } from "@/lib/audit/actor";
+import { createdBy, type Actor } from "@/lib/audit/actor";
 import { appendAudit } from "@/lib/audit/append";
 import { livepatchModuleName } from "@/lib/builds/builders/module-name";
 import { prisma, type Tx } from "@/lib/db/client";
@@ -9,7 +9,7 @@ import type { Prisma } from "@/lib/generated/prisma/client";
 import { notify } from "@/lib/realtime/bus";
 import { planWaves, type PlannedHost } from "./plan";
 import { failuresOf, getRolloutSummary, storedStrategy, type StateCounts } from "./query";
-import { actorIds, insertRolloutHosts } from "./start";
+import { insertRolloutHosts } from "./start";
 
 type Locked = { id: string; number: number; kind: string; status: string; pauseKind: string | null; patchId: string; groupId: string | null; groupName: string; strategy: unknown };
 
@@ -146,7 +146,7 @@ export async function rollbackRollout(opts: { actor: Actor; id: string; reason?:
           strategy: strategy as Prisma.InputJsonObject,
           waveCount: waves.length,
           hostCount: planned.length,
-          ...actorIds(actor),
+          ...createdBy(actor),
         },
         select: { id: true, number: true },
       });

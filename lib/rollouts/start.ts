@@ -1,6 +1,6 @@
 import "server-only";
 import { RolloutStrategySchema, type RolloutCreate, type RolloutPreview, type RolloutStrategy, type RolloutSummary } from "@/lib/api/schemas";
-import type { Actor } from "@/lib/audit/actor";
+import { createdBy, type Actor } from "@/lib/audit/actor";
 import { appendAudit } from "@/lib/audit/append";
 import { ensureBuilds } from "@/lib/builds/plan";
 import { prisma, type Tx } from "@/lib/db/client";
@@ -32,10 +32,6 @@ export async function insertRolloutHosts(tx: Tx, rolloutId: string, hosts: Plann
       as u("hostId", hostname, release, wave, state, "buildId", error)`;
 }
 
-export function actorIds(actor: Actor): { createdById: string | null; createdByName: string } {
-  return { createdById: actor.type === "operator" || actor.type === "api_token" ? actor.id : null, createdByName: actor.name };
-}
-
 /**
  * Starts a rollout: fixes its hosts and waves, queues the builds its hosts still lack, and hands
  * it to the engine. One transaction: either all of it exists, or none.
@@ -60,7 +56,7 @@ export async function startRollout(opts: { actor: Actor; input: RolloutCreate })
           strategy: strategy as Prisma.InputJsonObject,
           waveCount: plan.preview.waves.length,
           hostCount: plan.preview.toPatch,
-          ...actorIds(actor),
+          ...createdBy(actor),
         },
         select: { id: true, number: true },
       });

@@ -7,8 +7,8 @@ import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FleetSummary, Host, HostList } from "@/lib/api/schemas";
 import type { Fleet } from "@/agent/sim/fleet";
-import { SHOTS, VIEWPORT, haveBrowser, launchBrowser, openPage, signInAsAdmin, waitLive } from "../helpers/browser";
-import { ROOT, startSimulatedFleet, eventually, startAgentProcess, startTestConsole, type AgentProcess, type TestConsole } from "../helpers/console";
+import { SHOTS, VIEWPORT, haveBrowser, launchBrowser, openPage, signInAsAdmin, waitLive, poll } from "../helpers/browser";
+import { ROOT, startSimulatedFleet, eventually, startAgentProcess, startTestConsole, type AgentProcess, type TestConsole, getJson as getJsonAs } from "../helpers/console";
 import { makeFakeHost } from "../helpers/fake-host";
 
 const FLEET_SIZE = 36;
@@ -19,14 +19,8 @@ let browser: Browser;
 const agents: AgentProcess[] = [];
 const contexts: BrowserContext[] = [];
 
-/** The machine is busy (a console, dozens of agents and a browser on two cores): be patient. */
-const poll = <T,>(fn: () => T | Promise<T>) => expect.poll(fn, { timeout: 15_000, interval: 100 });
 
-async function getJson<T>(p: string): Promise<T> {
-  const r = await c.api(p);
-  if (!r.ok) throw new Error(`${p}: ${r.status} ${await r.text()}`);
-  return (await r.json()) as T;
-}
+const getJson = <T,>(p: string): Promise<T> => getJsonAs<T>(c, p);
 
 const newPage = (colorScheme: "light" | "dark" = "light"): Promise<Page> => openPage(browser, c.url, contexts, colorScheme);
 

@@ -10,8 +10,8 @@ import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FleetSummary, PatchDetail, PatchSummary } from "@/lib/api/schemas";
 import type { Fleet } from "@/agent/sim/fleet";
-import { SHOTS, VIEWPORT, haveBrowser, launchBrowser, openPage, signInAsAdmin, waitLive } from "../helpers/browser";
-import { ROOT, startSimulatedFleet, startTestConsole, type TestConsole } from "../helpers/console";
+import { SHOTS, VIEWPORT, haveBrowser, launchBrowser, openPage, signInAsAdmin, waitLive, poll, slowPoll } from "../helpers/browser";
+import { ROOT, startSimulatedFleet, startTestConsole, type TestConsole, getJson as getJsonAs } from "../helpers/console";
 
 const FIXTURES = path.join(ROOT, "test/unit/lib/patches/fixtures");
 const FLEET_SIZE = 12;
@@ -23,16 +23,8 @@ let fleet: Fleet | undefined;
 let browser: Browser;
 const contexts: BrowserContext[] = [];
 
-/** The machine is busy (a console, agents and a browser on two cores): be patient. */
-const poll = <T,>(fn: () => T | Promise<T>) => expect.poll(fn, { timeout: 15_000, interval: 100 });
-/** Builds run from a queue: give them longer. */
-const slowPoll = <T,>(fn: () => T | Promise<T>) => expect.poll(fn, { timeout: 60_000, interval: 200 });
 
-async function getJson<T>(p: string): Promise<T> {
-  const r = await c.api(p);
-  if (!r.ok) throw new Error(`${p}: ${r.status} ${await r.text()}`);
-  return (await r.json()) as T;
-}
+const getJson = <T,>(p: string): Promise<T> => getJsonAs<T>(c, p);
 
 const newPage = (colorScheme: "light" | "dark" = "light"): Promise<Page> => openPage(browser, c.url, contexts, colorScheme);
 

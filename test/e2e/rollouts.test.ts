@@ -10,8 +10,8 @@ import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Group, PatchDetail, RolloutDetail, RolloutSummary } from "@/lib/api/schemas";
 import type { Fleet } from "@/agent/sim/fleet";
-import { SHOTS, VIEWPORT, haveBrowser, launchBrowser, openPage, waitLive } from "../helpers/browser";
-import { ROOT, startSimulatedFleet, startTestConsole, type TestConsole } from "../helpers/console";
+import { SHOTS, VIEWPORT, haveBrowser, launchBrowser, openPage, waitLive, poll, slowPoll } from "../helpers/browser";
+import { ROOT, startSimulatedFleet, startTestConsole, type TestConsole, getJson as getJsonAs } from "../helpers/console";
 
 const FIXTURES = path.join(ROOT, "test/unit/lib/patches/fixtures");
 const FLEET_SIZE = 10;
@@ -23,15 +23,8 @@ let fleet: Fleet | undefined;
 let browser: Browser;
 const contexts: BrowserContext[] = [];
 
-const poll = <T,>(fn: () => T | Promise<T>) => expect.poll(fn, { timeout: 15_000, interval: 100 });
-/** Builds and rollouts run from queues on a busy machine: give them longer. */
-const slowPoll = <T,>(fn: () => T | Promise<T>) => expect.poll(fn, { timeout: 60_000, interval: 200 });
 
-async function getJson<T>(p: string): Promise<T> {
-  const r = await c.api(p);
-  if (!r.ok) throw new Error(`${p}: ${r.status} ${await r.text()}`);
-  return (await r.json()) as T;
-}
+const getJson = <T,>(p: string): Promise<T> => getJsonAs<T>(c, p);
 
 async function postJson<T>(p: string, json: unknown): Promise<T> {
   const r = await c.api(p, { method: "POST", json });

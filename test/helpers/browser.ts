@@ -1,5 +1,6 @@
 // Debian's Chromium driven by playwright-core, for the browser tests: launch, pages in a theme,
 // sign-in, and waiting for the live connection. In CI a missing browser fails the run.
+import { expect } from "vitest";
 import fs from "node:fs";
 import path from "node:path";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
@@ -47,3 +48,8 @@ export async function signInAsAdmin(page: Page, password: string, next: string):
 export async function waitLive(page: Page): Promise<void> {
   await page.locator('[data-testid="live-status"][data-status="live"]').waitFor({ timeout: 15_000 });
 }
+
+/** Waits for the page (or the API) to show something; the machine is busy (console, agents, browser on two cores). */
+export const poll = <T,>(fn: () => T | Promise<T>) => expect.poll(fn, { timeout: 15_000, interval: 100 });
+/** Builds and rollouts run from queues: give them longer. */
+export const slowPoll = <T,>(fn: () => T | Promise<T>) => expect.poll(fn, { timeout: 60_000, interval: 200 });

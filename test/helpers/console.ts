@@ -225,3 +225,10 @@ export async function startSimulatedFleet(
   await fleet.waitConnected(opts.agents, 60_000);
   return fleet;
 }
+
+/** GET a console API path as admin; throws with the status and body unless it succeeded. */
+export async function getJson<T>(c: TestConsole, p: string): Promise<T> {
+  const r = await c.api(p);
+  if (!r.ok) throw new Error(`${p}: ${r.status} ${await r.text()}`);
+  return (await r.json()) as T;
+}
