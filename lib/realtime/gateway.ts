@@ -6,6 +6,7 @@ import {
 } from "@/agent/protocol";
 import { UI_NAMESPACE } from "@/lib/api/schemas";
 import { authenticate } from "@/lib/auth/authenticate";
+import { stillValid } from "@/lib/auth/sessions";
 import {
   authenticateAgent, ingestInventory, markConnected, markDisconnected, markManyDisconnected, recordHeartbeats, sweepSilentHosts,
 } from "@/lib/fleet/presence";
@@ -27,6 +28,7 @@ const KNOWN_AGENT_EVENTS = new Set(["inventory", "heartbeat", "job_update"]);
 const HEARTBEAT_FLUSH_MS = 2000;
 const UI_FLUSH_MS = 250;
 const SWEEP_MS = 15_000;
+const UI_RECHECK_MS = 30_000;
 // An agent may resend its inventory this often at most (it sends only on change).
 const MAX_INVENTORIES_PER_MINUTE = 12;
 // A job reports a handful of phases; this leaves room for many jobs and resends, not for a flood.
@@ -36,6 +38,31 @@ function clientIp(socket: Socket): string | null {
   const fwd = process.env.SPLICER_TRUST_PROXY === "1" ? socket.handshake.headers["x-forwarded-for"] : undefined;
   const ip = (typeof fwd === "string" ? fwd.split(",")[0].trim() : null) ?? socket.handshake.address;
   return ip?.replace(/^::ffff:/, "") || null;
+}
+
+/**
+ * A /ui handshake's Origin must be the console itself (the Host it was reached at) or
+ * SPLICER_PUBLIC_URL. Clients that send no Origin (scripts with a token) are not browsers on
+ * another site, unless the browser says the request is cross-site.
+ */
+export function uiOriginAllowed(headers: Record<string, string | string[] | undefined>, publicUrl = process.env.SPLICER_PUBLIC_URL): boolean {
+  const origin = headers.origin;
+  if (typeof origin !== "string" || origin === "") return headers["sec-fetch-site"] !== "cross-site";
+  let url: URL;
+  try {
+    url = new URL(origin);
+  } catch {
+    return false;
+  }
+  const fwdHost = process.env.SPLICER_TRUST_PROXY === "1" ? headers["x-forwarded-host"] : undefined;
+  if (typeof fwdHost === "string" && url.host === fwdHost) return true;
+  if (typeof headers.host === "string" && url.host === headers.host) return true;
+  if (!publicUrl) return false;
+  try {
+    return new URL(publicUrl).origin === url.origin;
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -139,9 +166,14 @@ export async function startGateway(opts: { httpServer: http.Server; databaseUrl:
   const uiNs = io.of(UI_NAMESPACE);
   uiNs.use(async (socket, next) => {
     try {
+      // Another site's page must not open a socket with the visitor's cookie (cross-site WebSocket hijacking).
+      if (!uiOriginAllowed(socket.handshake.headers)) return next(new Error("cross-site connection refused"));
       const who = await authenticate({ cookie: socket.handshake.headers.cookie ?? null, authorization: socket.handshake.headers.authorization ?? null, ip: clientIp(socket) });
       if (!who) return next(new Error("sign in first"));
       socket.data.actor = who.actor;
+      socket.data.operatorId = who.operatorId;
+      socket.data.sessionId = who.sessionId ?? null;
+      socket.data.apiTokenId = who.via === "api_token" ? who.actor.id : null;
       next();
     } catch (err) {
       log.error({ err }, "ui authentication failed");
@@ -152,6 +184,21 @@ export async function startGateway(opts: { httpServer: http.Server; databaseUrl:
     metrics.uiClients.inc();
     socket.on("disconnect", () => metrics.uiClients.dec());
   });
+
+  /** Disconnects the /ui sockets signed in with what was revoked; they get nothing more. */
+  const dropUiSockets = (matches: (s: Socket) => boolean) => {
+    for (const s of uiNs.sockets.values()) if (matches(s)) s.disconnect(true);
+  };
+  // Backstop for what no event announces (a session or token expiring) or an event missed
+  // while the bus reconnected: re-validate every /ui socket's credentials now and then.
+  const recheckUiSockets = async () => {
+    const sockets = [...uiNs.sockets.values()];
+    if (sockets.length === 0) return;
+    const sessionIds = sockets.map((s) => s.data.sessionId as string | null).filter((x): x is string => !!x);
+    const apiTokenIds = sockets.map((s) => s.data.apiTokenId as string | null).filter((x): x is string => !!x);
+    const valid = await stillValid({ sessionIds: [...new Set(sessionIds)], apiTokenIds: [...new Set(apiTokenIds)] });
+    dropUiSockets((s) => (s.data.sessionId ? !valid.sessionIds.has(s.data.sessionId) : s.data.apiTokenId ? !valid.apiTokenIds.has(s.data.apiTokenId) : true));
+  };
 
   const dropHost = (hostId: string, reason: string, tell: boolean) => {
     const s = agents.get(hostId);
@@ -180,6 +227,15 @@ export async function startGateway(opts: { httpServer: http.Server; databaseUrl:
         if (s && s.id !== ev.connectionId) dropHost(ev.hostId, "connected elsewhere", false);
         break;
       }
+      case "auth.revoked":
+        dropUiSockets(
+          (s) =>
+            (!!ev.sessionId && s.data.sessionId === ev.sessionId) ||
+            (!!ev.apiTokenId && s.data.apiTokenId === ev.apiTokenId) ||
+            (!!ev.operatorSessions && !!s.data.sessionId && s.data.operatorId === ev.operatorSessions) ||
+            (!!ev.operatorTokens && !!s.data.apiTokenId && s.data.operatorId === ev.operatorTokens),
+        );
+        break;
       case "audit.appended":
         uiNs.emit("audit:appended", { seq: ev.seq });
         break;
@@ -229,6 +285,9 @@ export async function startGateway(opts: { httpServer: http.Server; databaseUrl:
       pendingRollouts.clear();
       uiNs.emit("rollouts:changed", { ids });
     }, UI_FLUSH_MS),
+    setInterval(() => {
+      recheckUiSockets().catch((err) => log.error({ err }, "ui socket re-check failed"));
+    }, UI_RECHECK_MS),
     setInterval(() => {
       // Three missed heartbeats (and never less than 90 s) before a silent host counts as offline.
       sweepSilentHosts({ silentForSec: Math.max(90, settings.heartbeatIntervalSec * 3) }).catch((err) => log.error({ err }, "sweep failed"));
