@@ -16,6 +16,7 @@ import { metrics } from "@/lib/metrics";
 import { getSettings } from "@/lib/settings/settings";
 import { listenBus, type BusEvent, type BusListener } from "./bus";
 import { JobRelay } from "./job-relay";
+import { uiOriginAllowed } from "./ui-origin";
 import { onValidated, RefusedMessage, refuse } from "./validate";
 
 export interface Gateway {
@@ -28,7 +29,8 @@ const KNOWN_AGENT_EVENTS = new Set(["inventory", "heartbeat", "job_update"]);
 const HEARTBEAT_FLUSH_MS = 2000;
 const UI_FLUSH_MS = 250;
 const SWEEP_MS = 15_000;
-const UI_RECHECK_MS = 30_000;
+// How often live /ui sockets' sessions and tokens are re-validated (see lib/config.ts).
+const UI_RECHECK_MS = Number(process.env.SPLICER_UI_RECHECK_MS) || 30_000;
 // An agent may resend its inventory this often at most (it sends only on change).
 const MAX_INVENTORIES_PER_MINUTE = 12;
 // A job reports a handful of phases; this leaves room for many jobs and resends, not for a flood.
@@ -38,31 +40,6 @@ function clientIp(socket: Socket): string | null {
   const fwd = process.env.SPLICER_TRUST_PROXY === "1" ? socket.handshake.headers["x-forwarded-for"] : undefined;
   const ip = (typeof fwd === "string" ? fwd.split(",")[0].trim() : null) ?? socket.handshake.address;
   return ip?.replace(/^::ffff:/, "") || null;
-}
-
-/**
- * A /ui handshake's Origin must be the console itself (the Host it was reached at) or
- * SPLICER_PUBLIC_URL. Clients that send no Origin (scripts with a token) are not browsers on
- * another site, unless the browser says the request is cross-site.
- */
-export function uiOriginAllowed(headers: Record<string, string | string[] | undefined>, publicUrl = process.env.SPLICER_PUBLIC_URL): boolean {
-  const origin = headers.origin;
-  if (typeof origin !== "string" || origin === "") return headers["sec-fetch-site"] !== "cross-site";
-  let url: URL;
-  try {
-    url = new URL(origin);
-  } catch {
-    return false;
-  }
-  const fwdHost = process.env.SPLICER_TRUST_PROXY === "1" ? headers["x-forwarded-host"] : undefined;
-  if (typeof fwdHost === "string" && url.host === fwdHost) return true;
-  if (typeof headers.host === "string" && url.host === headers.host) return true;
-  if (!publicUrl) return false;
-  try {
-    return new URL(publicUrl).origin === url.origin;
-  } catch {
-    return false;
-  }
 }
 
 /**
