@@ -12,8 +12,8 @@ interface Ui {
   events: { name: string; at: number }[];
   disconnectedAt: Promise<number>;
 }
-async function connectUi(headers: Record<string, string>): Promise<Ui> {
-  const socket = ioClient(`${c.url}/ui`, { transports: ["websocket"], extraHeaders: headers, reconnection: false });
+async function connectUi(headers: Record<string, string>, on: TestConsole = c): Promise<Ui> {
+  const socket = ioClient(`${on.url}/ui`, { transports: ["websocket"], extraHeaders: headers, reconnection: false });
   const events: Ui["events"] = [];
   socket.onAny((name: string) => events.push({ name, at: Date.now() }));
   const disconnectedAt = new Promise<number>((resolve) => socket.once("disconnect", () => resolve(Date.now())));
@@ -96,6 +96,22 @@ describe("/ui sockets after revocation", () => {
     expect((await admin(`/api/v1/operators/${id}`, { method: "PATCH", json: { disabled: true } })).status).toBe(200);
     await expectDropped(viaSession, t);
     await expectDropped(viaToken, t);
+  });
+
+  it("are dropped by every console process: a logout on one drops the socket held by another", async () => {
+    const b = await startTestConsole({ sharing: c, env: { SPLICER_UI_RECHECK_MS: "60000" } });
+    try {
+      await createOperator("nora", "viewer");
+      const cookie = await c.login("nora", "nora-password-1");
+      const onB = track(await connectUi({ cookie }, b));
+      await expectLive(onB);
+      const t = Date.now();
+      // Signed out through process A; only the bus tells process B (its re-check is a minute away).
+      expect((await c.api("/api/v1/auth/logout", { method: "POST", cookie, headers: { origin: c.url } })).status).toBe(200);
+      await expectDropped(onB, t);
+    } finally {
+      await b.stop();
+    }
   });
 
   it("are dropped by the periodic re-check when a session ends without an event (expiry)", async () => {
