@@ -160,6 +160,9 @@ export async function startGateway(opts: { httpServer: http.Server; databaseUrl:
   uiNs.on("connection", (socket) => {
     metrics.uiClients.inc();
     socket.on("disconnect", () => metrics.uiClients.dec());
+    // A revocation committed between the handshake's check and now found no socket to drop:
+    // look once more, now that later revocation events will find this socket.
+    recheckUiSockets([socket]).catch((err) => log.error({ err }, "ui socket re-check failed"));
   });
 
   /** Disconnects the /ui sockets signed in with what was revoked; they get nothing more. */
@@ -168,13 +171,13 @@ export async function startGateway(opts: { httpServer: http.Server; databaseUrl:
   };
   // Backstop for what no event announces (a session or token expiring) or an event missed
   // while the bus reconnected: re-validate every /ui socket's credentials now and then.
-  const recheckUiSockets = async () => {
-    const sockets = [...uiNs.sockets.values()];
+  const recheckUiSockets = async (sockets: Socket[] = [...uiNs.sockets.values()]) => {
     if (sockets.length === 0) return;
     const sessionIds = sockets.map((s) => s.data.sessionId as string | null).filter((x): x is string => !!x);
     const apiTokenIds = sockets.map((s) => s.data.apiTokenId as string | null).filter((x): x is string => !!x);
     const valid = await stillValid({ sessionIds: [...new Set(sessionIds)], apiTokenIds: [...new Set(apiTokenIds)] });
-    dropUiSockets((s) => (s.data.sessionId ? !valid.sessionIds.has(s.data.sessionId) : s.data.apiTokenId ? !valid.apiTokenIds.has(s.data.apiTokenId) : true));
+    const invalid = (s: Socket) => (s.data.sessionId ? !valid.sessionIds.has(s.data.sessionId) : s.data.apiTokenId ? !valid.apiTokenIds.has(s.data.apiTokenId) : true);
+    for (const s of sockets) if (s.connected && invalid(s)) s.disconnect(true);
   };
 
   const dropHost = (hostId: string, reason: string, tell: boolean) => {
