@@ -10,6 +10,8 @@ const EnvSchema = z.object({
   SPLICER_DEMO_AGENTS: z.coerce.number().int().min(0).max(20_000).default(50),
   SPLICER_ADMIN_PASSWORD: z.string().min(10, "SPLICER_ADMIN_PASSWORD needs at least 10 characters").optional(),
   SPLICER_PUBLIC_URL: z.string().url().optional(),
+  // Backstop re-validation of live /ui sockets (a session expiring); revocations act at once anyway.
+  SPLICER_UI_RECHECK_MS: z.coerce.number().int().min(500).max(3_600_000).optional(),
 });
 export type Env = z.infer<typeof EnvSchema>;
 

@@ -2,7 +2,7 @@
 import * as React from "react";
 import { createColumnHelper } from "@tanstack/react-table";
 import { KeySquare, Plus } from "lucide-react";
-import type { ApiToken, Role } from "@/lib/api/schemas";
+import { API_TOKEN_DEFAULT_DAYS, API_TOKEN_MAX_DAYS, type ApiToken, type Role } from "@/lib/api/schemas";
 import { useApiTokens, useCreateApiToken, useRevokeApiToken, type ApiTokenCreated } from "../hooks/use-admin";
 import { useOperator } from "../shell/operator-context";
 import { DataTable } from "../ui/data-table";
@@ -26,28 +26,29 @@ const col = createColumnHelper<ApiToken>();
 
 function tokenState(t: ApiToken): { tone: "ok" | "off" | "bad"; label: string } {
   if (t.revokedAt) return { tone: "bad", label: "Revoked" };
-  if (t.expiresAt && new Date(t.expiresAt).getTime() < Date.now()) return { tone: "off", label: "Expired" };
+  if (new Date(t.expiresAt).getTime() < Date.now()) return { tone: "off", label: "Expired" };
   return { tone: "ok", label: "Active" };
 }
 
+// No "never": a token that never expires outlives its purpose unnoticed (at most a year).
 const EXPIRY = [
+  { value: "7", label: "7 days" },
   { value: "30", label: "30 days" },
-  { value: "90", label: "90 days" },
-  { value: "365", label: "1 year" },
-  { value: "never", label: "Never" },
+  { value: String(API_TOKEN_DEFAULT_DAYS), label: `${API_TOKEN_DEFAULT_DAYS} days` },
+  { value: String(API_TOKEN_MAX_DAYS), label: "1 year" },
 ];
 
 function CreateTokenDialog({ open, onOpenChange }: { open: boolean; onOpenChange: (o: boolean) => void }) {
   const create = useCreateApiToken();
   const [name, setName] = React.useState("");
   const [role, setRole] = React.useState<Role>("viewer");
-  const [expiry, setExpiry] = React.useState("90");
+  const [expiry, setExpiry] = React.useState(String(API_TOKEN_DEFAULT_DAYS));
   const [created, setCreated] = React.useState<ApiTokenCreated | null>(null);
   React.useEffect(() => {
     if (open) {
       setName("");
       setRole("viewer");
-      setExpiry("90");
+      setExpiry(String(API_TOKEN_DEFAULT_DAYS));
       setCreated(null);
       create.reset();
     }
@@ -78,7 +79,7 @@ function CreateTokenDialog({ open, onOpenChange }: { open: boolean; onOpenChange
               e.preventDefault();
               try {
                 setCreated(
-                  await create.mutateAsync({ name: name.trim(), role, expiresInDays: expiry === "never" ? undefined : Number(expiry) }),
+                  await create.mutateAsync({ name: name.trim(), role, expiresInDays: Number(expiry) }),
                 );
               } catch {
                 /* shown */
@@ -125,7 +126,7 @@ export function ApiTokensPanel() {
         },
       }),
       col.accessor("lastUsedAt", { header: "Last used", size: 110, cell: (c) => <RelativeTime date={c.getValue()} fallback="never" className="text-xs text-muted-foreground" /> }),
-      col.accessor("expiresAt", { header: "Expires", size: 110, cell: (c) => <RelativeTime date={c.getValue()} fallback="never" className="text-xs text-muted-foreground" /> }),
+      col.accessor("expiresAt", { header: "Expires", size: 110, cell: (c) => <RelativeTime date={c.getValue()} className="text-xs text-muted-foreground" /> }),
       col.accessor("createdBy", { header: "Created by", size: 120, cell: (c) => <span className="text-xs text-muted-foreground">{c.getValue()}</span> }),
       revokeColumn(col, (t) => !t.revokedAt, setConfirming),
     ],

@@ -60,7 +60,7 @@ function AddOperatorDialog({ open, onOpenChange }: { open: boolean; onOpenChange
           <Field label="Username" htmlFor="op-user" error={fieldIssue(create.error, "username")} hint="Lowercase letters, digits, _ . -">
             <Input id="op-user" value={username} onChange={(e) => setUsername(e.target.value)} autoComplete="off" required />
           </Field>
-          <Field label="Initial password" htmlFor="op-pass" error={fieldIssue(create.error, "password")} hint="At least 10 characters">
+          <Field label="Initial password" htmlFor="op-pass" error={fieldIssue(create.error, "password")} hint="At least 10 characters and hard to guess (checked for common words, names and patterns)">
             <Input id="op-pass" type="password" value={password} onChange={(e) => setPassword(e.target.value)} autoComplete="new-password" required minLength={10} />
           </Field>
           <RoleField id="op-role" value={role} onChange={setRole} />
@@ -96,7 +96,7 @@ function ResetPasswordDialog({ target, onClose }: { target: Operator | null; onC
             }}
             className="flex flex-col gap-3.5"
           >
-            <Field label="New password" htmlFor="op-newpass" error={fieldIssue(update.error, "password")} hint="At least 10 characters">
+            <Field label="New password" htmlFor="op-newpass" error={fieldIssue(update.error, "password")} hint="At least 10 characters and hard to guess (checked for common words, names and patterns)">
               <Input id="op-newpass" type="password" value={password} onChange={(e) => setPassword(e.target.value)} autoComplete="new-password" minLength={10} required autoFocus />
             </Field>
             {update.error && !fieldIssue(update.error, "password") ? <InlineError error={update.error} /> : null}

@@ -186,10 +186,13 @@ export const OperatorUpdateSchema = z
   .object({ role: RoleSchema.optional(), disabled: z.boolean().optional(), password: PasswordSchema.optional() })
   .refine((b) => Object.keys(b).length > 0, "nothing to change");
 
+export const API_TOKEN_DEFAULT_DAYS = 90;
+export const API_TOKEN_MAX_DAYS = 365;
 export const ApiTokenCreateSchema = z.object({
   name: z.string().trim().min(1, "name is required").max(100),
   role: RoleSchema,
-  expiresInDays: z.number().int().min(1).max(3650).optional(),
+  // Every token expires (default 90 days, at most a year): automation rotates its secrets.
+  expiresInDays: z.number().int().min(1).max(API_TOKEN_MAX_DAYS, `API tokens expire within ${API_TOKEN_MAX_DAYS} days`).default(API_TOKEN_DEFAULT_DAYS),
 });
 export const ApiTokenSchema = z.object({
   id: z.string(),
@@ -198,7 +201,7 @@ export const ApiTokenSchema = z.object({
   role: RoleSchema,
   createdBy: z.string(),
   createdAt: z.string(),
-  expiresAt: z.string().nullable(),
+  expiresAt: z.string(),
   lastUsedAt: z.string().nullable(),
   revokedAt: z.string().nullable(),
 });

@@ -1,7 +1,7 @@
 import "server-only";
 import type { Actor } from "@/lib/audit/actor";
 import { validateApiToken } from "./api-tokens";
-import { SESSION_COOKIE, validateSessionToken } from "./sessions";
+import { SESSION_COOKIE, sessionIdOf, validateSessionToken } from "./sessions";
 
 export function readCookie(header: string | null | undefined, name: string): string | null {
   if (!header) return null;
@@ -15,18 +15,22 @@ export function readCookie(header: string | null | undefined, name: string): str
 export interface Authenticated {
   actor: Actor & { type: "operator" | "api_token" };
   via: "session" | "api_token";
+  /** The operator behind it: the signed-in one, or the token's creator. */
+  operatorId: string;
+  /** The session's id (a hash of its secret), for sessions. */
+  sessionId?: string;
 }
 
 /** The operator or API token behind a request's `Authorization: Bearer` header or session cookie. */
 export async function authenticate(h: { authorization?: string | null; cookie?: string | null; ip: string | null }): Promise<Authenticated | null> {
   const bearer = h.authorization?.match(/^Bearer\s+(\S+)$/i)?.[1];
   if (bearer) {
-    const actor = await validateApiToken(bearer, h.ip);
-    return actor && actor.type === "api_token" ? { actor, via: "api_token" } : null;
+    const t = await validateApiToken(bearer, h.ip);
+    return t ? { actor: t.actor, via: "api_token", operatorId: t.creatorId } : null;
   }
   const token = readCookie(h.cookie, SESSION_COOKIE);
   if (!token) return null;
   const me = await validateSessionToken(token);
   if (!me) return null;
-  return { actor: { type: "operator", id: me.id, name: me.username, role: me.role, ip: h.ip }, via: "session" };
+  return { actor: { type: "operator", id: me.id, name: me.username, role: me.role, ip: h.ip }, via: "session", operatorId: me.id, sessionId: sessionIdOf(token) };
 }

@@ -4,16 +4,17 @@ import { appendAudit } from "@/lib/audit/append";
 import { prisma } from "@/lib/db/client";
 import { RateLimitedError, UnauthorizedError } from "@/lib/errors";
 import { hashPassword, verifyPassword } from "./password";
+import { admitLoginAttempt, loginSucceeded } from "./login-throttle";
 import { createSession } from "./sessions";
 
-// Failed attempts are audit events anyway; counting them there makes the limit hold across
-// every console process and restarts, with no extra table.
-const WINDOW_MS = 15 * 60 * 1000;
-const MAX_FAILURES_PER_USER = 5;
-const MAX_FAILURES_PER_IP = 20;
 // Compared against when the username does not exist, so timing does not reveal which do.
 let dummyHash: Promise<string> | null = null;
 
+/**
+ * Signs an operator in. Every attempt is counted by the throttle (lib/auth/login-throttle.ts)
+ * before the password is looked at; a refused attempt is a 429 with Retry-After and costs no
+ * password check. Failed attempts are audited.
+ */
 export async function login(opts: {
   username: string;
   password: string;
@@ -21,13 +22,9 @@ export async function login(opts: {
   userAgent: string | null;
 }): Promise<{ token: string; expiresAt: Date; operator: Me }> {
   const username = opts.username.trim().toLowerCase();
-  const since = new Date(Date.now() - WINDOW_MS);
-  const [userFailures, ipFailures] = await Promise.all([
-    prisma.auditEvent.count({ where: { action: "auth.login_failed", at: { gte: since }, actorName: username } }),
-    opts.ip ? prisma.auditEvent.count({ where: { action: "auth.login_failed", at: { gte: since }, sourceIp: opts.ip } }) : 0,
-  ]);
-  if (userFailures >= MAX_FAILURES_PER_USER || ipFailures >= MAX_FAILURES_PER_IP) {
-    throw new RateLimitedError("too many failed sign-ins; try again in 15 minutes", WINDOW_MS / 1000);
+  const verdict = await admitLoginAttempt({ username, ip: opts.ip });
+  if (!verdict.allowed) {
+    throw new RateLimitedError(`too many sign-in attempts from your address; try again in ${verdict.retryAfterSec} s`, verdict.retryAfterSec);
   }
   const op = await prisma.operator.findUnique({ where: { username } });
   dummyHash ??= hashPassword("not a password");
@@ -43,6 +40,7 @@ export async function login(opts: {
     );
     throw new UnauthorizedError("wrong username or password", "bad_credentials");
   }
+  await loginSucceeded({ username, ip: opts.ip });
   return prisma.$transaction(async (tx) => {
     const session = await createSession(tx, { operatorId: op.id, ip: opts.ip, userAgent: opts.userAgent });
     await appendAudit(tx, {

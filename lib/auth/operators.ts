@@ -3,9 +3,11 @@ import type { Operator, Role } from "@/lib/api/schemas";
 import type { Actor } from "@/lib/audit/actor";
 import { appendAudit } from "@/lib/audit/append";
 import { prisma } from "@/lib/db/client";
+import { notify } from "@/lib/realtime/bus";
 import { ConflictError, NotFoundError } from "@/lib/errors";
 import { SYSTEM } from "@/lib/audit/actor";
 import { generatePassword, hashPassword } from "./password";
+import { assertStrongPassword } from "./password-strength";
 
 type Row = { id: string; username: string; role: Role; createdAt: Date; disabledAt: Date | null };
 const toOperator = (o: Row): Operator => ({
@@ -24,6 +26,7 @@ const select = { id: true, username: true, role: true, createdAt: true, disabled
 export async function ensureAdmin(opts: { password?: string }): Promise<{ created: boolean; password: string | null }> {
   const existing = await prisma.operator.findUnique({ where: { username: "admin" } });
   if (existing && !opts.password) return { created: false, password: null };
+  if (opts.password) await assertStrongPassword({ password: opts.password, username: "admin" });
   const password = opts.password ?? generatePassword();
   const passwordHash = await hashPassword(password);
   await prisma.$transaction(async (tx) => {
@@ -44,6 +47,7 @@ export async function listOperators(): Promise<Operator[]> {
 }
 
 export async function createOperator(opts: { actor: Actor; username: string; password: string; role: Role }): Promise<Operator> {
+  await assertStrongPassword({ password: opts.password, username: opts.username });
   const passwordHash = await hashPassword(opts.password);
   return prisma.$transaction(async (tx) => {
     if (await tx.operator.findUnique({ where: { username: opts.username } })) {
@@ -62,7 +66,13 @@ export async function updateOperator(opts: {
   disabled?: boolean;
   password?: string;
 }): Promise<Operator> {
-  const passwordHash = opts.password ? await hashPassword(opts.password) : undefined;
+  let passwordHash: string | undefined;
+  if (opts.password) {
+    const target = await prisma.operator.findUnique({ where: { id: opts.id }, select: { username: true } });
+    if (!target) throw new NotFoundError("operator");
+    await assertStrongPassword({ password: opts.password, username: target.username });
+    passwordHash = await hashPassword(opts.password);
+  }
   return prisma.$transaction(async (tx) => {
     const before = await tx.operator.findUnique({ where: { id: opts.id }, select });
     if (!before) throw new NotFoundError("operator");
@@ -70,17 +80,22 @@ export async function updateOperator(opts: {
       const admins = await tx.operator.count({ where: { role: "admin", disabledAt: null } });
       if (admins <= 1) throw new ConflictError("this is the last active admin; make another admin first", "last_admin");
     }
+    const now = new Date();
     const op = await tx.operator.update({
       where: { id: opts.id },
       data: {
         ...(opts.role ? { role: opts.role } : {}),
-        ...(opts.disabled !== undefined ? { disabledAt: opts.disabled ? new Date() : null } : {}),
+        ...(opts.disabled !== undefined ? { disabledAt: opts.disabled ? now : null } : {}),
         ...(passwordHash ? { passwordHash } : {}),
       },
       select,
     });
     // Role changes, disabling and password resets end the operator's sessions everywhere.
-    await tx.session.deleteMany({ where: { operatorId: op.id } });
+    const sessions = await tx.session.deleteMany({ where: { operatorId: op.id } });
+    // A disabled operator's API tokens die with them: automation must not outlive its owner.
+    const tokens = opts.disabled
+      ? await tx.apiToken.updateManyAndReturn({ where: { createdById: op.id, revokedAt: null }, data: { revokedAt: now }, select: { id: true, name: true } })
+      : [];
     await appendAudit(tx, {
       actor: opts.actor,
       action: "operator.updated",
@@ -90,8 +105,11 @@ export async function updateOperator(opts: {
         ...(opts.role ? { role: { from: before.role, to: op.role } } : {}),
         ...(opts.disabled !== undefined ? { disabled: opts.disabled } : {}),
         ...(passwordHash ? { passwordReset: true } : {}),
+        sessionsEnded: sessions.count,
+        ...(opts.disabled ? { apiTokensRevoked: tokens.map((t) => ({ id: t.id, name: t.name })) } : {}),
       },
     });
+    await notify(tx, { type: "auth.revoked", operatorSessions: op.id, ...(opts.disabled ? { operatorTokens: op.id } : {}) });
     return toOperator(op);
   });
 }

@@ -16,6 +16,11 @@ export type BusEvent =
   /** A connection was accepted somewhere: other processes drop older sockets of that host. */
   | { type: "host.connected"; hostId: string; connectionId: string }
   | { type: "audit.appended"; seq: string }
+  /**
+   * Sessions or API tokens stopped being valid (logout, revocation, an operator disabled or
+   * changed): every process drops the /ui sockets that signed in with them.
+   */
+  | { type: "auth.revoked"; sessionId?: string; apiTokenId?: string; /** all sessions of this operator */ operatorSessions?: string; /** all tokens this operator created */ operatorTokens?: string }
   /** Builds of a patch were created or changed state; `log` when only their log grew. */
   | { type: "builds.changed"; patchId: string; buildId?: string; log?: boolean }
   | { type: "settings.changed" }

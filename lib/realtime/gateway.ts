@@ -6,6 +6,7 @@ import {
 } from "@/agent/protocol";
 import { UI_NAMESPACE } from "@/lib/api/schemas";
 import { authenticate } from "@/lib/auth/authenticate";
+import { stillValid } from "@/lib/auth/sessions";
 import {
   authenticateAgent, ingestInventory, markConnected, markDisconnected, markManyDisconnected, recordHeartbeats, sweepSilentHosts,
 } from "@/lib/fleet/presence";
@@ -15,6 +16,7 @@ import { metrics } from "@/lib/metrics";
 import { getSettings } from "@/lib/settings/settings";
 import { listenBus, type BusEvent, type BusListener } from "./bus";
 import { JobRelay } from "./job-relay";
+import { uiOriginAllowed } from "./ui-origin";
 import { onValidated, RefusedMessage, refuse } from "./validate";
 
 export interface Gateway {
@@ -27,6 +29,8 @@ const KNOWN_AGENT_EVENTS = new Set(["inventory", "heartbeat", "job_update"]);
 const HEARTBEAT_FLUSH_MS = 2000;
 const UI_FLUSH_MS = 250;
 const SWEEP_MS = 15_000;
+// How often live /ui sockets' sessions and tokens are re-validated (see lib/config.ts).
+const UI_RECHECK_MS = Number(process.env.SPLICER_UI_RECHECK_MS) || 30_000;
 // An agent may resend its inventory this often at most (it sends only on change).
 const MAX_INVENTORIES_PER_MINUTE = 12;
 // A job reports a handful of phases; this leaves room for many jobs and resends, not for a flood.
@@ -139,9 +143,14 @@ export async function startGateway(opts: { httpServer: http.Server; databaseUrl:
   const uiNs = io.of(UI_NAMESPACE);
   uiNs.use(async (socket, next) => {
     try {
+      // Another site's page must not open a socket with the visitor's cookie (cross-site WebSocket hijacking).
+      if (!uiOriginAllowed(socket.handshake.headers)) return next(new Error("cross-site connection refused"));
       const who = await authenticate({ cookie: socket.handshake.headers.cookie ?? null, authorization: socket.handshake.headers.authorization ?? null, ip: clientIp(socket) });
       if (!who) return next(new Error("sign in first"));
       socket.data.actor = who.actor;
+      socket.data.operatorId = who.operatorId;
+      socket.data.sessionId = who.sessionId ?? null;
+      socket.data.apiTokenId = who.via === "api_token" ? who.actor.id : null;
       next();
     } catch (err) {
       log.error({ err }, "ui authentication failed");
@@ -151,7 +160,25 @@ export async function startGateway(opts: { httpServer: http.Server; databaseUrl:
   uiNs.on("connection", (socket) => {
     metrics.uiClients.inc();
     socket.on("disconnect", () => metrics.uiClients.dec());
+    // A revocation committed between the handshake's check and now found no socket to drop:
+    // look once more, now that later revocation events will find this socket.
+    recheckUiSockets([socket]).catch((err) => log.error({ err }, "ui socket re-check failed"));
   });
+
+  /** Disconnects the /ui sockets signed in with what was revoked; they get nothing more. */
+  const dropUiSockets = (matches: (s: Socket) => boolean) => {
+    for (const s of uiNs.sockets.values()) if (matches(s)) s.disconnect(true);
+  };
+  // Backstop for what no event announces (a session or token expiring) or an event missed
+  // while the bus reconnected: re-validate every /ui socket's credentials now and then.
+  const recheckUiSockets = async (sockets: Socket[] = [...uiNs.sockets.values()]) => {
+    if (sockets.length === 0) return;
+    const sessionIds = sockets.map((s) => s.data.sessionId as string | null).filter((x): x is string => !!x);
+    const apiTokenIds = sockets.map((s) => s.data.apiTokenId as string | null).filter((x): x is string => !!x);
+    const valid = await stillValid({ sessionIds: [...new Set(sessionIds)], apiTokenIds: [...new Set(apiTokenIds)] });
+    const invalid = (s: Socket) => (s.data.sessionId ? !valid.sessionIds.has(s.data.sessionId) : s.data.apiTokenId ? !valid.apiTokenIds.has(s.data.apiTokenId) : true);
+    for (const s of sockets) if (s.connected && invalid(s)) s.disconnect(true);
+  };
 
   const dropHost = (hostId: string, reason: string, tell: boolean) => {
     const s = agents.get(hostId);
@@ -180,6 +207,15 @@ export async function startGateway(opts: { httpServer: http.Server; databaseUrl:
         if (s && s.id !== ev.connectionId) dropHost(ev.hostId, "connected elsewhere", false);
         break;
       }
+      case "auth.revoked":
+        dropUiSockets(
+          (s) =>
+            (!!ev.sessionId && s.data.sessionId === ev.sessionId) ||
+            (!!ev.apiTokenId && s.data.apiTokenId === ev.apiTokenId) ||
+            (!!ev.operatorSessions && !!s.data.sessionId && s.data.operatorId === ev.operatorSessions) ||
+            (!!ev.operatorTokens && !!s.data.apiTokenId && s.data.operatorId === ev.operatorTokens),
+        );
+        break;
       case "audit.appended":
         uiNs.emit("audit:appended", { seq: ev.seq });
         break;
@@ -229,6 +265,9 @@ export async function startGateway(opts: { httpServer: http.Server; databaseUrl:
       pendingRollouts.clear();
       uiNs.emit("rollouts:changed", { ids });
     }, UI_FLUSH_MS),
+    setInterval(() => {
+      recheckUiSockets().catch((err) => log.error({ err }, "ui socket re-check failed"));
+    }, UI_RECHECK_MS),
     setInterval(() => {
       // Three missed heartbeats (and never less than 90 s) before a silent host counts as offline.
       sweepSilentHosts({ silentForSec: Math.max(90, settings.heartbeatIntervalSec * 3) }).catch((err) => log.error({ err }, "sweep failed"));

@@ -47,6 +47,14 @@ export async function runConsole(opts: { demo: boolean }): Promise<void> {
     console.error(`splicer: ${(err as Error).message}`);
     process.exit(2);
   }
+  if (env.SPLICER_ADMIN_PASSWORD) {
+    const { passwordWeakness } = await import("@/lib/auth/password-strength");
+    const weakness = await passwordWeakness({ password: env.SPLICER_ADMIN_PASSWORD, username: "admin" });
+    if (weakness) {
+      console.error(`splicer: SPLICER_ADMIN_PASSWORD: ${weakness}`);
+      process.exit(2);
+    }
+  }
   if (process.env.SPLICER_SKIP_BUILD_CHECK !== "1") ensureBuilt();
   // Route handlers (Next's module copy) find the signing key and artifacts here.
   process.env.SPLICER_DATA_DIR = env.SPLICER_DATA_DIR;
