@@ -100,18 +100,23 @@ class EnrollmentBatcher {
 const g = globalThis as unknown as { __splicerEnrollBatcher?: EnrollmentBatcher };
 const batcher = () => (g.__splicerEnrollBatcher ??= new EnrollmentBatcher());
 
-/** The SQLSTATE of a Postgres error, wherever Prisma's driver adapter put it. */
+/**
+ * The SQLSTATE of a Postgres error, wherever Prisma put it (`P2010` errors carry it in
+ * meta.driverAdapterError.cause.originalCode; Prisma's own `Pxxxx` codes are not SQLSTATEs).
+ */
 export function sqlState(err: unknown): string | null {
   const seen = new Set<unknown>();
   const walk = (e: unknown): string | null => {
     if (!e || typeof e !== "object" || seen.has(e)) return null;
     seen.add(e);
     const o = e as Record<string, unknown>;
-    for (const k of ["originalCode", "code"]) if (typeof o[k] === "string" && /^[0-9A-Z]{5}$/.test(o[k] as string)) return o[k] as string;
-    for (const k of ["cause", "meta", "driverAdapterError"]) {
+    if (typeof o.originalCode === "string" && /^[0-9A-Z]{5}$/.test(o.originalCode)) return o.originalCode;
+    for (const k of ["meta", "driverAdapterError", "cause"]) {
       const found = walk(o[k]);
       if (found) return found;
     }
+    // node-postgres errors themselves (no driver adapter in between).
+    if (typeof o.code === "string" && /^[0-9A-Z]{5}$/.test(o.code) && !/^P\d{4}$/.test(o.code) && typeof o.severity === "string") return o.code;
     return null;
   };
   return walk(err);
