@@ -279,4 +279,15 @@ describe("enrollment batches", () => {
       await c.db.query(`drop trigger test_refuse_host on "Host"; drop function test_refuse_host();`);
     }
   }, 60_000);
+
+  it("a NUL in a hostname beside three honest enrollments: three 200s and one 400 naming the hostname, never a 500", async () => {
+    // Whether the protocol's edge refuses it or the batch isolates it, the answer is the same.
+    const token = await c.enrollmentToken({ maxUses: 10 });
+    const names = ["nul-honest-1", "nul-\u0000-host", "nul-honest-2", "nul-honest-3"];
+    const answers = await Promise.all(names.map((n, i) => enrollRaw({ enrollmentToken: token, hostname: n, machineId: `m-nul-${i}` })));
+    expect(answers.map((a) => a.status)).toEqual([200, 400, 200, 200]);
+    expect(((await answers[1].json()) as { error: { message: string } }).error.message).toMatch(/hostname/);
+    const rows = await c.db.query<{ hostname: string }>(`select hostname from "Host" where "machineId" like 'm-nul-%' order by hostname`);
+    expect(rows.map((r) => r.hostname)).toEqual(["nul-honest-1", "nul-honest-2", "nul-honest-3"]);
+  }, 60_000);
 });
