@@ -1,7 +1,7 @@
 // The agent: enroll (once) → connect → report inventory and heartbeats, until stopped or revoked.
 // Every dependency is passed in so the CLI, the tests and the fleet simulator run the same code.
 import { EventEmitter } from "node:events";
-import { PROTOCOL_VERSION, type Ack, type AgentConfig, type Inventory, type JobUpdate } from "./protocol";
+import { CONNECT_ERRORS, PROTOCOL_VERSION, type Ack, type AgentConfig, type Inventory, type JobUpdate } from "./protocol";
 import { fetchArtifact, type FetchedArtifact } from "./artifact-fetch";
 import { Backoff, type BackoffOptions } from "./backoff";
 import { AgentConnection, type AgentSocket, type IoFactory } from "./connection";
@@ -11,8 +11,8 @@ import { JobRunner, type ArtifactRequest } from "./jobs/runner";
 import { MemoryJobStore, jobUpdateOf, type JobStore } from "./jobs/store";
 import type { Gate } from "./limit";
 import { errorMessage, silentLogger, type Logger } from "./log";
-import type { CredentialStore, StoredCredential } from "./state";
-import { realTimers, type TimerHandle, type Timers } from "./timers";
+import { MemoryRefusalCounter, type CredentialStore, type RefusalCounter, type StoredCredential } from "./state";
+import { realTimers, sleep, type TimerHandle, type Timers } from "./timers";
 
 /** Process exit codes of the agent CLI. */
 export const EXIT = {
@@ -21,9 +21,21 @@ export const EXIT = {
   failed: 1,
   /** Bad configuration (includes: no credential and no enrollment token). */
   config: 2,
-  /** The console revoked this host; the credential was deleted. */
+  /** The console revoked this host; the credential was kept aside (see CredentialStore.setAside). */
   revoked: 3,
+  /** The console refused the credential as invalid; it was kept aside. */
+  credentialRefused: 4,
 } as const;
+
+/**
+ * How long a (re)started agent waits before asking the console again after `n` consecutive
+ * refusals: 10 s, 20 s, 40 s, … up to an hour, the upper half jittered. Added to systemd's RestartSec.
+ */
+export function refusalDelayMs(n: number, random: () => number = Math.random): number {
+  if (n <= 0) return 0;
+  const ceiling = Math.min(3_600_000, 10_000 * 2 ** Math.min(n - 1, 20));
+  return Math.floor(ceiling / 2 + random() * (ceiling / 2));
+}
 
 export interface AgentExit {
   code: number;
@@ -50,6 +62,8 @@ export interface AgentOptions {
   /** One-time token; only needed when the store holds no credential. */
   enrollToken?: string;
   credentials: CredentialStore;
+  /** Consecutive refusals, for the backoff across restarts. Default: in memory. */
+  refusals?: RefusalCounter;
   inventory: InventoryCollector;
   log?: Logger;
   timers?: Timers;
@@ -79,6 +93,7 @@ export class Agent extends EventEmitter<AgentEvents> {
   private readonly opts: AgentOptions;
   private readonly log: Logger;
   private readonly timers: Timers;
+  private readonly refusals: RefusalCounter;
   private readonly abort = new AbortController();
   private connection: AgentConnection | null = null;
   private heartbeatTimer: TimerHandle | null = null;
@@ -102,6 +117,7 @@ export class Agent extends EventEmitter<AgentEvents> {
     this.opts = opts;
     this.log = opts.log ?? silentLogger;
     this.timers = opts.timers ?? realTimers;
+    this.refusals = opts.refusals ?? new MemoryRefusalCounter();
     this.heartbeatSec = opts.heartbeatSecOverride ?? opts.defaultHeartbeatSec ?? 30;
     this.done = new Promise((resolve) => (this.resolveDone = resolve));
     this.jobs = new JobRunner({
@@ -199,9 +215,23 @@ export class Agent extends EventEmitter<AgentEvents> {
       }
     }
     if (cred) return cred;
-    if (!enrollToken) {
+    // A credential the console refused earlier is the only proof that this is that host (after an
+    // admin's restore or merge): present it; the machine id alone proves nothing.
+    let previous = await credentials.loadSetAside().catch((err: unknown) => {
+      this.log.warn("could not read the kept-aside credentials", { error: errorMessage(err) });
+      return null;
+    });
+    if (previous && previous.server !== server) previous = null;
+    if (!enrollToken && !previous) {
       this.finish(EXIT.config, "no credential in the state directory and no enrollment token given (--enroll-token or SPLICER_ENROLL_TOKEN)");
       return null;
+    }
+    const refused = await this.refusals.count();
+    if (refused > 0) {
+      const wait = refusalDelayMs(refused, this.opts.random);
+      this.log.info("the console refused this agent before; waiting before asking again", { refusals: refused, waitMs: wait });
+      await sleep(this.timers, wait, this.abort.signal).catch(() => undefined);
+      if (this.abort.signal.aborted) return null;
     }
     const inv = await this.opts.inventory.collect();
     const enroller = new Enroller({
@@ -212,9 +242,14 @@ export class Agent extends EventEmitter<AgentEvents> {
       backoff: new Backoff({ ...this.opts.backoff, random: this.opts.random }),
     });
     try {
-      this.log.info("enrolling", { hostname: inv.hostname, machineId: inv.machineId });
+      this.log.info("enrolling", { hostname: inv.hostname, machineId: inv.machineId, presentingHostId: previous?.hostId });
       const res = await enroller.enroll(
-        { enrollmentToken: enrollToken, hostname: inv.hostname, machineId: inv.machineId },
+        {
+          ...(enrollToken ? { enrollmentToken: enrollToken } : {}),
+          hostname: inv.hostname,
+          machineId: inv.machineId,
+          ...(previous ? { previous: { hostId: previous.hostId, credential: previous.credential } } : {}),
+        },
         this.abort.signal,
       );
       const stored: StoredCredential = { ...res, server, enrolledAt: new Date(this.timers.now()).toISOString() };
@@ -225,6 +260,7 @@ export class Agent extends EventEmitter<AgentEvents> {
     } catch (err) {
       if (err instanceof EnrollmentAbortedError) return null;
       if (err instanceof EnrollmentRejectedError) {
+        await this.refusals.record().catch(() => undefined);
         this.finish(EXIT.failed, `enrollment refused by the console (${err.status} ${err.code}): ${err.message}`);
         return null;
       }
@@ -260,6 +296,7 @@ export class Agent extends EventEmitter<AgentEvents> {
 
   private onConnect(_socket: AgentSocket): void {
     this._state = "connected";
+    void this.refusals.reset().catch(() => undefined);
     this.emit("connected");
     // The console may have lost what we told it (restart, failover): always send a full inventory.
     this.lastSent = null;
@@ -289,15 +326,29 @@ export class Agent extends EventEmitter<AgentEvents> {
     }
   }
 
+  /**
+   * The console revoked this host or refused its credential. The credential is kept aside, never
+   * deleted: after an admin restores the host (or merges it), the agent proves itself with it at
+   * its next enrollment and gets the same host back. systemd restarts the agent; the refusal count
+   * makes each restart wait longer.
+   */
   private async onRevoked(reason: string): Promise<void> {
-    this.log.error("the console revoked this host; deleting the credential. Enroll again with a new token to rejoin.", { reason });
+    const invalid = reason === CONNECT_ERRORS.badAuth;
     this.emit("revoked", reason);
+    let keptAt: string | null = null;
     try {
-      await this.opts.credentials.clear();
+      keptAt = await this.opts.credentials.setAside();
     } catch (err) {
-      this.log.error("could not delete the credential file", { error: errorMessage(err) });
+      this.log.error("could not set the refused credential aside", { error: errorMessage(err) });
     }
-    this.finish(EXIT.revoked, `revoked by the console: ${reason}`);
+    await this.refusals.record().catch(() => undefined);
+    this.log.error(
+      invalid
+        ? "the console refused this agent's credential; it is kept aside and presented at the next enrollment"
+        : "the console revoked this host; the credential is kept aside: once an admin restores the host, the agent gets back in with it",
+      { reason, keptAt },
+    );
+    this.finish(invalid ? EXIT.credentialRefused : EXIT.revoked, invalid ? `credential refused by the console: ${reason}` : `revoked by the console: ${reason}`);
   }
 
   private startHeartbeat(): void {

@@ -8,7 +8,7 @@ import { ConfigError, USAGE, parseCli } from "./config";
 import { InventoryCollector, SystemFacts } from "./inventory";
 import { FileJobStore } from "./jobs/store";
 import { Logger, errorMessage } from "./log";
-import { FileCredentialStore, ensureStateDir } from "./state";
+import { FileCredentialStore, FileRefusalCounter, ensureStateDir } from "./state";
 import { AGENT_VERSION } from "./version";
 
 export async function main(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): Promise<number> {
@@ -64,6 +64,7 @@ export async function main(argv: readonly string[], env: Readonly<Record<string,
     server: config.server,
     enrollToken: config.enrollToken,
     credentials: new FileCredentialStore(config.stateDir),
+    refusals: new FileRefusalCounter(config.stateDir),
     inventory,
     log,
     heartbeatSecOverride: config.heartbeatSec,

@@ -25,14 +25,22 @@ export type StoredCredential = z.infer<typeof StoredCredentialSchema>;
 export interface CredentialStore {
   load(): Promise<StoredCredential | null>;
   save(cred: StoredCredential): Promise<void>;
-  /** Forget the credential (host revoked). Must not fail when there is none. */
-  clear(): Promise<void>;
+  /**
+   * Takes the credential out of use (the console refused it) without destroying it: it may be the
+   * only proof that this is that host, once an admin restores it. Returns where it was kept, or
+   * null when there was none. Must not fail when there is none.
+   */
+  setAside(): Promise<string | null>;
+  /** The most recently set-aside credential, presented at the next enrollment to prove the host. */
+  loadSetAside(): Promise<StoredCredential | null>;
 }
 
 /** The subset of node:fs/promises the state code uses; injectable to test failure paths. */
-export type StateFs = Pick<typeof nodeFs, "mkdir" | "writeFile" | "rename" | "readFile" | "rm" | "chmod" | "open">;
+export type StateFs = Pick<typeof nodeFs, "mkdir" | "writeFile" | "rename" | "readFile" | "rm" | "chmod" | "open" | "readdir">;
 
 export const CREDENTIAL_FILE = "credential.json";
+/** Kept-aside credentials: `credential.json.refused-<UTC timestamp>`; the newest sorts last. */
+export const REFUSED_PREFIX = `${CREDENTIAL_FILE}.refused-`;
 export const MACHINE_ID_FILE = "machine-id";
 
 /**
@@ -102,8 +110,35 @@ export class FileCredentialStore implements CredentialStore {
     await writeFileAtomic(this.file, JSON.stringify(StoredCredentialSchema.parse(cred), null, 2) + "\n", 0o600, this.fs);
   }
 
-  async clear(): Promise<void> {
-    await this.fs.rm(this.file, { force: true });
+  async setAside(): Promise<string | null> {
+    // Colons are legal but awkward in file names; the stamp still sorts in time order.
+    const aside = path.join(this.stateDir, REFUSED_PREFIX + new Date().toISOString().replace(/:/g, "-"));
+    try {
+      await this.fs.rename(this.file, aside);
+    } catch (err) {
+      if (isNotFound(err)) return null;
+      throw err;
+    }
+    return aside;
+  }
+
+  async loadSetAside(): Promise<StoredCredential | null> {
+    let names: string[];
+    try {
+      names = (await this.fs.readdir(this.stateDir)).filter((n) => n.startsWith(REFUSED_PREFIX)).sort();
+    } catch (err) {
+      if (isNotFound(err)) return null;
+      throw err;
+    }
+    for (const name of names.reverse()) {
+      try {
+        const parsed = StoredCredentialSchema.safeParse(JSON.parse(await this.fs.readFile(path.join(this.stateDir, name), "utf8")));
+        if (parsed.success) return parsed.data;
+      } catch {
+        // unreadable: try an older one
+      }
+    }
+    return null;
   }
 }
 
@@ -116,8 +151,68 @@ export class MemoryCredentialStore implements CredentialStore {
   async save(cred: StoredCredential) {
     this.value = cred;
   }
-  async clear() {
+  aside: StoredCredential[] = [];
+  async setAside() {
+    if (!this.value) return null;
+    this.aside.push(this.value);
     this.value = null;
+    return `memory#${this.aside.length}`;
+  }
+  async loadSetAside() {
+    return this.aside.at(-1) ?? null;
+  }
+}
+
+/**
+ * Consecutive refusals (credential refused, enrollment refused), kept in the state directory so
+ * that the backoff survives the process: systemd restarts the agent at a fixed RestartSec (Debian
+ * 12's systemd 252 has no RestartSteps=), and the agent waits longer on each consecutive refusal
+ * before asking the console again. A successful connection resets it.
+ */
+export interface RefusalCounter {
+  count(): Promise<number>;
+  record(): Promise<void>;
+  reset(): Promise<void>;
+}
+
+export const REFUSALS_FILE = "refusals.json";
+
+export class FileRefusalCounter implements RefusalCounter {
+  private readonly file: string;
+  constructor(
+    private readonly stateDir: string,
+    private readonly fs: StateFs = nodeFs,
+  ) {
+    this.file = path.join(stateDir, REFUSALS_FILE);
+  }
+  async count(): Promise<number> {
+    try {
+      const n = (JSON.parse(await this.fs.readFile(this.file, "utf8")) as { count?: unknown }).count;
+      return typeof n === "number" && Number.isInteger(n) && n > 0 ? n : 0;
+    } catch {
+      return 0;
+    }
+  }
+  async record(): Promise<void> {
+    const count = (await this.count()) + 1;
+    await ensureStateDir(this.stateDir, this.fs);
+    await writeFileAtomic(this.file, JSON.stringify({ count, at: new Date().toISOString() }) + "\n", 0o600, this.fs);
+  }
+  async reset(): Promise<void> {
+    await this.fs.rm(this.file, { force: true });
+  }
+}
+
+export class MemoryRefusalCounter implements RefusalCounter {
+  constructor(public n = 0) {}
+  async count() {
+    return this.n;
+  }
+  async record() {
+    this.n++;
+  }
+  async reset() {
+    this.n = 0;
   }
 }
 

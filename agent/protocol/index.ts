@@ -41,11 +41,22 @@ export type Inventory = z.infer<typeof InventorySchema>;
 // ---- enrollment (HTTP, before the agent has a credential) ----
 
 /** `POST /api/v1/agent/enroll` */
-export const EnrollRequestSchema = z.object({
-  enrollmentToken: z.string().min(8).max(256),
-  hostname: shortText(253).min(1),
-  machineId: shortText(64).min(1),
-});
+export const EnrollRequestSchema = z
+  .object({
+    /** Needed for a new host; optional when `previous` proves the host already (credential rotation). */
+    enrollmentToken: z.string().min(8).max(256).optional(),
+    hostname: shortText(253).min(1),
+    machineId: shortText(64).min(1),
+    /**
+     * The credential this agent held before (kept aside when the console refused it). A valid one
+     * gets the same host a new credential; the machine id alone never does (it is no secret).
+     */
+    previous: z.object({ hostId: z.uuid(), credential: z.string().min(32).max(256) }).optional(),
+  })
+  .refine((r) => r.enrollmentToken !== undefined || r.previous !== undefined, {
+    message: "give an enrollmentToken, or previous (the host's current credential)",
+    path: ["enrollmentToken"],
+  });
 export type EnrollRequest = z.infer<typeof EnrollRequestSchema>;
 
 export const EnrollResponseSchema = z.object({

@@ -85,6 +85,7 @@ const FleetFileSchema = z.object({
 export class FleetCredentialFile {
   readonly file: string;
   private hosts: Record<string, StoredCredential> = {};
+  private readonly aside: Record<string, StoredCredential> = {};
   private flushTimer: ReturnType<typeof setTimeout> | null = null;
   private writing: Promise<void> = Promise.resolve();
 
@@ -113,10 +114,16 @@ export class FleetCredentialFile {
         this.hosts[machineId] = cred;
         this.scheduleFlush();
       },
-      clear: async () => {
+      // Kept in memory only: a simulated host that was refused enrolls anew or proves itself in this run.
+      setAside: async () => {
+        const cred = this.hosts[machineId];
+        if (!cred) return null;
+        this.aside[machineId] = cred;
         delete this.hosts[machineId];
         this.scheduleFlush();
+        return `aside:${machineId}`;
       },
+      loadSetAside: async () => this.aside[machineId] ?? null,
     };
   }
 

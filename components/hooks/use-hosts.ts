@@ -1,6 +1,6 @@
 "use client";
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import type { FleetSummary, HostDetail, HostList, Labels } from "@/lib/api/schemas";
+import type { FleetSummary, Host, HostDetail, HostList, Labels } from "@/lib/api/schemas";
 import { apiFetch } from "../api";
 import { qk } from "./keys";
 
@@ -77,6 +77,20 @@ export function useRevokeHost(id: string) {
       apiFetch<unknown>(`/hosts/${encodeURIComponent(id)}/revoke`, { method: "POST", body }),
     onSuccess: () => {
       void qc.invalidateQueries({ queryKey: qk.host(id) });
+      void qc.invalidateQueries({ queryKey: qk.hosts() });
+      void qc.invalidateQueries({ queryKey: qk.fleetSummary });
+    },
+  });
+}
+
+/** Admin: merge a possible duplicate into the host it duplicates, or restore a revoked host. */
+export function useHostIdentityAction(id: string, action: "merge" | "restore") {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: (body: { reason?: string }) => apiFetch<Host>(`/hosts/${encodeURIComponent(id)}/${action}`, { method: "POST", body }),
+    onSuccess: (h) => {
+      void qc.invalidateQueries({ queryKey: qk.host(id) });
+      void qc.invalidateQueries({ queryKey: qk.host(h.id) });
       void qc.invalidateQueries({ queryKey: qk.hosts() });
       void qc.invalidateQueries({ queryKey: qk.fleetSummary });
     },

@@ -1,6 +1,6 @@
 "use client";
 import * as React from "react";
-import { Cpu, FileDiff, FileWarning, Plug, Rocket, RotateCw, ShieldOff, Sparkles, Tag, Unplug, type LucideIcon } from "lucide-react";
+import { Cpu, FileDiff, FileWarning, GitMerge, Plug, Rocket, RotateCw, ShieldCheck, ShieldOff, Sparkles, Tag, Unplug, type LucideIcon } from "lucide-react";
 import type { HostEvent } from "@/lib/api/schemas";
 import { cn } from "../ui/cn";
 import { RelativeTime } from "../ui/relative-time";
@@ -17,6 +17,8 @@ const EVENT: Record<HostEvent["type"], { icon: LucideIcon; tone: Tone; title: st
   livepatches_changed: { icon: FileDiff, tone: "accent", title: "Livepatches changed" },
   labels_changed: { icon: Tag, tone: "neutral", title: "Labels changed" },
   revoked: { icon: ShieldOff, tone: "bad", title: "Revoked" },
+  restored: { icon: ShieldCheck, tone: "ok", title: "Restored" },
+  merged: { icon: GitMerge, tone: "warn", title: "Merged" },
   artifact_rejected: { icon: FileWarning, tone: "bad", title: "Artifact refused" },
   rollout_result: { icon: Rocket, tone: "accent", title: "Rollout result" },
 };
@@ -43,6 +45,18 @@ function EventDetails({ e }: { e: HostEvent }) {
   const d = e.details ?? {};
   switch (e.type) {
     case "enrolled":
+      if (d.rotated) return <>New credential: the agent proved it held the current one.</>;
+      if (d.possibleDuplicateOf) {
+        return (
+          <>
+            Joined the fleet as a possible duplicate of{" "}
+            <Link href={`/hosts/${str(d.possibleDuplicateOf)}`} className="font-medium text-foreground hover:text-primary hover:underline">
+              another host
+            </Link>{" "}
+            (same machine id).
+          </>
+        );
+      }
       return d.reenrolled ? <>Re-enrolled with a new credential{d.previousStatus ? ` (was ${str(d.previousStatus)})` : ""}.</> : <>Joined the fleet.</>;
     case "connected":
       return d.ip ? (
@@ -108,6 +122,31 @@ function EventDetails({ e }: { e: HostEvent }) {
           {d.reason ? <>: “{str(d.reason)}”</> : null}
         </>
       );
+    case "restored":
+      return (
+        <>
+          Restored{d.by ? ` by ${str(d.by)}` : ""}
+          {d.reason ? <>: “{str(d.reason)}”</> : null}
+          {d.credentialKept === false ? " (no credential kept: the agent must enroll again)" : ""}
+        </>
+      );
+    case "merged": {
+      const into = (d.into && typeof d.into === "object" ? d.into : null) as Record<string, unknown> | null;
+      const from = (d.from && typeof d.from === "object" ? d.from : null) as Record<string, unknown> | null;
+      const other = into ?? from;
+      return (
+        <>
+          {into ? "Merged into " : "Took over the agent of duplicate "}
+          {other ? (
+            <Link href={`/hosts/${str(other.id)}`} className="font-medium text-foreground hover:text-primary hover:underline">
+              {str(other.hostname)}
+            </Link>
+          ) : null}
+          {d.by ? ` by ${str(d.by)}` : ""}
+          {d.reason ? <>: “{str(d.reason)}”</> : null}
+        </>
+      );
+    }
     case "artifact_rejected":
       return (
         <>

@@ -20,6 +20,7 @@ import { HostStateBadge } from "./host-state-badge";
 import { EventTimeline } from "./event-timeline";
 import { LabelsEditor } from "./labels-editor";
 import { RevokeHostDialog } from "./revoke-dialog";
+import { DuplicateOf, RestoreHostDialog } from "./identity-actions";
 import { Breadcrumb } from "../ui/breadcrumb";
 import { CveChips, SeverityBadge, VerdictBadge } from "../patches/patch-badges";
 import { RecentRollouts } from "../rollouts/recent-rollouts";
@@ -265,12 +266,40 @@ export function HostDetail({ id }: { id: string }) {
             )}
           </>
         }
-        actions={op.isAdmin && h.status === "active" ? <RevokeHostDialog hostId={h.id} hostname={h.hostname} /> : null}
+        actions={
+          op.isAdmin && h.status === "active" && !h.duplicateOf ? (
+            <RevokeHostDialog hostId={h.id} hostname={h.hostname} />
+          ) : op.isAdmin && h.status === "revoked" ? (
+            <RestoreHostDialog host={h} />
+          ) : null
+        }
       />
+
+      {h.status === "active" && h.duplicateOf ? (
+        <div role="status" className="mb-4 flex flex-col gap-2 rounded-lg border border-warn/25 bg-warn-soft px-4 py-3 text-[13px]">
+          <DuplicateOf host={h} size="md" />
+          <span className="text-muted-foreground">
+            This host enrolled with the machine id of {h.duplicateOf.hostname} but without its credential: {h.duplicateOf.hostname} reinstalled, a clone, or someone
+            posing as it. Merge it if it is {h.duplicateOf.hostname} reinstalled; revoke it otherwise.
+          </span>
+        </div>
+      ) : null}
 
       {h.status !== "active" ? (
         <div role="status" className="mb-4 flex items-start gap-2 rounded-lg border border-bad/25 bg-bad-soft px-4 py-3 text-[13px] text-bad">
-          This host was {h.status}. Its agent can no longer connect; enroll it again with a new token to bring it back.
+          {h.mergedInto ? (
+            <span>
+              This host was merged into{" "}
+              <Link href={`/hosts/${h.mergedInto.id}`} className="font-medium underline">
+                {h.mergedInto.hostname}
+              </Link>
+              ; its agent now reports as that host.
+            </span>
+          ) : h.status === "revoked" ? (
+            <>This host was revoked. Its agent can no longer connect; an admin can restore it, and the agent then gets back in with the credential it kept.</>
+          ) : (
+            <>This host was {h.status}. Its agent can no longer connect; enroll it again with a new token to bring it back.</>
+          )}
         </div>
       ) : null}
 

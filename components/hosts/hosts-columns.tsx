@@ -7,6 +7,7 @@ import { Tooltip } from "../ui/tooltip";
 import { Badge } from "../ui/badge";
 import { HostStateDot, useHostState } from "./host-state-badge";
 import { LabelList } from "./label-chips";
+import { DuplicateOf } from "./identity-actions";
 
 const col = createColumnHelper<Host>();
 
@@ -60,13 +61,20 @@ export const hostColumns = [
     header: "Hostname",
     size: 210,
     cell: (c) => (
-      <Link
-        href={`/hosts/${c.row.original.id}`}
-        className="block max-w-[18rem] truncate font-medium text-foreground hover:text-primary hover:underline focus-visible:outline-offset-1"
-        data-testid="host-link"
-      >
-        {c.getValue()}
-      </Link>
+      <>
+        <Link
+          href={`/hosts/${c.row.original.id}`}
+          className="block max-w-[18rem] truncate font-medium text-foreground hover:text-primary hover:underline focus-visible:outline-offset-1"
+          data-testid="host-link"
+        >
+          {c.getValue()}
+        </Link>
+        {c.row.original.duplicateOf ? (
+          <span className="mt-1 block">
+            <DuplicateOf host={c.row.original} />
+          </span>
+        ) : null}
+      </>
     ),
   }),
   col.accessor("kernelRelease", {

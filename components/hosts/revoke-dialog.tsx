@@ -9,7 +9,7 @@ import { InlineError } from "../ui/error-state";
 import { cn } from "../ui/cn";
 
 /** Admin-only: withdraw a host's credential. Typing the hostname is the confirmation. */
-export function RevokeHostDialog({ hostId, hostname }: { hostId: string; hostname: string }) {
+export function RevokeHostDialog({ hostId, hostname, size = "md" }: { hostId: string; hostname: string; size?: "sm" | "md" }) {
   const [open, setOpen] = React.useState(false);
   const [reason, setReason] = React.useState("");
   const [mode, setMode] = React.useState<"revoked" | "decommissioned">("revoked");
@@ -40,14 +40,14 @@ export function RevokeHostDialog({ hostId, hostname }: { hostId: string; hostnam
   return (
     <Dialog open={open} onOpenChange={setOpen}>
       <DialogTrigger asChild>
-        <Button variant="secondary" className="text-bad hover:bg-bad-soft">
+        <Button variant="secondary" size={size} className="text-bad hover:bg-bad-soft">
           <ShieldOff /> Revoke
         </Button>
       </DialogTrigger>
       <DialogContent
         tone="danger"
         title={`Revoke ${hostname}?`}
-        description="The agent's credential stops working immediately and its connection is closed. To bring the host back, enroll it again with a new token."
+        description="The agent's credential stops working immediately and its connection is closed. The agent keeps its credential aside; an admin can restore the host later, and the agent then gets back in with it."
       >
         <form onSubmit={submit} className="flex flex-col gap-4">
           <fieldset className="grid grid-cols-2 gap-2">

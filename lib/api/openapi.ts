@@ -25,6 +25,8 @@ export const OPERATIONS: Op[] = [
   { method: "get", path: "/api/v1/hosts/{id}", summary: "A host with its event timeline", role: "viewer", response: S.HostDetailSchema },
   { method: "patch", path: "/api/v1/hosts/{id}", summary: "Replace a host's labels", role: "operator", body: S.HostPatchBodySchema, response: S.HostSchema },
   { method: "post", path: "/api/v1/hosts/{id}/revoke", summary: "Revoke or decommission a host; its agent is disconnected at once", role: "admin", body: S.HostRevokeBodySchema, response: S.HostSchema },
+  { method: "post", path: "/api/v1/hosts/{id}/merge", summary: "Merge a possible duplicate into the host it duplicates: that host takes the duplicate's agent (and credential); the duplicate is decommissioned", role: "admin", body: S.HostMergeBodySchema, response: S.HostSchema },
+  { method: "post", path: "/api/v1/hosts/{id}/restore", summary: "Restore a revoked host: its agent's kept credential works again (the agent rotates it at its next enrollment)", role: "admin", body: S.HostRestoreBodySchema, response: S.HostSchema },
   { method: "get", path: "/api/v1/fleet/summary", summary: "Fleet overview counts", role: "viewer", response: S.FleetSummarySchema },
   { method: "get", path: "/api/v1/enrollment-tokens", summary: "Enrollment tokens", role: "admin", response: List(S.EnrollmentTokenSchema) },
   { method: "post", path: "/api/v1/enrollment-tokens", summary: "Create an enrollment token (the secret is returned once)", role: "admin", body: S.EnrollmentTokenCreateSchema, response: S.EnrollmentTokenCreatedSchema },

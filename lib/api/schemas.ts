@@ -70,13 +70,17 @@ export const HostSchema = z.object({
   lastIp: z.string().nullable(),
   labels: z.record(z.string(), z.string()),
   livepatches: z.array(LivepatchSchema),
+  /** This host enrolled with the machine id of that existing host, without its credential. */
+  duplicateOf: z.object({ id: z.string().uuid(), hostname: z.string(), status: HostStatusSchema }).nullable(),
+  /** An admin merged this (duplicate) host into that one. */
+  mergedInto: z.object({ id: z.string().uuid(), hostname: z.string() }).nullable(),
 });
 export type Host = z.infer<typeof HostSchema>;
 
 export const HostEventSchema = z.object({
   id: z.string(),
   at: z.string(),
-  type: z.enum(["enrolled", "connected", "disconnected", "kernel_changed", "rebooted", "livepatches_changed", "labels_changed", "revoked", "artifact_rejected", "rollout_result"]),
+  type: z.enum(["enrolled", "connected", "disconnected", "kernel_changed", "rebooted", "livepatches_changed", "labels_changed", "revoked", "restored", "merged", "artifact_rejected", "rollout_result"]),
   details: z.record(z.string(), z.unknown()),
 });
 export type HostEvent = z.infer<typeof HostEventSchema>;
@@ -132,6 +136,8 @@ export const HostRevokeBodySchema = z.object({
   /** `decommissioned` also hides the host from the default fleet views. */
   status: z.enum(["revoked", "decommissioned"]).default("revoked"),
 });
+export const HostMergeBodySchema = z.object({ reason: z.string().trim().max(500).default("") });
+export const HostRestoreBodySchema = z.object({ reason: z.string().trim().max(500).default("") });
 
 export const FleetSummarySchema = z.object({
   total: z.number(),

@@ -9,6 +9,7 @@ import { DomainError } from "@/lib/errors";
 import { log } from "@/lib/log";
 import { notify } from "@/lib/realtime/bus";
 import { tokenState } from "./enrollment-tokens";
+import { credentialMatches } from "./presence";
 
 export class EnrollmentRefusedError extends DomainError {
   constructor(message: string) {
@@ -16,13 +17,24 @@ export class EnrollmentRefusedError extends DomainError {
   }
 }
 
+/** The database refused to store what this agent sent (e.g. text Postgres cannot hold). */
+export class EnrollmentUnstorableError extends DomainError {
+  constructor(message: string) {
+    super("enrollment_unstorable", message, 400);
+  }
+}
+
 export type EnrollInput = EnrollRequest & { ip: string | null };
-type Outcome = { ok: true; response: EnrollResponse } | { ok: false; error: EnrollmentRefusedError };
+type Outcome = { ok: true; response: EnrollResponse } | { ok: false; error: DomainError };
 
 /**
- * Exchanges an enrollment token for a per-host credential. A machine that enrolls again (a
- * reinstall, or a revoked host brought back with a new token) keeps its host record and history
- * and gets a new credential; the old one stops working at once.
+ * Exchanges an enrollment token for a per-host credential, for a new host. A machine id is an
+ * inventory fact every viewer can read, not a secret: enrolling with one an existing host reports
+ * creates a NEW host flagged as a possible duplicate of it (an admin merges or revokes it), and
+ * never hands out the existing host's id or credential. An agent that still has its credential
+ * (kept aside when the console refused it, or a reinstall that kept its state) presents it as
+ * `previous`: a valid one gets the same host a new credential (no token needed), unless the host
+ * is revoked, which only an admin's restore undoes.
  *
  * Concurrent requests are enrolled together, in batches of one transaction each: a token's use
  * count and the audit chain are both serialised by locks held until commit, so one enrollment per
@@ -59,7 +71,8 @@ class EnrollmentBatcher {
     this.running = true;
     try {
       while (this.queue.length > 0) {
-        // One request per machine per batch: the same machine twice would upsert one row twice.
+        // One request per machine id per batch: the duplicate check of a new host must see any
+        // other host of that machine id, which a sibling row of the same insert would not be.
         const batch: typeof this.queue = [];
         const machines = new Set<string>();
         const rest: typeof this.queue = [];
@@ -71,7 +84,7 @@ class EnrollmentBatcher {
         }
         this.queue = rest;
         try {
-          const outcomes = await enrollBatch(batch.map((b) => b.input));
+          const outcomes = await enrollIsolated(batch.map((b) => b.input));
           outcomes.forEach((o, i) => (o.ok ? batch[i].resolve(o.response) : batch[i].reject(o.error)));
         } catch (err) {
           log.error({ err, size: batch.length }, "enrollment batch failed");
@@ -87,14 +100,73 @@ class EnrollmentBatcher {
 const g = globalThis as unknown as { __splicerEnrollBatcher?: EnrollmentBatcher };
 const batcher = () => (g.__splicerEnrollBatcher ??= new EnrollmentBatcher());
 
+/**
+ * The SQLSTATE of a Postgres error, wherever Prisma put it (`P2010` errors carry it in
+ * meta.driverAdapterError.cause.originalCode; Prisma's own `Pxxxx` codes are not SQLSTATEs).
+ */
+export function sqlState(err: unknown): string | null {
+  const seen = new Set<unknown>();
+  const walk = (e: unknown): string | null => {
+    if (!e || typeof e !== "object" || seen.has(e)) return null;
+    seen.add(e);
+    const o = e as Record<string, unknown>;
+    if (typeof o.originalCode === "string" && /^[0-9A-Z]{5}$/.test(o.originalCode)) return o.originalCode;
+    for (const k of ["meta", "driverAdapterError", "cause"]) {
+      const found = walk(o[k]);
+      if (found) return found;
+    }
+    // node-postgres errors themselves (no driver adapter in between).
+    if (typeof o.code === "string" && /^[0-9A-Z]{5}$/.test(o.code) && !/^P\d{4}$/.test(o.code) && typeof o.severity === "string") return o.code;
+    return null;
+  };
+  return walk(err);
+}
+
+/** Postgres refused the data itself (class 22, data exception: NUL, bad encoding, …), not the console's fault. */
+function isDataError(err: unknown): boolean {
+  return /^22/.test(sqlState(err) ?? "");
+}
+
+/**
+ * Enrolls a batch so that one request the database refuses cannot fail the others: when the
+ * batch's transaction fails on a data error, it is split in halves and each half retried (each in
+ * its own transaction, so nothing of a failed attempt is kept), down to the one request at fault,
+ * which gets a 400. With one bad request in n this costs about 2·log2(n) transactions; an error
+ * that is not about the data (database down) fails the batch at once instead.
+ */
+export async function enrollIsolated(inputs: EnrollInput[]): Promise<Outcome[]> {
+  try {
+    return await enrollBatch(inputs);
+  } catch (err) {
+    if (!isDataError(err)) throw err;
+    if (inputs.length === 1) {
+      const [i] = inputs;
+      log.warn({ err, machineId: i.machineId.slice(0, 64), ip: i.ip }, "enrollment refused: the database cannot store this request");
+      return [{ ok: false, error: new EnrollmentUnstorableError(`the hostname or machine id cannot be stored (${sqlState(err)}: ${errorText(err)})`) }];
+    }
+    const mid = inputs.length >> 1;
+    return [...(await enrollIsolated(inputs.slice(0, mid))), ...(await enrollIsolated(inputs.slice(mid)))];
+  }
+}
+
+function errorText(err: unknown): string {
+  const m = err instanceof Error ? err.message : String(err);
+  return (m.split("\n").filter(Boolean).pop() ?? m).slice(0, 200);
+}
+
+type ProvenHost = { id: string; hostname: string; via: string };
+
 /** Enrolls a batch in one transaction; each input gets its own outcome, in input order. */
 export async function enrollBatch(inputs: EnrollInput[]): Promise<Outcome[]> {
   return prisma.$transaction(
     async (tx) => {
       const outcomes: (Outcome | null)[] = inputs.map(() => null);
+      const proven = await provePrevious(tx, inputs, outcomes);
+
       const grantedTokenId = new Map<number, string>();
       const byToken = new Map<string, number[]>();
       inputs.forEach((inp, i) => {
+        if (outcomes[i] || proven.has(i) || inp.enrollmentToken === undefined) return;
         const h = sha256(inp.enrollmentToken);
         byToken.set(h, [...(byToken.get(h) ?? []), i]);
       });
@@ -117,27 +189,54 @@ export async function enrollBatch(inputs: EnrollInput[]): Promise<Outcome[]> {
           for (const i of idx.slice(granted)) outcomes[i] = { ok: false, error };
         }
       }
+
+      const audits: Parameters<typeof appendAuditMany>[1] = [];
+      const changed: string[] = [];
+
+      // Same host, new credential: the agent proved it holds the current one.
+      for (const [i, host] of proven) {
+        const credential = newSecret("agt");
+        const inp = inputs[i];
+        await tx.host.update({
+          where: { id: host.id },
+          data: { credentialHash: sha256(credential), hostname: inp.hostname, machineId: inp.machineId, lastIp: inp.ip },
+        });
+        await tx.hostEvent.create({ data: { hostId: host.id, type: "enrolled", details: { rotated: true, ...(host.via !== host.id ? { mergedFrom: host.via } : {}) } } });
+        await notify(tx, { type: "host.credential_rotated", hostId: host.id });
+        changed.push(host.id);
+        audits.push({
+          actor: { type: "agent", id: host.id, name: inp.hostname, ip: inp.ip },
+          action: "host.credential_rotated",
+          target: { type: "host", id: host.id },
+          details: { hostname: inp.hostname, machineId: inp.machineId, ...(host.via !== host.id ? { presentedHostId: host.via } : {}) },
+        });
+        outcomes[i] = { ok: true, response: { hostId: host.id, credential } };
+      }
+
       const accepted = [...grantedTokenId.keys()].sort((a, b) => a - b);
       if (accepted.length > 0) {
         const credentials = accepted.map(() => newSecret("agt"));
-        const hosts = await upsertHosts(tx, accepted.map((i, k) => ({ ...inputs[i], credentialHash: sha256(credentials[k]), tokenId: grantedTokenId.get(i)! })));
-        await notify(tx, { type: "hosts.changed", ids: hosts.map((h) => h.id) });
-        for (const h of hosts) if (h.priorStatus) await notify(tx, { type: "host.credential_rotated", hostId: h.id });
-        await appendAuditMany(
-          tx,
-          accepted.map((i, k) => ({
-            actor: { type: "agent" as const, id: hosts[k].id, name: inputs[i].hostname, ip: inputs[i].ip },
-            action: hosts[k].priorStatus ? "host.reenrolled" : "host.enrolled",
-            target: { type: "host", id: hosts[k].id },
+        const hosts = await insertHosts(tx, accepted.map((i, k) => ({ ...inputs[i], credentialHash: sha256(credentials[k]), tokenId: grantedTokenId.get(i)! })));
+        accepted.forEach((i, k) => {
+          const h = hosts[k];
+          changed.push(h.id);
+          audits.push({
+            actor: { type: "agent", id: h.id, name: inputs[i].hostname, ip: inputs[i].ip },
+            action: "host.enrolled",
+            target: { type: "host", id: h.id },
             details: {
               hostname: inputs[i].hostname,
               machineId: inputs[i].machineId,
               enrollmentTokenId: grantedTokenId.get(i),
-              ...(hosts[k].priorStatus ? { previousStatus: hosts[k].priorStatus } : {}),
+              ...(h.duplicateOf ? { possibleDuplicateOf: h.duplicateOf } : {}),
             },
-          })),
-        );
-        accepted.forEach((i, k) => (outcomes[i] = { ok: true, response: { hostId: hosts[k].id, credential: credentials[k] } }));
+          });
+          outcomes[i] = { ok: true, response: { hostId: h.id, credential: credentials[k] } };
+        });
+      }
+      if (changed.length > 0) {
+        await notify(tx, { type: "hosts.changed", ids: changed });
+        await appendAuditMany(tx, audits);
       }
       return outcomes as Outcome[];
     },
@@ -145,30 +244,74 @@ export async function enrollBatch(inputs: EnrollInput[]): Promise<Outcome[]> {
   );
 }
 
-/** Creates or re-activates the hosts and writes their `enrolled` timeline entries, in one statement. */
-async function upsertHosts(
+/**
+ * Checks the `previous` credentials of a batch (rows locked until commit). A valid one for an
+ * active host (or for a duplicate an admin merged into an active host) proves that host; one for a
+ * revoked or decommissioned host is refused; an invalid one is ignored when the request also
+ * carries a token (it then enrolls as a new host), refused otherwise.
+ */
+async function provePrevious(tx: Tx, inputs: EnrollInput[], outcomes: (Outcome | null)[]): Promise<Map<number, ProvenHost>> {
+  const proven = new Map<number, ProvenHost>();
+  const ids = [...new Set(inputs.flatMap((i) => (i.previous ? [i.previous.hostId] : [])))];
+  if (ids.length === 0) return proven;
+  type Row = { id: string; hostname: string; status: string; credentialHash: string; mergedIntoId: string | null };
+  const rows = await tx.$queryRaw<Row[]>`
+    select id::text, hostname, status::text, "credentialHash", "mergedIntoId"::text from "Host"
+    where id = any(${ids}::uuid[]) or id in (select "mergedIntoId" from "Host" where id = any(${ids}::uuid[]))
+    order by id for update`;
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  inputs.forEach((inp, i) => {
+    if (!inp.previous) return;
+    const presented = byId.get(inp.previous.hostId);
+    // A merged duplicate's credential was handed to the host it was merged into.
+    const host = presented?.mergedIntoId ? byId.get(presented.mergedIntoId) : presented;
+    if (host && credentialMatches(inp.previous.credential, host.credentialHash)) {
+      if (host.status === "active") proven.set(i, { id: host.id, hostname: host.hostname, via: inp.previous.hostId });
+      else outcomes[i] = { ok: false, error: new EnrollmentRefusedError(`host ${host.hostname} is ${host.status}; an admin can restore it on the console`) };
+    } else if (inp.enrollmentToken === undefined) {
+      outcomes[i] = { ok: false, error: new EnrollmentRefusedError("the credential presented is not a host's current credential; enroll with an enrollment token") };
+    }
+  });
+  return proven;
+}
+
+const MACHINE_LOCK = 4_242_200;
+
+/**
+ * Creates new hosts and their `enrolled` timeline entries. A host whose machine id an existing
+ * (not decommissioned) host already reports is flagged as a possible duplicate of the oldest such
+ * host that is not itself a duplicate. A per-machine-id lock makes concurrent batches (several
+ * console processes) see each other's hosts.
+ */
+async function insertHosts(
   tx: Tx,
   rows: { machineId: string; hostname: string; credentialHash: string; ip: string | null; tokenId: string }[],
-): Promise<{ id: string; priorStatus: string | null }[]> {
-  const result = await tx.$queryRaw<{ id: string; machineId: string; priorStatus: string | null }[]>`
+): Promise<{ id: string; duplicateOf: { id: string; hostname: string } | null }[]> {
+  // In sorted order, so that two batches never wait for each other's locks in a cycle.
+  await tx.$executeRaw`
+    select pg_advisory_xact_lock(${MACHINE_LOCK}, hashtext(m))
+    from (select distinct unnest(${rows.map((r) => r.machineId)}::text[]) as m order by 1) x`;
+  const result = await tx.$queryRaw<{ id: string; credentialHash: string; duplicateOfId: string | null; duplicateOfHostname: string | null }[]>`
     with input as (
       select * from unnest(${rows.map((r) => r.machineId)}::text[], ${rows.map((r) => r.hostname)}::text[],
                            ${rows.map((r) => r.credentialHash)}::text[], ${rows.map((r) => r.ip)}::text[],
                            ${rows.map((r) => r.tokenId)}::uuid[])
         as i("machineId", hostname, "credentialHash", ip, "tokenId")),
-    prior as (select h.id, h."machineId", h.status from "Host" h join input using ("machineId")),
-    up as (
-      insert into "Host" (id, "machineId", hostname, "credentialHash", "lastIp", status, "enrolledAt", "enrollmentTokenId")
-      select gen_random_uuid(), "machineId", hostname, "credentialHash", ip, 'active', now(), "tokenId" from input
-      on conflict ("machineId") do update set hostname = excluded.hostname, "credentialHash" = excluded."credentialHash",
-        "lastIp" = excluded."lastIp", status = 'active', "enrolledAt" = now(), "enrollmentTokenId" = excluded."enrollmentTokenId"
-      returning id, "machineId"),
+    ins as (
+      insert into "Host" (id, "machineId", hostname, "credentialHash", "lastIp", status, "enrolledAt", "enrollmentTokenId", "duplicateOfId")
+      select gen_random_uuid(), i."machineId", i.hostname, i."credentialHash", i.ip, 'active', now(), i."tokenId",
+        (select h.id from "Host" h where h."machineId" = i."machineId" and h.status <> 'decommissioned'
+         order by (h."duplicateOfId" is not null), h."enrolledAt", h.id limit 1)
+      from input i
+      returning id, "credentialHash", "duplicateOfId"),
     ev as (
       insert into "HostEvent" ("hostId", type, details)
-      select up.id, 'enrolled', jsonb_build_object('reenrolled', prior.id is not null, 'previousStatus', prior.status)
-      from up left join prior using ("machineId"))
-    select up.id::text as id, up."machineId", prior.status::text as "priorStatus"
-    from up left join prior using ("machineId")`;
-  const byMachine = new Map(result.map((r) => [r.machineId, r]));
-  return rows.map((r) => byMachine.get(r.machineId)!);
+      select id, 'enrolled', case when "duplicateOfId" is null then '{}'::jsonb else jsonb_build_object('possibleDuplicateOf', "duplicateOfId") end from ins)
+    select ins.id::text as id, ins."credentialHash", ins."duplicateOfId"::text as "duplicateOfId", d.hostname as "duplicateOfHostname"
+    from ins left join "Host" d on d.id = ins."duplicateOfId"`;
+  const byHash = new Map(result.map((r) => [r.credentialHash, r]));
+  return rows.map((r) => {
+    const h = byHash.get(r.credentialHash)!;
+    return { id: h.id, duplicateOf: h.duplicateOfId ? { id: h.duplicateOfId, hostname: h.duplicateOfHostname ?? "" } : null };
+  });
 }

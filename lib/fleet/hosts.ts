@@ -4,7 +4,7 @@ import type { Livepatch } from "@/agent/protocol";
 import type { Actor } from "@/lib/audit/actor";
 import { appendAudit } from "@/lib/audit/append";
 import { prisma } from "@/lib/db/client";
-import { BadRequestError, NotFoundError } from "@/lib/errors";
+import { BadRequestError, ConflictError, NotFoundError } from "@/lib/errors";
 import type { Prisma } from "@/lib/generated/prisma/client";
 import { notify } from "@/lib/realtime/bus";
 import { groupMemberIds, storedSelector } from "@/lib/groups/groups";
@@ -15,6 +15,8 @@ export const hostSelect = {
   distroId: true, distroName: true, distroVersion: true, arch: true, uptimeSec: true, cpuCount: true,
   memoryBytes: true, agentVersion: true, status: true, online: true, lastSeenAt: true, connectedAt: true,
   enrolledAt: true, lastIp: true, labels: true, livepatches: true,
+  duplicateOf: { select: { id: true, hostname: true, status: true } },
+  mergedInto: { select: { id: true, hostname: true } },
 } as const satisfies Prisma.HostSelect;
 type HostRow = Prisma.HostGetPayload<{ select: typeof hostSelect }>;
 
@@ -40,6 +42,8 @@ export function toHost(h: HostRow): Host {
     lastIp: h.lastIp,
     labels: (h.labels ?? {}) as Record<string, string>,
     livepatches: (h.livepatches ?? []) as Livepatch[],
+    duplicateOf: h.duplicateOf,
+    mergedInto: h.mergedInto,
   };
 }
 
@@ -135,17 +139,84 @@ export async function revokeHost(opts: { actor: Actor; hostId: string; reason: s
   return prisma.$transaction(async (tx) => {
     const before = await tx.host.findUnique({ where: { id: opts.hostId }, select: { status: true } });
     if (!before) throw new NotFoundError("host");
-    // Replacing the credential hash with a random value makes the old credential useless even
-    // if a connection slips in before every process has dropped its sockets.
+    // Authentication refuses any host that is not active, so a revoked host keeps its credential
+    // hash: an admin's restore then lets the real agent (which keeps its credential aside) prove
+    // itself again. Decommissioning is final: the hash is destroyed.
     const h = await tx.host.update({
       where: { id: opts.hostId },
-      data: { status: opts.status, online: false, credentialHash: `revoked:${crypto.randomUUID()}` },
+      data: { status: opts.status, online: false, ...(opts.status === "decommissioned" ? { credentialHash: `revoked:${crypto.randomUUID()}` } : {}) },
       select: hostSelect,
     });
     await tx.hostEvent.create({ data: { hostId: h.id, type: "revoked", details: { status: opts.status, reason: opts.reason, by: opts.actor.name } } });
     await appendAudit(tx, { actor: opts.actor, action: opts.status === "revoked" ? "host.revoked" : "host.decommissioned", target: { type: "host", id: h.id }, details: { hostname: h.hostname, reason: opts.reason, previousStatus: before.status } });
     await notify(tx, { type: "host.revoked", hostId: h.id, reason: opts.reason || opts.status });
     await notify(tx, { type: "hosts.changed", ids: [h.id] });
+    return toHost(h);
+  });
+}
+
+/**
+ * Restores a revoked host. Its credential hash was kept, so the real agent (which kept its refused
+ * credential aside) gets back in by presenting it at its next enrollment, which rotates it.
+ */
+export async function restoreHost(opts: { actor: Actor; hostId: string; reason: string }): Promise<Host> {
+  return prisma.$transaction(async (tx) => {
+    const [before] = await tx.$queryRaw<{ status: string; credentialHash: string }[]>`
+      select status::text, "credentialHash" from "Host" where id = ${opts.hostId}::uuid for update`;
+    if (!before) throw new NotFoundError("host");
+    if (before.status !== "revoked") throw new ConflictError(`only a revoked host can be restored; this one is ${before.status}`, "not_revoked");
+    const h = await tx.host.update({ where: { id: opts.hostId }, data: { status: "active" }, select: hostSelect });
+    // Hosts revoked before credentials were kept have none left to prove: they must enroll anew.
+    const credentialKept = /^[0-9a-f]{64}$/.test(before.credentialHash);
+    await tx.hostEvent.create({ data: { hostId: h.id, type: "restored", details: { reason: opts.reason, by: opts.actor.name, credentialKept } } });
+    await appendAudit(tx, { actor: opts.actor, action: "host.restored", target: { type: "host", id: h.id }, details: { hostname: h.hostname, reason: opts.reason, credentialKept } });
+    await notify(tx, { type: "hosts.changed", ids: [h.id] });
+    return toHost(h);
+  });
+}
+
+/**
+ * Merges a possible duplicate into the host it duplicates: that host takes over the duplicate's
+ * credential (so the agent that enrolled as the duplicate now speaks for it) and the duplicate is
+ * decommissioned, pointing at the host it was merged into. The duplicate's agent is told it is
+ * revoked, keeps its credential aside and re-enrolls with it, which yields the original host's id.
+ */
+export async function mergeDuplicateHost(opts: { actor: Actor; hostId: string; reason: string }): Promise<Host> {
+  return prisma.$transaction(async (tx) => {
+    const dup = await tx.host.findUnique({ where: { id: opts.hostId }, select: { id: true, hostname: true, status: true, duplicateOfId: true, credentialHash: true } });
+    if (!dup) throw new NotFoundError("host");
+    if (!dup.duplicateOfId) throw new ConflictError("this host is not flagged as a possible duplicate", "not_duplicate");
+    // Lock both rows in id order (no deadlock with a concurrent merge the other way round).
+    await tx.$queryRaw`select id from "Host" where id in (${dup.id}::uuid, ${dup.duplicateOfId}::uuid) order by id for update`;
+    const [d, original] = await Promise.all([
+      tx.host.findUniqueOrThrow({ where: { id: dup.id }, select: { status: true, duplicateOfId: true, credentialHash: true, hostname: true } }),
+      tx.host.findUnique({ where: { id: dup.duplicateOfId }, select: { id: true, hostname: true, status: true, credentialHash: true } }),
+    ]);
+    if (d.status !== "active" || d.duplicateOfId !== dup.duplicateOfId) throw new ConflictError(`this host is ${d.status}; only an active duplicate can be merged`, "not_active");
+    if (!original) throw new NotFoundError("the host this one duplicates");
+    if (original.status !== "active") {
+      throw new ConflictError(`${original.hostname} is ${original.status}: an admin restores it first, or revoke this duplicate`, "original_not_active");
+    }
+    // The credential hash is unique: free it on the duplicate before the original takes it.
+    await tx.host.update({ where: { id: dup.id }, data: { status: "decommissioned", online: false, mergedIntoId: original.id, credentialHash: `merged:${crypto.randomUUID()}` } });
+    const h = await tx.host.update({ where: { id: original.id }, data: { credentialHash: d.credentialHash, hostname: d.hostname }, select: hostSelect });
+    await tx.hostEvent.createMany({
+      data: [
+        { hostId: dup.id, type: "merged", details: { into: { id: original.id, hostname: original.hostname }, reason: opts.reason, by: opts.actor.name } },
+        { hostId: original.id, type: "merged", details: { from: { id: dup.id, hostname: d.hostname }, reason: opts.reason, by: opts.actor.name } },
+      ],
+    });
+    await appendAudit(tx, {
+      actor: opts.actor,
+      action: "host.merged",
+      target: { type: "host", id: original.id },
+      details: { hostname: original.hostname, duplicate: { id: dup.id, hostname: d.hostname }, reason: opts.reason },
+    });
+    // The original's previous agent (if any) loses its connection; the duplicate's agent is told
+    // to stop using the duplicate's id and comes back through enrollment as the original.
+    await notify(tx, { type: "host.credential_rotated", hostId: original.id });
+    await notify(tx, { type: "host.revoked", hostId: dup.id, reason: `merged into ${original.hostname}; re-enroll with this credential` });
+    await notify(tx, { type: "hosts.changed", ids: [dup.id, original.id] });
     return toHost(h);
   });
 }

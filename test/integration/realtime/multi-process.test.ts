@@ -49,7 +49,8 @@ describe("two console processes", () => {
     expect(r.status).toBe(200);
     expect(await agent.exited()).toBe(3);
     expect(Date.now() - started).toBeLessThan(5000);
-    expect(fs.readdirSync(agent.stateDir).filter((f) => /cred/.test(f))).toEqual([]);
+    // The credential is out of use but kept aside (for an admin's restore), not deleted.
+    expect(fs.readdirSync(agent.stateDir).filter((f) => /cred/.test(f))).toEqual([expect.stringMatching(/^credential\.json\.refused-/)]);
   });
 
   it("keeps one unbroken audit chain when both processes write at the same time", async () => {

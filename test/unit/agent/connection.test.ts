@@ -3,12 +3,14 @@ import * as fs from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { Agent, EXIT, type AgentOptions } from "../../../agent/agent";
+import * as fsSync from "node:fs";
+import { Agent, EXIT, refusalDelayMs, type AgentOptions } from "../../../agent/agent";
+import { realTimers } from "../../../agent/timers";
 import { SimulatedKernel } from "../../../agent/backends/simulate";
 import { InventoryCollector } from "../../../agent/inventory";
 import { Logger } from "../../../agent/log";
 import { CONNECT_ERRORS } from "../../../agent/protocol";
-import { FileCredentialStore } from "../../../agent/state";
+import { FileCredentialStore, FileRefusalCounter } from "../../../agent/state";
 import { FakeConsole, waitFor } from "./fake-console";
 
 const TOKEN = "test-enroll-token";
@@ -38,6 +40,7 @@ function makeAgent(kernel = makeKernel(), opts: Partial<AgentOptions> = {}): Age
     server: console_.url,
     enrollToken: TOKEN,
     credentials: new FileCredentialStore(stateDir),
+    refusals: new FileRefusalCounter(stateDir),
     inventory: new InventoryCollector({ backend: kernel, host: null, agentVersion: "test" }),
     log: new Logger("debug", {}, (l) => logLines.push(l)),
     backoff: { baseMs: 50, capMs: 200 },
@@ -48,6 +51,14 @@ function makeAgent(kernel = makeKernel(), opts: Partial<AgentOptions> = {}): Age
 }
 
 const credFile = () => path.join(stateDir, "credential.json");
+/** The credentials kept aside in the state dir, oldest first. */
+const keptAside = async () => {
+  const names = (await fs.readdir(stateDir)).filter((n) => n.startsWith("credential.json.refused-")).sort();
+  return Promise.all(names.map(async (n) => {
+    const c = JSON.parse(await fs.readFile(path.join(stateDir, n), "utf8"));
+    return { hostId: c.hostId, credential: c.credential };
+  }));
+};
 const exists = (f: string) => fs.access(f).then(() => true, () => false);
 const onlyHost = () => {
   expect(console_.hosts.size).toBe(1);
@@ -154,23 +165,26 @@ describe("Agent against a fake console", () => {
     expect(onlyHost().connects).toBe(2);
   });
 
-  it("on `revoked`: deletes the credential, stops with exit code 3 and never reconnects", async () => {
+  it("on `revoked`: keeps the credential aside (not deleted), stops with exit code 3 and never reconnects", async () => {
     const a = makeAgent();
     await a.start();
     await waitFor(() => a.connected, 3000, "connect");
     const host = onlyHost();
+    const credential = host.credential;
     console_.revoke(host.hostId, "decommissioned by alice");
     const exit = await a.done;
     expect(exit.code).toBe(EXIT.revoked);
     expect(exit.reason).toContain("decommissioned by alice");
     expect(await exists(credFile())).toBe(false);
+    expect(await keptAside()).toEqual([{ hostId: host.hostId, credential }]);
+    expect(JSON.parse(await fs.readFile(path.join(stateDir, "refusals.json"), "utf8")).count).toBe(1);
     await new Promise((r) => setTimeout(r, 400));
     expect(host.connects).toBe(1);
     expect(console_.connectErrors).toEqual([]);
     expect(logLines.some((l) => JSON.parse(l).level === "error" && /revoked/.test(JSON.parse(l).msg))).toBe(true);
   });
 
-  it("on connect_error 'host revoked' (revoked while offline): deletes the credential and stops", async () => {
+  it("on connect_error 'host revoked' (revoked while offline): keeps the credential aside and stops", async () => {
     const a = makeAgent();
     await a.start();
     await waitFor(() => a.connected, 3000, "connect");
@@ -183,22 +197,59 @@ describe("Agent against a fake console", () => {
     expect(exit.code).toBe(EXIT.revoked);
     expect(console_.connectErrors).toEqual([CONNECT_ERRORS.revoked]);
     expect(await exists(credFile())).toBe(false);
+    expect(await keptAside()).toHaveLength(1);
   });
 
-  it("on connect_error 'invalid credential': deletes the credential and stops without retrying", async () => {
-    await new FileCredentialStore(stateDir).save({
-      hostId: "0b0f9a8e-3c1d-4e6f-9a2b-5c7d8e9f0a1b",
-      credential: "x".repeat(43),
-      server: console_.url,
-    });
+  it("on connect_error 'invalid credential': keeps the credential aside and stops (exit 4) without retrying", async () => {
+    const refused = { hostId: "0b0f9a8e-3c1d-4e6f-9a2b-5c7d8e9f0a1b", credential: "x".repeat(43) };
+    await new FileCredentialStore(stateDir).save({ ...refused, server: console_.url });
     const a = makeAgent();
     await a.start();
     const exit = await a.done;
-    expect(exit.code).toBe(EXIT.revoked);
+    expect(exit.code).toBe(EXIT.credentialRefused);
     expect(await exists(credFile())).toBe(false);
+    expect(await keptAside()).toEqual([refused]);
     await new Promise((r) => setTimeout(r, 300));
     expect(console_.connectErrors).toEqual([CONNECT_ERRORS.badAuth]);
     expect(console_.enrollRequests).toBe(0);
+  });
+
+  it("after a revocation, the restarted agent proves itself with the kept credential: refused while revoked, the same host once restored", async () => {
+    // Restarts wait refusalDelayMs(n) (10 s, 20 s, …); this clock runs them 1000× faster.
+    const fast = { ...realTimers, setTimeout: (fn: () => void, ms: number) => realTimers.setTimeout(fn, ms / 1000) };
+    const a = makeAgent();
+    await a.start();
+    await waitFor(() => a.connected, 3000, "connect");
+    const host = onlyHost();
+    console_.revoke(host.hostId, "suspicious");
+    expect((await a.done).code).toBe(EXIT.revoked);
+
+    // systemd restarts it (no token left in the environment): still revoked, so refused.
+    const second = makeAgent(makeKernel(), { enrollToken: undefined, timers: fast, random: () => 0 });
+    await second.start();
+    const refusedExit = await second.done;
+    expect(refusedExit.code).toBe(EXIT.failed);
+    expect(refusedExit.reason).toMatch(/revoked/);
+    expect(console_.enrollBodies.at(-1)).toMatchObject({ machineId: host.machineId, previous: { hostId: host.hostId } });
+    expect(console_.enrollBodies.at(-1)!.enrollmentToken).toBeUndefined();
+    expect(logLines.some((l) => /waiting before asking again/.test(l) && JSON.parse(l).refusals === 1 && JSON.parse(l).waitMs === 5000)).toBe(true);
+    expect(JSON.parse(await fs.readFile(path.join(stateDir, "refusals.json"), "utf8")).count).toBe(2);
+
+    host.revoked = false; // an admin restored it
+    const third = makeAgent(makeKernel(), { enrollToken: undefined, timers: fast, random: () => 0 });
+    await third.start();
+    await waitFor(() => third.connected, 5000, "connect after restore");
+    expect(third.hostId).toBe(host.hostId);
+    expect(console_.hosts.size).toBe(1);
+    expect(logLines.some((l) => /waiting before asking again/.test(l) && JSON.parse(l).waitMs === 10_000)).toBe(true);
+    await waitFor(() => !fsSync.existsSync(path.join(stateDir, "refusals.json")), 2000, "refusal count reset on connect");
+  });
+
+  it("refusalDelayMs grows from 10 s to an hour, the upper half jittered", () => {
+    expect(refusalDelayMs(0)).toBe(0);
+    expect([1, 2, 3].map((n) => refusalDelayMs(n, () => 0))).toEqual([5_000, 10_000, 20_000]);
+    expect(refusalDelayMs(1, () => 0.999)).toBeLessThan(10_000);
+    expect(refusalDelayMs(50, () => 0)).toBe(1_800_000);
   });
 
   it("retries enrollment through 5xx answers", async () => {

@@ -20,6 +20,7 @@ import {
   type JobUpdate,
   type AgentToConsoleEvents,
   type ConsoleToAgentEvents,
+  type EnrollRequest,
   type Inventory,
 } from "../../../agent/protocol";
 
@@ -52,6 +53,8 @@ export class FakeConsole {
   readonly hosts = new Map<string, FakeHost>();
   readonly tokens: Set<string>;
   heartbeatIntervalSec: number;
+  /** Every valid enroll request's body, in arrival order. */
+  readonly enrollBodies: EnrollRequest[] = [];
   /** Answer the next N enroll requests with 503. */
   failEnrollments = 0;
   /** While false, job updates are received but not acknowledged (the agent must resend). */
@@ -210,7 +213,15 @@ export class FakeConsole {
     }
     const parsed = EnrollRequestSchema.safeParse(json);
     if (!parsed.success) return send(400, { error: { code: "invalid_request", message: parsed.error.message } });
-    if (!this.tokens.has(parsed.data.enrollmentToken)) {
+    this.enrollBodies.push(parsed.data);
+    const prev = parsed.data.previous;
+    const proven = prev ? this.hosts.get(prev.hostId) : undefined;
+    if (prev && proven && proven.credential === prev.credential) {
+      if (proven.revoked) return send(403, { error: { code: "enrollment_refused", message: `host ${proven.hostname} is revoked` } });
+      proven.credential = randomBytes(32).toString("base64url");
+      return send(200, { hostId: proven.hostId, credential: proven.credential, consolePublicKey: this.consolePublicKey });
+    }
+    if (parsed.data.enrollmentToken === undefined || !this.tokens.has(parsed.data.enrollmentToken)) {
       return send(401, { error: { code: "invalid_token", message: "enrollment token is invalid or expired" } });
     }
     const host: FakeHost = {

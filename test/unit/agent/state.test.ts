@@ -42,12 +42,22 @@ describe("FileCredentialStore", () => {
     expect((await fs.stat(stateDir)).mode & 0o777).toBe(0o700);
   });
 
-  it("clear() deletes the file and tolerates a missing one", async () => {
+  it("setAside() keeps the refused credential beside it (never deletes it); loadSetAside() returns the newest", async () => {
     const store = new FileCredentialStore(dir);
+    expect(await store.loadSetAside()).toBeNull();
     await store.save(cred);
-    await store.clear();
+    const first = await store.setAside();
+    expect(path.basename(first!)).toMatch(/^credential\.json\.refused-\d{4}-\d\d-\d\dT/);
     await expect(fs.access(store.file)).rejects.toThrow();
-    await expect(store.clear()).resolves.toBeUndefined();
+    expect(JSON.parse(await fs.readFile(first!, "utf8"))).toMatchObject({ hostId: cred.hostId, credential: cred.credential });
+    expect((await fs.stat(first!)).mode & 0o777).toBe(0o600);
+    await new Promise((r) => setTimeout(r, 5));
+    const newer = { ...cred, credential: "n".repeat(43) };
+    await store.save(newer);
+    await store.setAside();
+    expect((await store.loadSetAside())?.credential).toBe(newer.credential);
+    expect((await fs.readdir(dir)).filter((n) => n.startsWith("credential.json.refused-"))).toHaveLength(2);
+    await expect(store.setAside()).resolves.toBeNull();
   });
 
   it("refuses a corrupt credential file with a message saying what to do", async () => {
