@@ -140,13 +140,14 @@ export class ChainCheck {
 
   feed(r: AnchoredRow): Finding | null {
     const seq = r.seq.toString();
-    // A checkpointed event that the walk stepped over was deleted.
+    if (r.prevHash !== this.prevHash) return { problem: "link", seq, reason: "link broken: an event before it was removed or changed" };
+    if (eventHash(this.prevHash, r) !== r.hash) return { problem: "content", seq, reason: "content changed after it was written" };
+    // A checkpointed event that the walk stepped over although the links hold: the chain was cut
+    // there and grew again from the cut.
     const skipped = this.checkpoints[this.next];
     if (skipped && skipped.seq < r.seq) {
       return { problem: "checkpoint", seq: skipped.seq.toString(), reason: `event #${skipped.seq}, recorded by the checkpoint of ${skipped.at}, is missing: it was deleted` };
     }
-    if (r.prevHash !== this.prevHash) return { problem: "link", seq, reason: "link broken: an event before it was removed or changed" };
-    if (eventHash(this.prevHash, r) !== r.hash) return { problem: "content", seq, reason: "content changed after it was written" };
     if (r.mac !== null) {
       if (!sameHex(r.mac, eventMac(this.opts.key, r.hash))) {
         return { problem: "mac", seq, reason: "its MAC does not match: the event was changed or inserted, and the chain's hashes recomputed, by someone without the console's audit key" };
