@@ -111,6 +111,7 @@ async function main(): Promise<number> {
     const result = await verifyAuditChain({ dataDir: consoleDataDir(), extraCheckpoints });
     const took = `${((Date.now() - started) / 1000).toFixed(1)} s`;
     const { anchor } = result;
+    console.error(`audit:verify: anchors from the data dir ${consoleDataDir()}`);
     const anchored = anchor.latest ? `; newest checkpoint at seq ${anchor.latest.seq}, ${anchor.latest.at}` : "";
     if (anchor.unreadableLines.length > 0) console.error(`audit:verify: ignored unreadable line ${anchor.unreadableLines.join(", ")} of ${anchor.checkpointFile}`);
     if (result.ok) {

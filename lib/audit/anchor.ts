@@ -1,4 +1,5 @@
 import crypto from "node:crypto";
+import type { AuditProblem } from "@/lib/api/schemas";
 import { eventHash, GENESIS_HASH, type ChainedFields } from "./chain";
 
 // Anchoring the hash chain outside the database. The chain alone proves nothing to someone who can
@@ -86,24 +87,6 @@ export function parseCheckpointLog(text: string, key: Buffer): CheckpointLog {
   });
   return log;
 }
-
-export type AuditProblem =
-  /** An event's prevHash is not its predecessor's hash (an event before it was removed or changed). */
-  | "link"
-  /** An event's hash does not match its content. */
-  | "content"
-  /** An event's MAC does not match its hash (the chain was recomputed without the key). */
-  | "mac"
-  /** An event has no MAC and no checkpoint covers it. */
-  | "unanchored"
-  /** A checkpointed event is missing or differs from the checkpoint. */
-  | "checkpoint"
-  /** The chain ends before the newest checkpoint: its newest events were removed. */
-  | "truncated"
-  /** A checkpoint line's MAC is wrong. */
-  | "forged_checkpoint"
-  /** The key is not in the data dir, so nothing can be checked against it. */
-  | "key_missing";
 
 export interface Finding {
   problem: AuditProblem;

@@ -1,30 +1,13 @@
 import "server-only";
+import path from "node:path";
+import type { AuditVerify } from "@/lib/api/schemas";
 import { dataDir as defaultDataDir } from "@/lib/config";
 import { prisma } from "@/lib/db/client";
-import { ChainCheck, parseCheckpointLog, type AuditProblem, type Finding, type SignedCheckpoint } from "./anchor";
+import { ChainCheck, parseCheckpointLog, type Finding, type SignedCheckpoint } from "./anchor";
 import { auditKeyPath, checkpointPath, readAuditKey, readCheckpoints } from "./anchor-store";
 
-export interface VerifyResult {
-  ok: boolean;
-  /** Events verified before the first problem (all of them when ok). */
-  checked: number;
-  /** The first event whose hash, link, MAC or checkpoint does not match, if any. */
-  firstBadSeq: string | null;
-  /** What was found, in words; null when ok. */
-  reason: string | null;
-  problem: AuditProblem | null;
-  /** When the newest events were removed: where the log ends and the checkpoint that proves it. */
-  truncation: { lastSeq: string | null; checkpointSeq: string; checkpointAt: string } | null;
-  /** The anchors outside the database that the chain was checked against. */
-  anchor: {
-    checkpointFile: string;
-    checkpoints: number;
-    /** The newest valid checkpoint, as written (keep a copy elsewhere to check against later). */
-    latest: { seq: string; hash: string; at: string; mac: string } | null;
-    forgedLines: number[];
-    unreadableLines: number[];
-  };
-}
+/** The API's own shape (lib/api/schemas.ts, AuditVerifySchema). */
+export type VerifyResult = AuditVerify;
 
 function latestOf(cps: SignedCheckpoint[]): VerifyResult["anchor"]["latest"] {
   const cp = cps.reduce<SignedCheckpoint | null>((best, c) => (best === null || c.seq > best.seq ? c : best), null);
@@ -40,7 +23,9 @@ export async function verifyAuditChain(opts: { pageSize?: number; dataDir?: stri
   const pageSize = opts.pageSize ?? 2000;
   const dataDir = opts.dataDir ?? defaultDataDir();
   const key = await readAuditKey({ dataDir });
-  const anchor: VerifyResult["anchor"] = { checkpointFile: checkpointPath(dataDir), checkpoints: 0, latest: null, forgedLines: [], unreadableLines: [] };
+  // Named relative to the data dir: viewers see the result, and the server's paths are not theirs to know.
+  const inDataDir = (file: string) => path.join("<data dir>", path.relative(dataDir, file));
+  const anchor: VerifyResult["anchor"] = { checkpointFile: inDataDir(checkpointPath(dataDir)), checkpoints: 0, latest: null, forgedLines: [], unreadableLines: [] };
   const result = (checked: number, f: Finding | null): VerifyResult => ({
     ok: f === null,
     checked,
@@ -56,7 +41,7 @@ export async function verifyAuditChain(opts: { pageSize?: number; dataDir?: stri
     // anchored, or this is the wrong data dir.
     const any = await prisma.auditEvent.findFirst({ select: { seq: true } });
     if (!any) return result(0, null);
-    return result(0, { problem: "key_missing", seq: null, reason: `the audit key ${auditKeyPath(dataDir)} does not exist: run this with the console's data dir (SPLICER_DATA_DIR)` });
+    return result(0, { problem: "key_missing", seq: null, reason: `there is no audit key (${inDataDir(auditKeyPath(dataDir))}): this is not the console's data dir (SPLICER_DATA_DIR), or the console has not started since anchoring was added (its first start anchors the existing log)` });
   }
   const file = await readCheckpoints({ dataDir, key });
   const extra = opts.extraCheckpoints ? parseCheckpointLog(opts.extraCheckpoints, key) : null;
