@@ -10,7 +10,7 @@ import path from "node:path";
 import { ensureKeysDir, KEYS_DIR, publishExclusive } from "@/lib/builds/signing";
 import { prisma } from "@/lib/db/client";
 import { log } from "@/lib/log";
-import { checkpointLine, parseCheckpointLine, parseCheckpointLog, type Checkpoint, type CheckpointLog } from "./anchor";
+import { checkpointLine, parseCheckpointLog, type Checkpoint, type CheckpointLog } from "./anchor";
 
 export const AUDIT_KEY_FILE = "audit-anchor.key";
 export const CHECKPOINT_DIR = "audit";
@@ -73,8 +73,8 @@ export async function readCheckpoints(opts: { dataDir: string; key: Buffer }): P
   return { ...parseCheckpointLog(text, opts.key), exists: true };
 }
 
-/** The last complete line's checkpoint (MAC unchecked), from the file's tail. */
-async function lastCheckpointInFile(file: string): Promise<{ seq: bigint; hash: string } | null> {
+/** The checkpoint on the file's last complete line with a valid MAC, read from the file's tail. */
+async function lastCheckpointInFile(file: string, key: Buffer): Promise<{ seq: bigint; hash: string } | null> {
   let fh;
   try {
     fh = await fs.open(file, "r");
@@ -87,13 +87,10 @@ async function lastCheckpointInFile(file: string): Promise<{ seq: bigint; hash: 
     const len = Math.min(size, 4096);
     const buf = Buffer.alloc(len);
     await fh.read(buf, 0, len, size - len);
-    const lines = buf.toString("utf8").split("\n");
-    lines.pop(); // after the final newline (or a fragment without one)
-    for (let i = lines.length - 1; i >= 0; i--) {
-      const cp = parseCheckpointLine(lines[i]);
-      if (cp) return cp;
-    }
-    return null;
+    const text = buf.toString("utf8");
+    // From the first newline on (the tail may start mid-line), up to the last one.
+    const whole = len < size ? text.slice(text.indexOf("\n") + 1) : text;
+    return parseCheckpointLog(whole.slice(0, whole.lastIndexOf("\n") + 1), key).valid.at(-1) ?? null;
   } finally {
     await fh.close();
   }
@@ -106,10 +103,12 @@ async function lastCheckpointInFile(file: string): Promise<{ seq: bigint; hash: 
  */
 export async function writeCheckpoint(opts: { dataDir: string }): Promise<Checkpoint | null> {
   const key = await loadAuditKey(opts);
+  const file = checkpointPath(opts.dataDir);
+  // The file before the database: whatever it records was the head at some moment before the
+  // read below, so a head behind it can only mean that events were removed.
+  const last = await lastCheckpointInFile(file, key);
   const head = await prisma.auditEvent.findFirst({ orderBy: { seq: "desc" }, select: { seq: true, hash: true } });
   if (!head) return null;
-  const file = checkpointPath(opts.dataDir);
-  const last = await lastCheckpointInFile(file);
   if (last && last.seq === head.seq && last.hash === head.hash) return null;
   if (last && last.seq > head.seq) {
     // Never happens unless events were deleted: say so at once, and keep the evidence (no
