@@ -11,7 +11,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { promisify } from "node:util";
 import pg from "pg";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { eventHash } from "../../../lib/audit/chain";
 import type { VerifyResult } from "../../../lib/audit/verify";
 import { eventually, ROOT, startTestConsole, type TestConsole } from "../../helpers/console";
@@ -77,8 +77,16 @@ describe("audit chain anchored outside the database", () => {
       throw err;
     }
   };
+  /** What afterEach puts back: the rows and the checkpoint file as a test found them. */
+  let saved: { snapshot: Row[]; file: string } | null = null;
+  /** Waits for the newest event's checkpoint, then saves the log's state for afterEach. */
+  const save = async () => {
+    const snapshot = await anchored();
+    saved = { snapshot, file: fs.readFileSync(checkpointFile, "utf8") };
+    return saved;
+  };
   /** Puts the rows and the checkpoint file back as they were (a restore from backup). */
-  const restore = async (snapshot: Row[], file: string) => {
+  const restore = async ({ snapshot, file }: { snapshot: Row[]; file: string }) => {
     await behindTheTrigger(async () => {
       await su.query(`delete from "AuditEvent"`);
       await su.query(`insert into "AuditEvent" select * from json_populate_recordset(null::"AuditEvent", $1::json)`, [JSON.stringify(snapshot)]);
@@ -99,6 +107,12 @@ describe("audit chain anchored outside the database", () => {
     const s = await c.api("/api/v1/settings", { method: "PATCH", json: { heartbeatIntervalSec: 45 } });
     expect(s.status).toBe(200);
     for (const note of ["rack 5", "rack 6"]) await c.api("/api/v1/enrollment-tokens", { method: "POST", json: { note, maxUses: 1, expiresInHours: 1 } });
+  });
+
+  afterEach(async () => {
+    const s = saved;
+    saved = null;
+    if (s) await restore(s);
   });
 
   afterAll(async () => {
@@ -127,8 +141,7 @@ describe("audit chain anchored outside the database", () => {
   });
 
   it("deleting the newest events past the trigger is detected, also after the console appends more", async () => {
-    const snapshot = await anchored();
-    const file = fs.readFileSync(checkpointFile, "utf8");
+    const { snapshot } = await save();
     const head = snapshot[snapshot.length - 1];
     const keep = snapshot[snapshot.length - 4];
     await behindTheTrigger(async () => {
@@ -152,15 +165,16 @@ describe("audit chain anchored outside the database", () => {
     // The console carries on from the shortened chain; the checkpointed event is still missing.
     const r = await c.api("/api/v1/enrollment-tokens", { method: "POST", json: { note: "after", maxUses: 1, expiresInHours: 1 } });
     expect(r.status).toBe(200);
-    expect(await verify()).toMatchObject({ ok: false, problem: "checkpoint", firstBadSeq: head.seq, reason: expect.stringMatching(/is missing: it was deleted/) });
+    const after = await verify();
+    expect(after).toMatchObject({ ok: false, problem: "checkpoint", reason: expect.stringMatching(/is missing: it was deleted/) });
+    // The first deleted event that a checkpoint recorded (the head's, or an earlier one's).
+    expect(snapshot.slice(-3).map((r) => r.seq)).toContain(after.firstBadSeq);
 
-    await anchored(); // the new event's checkpoint is written before the restore replaces the file
-    await restore(snapshot, file);
+    await anchored(); // its checkpoint is written before afterEach restores the file
   });
 
   it("changing an event and recomputing every later hash with the chain's own code is detected at that event", async () => {
-    const snapshot = await anchored();
-    const file = fs.readFileSync(checkpointFile, "utf8");
+    const { snapshot } = await save();
     const at = snapshot.findIndex((r) => r.action === "settings.updated");
     expect(at).toBeGreaterThan(0);
     expect(at).toBeLessThan(snapshot.length - 1);
@@ -191,12 +205,10 @@ describe("audit chain anchored outside the database", () => {
     await rewrite(() => null);
     expect(await verify()).toMatchObject({ ok: false, problem: "unanchored", firstBadSeq: target.seq });
 
-    await restore(snapshot, file);
   });
 
   it("a forged checkpoint line is detected, naming its line", async () => {
-    const snapshot = await anchored();
-    const file = fs.readFileSync(checkpointFile, "utf8");
+    const { snapshot, file } = await save();
     const head = snapshot[snapshot.length - 1];
     const lines = file.trimEnd().split("\n").length;
     const forged = { seq: String(BigInt(head.seq) + 5n), hash: crypto.randomBytes(32).toString("hex"), at: new Date().toISOString(), mac: crypto.randomBytes(32).toString("hex") };
@@ -211,14 +223,13 @@ describe("audit chain anchored outside the database", () => {
     expect(cli, cli.stderr).toMatchObject({ code: 1 });
     expect(cli.stdout).toMatch(/^audit chain BROKEN: checkpoint line \d+ of .* is not signed with this console's audit key/);
 
-    await restore(snapshot, file);
   });
 
-  it("a checkpoint kept elsewhere (--against) catches a rewrite even by someone who also replaced the data dir's anchors", async () => {
-    const snapshot = await anchored();
-    const file = fs.readFileSync(checkpointFile, "utf8");
+  it("an exported checkpoint kept elsewhere (--against) still shows removed events after the data dir's checkpoint file was emptied", async () => {
+    const { snapshot } = await save();
     const kept = path.join(c.dataDir, "..", `kept-${crypto.randomBytes(4).toString("hex")}.jsonl`);
-    fs.writeFileSync(kept, file.trimEnd().split("\n").at(-1)! + "\n");
+    // The operator keeps the newest checkpoint as exported (API or `audit:verify --checkpoint`).
+    fs.writeFileSync(kept, JSON.stringify((await verify()).anchor.latest) + "\n");
     // The whole checkpoint file is lost (worst case for the file itself); the rest is intact.
     fs.writeFileSync(checkpointFile, "");
     await behindTheTrigger(async () => {
@@ -229,7 +240,6 @@ describe("audit chain anchored outside the database", () => {
     expect(cli, cli.stderr).toMatchObject({ code: 1 });
     expect(cli.stdout).toMatch(/the newest events were removed after the checkpoint/);
     fs.rmSync(kept);
-    await restore(snapshot, file);
   });
 
   it("a log written before anchoring (no MACs, no checkpoints) verifies after the console starts, and is then protected", async () => {
