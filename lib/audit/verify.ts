@@ -74,7 +74,7 @@ export async function verifyAuditChain(opts: { pageSize?: number; dataDir?: stri
     });
   }
   if (extra && extra.forgedLines.length + extra.unreadableLines.length > 0) {
-    return result(check.checked, { problem: "forged_checkpoint", seq: null, reason: `the given checkpoint line ${[...extra.forgedLines, ...extra.unreadableLines].sort().join(", ")} is not signed with this console's audit key` });
+    return result(check.checked, { problem: "forged_checkpoint", seq: null, reason: `the given checkpoint line ${[...extra.forgedLines, ...extra.unreadableLines].sort((x, y) => x - y).join(", ")} is not signed with this console's audit key` });
   }
   return result(check.checked, null);
 }
