@@ -10,6 +10,7 @@ import { disconnectPrisma } from "@/lib/db/client";
 import { startBuildService } from "@/lib/builds/queue";
 import { artifactDownloadId, serveArtifactDownload } from "@/lib/builds/artifact-http";
 import { startGateway, type Gateway } from "@/lib/realtime/gateway";
+import { startCheckpointWriter } from "@/lib/audit/anchor-store";
 import { RolloutEngine } from "@/lib/rollouts/engine";
 
 export interface ConsoleServer {
@@ -55,6 +56,8 @@ export async function startServer(opts: { port: number; host?: string; databaseU
   });
   const builds = await startBuildService({ databaseUrl: opts.databaseUrl, dataDir: opts.dataDir });
   const engine = new RolloutEngine();
+  // Anchors the audit chain outside the database: a checkpoint of its head shortly after appends.
+  const checkpoints = await startCheckpointWriter({ dataDir: opts.dataDir });
   const gateway = await startGateway({
     httpServer,
     databaseUrl: opts.databaseUrl,
@@ -63,6 +66,7 @@ export async function startServer(opts: { port: number; host?: string; databaseU
       if (ev.type === "builds.changed" && !ev.log) builds.kick();
       // Any process's change to a rollout (an agent's result, an operator's action) moves it on.
       if (ev.type === "rollouts.changed") engine.kick(ev.id);
+      if (ev.type === "audit.appended") checkpoints.kick();
     },
   });
   engine.start();
@@ -82,6 +86,7 @@ export async function startServer(opts: { port: number; host?: string; databaseU
       await engine.stop();
       await gateway.close();
       await builds.stop();
+      await checkpoints.stop();
       httpServer.closeAllConnections();
       await new Promise<void>((resolve) => httpServer.close(() => resolve()));
       await app.close?.().catch(() => {});

@@ -8,21 +8,24 @@ import { Button, Spinner } from "../ui/button";
 import { cn } from "../ui/cn";
 import { numberFmt } from "../ui/time";
 
-/** The hash chain's state: green when every event's hash links to the one before. */
+/** The hash chain's state: green when every event's hash links to the one before and the anchors outside the database agree. */
 export function VerifyBadge() {
   const qc = useQueryClient();
   const { data, error, isFetching } = useAuditVerify(true);
   let tone: "ok" | "bad" | "off" = "off";
   let text = "Verifying chain…";
-  let tip = "Recomputing every event's hash and its link to the previous one";
+  let tip = "Recomputing every event's hash, its link to the previous one, its MAC and the signed checkpoints";
   if (data?.ok) {
     tone = "ok";
+    const latest = data.anchor.latest;
     text = `Chain verified · ${numberFmt.format(data.checked)} events`;
-    tip = "Every event's hash matches its contents and links to the previous event: nothing was altered or removed.";
+    tip =
+      "Every event's hash matches its contents, links to the previous event and carries a valid MAC, and every signed checkpoint is still in the log: nothing was altered or removed." +
+      (latest ? ` Newest checkpoint: #${latest.seq} at ${latest.at}.` : "");
   } else if (data && !data.ok) {
     tone = "bad";
-    text = data.firstBadSeq ? `Chain broken at #${data.firstBadSeq}` : "Chain broken";
-    tip = "An event's stored hash does not match its contents or the previous event's hash: the log was altered at or before this event.";
+    text = data.problem === "truncated" ? "Newest events removed" : data.firstBadSeq ? `Chain broken at #${data.firstBadSeq}` : data.problem === "key_missing" ? "Cannot verify" : "Chain broken";
+    tip = data.reason ?? "The log does not match its anchors.";
   } else if (error) {
     tone = "off";
     text = "Could not verify";

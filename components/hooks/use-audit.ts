@@ -1,6 +1,6 @@
 "use client";
 import { useInfiniteQuery, useQuery } from "@tanstack/react-query";
-import type { AuditEvent } from "@/lib/api/schemas";
+import type { AuditEvent, AuditVerify } from "@/lib/api/schemas";
 import { apiFetch, toQueryString } from "../api";
 import { qk } from "./keys";
 
@@ -38,7 +38,7 @@ export function auditExportUrl(filter: AuditFilter): string {
 export function useAuditVerify(enabled: boolean) {
   return useQuery({
     queryKey: qk.auditVerify,
-    queryFn: ({ signal }) => apiFetch<{ ok: boolean; checked: number; firstBadSeq?: string | null }>("/audit/verify", { signal }),
+    queryFn: ({ signal }) => apiFetch<AuditVerify>("/audit/verify", { signal }),
     enabled,
     staleTime: 60_000,
     retry: false,

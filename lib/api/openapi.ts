@@ -41,7 +41,7 @@ export const OPERATIONS: Op[] = [
   { method: "patch", path: "/api/v1/settings", summary: "Change fleet settings", role: "admin", body: S.SettingsPatchSchema, response: S.SettingsSchema },
   { method: "get", path: "/api/v1/audit", summary: "Audit events, newest first", role: "viewer", query: S.AuditQuerySchema, response: S.AuditListSchema },
   { method: "get", path: "/api/v1/audit/export.csv", summary: "Audit events as CSV", role: "viewer", query: S.AuditQuerySchema, responseType: "text/csv" },
-  { method: "get", path: "/api/v1/audit/verify", summary: "Verify the audit hash chain", role: "viewer", response: z.object({ ok: z.boolean(), checked: z.number(), firstBadSeq: z.string().nullable(), reason: z.string().nullable() }) },
+  { method: "get", path: "/api/v1/audit/verify", summary: "Verify the audit hash chain against its anchors outside the database (event MACs, signed checkpoints of the head)", role: "viewer", response: S.AuditVerifySchema },
   { method: "get", path: "/api/v1/patches", summary: "Staged patches, newest first", role: "viewer", response: List(S.PatchSummarySchema) },
   { method: "post", path: "/api/v1/patches", summary: "Stage a kernel patch (unified diff): parsed and analysed; refused with a reason if invalid", role: "operator", body: S.PatchCreateSchema, response: S.PatchDetailSchema },
   { method: "get", path: "/api/v1/patches/{id}", summary: "A staged patch with its analysis", role: "viewer", response: S.PatchDetailSchema },

@@ -253,6 +253,40 @@ export const AuditQuerySchema = z.object({
 });
 export type AuditQuery = z.infer<typeof AuditQuerySchema>;
 export const AuditListSchema = z.object({ items: z.array(AuditEventSchema), nextBefore: z.string().nullable() });
+/**
+ * What verification found. link: an event's prevHash is not its predecessor's hash (an event
+ * before it was removed or changed); content: an event's hash does not match its content; mac: an
+ * event's MAC does not match its hash (the chain was recomputed without the key in the data dir);
+ * unanchored: an event has no MAC and no checkpoint covers it; checkpoint: a checkpointed event is
+ * missing or differs; truncated: the log ends before the newest checkpoint (its newest events were
+ * removed); forged_checkpoint: a checkpoint line's MAC is wrong; key_missing: no audit key in the
+ * data dir, so nothing can be checked against it.
+ */
+export const AuditProblemSchema = z.enum(["link", "content", "mac", "unanchored", "checkpoint", "truncated", "forged_checkpoint", "key_missing"]);
+export type AuditProblem = z.infer<typeof AuditProblemSchema>;
+export const AuditCheckpointSchema = z.object({ seq: z.string(), hash: z.string(), at: z.string(), mac: z.string() });
+export const AuditVerifySchema = z.object({
+  ok: z.boolean(),
+  /** Events verified before the first problem (all of them when ok). */
+  checked: z.number(),
+  /** The first event whose hash, link, MAC or checkpoint does not match, if any. */
+  firstBadSeq: z.string().nullable(),
+  /** What was found, in words; null when ok. */
+  reason: z.string().nullable(),
+  problem: AuditProblemSchema.nullable(),
+  /** When the newest events were removed: where the log ends and the checkpoint that proves it. */
+  truncation: z.object({ lastSeq: z.string().nullable(), checkpointSeq: z.string(), checkpointAt: z.string() }).nullable(),
+  /** The anchors outside the database (in the console's data dir) the chain was checked against. */
+  anchor: z.object({
+    checkpointFile: z.string(),
+    checkpoints: z.number(),
+    /** The newest valid checkpoint, exactly as written: keep a copy elsewhere to check against later. */
+    latest: AuditCheckpointSchema.nullable(),
+    forgedLines: z.array(z.number()),
+    unreadableLines: z.array(z.number()),
+  }),
+});
+export type AuditVerify = z.infer<typeof AuditVerifySchema>;
 
 // ---- live updates on socket.io namespace /ui ----
 export const UI_NAMESPACE = "/ui";

@@ -1,7 +1,10 @@
 import "server-only";
+import { dataDir } from "@/lib/config";
 import type { Tx } from "@/lib/db/client";
 import type { Prisma } from "@/lib/generated/prisma/client";
 import type { AuditActor } from "./actor";
+import { eventMac } from "./anchor";
+import { loadAuditKey } from "./anchor-store";
 import { eventHash, GENESIS_HASH } from "./chain";
 
 // Serialises appends so that each event chains onto exactly one predecessor. Any fixed number.
@@ -27,6 +30,8 @@ export async function appendAudit(tx: Tx, input: AuditInput): Promise<{ seq: big
 /** Appends several events in order under one lock, one read of the chain's head and one insert. */
 export async function appendAuditMany(tx: Tx, inputs: AuditInput[]): Promise<{ seq: bigint; hash: string }[]> {
   if (inputs.length === 0) return [];
+  // Before the lock: the key is read from the data dir once per process, then cached.
+  const key = await loadAuditKey({ dataDir: dataDir() });
   // The lock and the read of the chain's head must be separate statements: in READ COMMITTED each
   // statement takes its snapshot when it starts, so only a read issued after the lock is granted
   // sees the event committed by the previous holder.
@@ -47,12 +52,13 @@ export async function appendAuditMany(tx: Tx, inputs: AuditInput[]): Promise<{ s
       sourceIp: input.actor.ip ?? null,
     };
     const hash = eventHash(prevHash, fields);
-    const row = { ...fields, prevHash, hash };
+    const row = { ...fields, prevHash, hash, mac: eventMac(key, hash) };
     prevHash = hash;
     return row;
   });
   // Rows are inserted in array order, so seq follows the chain. The insert trigger (migration
-  // 20261129000200) announces each event on the bus.
+  // 20261129000200) announces each event on the bus, which drives the checkpoint writer
+  // (lib/audit/anchor-store.ts) after commit.
   const created = await tx.auditEvent.createManyAndReturn({ data: rows, select: { seq: true, hash: true } });
   return created.sort((a, b) => (a.seq < b.seq ? -1 : 1));
 }

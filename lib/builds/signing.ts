@@ -44,7 +44,8 @@ export function publicKeyFingerprint(publicKey: KeyObject): string {
   return createHash("sha256").update(publicKey.export({ type: "spki", format: "der" })).digest("hex");
 }
 
-async function ensureKeysDir(dir: string): Promise<void> {
+/** Creates `<dataDir>/keys` (0700) for the console's secrets; also used by lib/audit/anchor-store.ts. */
+export async function ensureKeysDir(dir: string): Promise<void> {
   await fs.mkdir(dir, { recursive: true, mode: 0o700 });
   // mkdir's mode is filtered by the umask and ignored for an existing directory.
   await fs.chmod(dir, 0o700);
@@ -67,7 +68,7 @@ async function writeTemp(dir: string, base: string, data: string, mode: number):
  * Publishes `data` at `file` only if nothing is there yet. Returns false when another writer won.
  * The content appears complete or not at all (temp file + link, which is exclusive).
  */
-async function publishExclusive(file: string, data: string, mode: number): Promise<boolean> {
+export async function publishExclusive(file: string, data: string, mode: number): Promise<boolean> {
   const dir = path.dirname(file);
   const tmp = await writeTemp(dir, path.basename(file), data, mode);
   try {

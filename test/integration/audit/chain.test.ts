@@ -43,12 +43,12 @@ function parseCsv(text: string): string[][] {
 }
 
 /** Runs `npm run audit:verify`'s command line against a database, as an operator would. */
-async function runAuditVerifyCli(databaseUrl: string): Promise<{ code: number; stdout: string; stderr: string }> {
+async function runAuditVerifyCli(databaseUrl: string, dataDir: string): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
     const { stdout, stderr } = await promisify(execFile)(
       path.join(ROOT, "node_modules/.bin/tsx"),
       ["--import", "./scripts/hooks/register.mjs", "scripts/audit-verify.ts"],
-      { cwd: ROOT, env: { ...process.env, DATABASE_URL: databaseUrl }, timeout: 60_000 },
+      { cwd: ROOT, env: { ...process.env, DATABASE_URL: databaseUrl, SPLICER_DATA_DIR: dataDir }, timeout: 60_000 },
     );
     return { code: 0, stdout, stderr };
   } catch (err) {
@@ -205,8 +205,8 @@ describe("audit log", () => {
     };
 
     it("an intact chain verifies, over the API and with npm run audit:verify", async () => {
-      expect(await verify()).toEqual({ ok: true, checked: events.length, firstBadSeq: null, reason: null });
-      const cli = await runAuditVerifyCli(c.db.url);
+      expect(await verify()).toMatchObject({ ok: true, checked: events.length, firstBadSeq: null, reason: null });
+      const cli = await runAuditVerifyCli(c.db.url, c.dataDir);
       expect(cli, cli.stderr).toMatchObject({ code: 0 });
       expect(cli.stdout).toMatch(new RegExp(`^audit chain OK: ${events.length} events`));
     });
@@ -227,7 +227,7 @@ describe("audit log", () => {
       const broken = await verify();
       expect(broken).toMatchObject({ ok: false, firstBadSeq: target.seq, reason: expect.stringMatching(/content changed/) });
       expect(broken.checked).toBe(events.findIndex((e) => e.seq === target.seq));
-      const cli = await runAuditVerifyCli(c.db.url);
+      const cli = await runAuditVerifyCli(c.db.url, c.dataDir);
       expect(cli, cli.stderr).toMatchObject({ code: 1 });
       expect(cli.stdout).toMatch(new RegExp(`^audit chain BROKEN at seq ${target.seq}: content changed`));
 
@@ -242,7 +242,7 @@ describe("audit log", () => {
       await behindTheTrigger(`delete from "AuditEvent" where seq = $1`, [victim.seq]);
 
       expect(await verify()).toMatchObject({ ok: false, firstBadSeq: next.seq, reason: expect.stringMatching(/link broken/) });
-      const cli = await runAuditVerifyCli(c.db.url);
+      const cli = await runAuditVerifyCli(c.db.url, c.dataDir);
       expect(cli, cli.stderr).toMatchObject({ code: 1 });
       expect(cli.stdout).toMatch(new RegExp(`^audit chain BROKEN at seq ${next.seq}: link broken`));
     });

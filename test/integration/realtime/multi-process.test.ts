@@ -3,7 +3,7 @@
 import fs from "node:fs";
 import { io as ioClient } from "socket.io-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Host } from "@/lib/api/schemas";
+import type { AuditVerify, Host } from "@/lib/api/schemas";
 import { eventually, startAgentProcess, startTestConsole, type AgentProcess, type TestConsole } from "../../helpers/console";
 import { makeFakeHost } from "../../helpers/fake-host";
 
@@ -61,8 +61,16 @@ describe("two console processes", () => {
     }
     const results = await Promise.all(writes);
     expect(results.every((r) => r.status === 200)).toBe(true);
-    const verify = (await (await a.api("/api/v1/audit/verify")).json()) as { ok: boolean; checked: number };
+    const verify = (await (await a.api("/api/v1/audit/verify")).json()) as AuditVerify;
     expect(verify.ok).toBe(true);
     expect(verify.checked).toBeGreaterThanOrEqual(20);
+    // Both processes append checkpoints to the data dir they share: whole lines, all valid, and
+    // the newest event among them.
+    const head = ((await (await a.api("/api/v1/audit?limit=1")).json()) as { items: { seq: string }[] }).items[0].seq;
+    const anchored = await eventually(async () => {
+      const v = (await (await b.api("/api/v1/audit/verify")).json()) as AuditVerify;
+      return v.anchor.latest?.seq === head && v;
+    }, { what: `a checkpoint of seq ${head}` });
+    expect(anchored).toMatchObject({ ok: true, anchor: { forgedLines: [], unreadableLines: [] } });
   });
 });
