@@ -104,7 +104,8 @@ describe("Agent jobs", () => {
     expect(downloads[0]!.url).toBe(`${fc.url}/api/v1/agent/artifacts/${BUILD}`);
     expect(downloads[0]!.headers.get(AGENT_HOST_HEADER)).toBe(host.hostId);
     await waitFor(() => host.inventories.at(-1)!.livepatches.some((l) => l.name === MODULE), 5000, "inventory with the patch");
-    expect(agent!.jobs.get(j.jobId)?.acked).toBe(true);
+    // The console stored the update before acknowledging it: the ack reaches the agent after.
+    await waitFor(() => agent!.jobs.get(j.jobId)?.acked === true, 5000, "final update acknowledged");
   });
 
   it("refuses an invalid job message with a clear error", async () => {
