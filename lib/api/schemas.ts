@@ -246,10 +246,13 @@ export const AuditQuerySchema = z.object({
   from: QueryDateSchema.optional(),
   to: QueryDateSchema.optional(),
   /** Keyset pagination: events with seq below this. */
-  before: z.coerce
-    .bigint({ error: "before is an event's seq (a whole number)" })
-    .min(1n, "before is an event's seq (a whole number from 1)")
-    .max(MAX_BIGINT, "before is past the largest event seq (a Postgres bigint)")
+  before: z
+    .string()
+    .regex(/^[1-9][0-9]{0,29}$/, "before is an event's seq (a whole number from 1)")
+    .transform((s) => BigInt(s))
+    // Checked on the string's value rather than with a bigint bound: a bound would put a bigint in
+    // the error's issues, which JSON cannot carry.
+    .refine((n) => n <= MAX_BIGINT, "before is past the largest event seq (a Postgres bigint)")
     .optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
 });
