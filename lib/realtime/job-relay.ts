@@ -1,6 +1,7 @@
 import "server-only";
 import type { Socket } from "socket.io";
-import type { Job, JobAck, JobUpdate } from "@/agent/protocol";
+import { z } from "zod";
+import { JobUpdateSchema, toStorableText, type Job, type JobAck, type JobUpdate } from "@/agent/protocol";
 import { log } from "@/lib/log";
 import { metrics } from "@/lib/metrics";
 import { writeIsolatingBadRows, rowErrorMessage } from "@/lib/db/isolate";
@@ -27,6 +28,10 @@ export class JobRelay {
 
   /** Queues an agent's update; resolves when it is stored. */
   record(hostId: string, update: JobUpdate): Promise<void> {
+    // Checked alone before it joins a batch: the batch parses every update, and one that fails
+    // there would fail the others with it.
+    const parsed = JobUpdateSchema.safeParse(update);
+    if (!parsed.success) return Promise.reject(new RefusedMessage(`invalid job_update: ${z.prettifyError(parsed.error)}`));
     return new Promise((resolve, reject) => {
       this.pending.push({ hostId, update, done: (err) => (err ? reject(err) : resolve()) });
       this.timer ??= setTimeout(() => void this.flush(), FLUSH_MS);
@@ -72,7 +77,8 @@ export class JobRelay {
           metrics.jobsSent.inc();
           if (ack && ack.ok === false) {
             // The agent refused the job outright (e.g. it cannot parse it): that is its result.
-            void this.record(hostId, { jobId: job.jobId, phase: "failed", error: `the agent refused the job: ${String(ack.error).slice(0, 1000)}`, log: [] }).catch(() => {});
+            const error = toStorableText(`the agent refused the job: ${String(ack.error).slice(0, 1000)}`);
+            void this.record(hostId, { jobId: job.jobId, phase: "failed", error, log: [] }).catch(() => {});
           }
         },
         () => log.warn({ hostId, jobId: job.jobId }, "agent did not acknowledge a job in time; it is sent again when the agent reconnects"),

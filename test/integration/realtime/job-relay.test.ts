@@ -76,6 +76,21 @@ describe("job relay batches", () => {
     await relay.close();
   });
 
+  it("refuses an update its schema refuses on its own, before it can fail a batch", async () => {
+    const relay = new JobRelay(new Map());
+    // E.g. the console's own record of an agent refusing a job, carrying the agent's words.
+    const results = await Promise.allSettled([
+      relay.record(hosts[0], succeeded(0)),
+      relay.record(hosts[1], { jobId: jobs[1], phase: "failed", error: "x".repeat(5000), log: [] }),
+      relay.record(hosts[2], succeeded(2)),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(["fulfilled", "rejected", "fulfilled"]);
+    expect(((results[1] as PromiseRejectedResult).reason as Error).message).toMatch(/invalid job_update[\s\S]*→ at error/);
+    expect((await stateOf(jobs[0])).state).toBe("succeeded");
+    expect((await stateOf(jobs[2])).state).toBe("succeeded");
+    await relay.close();
+  });
+
   it("does not let an update naming another host's job shadow that host's own update in the batch", async () => {
     const relay = new JobRelay(new Map());
     // Host 1 claims host 0's job (refused by the host check) in the same batch as host 0's result.

@@ -43,10 +43,11 @@ async function startHostile(kernelRelease: string) {
   socket.on("disconnect", (reason) => {
     if (reason === "io server disconnect" && !stopped) setTimeout(() => !stopped && socket.connect(), 50);
   });
-  // It accepts its job like an agent, and never reports a storable result for it.
+  // It refuses its job with a reason the console records as its result (once a NUL and a lone
+  // surrogate in it failed that batch too), and goes on sending poisoned updates for it.
   socket.on("job", (job: Job, ack: (a: JobAck) => void) => {
     if (!h.jobs.includes(job.jobId)) h.jobs.push(job.jobId);
-    ack({ ok: true, phase: "accepted" });
+    ack({ ok: false, error: "no\u0000thanks \uD800" });
   });
   const timer = setInterval(() => {
     if (!socket.connected) return;
@@ -95,7 +96,7 @@ describe("a hostile agent in a rollout", () => {
     const group = (await gr.json()) as Group;
     expect(group.memberCount).toBe(HONEST + 1);
 
-    // One wave of all ten; the hostile host's failure (it never reports a result) is within budget.
+    // One wave of all ten; the hostile host's failure is within budget.
     const rr = await post("/api/v1/rollouts", { patchId: patch.id, groupId: group.id, strategy: { canary: 0, waves: "100%", maxInFlight: 10, failureBudget: 1, hostTimeoutSec: 10 } });
     expect(rr.status, await rr.clone().text()).toBe(201);
     const started = (await rr.json()) as RolloutSummary;
@@ -109,7 +110,8 @@ describe("a hostile agent in a rollout", () => {
     const honest = done.hosts.filter((h) => h.hostId !== hostile.hostId);
     expect(honest.map((h) => `${h.hostname}: ${h.state}${h.error ? ` (${h.error})` : ""}`)).toEqual(honest.map((h) => `${h.hostname}: succeeded`));
     expect(done.status).toBe("completed");
-    expect(done.hosts.find((h) => h.hostId === hostile.hostId)?.state).toMatch(/^(failed|unreachable)$/);
+    // Its refusal is its result, made storable.
+    expect(done.hosts.find((h) => h.hostId === hostile.hostId)).toMatchObject({ state: "failed", error: "the agent refused the job: no\uFFFDthanks \uFFFD" });
     // And the module is live on every honest host's kernel.
     for (const a of fleet.agents) expect((await a.kernel.listLivepatches()).map((l) => l.name)).toContain(done.patch.moduleName);
 
