@@ -97,6 +97,7 @@ describe("a hostile agent in a rollout", () => {
     expect(group.memberCount).toBe(HONEST + 1);
 
     // One wave of all ten; the hostile host's failure is within budget.
+    const sentBefore = hostile.sent;
     const rr = await post("/api/v1/rollouts", { patchId: patch.id, groupId: group.id, strategy: { canary: 0, waves: "100%", maxInFlight: 10, failureBudget: 1, hostTimeoutSec: 10 } });
     expect(rr.status, await rr.clone().text()).toBe(201);
     const started = (await rr.json()) as RolloutSummary;
@@ -115,9 +116,10 @@ describe("a hostile agent in a rollout", () => {
     // And the module is live on every honest host's kernel.
     for (const a of fleet.agents) expect((await a.kernel.listLivepatches()).map((l) => l.name)).toContain(done.patch.moduleName);
 
-    // The attack really ran through the rollout: the hostile host got its job and kept sending.
+    // The attack really ran through the rollout: the hostile host got its job, and sent a poisoned
+    // update in most of the 100 ms batches while the honest hosts reported.
     expect(hostile.jobs.length).toBe(1);
-    expect(hostile.sent).toBeGreaterThan(50);
+    expect(hostile.sent - sentBefore).toBeGreaterThan(20);
   });
 
   it("refuses every poisoned update with a protocol_error naming the field", async () => {
