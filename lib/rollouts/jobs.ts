@@ -68,7 +68,8 @@ type Updated = { rolloutId: string; hostId: string; state: RolloutHostState; err
 export async function applyJobUpdates(batch: { hostId: string; update: JobUpdate }[]): Promise<{ updated: number; finished: number }> {
   const items = latestPerJob(batch).map((b) => ({ hostId: b.hostId, u: JobUpdateSchema.parse(b.update) }));
   if (items.length === 0) return { updated: 0, finished: 0 };
-  return prisma.$transaction((tx) => applyParsed(tx, items));
+  // Thousands of hosts report at once after a wave: wait for a connection rather than fail.
+  return prisma.$transaction((tx) => applyParsed(tx, items), { maxWait: 10_000, timeout: 30_000 });
 }
 
 async function applyParsed(tx: Tx, items: { hostId: string; u: z.output<typeof JobUpdateSchema> }[]): Promise<{ updated: number; finished: number }> {
