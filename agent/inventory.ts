@@ -4,7 +4,7 @@ import { createHash } from "node:crypto";
 import * as fs from "node:fs/promises";
 import * as nodeOs from "node:os";
 import * as path from "node:path";
-import { InventorySchema, type Inventory } from "./protocol";
+import { InventorySchema, toStorableText, type Inventory } from "./protocol";
 import type { HostFacts, KernelBackend } from "./backends/types";
 import { loadOrCreateMachineId } from "./state";
 import { AGENT_VERSION } from "./version";
@@ -106,7 +106,8 @@ function unquoteShellValue(raw: string): string {
 }
 
 function clip(s: string, max: number): string {
-  return s.length > max ? s.slice(0, max) : s;
+  // A fact may hold a NUL, and a cut may split a surrogate pair: the console refuses both.
+  return toStorableText(s.length > max ? s.slice(0, max) : s);
 }
 
 /** Host facts read from the real (or a fake) /proc, /etc and `os`. */

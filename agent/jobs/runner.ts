@@ -3,7 +3,7 @@
 import type { FetchedArtifact } from "../artifact-fetch";
 import { KernelError, type KernelBackend, type KernelChange } from "../backends/types";
 import { errorMessage, silentLogger, type Logger } from "../log";
-import { MAX_JOB_LOG_LINES, type Job, type JobAck, type JobPhase, type JobUpdate } from "../protocol";
+import { MAX_JOB_LOG_LINES, toStorableText, type Job, type JobAck, type JobPhase, type JobUpdate } from "../protocol";
 import { realTimers, type TimerHandle, type Timers } from "../timers";
 import { isFinal, isPrunable, jobUpdateOf, type JobRecord, type JobStore } from "./store";
 
@@ -292,6 +292,8 @@ export class JobRunner {
   private finish(entry: Entry, result: Pick<JobRecord, "phase" | "error" | "blockingTasks">, line?: string): void {
     // The wire allows 2000 characters; a chatty insmod must not make the update unsendable.
     if (result.error !== undefined && result.error.length > MAX_ERROR_CHARS) result = { ...result, error: result.error.slice(0, MAX_ERROR_CHARS - 1) + "…" };
+    // Command output may hold NULs, and a cut may split a surrogate pair: the console refuses both.
+    if (result.error !== undefined) result = { ...result, error: toStorableText(result.error) };
     Object.assign(entry.rec, result, { finishedAt: this.isoNow() });
     this.addLog(entry, line ?? (result.phase === "failed" ? `failed: ${result.error}` : result.phase));
   }
@@ -327,7 +329,7 @@ export class JobRunner {
 
   private addLog(entry: Entry, line: string): void {
     const stamped = `${this.isoNow()} ${line}`;
-    entry.rec.log.push(stamped.length > MAX_LOG_LINE_CHARS ? stamped.slice(0, MAX_LOG_LINE_CHARS - 1) + "…" : stamped);
+    entry.rec.log.push(toStorableText(stamped.length > MAX_LOG_LINE_CHARS ? stamped.slice(0, MAX_LOG_LINE_CHARS - 1) + "…" : stamped));
     if (entry.rec.log.length > MAX_JOB_LOG_LINES) entry.rec.log.splice(0, entry.rec.log.length - MAX_JOB_LOG_LINES);
   }
 

@@ -7,7 +7,34 @@ export const PROTOCOL_VERSION = 1;
 /** Largest JSON message either side accepts on the agent namespace (bytes). */
 export const MAX_MESSAGE_BYTES = 256 * 1024;
 
-const shortText = (max: number) => z.string().max(max);
+// ---- text Postgres can store ----
+
+// NUL and unpaired UTF-16 surrogates: Postgres refuses the first in text and both in jsonb, and
+// one such value used to fail a whole batched statement (every host's rows in it).
+const UNSTORABLE_TEXT = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** Why `s` cannot be stored as text by Postgres, or null when it can. */
+export function unstorableText(s: string): string | null {
+  const m = UNSTORABLE_TEXT.exec(s);
+  if (!m) return null;
+  return m[0] === "\u0000"
+    ? `contains a NUL character (\\u0000) at offset ${m.index}, which cannot be stored`
+    : `contains an unpaired UTF-16 surrogate (\\u${m[0].charCodeAt(0).toString(16)}) at offset ${m.index}, which is not valid Unicode text`;
+}
+
+/** A string Postgres can store: every string field of the wire contract and of the API uses it. */
+export const storableText = () =>
+  z.string().superRefine((s, ctx) => {
+    const why = unstorableText(s);
+    if (why) ctx.addIssue({ code: "custom", message: why });
+  });
+
+/** Makes text storable, for what an agent sends of its own (command output, file contents). */
+export function toStorableText(s: string): string {
+  return unstorableText(s) === null ? s : s.replace(new RegExp(UNSTORABLE_TEXT.source, "g"), "\uFFFD");
+}
+
+const shortText = (max: number) => storableText().max(max);
 
 export const LivepatchSchema = z.object({
   /** Directory name under /sys/kernel/livepatch, e.g. `livepatch_cve_2024_1086`. */
@@ -44,14 +71,14 @@ export type Inventory = z.infer<typeof InventorySchema>;
 export const EnrollRequestSchema = z
   .object({
     /** Needed for a new host; optional when `previous` proves the host already (credential rotation). */
-    enrollmentToken: z.string().min(8).max(256).optional(),
+    enrollmentToken: storableText().min(8).max(256).optional(),
     hostname: shortText(253).min(1),
     machineId: shortText(64).min(1),
     /**
      * The credential this agent held before (kept aside when the console refused it). A valid one
      * gets the same host a new credential; the machine id alone never does (it is no secret).
      */
-    previous: z.object({ hostId: z.uuid(), credential: z.string().min(32).max(256) }).optional(),
+    previous: z.object({ hostId: z.uuid(), credential: storableText().min(32).max(256) }).optional(),
   })
   .refine((r) => r.enrollmentToken !== undefined || r.previous !== undefined, {
     message: "give an enrollmentToken, or previous (the host's current credential)",
@@ -75,7 +102,7 @@ export const AGENT_NAMESPACE = "/agent";
 /** `socket.handshake.auth` on /agent. */
 export const AgentAuthSchema = z.object({
   hostId: z.string().uuid(),
-  credential: z.string().min(32).max(256),
+  credential: storableText().min(32).max(256),
   protocol: z.literal(PROTOCOL_VERSION),
 });
 export type AgentAuth = z.infer<typeof AgentAuthSchema>;
@@ -150,8 +177,8 @@ export const ARTIFACT_HEADERS = {
 /** `POST /api/v1/agent/artifacts/:buildId/rejections`: the agent refused an artifact (bad hash or
  * signature, wrong kernel); the console records it in the audit log and the host's timeline. */
 export const ArtifactRejectionSchema = z.object({
-  reason: z.string().min(1).max(1000),
-  receivedSha256: z.string().max(128).optional(),
+  reason: storableText().min(1).max(1000),
+  receivedSha256: storableText().max(128).optional(),
 });
 export type ArtifactRejection = z.infer<typeof ArtifactRejectionSchema>;
 

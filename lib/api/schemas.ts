@@ -2,7 +2,7 @@
 // OpenAPI document (lib/api/openapi.ts) and the console's typed fetches. No server-only imports
 // here: components import the inferred types.
 import { z } from "zod";
-import { LivepatchSchema } from "@/agent/protocol";
+import { LivepatchSchema, storableText } from "@/agent/protocol";
 
 export const RoleSchema = z.enum(["viewer", "operator", "admin"]);
 export type Role = z.infer<typeof RoleSchema>;
@@ -14,8 +14,8 @@ export type ApiError = z.infer<typeof ErrorSchema>;
 
 // ---- auth ----
 export const LoginBodySchema = z.object({
-  username: z.string().trim().min(1, "username is required").max(64),
-  password: z.string().min(1, "password is required").max(256),
+  username: storableText().trim().min(1, "username is required").max(64),
+  password: storableText().min(1, "password is required").max(256),
 });
 export const MeSchema = z.object({
   id: z.string(),
@@ -107,13 +107,13 @@ const boolParam = z
 export const HostSortSchema = z.enum(["hostname", "kernelRelease", "distro", "lastSeenAt", "online", "enrolledAt"]);
 
 export const HostListQuerySchema = z.object({
-  q: z.string().trim().max(200).optional(),
-  kernel: z.string().max(128).optional(),
-  distro: z.string().max(64).optional(),
+  q: storableText().trim().max(200).optional(),
+  kernel: storableText().max(128).optional(),
+  distro: storableText().max(64).optional(),
   online: boolParam.optional(),
   /** `key=value` or `key`; repeat the parameter to require several. */
   label: z
-    .preprocess((v) => (v === undefined || Array.isArray(v) ? v : [v]), z.array(z.string().max(130)).max(20))
+    .preprocess((v) => (v === undefined || Array.isArray(v) ? v : [v]), z.array(storableText().max(130)).max(20))
     .optional(),
   status: HostStatusSchema.optional(),
   /** Members of this group. */
@@ -132,7 +132,7 @@ export type HostList = z.infer<typeof HostListSchema>;
 
 export const HostPatchBodySchema = z.object({ labels: LabelsSchema });
 export const HostRevokeBodySchema = z.object({
-  reason: z.string().trim().max(500).default(""),
+  reason: storableText().trim().max(500).default(""),
   /** `decommissioned` also hides the host from the default fleet views. */
   status: z.enum(["revoked", "decommissioned"]).default("revoked"),
 });
@@ -155,7 +155,7 @@ export type FleetSummary = z.infer<typeof FleetSummarySchema>;
 
 // ---- enrollment tokens ----
 export const EnrollmentTokenCreateSchema = z.object({
-  note: z.string().trim().max(200).default(""),
+  note: storableText().trim().max(200).default(""),
   maxUses: z.number().int().min(1).max(100_000).default(1),
   expiresInHours: z.number().min(0.05).max(24 * 90).default(24),
 });
@@ -182,9 +182,9 @@ export const OperatorSchema = z.object({
   disabledAt: z.string().nullable(),
 });
 export type Operator = z.infer<typeof OperatorSchema>;
-export const PasswordSchema = z.string().min(10, "passwords need at least 10 characters").max(256);
+export const PasswordSchema = storableText().min(10, "passwords need at least 10 characters").max(256);
 export const OperatorCreateSchema = z.object({
-  username: z.string().trim().min(2).max(64).regex(/^[a-z0-9_.-]+$/, "usernames: lowercase letters, digits, _ . - only"),
+  username: storableText().trim().min(2).max(64).regex(/^[a-z0-9_.-]+$/, "usernames: lowercase letters, digits, _ . - only"),
   password: PasswordSchema,
   role: RoleSchema,
 });
@@ -195,7 +195,7 @@ export const OperatorUpdateSchema = z
 export const API_TOKEN_DEFAULT_DAYS = 90;
 export const API_TOKEN_MAX_DAYS = 365;
 export const ApiTokenCreateSchema = z.object({
-  name: z.string().trim().min(1, "name is required").max(100),
+  name: storableText().trim().min(1, "name is required").max(100),
   role: RoleSchema,
   // Every token expires (default 90 days, at most a year): automation rotates its secrets.
   expiresInDays: z.number().int().min(1).max(API_TOKEN_MAX_DAYS, `API tokens expire within ${API_TOKEN_MAX_DAYS} days`).default(API_TOKEN_DEFAULT_DAYS),
@@ -238,17 +238,31 @@ export const AuditEventSchema = z.object({
   hash: z.string(),
 });
 export type AuditEvent = z.infer<typeof AuditEventSchema>;
+/** Postgres bigint's largest value: a larger number in a query would fail in the database. */
+const MAX_BIGINT = 2n ** 63n - 1n;
+/** A date in a query string, within what Postgres (and a person) can mean: years 1 to 9999. */
+const QueryDateSchema = z.coerce
+  .date({ error: "a date, e.g. 2026-01-31 or 2026-01-31T12:00:00Z" })
+  .min(new Date("0001-01-01T00:00:00Z"), "a date from year 1")
+  .max(new Date("9999-12-31T23:59:59.999Z"), "a date before year 10000");
 export const AuditQuerySchema = z.object({
-  actor: z.string().max(100).optional(),
-  action: z.string().max(100).optional(),
-  targetType: z.string().max(50).optional(),
-  targetId: z.string().max(100).optional(),
+  actor: storableText().max(100).optional(),
+  action: storableText().max(100).optional(),
+  targetType: storableText().max(50).optional(),
+  targetId: storableText().max(100).optional(),
   /** Events about this host, including every rollout that touched it. */
   host: z.string().uuid("host is a host's id (a UUID)").optional(),
-  from: z.coerce.date().optional(),
-  to: z.coerce.date().optional(),
+  from: QueryDateSchema.optional(),
+  to: QueryDateSchema.optional(),
   /** Keyset pagination: events with seq below this. */
-  before: z.coerce.bigint().optional(),
+  before: z
+    .string()
+    .regex(/^[1-9][0-9]{0,29}$/, "before is an event's seq (a whole number from 1)")
+    .transform((s) => BigInt(s))
+    // Checked on the string's value rather than with a bigint bound: a bound would put a bigint in
+    // the error's issues, which JSON cannot carry.
+    .refine((n) => n <= MAX_BIGINT, "before is past the largest event seq (a Postgres bigint)")
+    .optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
 });
 export type AuditQuery = z.infer<typeof AuditQuerySchema>;
@@ -319,15 +333,15 @@ export const VerdictSchema = z.enum(["hot-patchable", "needs-review", "requires-
 export const MAX_DIFF_BYTES = 1 << 20;
 
 export const PatchCreateSchema = z.object({
-  title: z.string().trim().min(1, "title is required").max(200),
-  description: z.string().trim().max(10_000).default(""),
+  title: storableText().trim().min(1, "title is required").max(200),
+  description: storableText().trim().max(10_000).default(""),
   cves: z
     .array(CveSchema)
     .max(50)
     .default([])
     .refine((c) => new Set(c).size === c.length, "a CVE is listed twice"),
   severity: SeveritySchema,
-  diff: z.string().min(1, "diff is required"),
+  diff: storableText().min(1, "diff is required"),
   /** Default: every kernel release seen in the fleet. */
   kernelReleases: z.array(KernelReleaseSchema).max(500).optional(),
 });
@@ -414,7 +428,7 @@ export const GroupNameSchema = z
   .regex(/^[A-Za-z0-9][A-Za-z0-9 ._/-]*$/, "names: letters, digits, spaces and . _ / - (starting with a letter or digit)");
 export const GroupCreateSchema = z.object({
   name: GroupNameSchema,
-  description: z.string().trim().max(2000).default(""),
+  description: storableText().trim().max(2000).default(""),
   selector: GroupSelectorSchema,
 });
 export type GroupCreate = z.infer<typeof GroupCreateSchema>;
@@ -623,8 +637,8 @@ export const RolloutDetailQuerySchema = z.object({
 
 export const RolloutHostsQuerySchema = z.object({
   state: z.union([RolloutHostStateSchema, z.array(RolloutHostStateSchema)]).optional().transform((s) => (s === undefined ? undefined : Array.isArray(s) ? s : [s])),
-  q: z.string().trim().max(200).optional(),
-  wave: z.coerce.number().int().min(0).optional(),
+  q: storableText().trim().max(200).optional(),
+  wave: z.coerce.number().int().min(0).max(1_000_000, "wave is a wave's number").optional(),
   offset: z.coerce.number().int().min(0).default(0),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
 });
@@ -657,4 +671,4 @@ export const RolloutListSchema = z.object({
 });
 export type RolloutListItem = z.infer<typeof RolloutListSchema>["items"][number];
 
-export const RolloutActionSchema = z.object({ reason: z.string().trim().max(500).default("") });
+export const RolloutActionSchema = z.object({ reason: storableText().trim().max(500).default("") });

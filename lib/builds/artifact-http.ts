@@ -26,8 +26,14 @@ function sendError(res: ServerResponse, status: number, code: string, message: s
 export async function serveArtifactDownload(req: IncomingMessage, res: ServerResponse, opts: { buildId: string; dataDir: string }): Promise<void> {
   const credential = req.headers.authorization?.match(/^Bearer\s+(\S+)$/i)?.[1] ?? "";
   const hostId = String(req.headers[AGENT_HOST_HEADER] ?? "");
+  let buildId: string;
   try {
-    const { bytes, build } = await artifactForAgent({ hostId, credential, buildId: decodeURIComponent(opts.buildId), dataDir: opts.dataDir });
+    buildId = decodeURIComponent(opts.buildId);
+  } catch {
+    return sendError(res, 400, "invalid_path", "the build id in the path has a malformed percent escape");
+  }
+  try {
+    const { bytes, build } = await artifactForAgent({ hostId, credential, buildId, dataDir: opts.dataDir });
     res.writeHead(200, {
       "content-type": "application/octet-stream",
       "content-length": String(bytes.length),

@@ -1,4 +1,5 @@
 import "server-only";
+import { z } from "zod";
 import type { Host, HostDetail, HostEvent, HostListQuery, Labels } from "@/lib/api/schemas";
 import type { Livepatch } from "@/agent/protocol";
 import type { Actor } from "@/lib/audit/actor";
@@ -74,7 +75,8 @@ async function listWhere(q: HostListQuery): Promise<Prisma.HostWhereInput> {
         { distroName: { contains: term, mode: "insensitive" } },
         { machineId: { startsWith: term.toLowerCase() } },
         { lastIp: { startsWith: term } },
-        ...(/^[0-9a-f-]{36}$/i.test(term) ? [{ id: term }] : []),
+        // Only a real UUID is compared with the id column: Postgres refuses anything else (e.g. 36 dashes).
+        ...(z.guid().safeParse(term).success ? [{ id: term }] : []),
       ],
     });
   }

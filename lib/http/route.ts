@@ -8,6 +8,7 @@ import { roleAtLeast } from "@/lib/auth/roles";
 import { DomainError, ForbiddenError, RateLimitedError, UnauthorizedError } from "@/lib/errors";
 import { log } from "@/lib/log";
 import { CLIENT_IP_HEADER } from "./headers";
+import { findUnstorableInput } from "./storable-input";
 
 const MAX_BODY_BYTES = 1 << 20;
 
@@ -97,13 +98,18 @@ export function route<
         } catch {
           return errorResponse(400, "invalid_json", "request body is not valid JSON");
         }
+        const unstorable = findUnstorableInput(json, "body");
+        if (unstorable) return errorResponse(400, "invalid_body", unstorable.message, [unstorable]);
         const parsed = spec.body.safeParse(json);
         if (!parsed.success) return errorResponse(400, "invalid_body", z.prettifyError(parsed.error), parsed.error.issues);
         body = parsed.data;
       }
       let query: unknown = undefined;
       if (spec.query) {
-        const parsed = spec.query.safeParse(queryObject(req.nextUrl));
+        const raw = queryObject(req.nextUrl);
+        const unstorable = findUnstorableInput(raw, "query");
+        if (unstorable) return errorResponse(400, "invalid_query", unstorable.message, [unstorable]);
+        const parsed = spec.query.safeParse(raw);
         if (!parsed.success) return errorResponse(400, "invalid_query", z.prettifyError(parsed.error), parsed.error.issues);
         query = parsed.data;
       }

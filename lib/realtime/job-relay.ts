@@ -1,9 +1,12 @@
 import "server-only";
 import type { Socket } from "socket.io";
-import type { Job, JobAck, JobUpdate } from "@/agent/protocol";
+import { z } from "zod";
+import { JobUpdateSchema, toStorableText, type Job, type JobAck, type JobUpdate } from "@/agent/protocol";
 import { log } from "@/lib/log";
 import { metrics } from "@/lib/metrics";
+import { writeIsolatingBadRows, rowErrorMessage } from "@/lib/db/isolate";
 import { applyJobUpdates, dispatchedJobs, openJobsForHost } from "@/lib/rollouts/jobs";
+import { RefusedMessage } from "./validate";
 
 const FLUSH_MS = 100;
 const JOB_ACK_TIMEOUT_MS = 15_000;
@@ -25,6 +28,10 @@ export class JobRelay {
 
   /** Queues an agent's update; resolves when it is stored. */
   record(hostId: string, update: JobUpdate): Promise<void> {
+    // Checked alone before it joins a batch: the batch parses every update, and one that fails
+    // there would fail the others with it.
+    const parsed = JobUpdateSchema.safeParse(update);
+    if (!parsed.success) return Promise.reject(new RefusedMessage(`invalid job_update: ${z.prettifyError(parsed.error)}`));
     return new Promise((resolve, reject) => {
       this.pending.push({ hostId, update, done: (err) => (err ? reject(err) : resolve()) });
       this.timer ??= setTimeout(() => void this.flush(), FLUSH_MS);
@@ -37,15 +44,24 @@ export class JobRelay {
     this.pending = [];
     if (batch.length === 0) return;
     this.flushing = this.flushing.then(async () => {
-      try {
-        const r = await applyJobUpdates(batch.map(({ hostId, update }) => ({ hostId, update })));
-        metrics.jobUpdates.inc({ result: "stored" }, r.updated);
-        metrics.jobUpdates.inc({ result: "ignored" }, batch.length - r.updated);
-        for (const p of batch) p.done();
-      } catch (err) {
-        log.error({ err, updates: batch.length }, "could not store job updates");
-        for (const p of batch) p.done(err);
+      // One statement for the batch; an update the database refuses is isolated (the batch is
+      // split until it is alone) so that one host's bad row never costs other hosts their results.
+      let updated = 0;
+      const r = await writeIsolatingBadRows(batch, async (part) => {
+        updated += (await applyJobUpdates(part.map(({ hostId, update }) => ({ hostId, update })))).updated;
+      });
+      const refused = new Set(r.refused.map((x) => x.item));
+      const failed = new Set(r.failed.map((x) => x.item));
+      metrics.jobUpdates.inc({ result: "stored" }, updated);
+      metrics.jobUpdates.inc({ result: "refused" }, refused.size);
+      metrics.jobUpdates.inc({ result: "ignored" }, batch.length - updated - refused.size - failed.size);
+      if (r.failed.length) log.error({ err: r.failed[0].error, updates: r.failed.length }, "could not store job updates");
+      for (const { item, error } of r.refused) {
+        log.warn({ err: error, hostId: item.hostId, jobId: item.update.jobId }, "job update refused by the database; dropped");
+        item.done(new RefusedMessage(`the console cannot store this job update (${rowErrorMessage(error)}); it is dropped`));
       }
+      for (const { item, error } of r.failed) item.done(error);
+      for (const p of batch) if (!refused.has(p) && !failed.has(p)) p.done();
     });
     await this.flushing;
   }
@@ -61,7 +77,8 @@ export class JobRelay {
           metrics.jobsSent.inc();
           if (ack && ack.ok === false) {
             // The agent refused the job outright (e.g. it cannot parse it): that is its result.
-            void this.record(hostId, { jobId: job.jobId, phase: "failed", error: `the agent refused the job: ${String(ack.error).slice(0, 1000)}`, log: [] }).catch(() => {});
+            const error = toStorableText(`the agent refused the job: ${String(ack.error).slice(0, 1000)}`);
+            void this.record(hostId, { jobId: job.jobId, phase: "failed", error, log: [] }).catch(() => {});
           }
         },
         () => log.warn({ hostId, jobId: job.jobId }, "agent did not acknowledge a job in time; it is sent again when the agent reconnects"),

@@ -2,9 +2,10 @@ import "server-only";
 import { FINAL_JOB_PHASES, JobUpdateSchema, type Job, type JobUpdate } from "@/agent/protocol";
 import type { RolloutHostState } from "@/lib/api/schemas";
 import { livepatchModuleName } from "@/lib/builds/builders/module-name";
-import { prisma } from "@/lib/db/client";
+import type { z } from "zod";
+import { prisma, type Tx } from "@/lib/db/client";
 import { Prisma } from "@/lib/generated/prisma/client";
-import { publish } from "@/lib/realtime/bus";
+import { notify } from "@/lib/realtime/bus";
 import { recordHostResults } from "./engine";
 
 type JobRow = { jobId: string; hostId: string; kind: "apply" | "rollback"; patchId: string; buildId: string | null; kernelRelease: string; deadlineAt: Date | null };
@@ -43,12 +44,14 @@ export async function openJobsForHost(hostId: string): Promise<Job[]> {
 
 const PHASE_RANK: Record<JobUpdate["phase"], number> = { accepted: 1, downloading: 2, applying: 3, verifying: 4, succeeded: 5, failed: 5 };
 
-/** Of several updates of one job, the one furthest along (the latest of equals). */
+/** Of several updates of one job by one host, the one furthest along (the latest of equals). */
 export function latestPerJob(batch: { hostId: string; update: JobUpdate }[]): { hostId: string; update: JobUpdate }[] {
   const best = new Map<string, { hostId: string; update: JobUpdate }>();
   for (const item of batch) {
-    const prev = best.get(item.update.jobId);
-    if (!prev || PHASE_RANK[item.update.phase] >= PHASE_RANK[prev.update.phase]) best.set(item.update.jobId, item);
+    // Keyed by host too: another host naming this job id must not shadow its own host's update.
+    const key = `${item.hostId}/${item.update.jobId}`;
+    const prev = best.get(key);
+    if (!prev || PHASE_RANK[item.update.phase] >= PHASE_RANK[prev.update.phase]) best.set(key, item);
   }
   return [...best.values()];
 }
@@ -56,15 +59,22 @@ export function latestPerJob(batch: { hostId: string; update: JobUpdate }[]): { 
 type Updated = { rolloutId: string; hostId: string; state: RolloutHostState; error: string | null; number: number; kind: string; patchTitle: string };
 
 /**
- * Records agents' job updates, many in one statement. An update moves a host's state forward
- * only: a late or repeated update (reconnect, resend) never moves it back, and a host already in
- * a final state (e.g. timed out) keeps it. An agent can only update its own host's jobs.
+ * Records agents' job updates, many in one statement, in one transaction with the results' host
+ * events: all or nothing, so a caller may split a refused batch and write its parts again
+ * (lib/realtime/job-relay.ts). An update moves a host's state forward only: a late or repeated
+ * update (reconnect, resend) never moves it back, and a host already in a final state (e.g.
+ * timed out) keeps it. An agent can only update its own host's jobs.
  */
 export async function applyJobUpdates(batch: { hostId: string; update: JobUpdate }[]): Promise<{ updated: number; finished: number }> {
   const items = latestPerJob(batch).map((b) => ({ hostId: b.hostId, u: JobUpdateSchema.parse(b.update) }));
   if (items.length === 0) return { updated: 0, finished: 0 };
+  // Thousands of hosts report at once after a wave: wait for a connection rather than fail.
+  return prisma.$transaction((tx) => applyParsed(tx, items), { maxWait: 10_000, timeout: 30_000 });
+}
+
+async function applyParsed(tx: Tx, items: { hostId: string; u: z.output<typeof JobUpdateSchema> }[]): Promise<{ updated: number; finished: number }> {
   const final = (p: string) => (FINAL_JOB_PHASES as readonly string[]).includes(p);
-  const rows = await prisma.$queryRaw<Updated[]>`
+  const rows = await tx.$queryRaw<Updated[]>`
     with u as (
       select * from unnest(
         ${items.map((i) => i.u.jobId)}::uuid[], ${items.map((i) => i.hostId)}::uuid[], ${items.map((i) => i.u.phase)}::text[],
@@ -96,8 +106,8 @@ export async function applyJobUpdates(batch: { hostId: string; update: JobUpdate
   for (const r of rows) byRollout.set(r.rolloutId, [...(byRollout.get(r.rolloutId) ?? []), r]);
   for (const [rolloutId, list] of byRollout) {
     const done = list.filter((r) => finished.includes(r));
-    if (done.length) await recordHostResults(prisma, { id: rolloutId, number: done[0].number, kind: done[0].kind, patchTitle: done[0].patchTitle }, done);
-    await publish({ type: "rollouts.changed", id: rolloutId });
+    if (done.length) await recordHostResults(tx, { id: rolloutId, number: done[0].number, kind: done[0].kind, patchTitle: done[0].patchTitle }, done);
+    await notify(tx, { type: "rollouts.changed", id: rolloutId });
   }
   return { updated: rows.length, finished: finished.length };
 }

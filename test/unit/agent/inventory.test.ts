@@ -109,6 +109,16 @@ describe("inventory from a fake /proc, /etc and sysfs", () => {
     });
   });
 
+  it("reports a fact holding text Postgres cannot store (a NUL, half a surrogate pair) with U+FFFD in its place", async () => {
+    await host.write("proc/sys/kernel/hostname", "web\u0000-01\n");
+    await host.write("etc/os-release", `NAME="Debian ${"x".repeat(120)}😀tail"\nID=debian\n`);
+    const inv = await collector().collect();
+    expect(inv.hostname).toBe("web\uFFFD-01");
+    // Cut at 128 characters, between the two halves of the emoji.
+    expect(inv.distro.name).toBe(`Debian ${"x".repeat(120)}\uFFFD`);
+    expect(InventorySchema.safeParse(inv).success).toBe(true);
+  });
+
   it("validates what it collects, so a bad fact fails in the agent rather than at the console", async () => {
     await host.addLivepatch("ok_patch", 1);
     const bad = new InventoryCollector({
