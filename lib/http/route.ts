@@ -7,9 +7,8 @@ import { authenticate } from "@/lib/auth/authenticate";
 import { roleAtLeast } from "@/lib/auth/roles";
 import { DomainError, ForbiddenError, RateLimitedError, UnauthorizedError } from "@/lib/errors";
 import { log } from "@/lib/log";
+import { DEFAULT_BODY_BYTES, readBodyText, tooLargeMessage } from "./body";
 import { CLIENT_IP_HEADER } from "./headers";
-
-const MAX_BODY_BYTES = 1 << 20;
 
 type RouteParams = { params: Promise<Record<string, string | string[]>> };
 
@@ -88,9 +87,15 @@ export function route<
       }
       let body: unknown = undefined;
       if (spec.body) {
-        const text = await req.text();
-        const limit = spec.maxBodyBytes ?? MAX_BODY_BYTES;
-        if (Buffer.byteLength(text) > limit) return errorResponse(413, "too_large", `request body over ${limit} bytes`);
+        const limit = spec.maxBodyBytes ?? DEFAULT_BODY_BYTES;
+        const read = await readBodyText(req, limit);
+        if (!read.ok) {
+          const res = errorResponse(413, "too_large", tooLargeMessage(limit));
+          // The unread rest of the body is left in the socket: close it after this answer.
+          res.headers.set("connection", "close");
+          return res;
+        }
+        const text = read.text;
         let json: unknown;
         try {
           json = text === "" ? {} : JSON.parse(text);
