@@ -44,40 +44,57 @@ export async function readBodyText(req: Request, limit: number): Promise<{ ok: t
   return { ok: true, text: Buffer.concat(chunks).toString("utf8") };
 }
 
+/** After a 413 the rest of the body is read and thrown away this long, then the connection is closed. */
+export const LINGER_MS = 2000;
+
 /**
  * The process-wide cap, for every request server.ts receives (Next pages, artifact downloads,
  * handlers outside route()): a declared length over `limit` is answered 413 at once; a chunked
  * body is counted as Node hands it over and cut off at the limit, so no consumer ever buffers
  * more. Returns false when the request was refused here and must not be handled further.
+ *
+ * After any 413 (this cap's or a route's own limit) the connection lingers: what the client is
+ * still sending is read and discarded for LINGER_MS, then the socket is closed. Closing at once,
+ * with the client's bytes unread, makes the kernel reset the connection and the client may never
+ * see the 413 (nginx's lingering_close does the same).
  */
 export function capRequestBody(req: http.IncomingMessage, res: http.ServerResponse, limit: number): boolean {
+  let discarding = false;
+  const linger = () => {
+    if (discarding) return;
+    discarding = true;
+    setTimeout(() => req.socket.destroy(), LINGER_MS).unref();
+    // Drop what the request holds unread: the parser then reads (and push() below drops) the rest.
+    while (req.read() !== null);
+  };
   const refuse = () => {
     if (res.headersSent) {
       req.socket.destroy();
       return;
     }
-    res.writeHead(413, { "content-type": "application/json", connection: "close", "cache-control": "no-store" });
+    res.writeHead(413, { "content-type": "application/json", "cache-control": "no-store" });
     res.end(JSON.stringify({ error: { code: "too_large", message: tooLargeMessage(limit) } }));
   };
+  res.once("finish", () => {
+    if (res.statusCode === 413 && !req.complete) linger();
+  });
   const declared = declaredLength(req.headers["content-length"]);
   if (declared !== null && declared > limit) {
     refuse();
     return false;
   }
   let total = 0;
-  let over = false;
   // Node's HTTP parser hands every body chunk to the request through push(): counting there sees
   // the bytes whoever reads them (a 'data' listener would steal them from the real reader).
   const push = req.push.bind(req);
   req.push = (chunk: unknown, encoding?: BufferEncoding) => {
-    if (over) return false;
+    if (discarding) return chunk === null ? push(null) : true;
     if (chunk !== null && chunk !== undefined) {
       total += (chunk as Buffer).length;
       if (total > limit) {
-        over = true;
         refuse();
-        // false: the parser stops reading the socket; the connection closes after the 413.
-        return false;
+        linger();
+        return true;
       }
     }
     return push(chunk, encoding);

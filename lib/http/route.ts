@@ -89,12 +89,8 @@ export function route<
       if (spec.body) {
         const limit = spec.maxBodyBytes ?? DEFAULT_BODY_BYTES;
         const read = await readBodyText(req, limit);
-        if (!read.ok) {
-          const res = errorResponse(413, "too_large", tooLargeMessage(limit));
-          // The unread rest of the body is left in the socket: close it after this answer.
-          res.headers.set("connection", "close");
-          return res;
-        }
+        // The unread rest of the body is discarded and the connection closed by server.ts.
+        if (!read.ok) return errorResponse(413, "too_large", tooLargeMessage(limit));
         const text = read.text;
         let json: unknown;
         try {
