@@ -7,6 +7,7 @@ import { metrics } from "@/lib/metrics";
 
 /** The events an agent may send (agent/protocol's schemas): the only values of the metrics' `event` label. */
 export const AGENT_EVENTS = ["inventory", "heartbeat", "job_update"] as const;
+export type AgentEvent = (typeof AGENT_EVENTS)[number];
 const KNOWN_EVENTS: ReadonlySet<string> = new Set(AGENT_EVENTS);
 
 /** The sender names the event: anything outside the protocol counts as "unknown", or /metrics grows without bound. */
@@ -44,7 +45,7 @@ export function refuse(socket: Socket, event: string, error: string, ack?: (a: A
  */
 export function onValidated<S extends z.ZodType>(
   socket: Socket,
-  event: string,
+  event: AgentEvent,
   schema: S,
   handler: (data: z.infer<S>) => Promise<void>,
 ): void {
