@@ -3,7 +3,10 @@
 import http from "node:http";
 import path from "node:path";
 import next from "next";
+import type { TLSSocket } from "node:tls";
+import { capRequestBody, PROCESS_BODY_BYTES } from "@/lib/http/body";
 import { CLIENT_IP_HEADER } from "@/lib/http/headers";
+import { baseSecurityHeaders } from "@/lib/http/security-headers";
 import { log } from "@/lib/log";
 import { metrics } from "@/lib/metrics";
 import { disconnectPrisma } from "@/lib/db/client";
@@ -31,6 +34,10 @@ export async function startServer(opts: { port: number; host?: string; databaseU
     delete req.headers[CLIENT_IP_HEADER];
     const ip = req.socket.remoteAddress?.replace(/^::ffff:/, "");
     if (ip) req.headers[CLIENT_IP_HEADER] = ip;
+    const tls = !!(req.socket as TLSSocket).encrypted || (process.env.SPLICER_TRUST_PROXY === "1" && String(req.headers["x-forwarded-proto"]).split(",")[0].trim() === "https");
+    const headers = baseSecurityHeaders({ path: (req.url ?? "/").split("?")[0], tls });
+    for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
+    if (!capRequestBody(req, res, PROCESS_BODY_BYTES)) return;
     if (req.url === "/metrics") {
       metrics.registry.metrics().then(
         (text) => {

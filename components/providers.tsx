@@ -2,8 +2,13 @@
 import * as React from "react";
 import { MutationCache, QueryCache, QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import { ThemeProvider } from "next-themes";
+import { z } from "zod";
 import { ApiRequestError, isUnauthorized } from "./api";
 import { TooltipProvider } from "./ui/tooltip";
+
+// zod probes for eval (`Function("")`) before compiling fast parsers; the pages' CSP forbids eval,
+// so the probe would be reported as a violation on every page. Its interpreter is fast enough here.
+z.config({ jitless: true });
 
 function goToLogin() {
   if (typeof window === "undefined" || window.location.pathname.startsWith("/login")) return;
@@ -29,10 +34,10 @@ function makeClient() {
   });
 }
 
-export function Providers({ children }: { children: React.ReactNode }) {
+export function Providers({ children, nonce }: { children: React.ReactNode; nonce?: string }) {
   const [client] = React.useState(makeClient);
   return (
-    <ThemeProvider attribute="class" defaultTheme="system" enableSystem disableTransitionOnChange>
+    <ThemeProvider nonce={nonce} attribute="class" defaultTheme="system" enableSystem disableTransitionOnChange>
       <QueryClientProvider client={client}>
         <TooltipProvider delayDuration={300} skipDelayDuration={150}>
           {children}

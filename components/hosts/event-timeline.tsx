@@ -1,6 +1,6 @@
 "use client";
 import * as React from "react";
-import { Cpu, FileDiff, FileWarning, GitMerge, Plug, Rocket, RotateCw, ShieldCheck, ShieldOff, Sparkles, Tag, Unplug, type LucideIcon } from "lucide-react";
+import { Cpu, FileDiff, FileWarning, GitMerge, Plug, Repeat, Rocket, RotateCw, ShieldCheck, ShieldOff, Sparkles, Tag, Unplug, type LucideIcon } from "lucide-react";
 import type { HostEvent } from "@/lib/api/schemas";
 import { cn } from "../ui/cn";
 import { RelativeTime } from "../ui/relative-time";
@@ -12,6 +12,7 @@ const EVENT: Record<HostEvent["type"], { icon: LucideIcon; tone: Tone; title: st
   enrolled: { icon: Sparkles, tone: "accent", title: "Enrolled" },
   connected: { icon: Plug, tone: "ok", title: "Connected" },
   disconnected: { icon: Unplug, tone: "off", title: "Disconnected" },
+  reconnected: { icon: Repeat, tone: "warn", title: "Reconnected" },
   kernel_changed: { icon: Cpu, tone: "warn", title: "Kernel changed" },
   rebooted: { icon: RotateCw, tone: "info", title: "Rebooted" },
   livepatches_changed: { icon: FileDiff, tone: "accent", title: "Livepatches changed" },
@@ -66,6 +67,20 @@ function EventDetails({ e }: { e: HostEvent }) {
       ) : null;
     case "disconnected":
       return d.reason ? <>{str(d.reason)}</> : null;
+    case "reconnected":
+      // Quick reconnects are counted in one entry (lib/fleet/presence.ts).
+      return (
+        <>
+          {Number(d.count) > 1 ? `${str(d.count)} quick reconnects` : "Back within moments"}
+          {d.firstAt ? <> since <RelativeTime date={str(d.firstAt)} /></> : null}
+          {d.lastReason ? <>; last disconnect: {str(d.lastReason)}</> : null}
+          {d.ip ? (
+            <>
+              {" "}from <Mono>{str(d.ip)}</Mono>
+            </>
+          ) : null}
+        </>
+      );
     case "kernel_changed":
       return (
         <span className="flex flex-wrap items-center gap-1">

@@ -19,12 +19,14 @@ export function FleetSettingsForm() {
   const update = useUpdateSettings();
   const [hb, setHb] = React.useState("");
   const [stale, setStale] = React.useState("");
+  const [retention, setRetention] = React.useState("");
   const [saved, setSaved] = React.useState(false);
 
   React.useEffect(() => {
     if (data) {
       setHb(String(data.heartbeatIntervalSec));
       setStale(String(data.staleAfterSec));
+      setRetention(String(data.hostEventRetentionDays));
     }
   }, [data]);
   React.useEffect(() => {
@@ -35,10 +37,11 @@ export function FleetSettingsForm() {
 
   if (error && !data) return <ErrorState error={error} title="Could not load settings" onRetry={() => void refetch()} />;
 
-  const parsed = SettingsSchema.safeParse({ heartbeatIntervalSec: Number(hb), staleAfterSec: Number(stale) });
+  const parsed = SettingsSchema.safeParse({ heartbeatIntervalSec: Number(hb), staleAfterSec: Number(stale), hostEventRetentionDays: Number(retention) });
   const local = parsed.success ? null : parsed.error.issues;
   const localIssue = (f: string) => local?.find((i) => i.path[0] === f)?.message;
-  const dirty = data && (Number(hb) !== data.heartbeatIntervalSec || Number(stale) !== data.staleAfterSec);
+  const dirty =
+    data && (Number(hb) !== data.heartbeatIntervalSec || Number(stale) !== data.staleAfterSec || Number(retention) !== data.hostEventRetentionDays);
   const ratioWarn = parsed.success && parsed.data.staleAfterSec < parsed.data.heartbeatIntervalSec * 3;
 
   const submit = async (e: React.FormEvent) => {
@@ -47,6 +50,7 @@ export function FleetSettingsForm() {
     const patch: Record<string, number> = {};
     if (parsed.data.heartbeatIntervalSec !== data.heartbeatIntervalSec) patch.heartbeatIntervalSec = parsed.data.heartbeatIntervalSec;
     if (parsed.data.staleAfterSec !== data.staleAfterSec) patch.staleAfterSec = parsed.data.staleAfterSec;
+    if (parsed.data.hostEventRetentionDays !== data.hostEventRetentionDays) patch.hostEventRetentionDays = parsed.data.hostEventRetentionDays;
     try {
       await update.mutateAsync(patch);
       setSaved(true);
@@ -58,10 +62,11 @@ export function FleetSettingsForm() {
   return (
     <div className="grid grid-cols-1 items-start gap-4 xl:grid-cols-[minmax(0,42rem)_minmax(0,24rem)]">
     <Card>
-      <CardHeader title="Heartbeats and staleness" description="How often agents report in, and when a silent host counts as stale" />
+      <CardHeader title="Heartbeats, staleness and history" description="How often agents report in, when a silent host counts as stale, and how long host timelines are kept" />
       <form onSubmit={submit} className="p-4">
         {!data ? (
           <div className="space-y-3">
+            <Skeleton className="h-8 w-full" />
             <Skeleton className="h-8 w-full" />
             <Skeleton className="h-8 w-full" />
           </div>
@@ -83,12 +88,20 @@ export function FleetSettingsForm() {
             >
               <Input id="stale" type="number" min={60} max={90 * 86400} value={stale} onChange={(e) => setStale(e.target.value)} className="tabular" />
             </Field>
+            <Field
+              label="Keep host events (days)"
+              htmlFor="retention"
+              error={localIssue("hostEventRetentionDays") ?? fieldIssue(update.error, "hostEventRetentionDays")}
+              hint={`Entries of a host's timeline older than ${Number(retention) || 0} days are deleted.`}
+            >
+              <Input id="retention" type="number" min={1} max={3650} value={retention} onChange={(e) => setRetention(e.target.value)} className="tabular" />
+            </Field>
           </fieldset>
         )}
         {ratioWarn ? (
           <p className="mt-3 text-xs text-warn">A stale threshold under three heartbeats flags hosts after a single missed report.</p>
         ) : null}
-        {update.error && !fieldIssue(update.error, "heartbeatIntervalSec") && !fieldIssue(update.error, "staleAfterSec") ? (
+        {update.error && !["heartbeatIntervalSec", "staleAfterSec", "hostEventRetentionDays"].some((f) => fieldIssue(update.error, f)) ? (
           <InlineError className="mt-3" error={update.error} />
         ) : null}
         <div className="mt-4 flex items-center justify-end gap-3 border-t border-border pt-3">

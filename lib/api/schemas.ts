@@ -80,7 +80,7 @@ export type Host = z.infer<typeof HostSchema>;
 export const HostEventSchema = z.object({
   id: z.string(),
   at: z.string(),
-  type: z.enum(["enrolled", "connected", "disconnected", "kernel_changed", "rebooted", "livepatches_changed", "labels_changed", "revoked", "restored", "merged", "artifact_rejected", "rollout_result"]),
+  type: z.enum(["enrolled", "connected", "disconnected", "reconnected", "kernel_changed", "rebooted", "livepatches_changed", "labels_changed", "revoked", "restored", "merged", "artifact_rejected", "rollout_result"]),
   details: z.record(z.string(), z.unknown()),
 });
 export type HostEvent = z.infer<typeof HostEventSchema>;
@@ -218,6 +218,8 @@ export const ApiTokenCreatedSchema = ApiTokenSchema.extend({ token: z.string() }
 export const SettingsSchema = z.object({
   heartbeatIntervalSec: z.number().int().min(5).max(3600),
   staleAfterSec: z.number().int().min(60).max(90 * 86400),
+  /** Host timeline entries older than this are deleted (by every console process, in batches). */
+  hostEventRetentionDays: z.number().int().min(1).max(3650),
 });
 export type Settings = z.infer<typeof SettingsSchema>;
 export const SettingsPatchSchema = SettingsSchema.partial().refine((b) => Object.keys(b).length > 0, "nothing to change");

@@ -25,25 +25,53 @@ export function credentialMatches(credential: string, storedHash: string): boole
 }
 
 /**
+ * A host that comes back within this long of its disconnect "blinked": its timeline keeps one
+ * "reconnected ×N" entry (count, last reason, first and last time) instead of two rows per
+ * blink, so a flapping agent cannot grow the table, and an operator still sees that (and how
+ * often, and why) it flaps. A longer absence, or a reconnect after other events, starts afresh.
+ */
+export const RECONNECT_COALESCE_SEC = 300;
+
+/**
  * Marks a host online for a new connection; returns the connection's timestamp (its generation).
  * One statement (row, timeline entry, bus event): thousands of agents connect at once after a
  * console restart, and every round trip counts.
  */
 export async function markConnected(opts: { hostId: string; ip: string | null; connectionId: string }): Promise<Date> {
   const at = new Date();
+  const since = new Date(at.getTime() - RECONNECT_COALESCE_SEC * 1000);
   await prisma.$queryRaw`
     with h as (
       update "Host" set online = true, "connectedAt" = ${at}, "lastSeenAt" = ${at}, "lastIp" = ${opts.ip}
       -- Generations only move forward: when two connections of a host race, the older one's
       -- write must not land after the newer one's (its disconnect would then take the host offline).
       where id = ${opts.hostId}::uuid and ("connectedAt" is null or "connectedAt" < ${at}) returning id),
-    ev as (insert into "HostEvent" ("hostId", at, type, details) select id, ${at}, 'connected', jsonb_build_object('ip', ${opts.ip}::text) from h),
+    -- The host's two latest timeline entries, if recent: a blink is "disconnected" just now,
+    -- possibly after the "reconnected" entry of earlier blinks.
+    recent as (
+      select id, type, at, details, row_number() over (order by at desc, id desc) as rn
+      from "HostEvent" where "hostId" = ${opts.hostId}::uuid and at >= ${since}
+      order by at desc, id desc limit 2),
+    blink as (select * from recent where rn = 1 and type = 'disconnected' and exists (select 1 from h)),
+    prior as (select * from recent where rn = 2 and type = 'reconnected' and exists (select 1 from blink)),
+    counted as (
+      update "HostEvent" e set at = ${at}, details = e.details || jsonb_build_object(
+        'count', coalesce((e.details->>'count')::int, 1) + 1, 'lastReason', (select details->'reason' from blink), 'ip', ${opts.ip}::text)
+      from prior where e.id = prior.id returning e.id),
+    dropped as (delete from "HostEvent" e using blink where e.id = blink.id and exists (select 1 from counted) returning e.id),
+    converted as (
+      update "HostEvent" e set type = 'reconnected', at = ${at}, details = jsonb_build_object(
+        'count', 1, 'lastReason', blink.details->'reason', 'ip', ${opts.ip}::text, 'firstAt', blink.at)
+      from blink where e.id = blink.id and not exists (select 1 from prior) returning e.id),
+    ev as (
+      insert into "HostEvent" ("hostId", at, type, details)
+      select id, ${at}, 'connected', jsonb_build_object('ip', ${opts.ip}::text) from h where not exists (select 1 from blink)),
     bus as (
       select pg_notify(${BUS_CHANNEL}, ${encodeBusEvent({ type: "hosts.changed", ids: [opts.hostId] })}) from h
       union all
       -- Other console processes drop any older connection of this host.
       select pg_notify(${BUS_CHANNEL}, ${encodeBusEvent({ type: "host.connected", hostId: opts.hostId, connectionId: opts.connectionId })}) from h)
-    select (select count(*) from bus)::int as notified`;
+    select (select count(*) from bus)::int as notified, (select count(*) from dropped)::int + (select count(*) from converted)::int as coalesced`;
   return at;
 }
 

@@ -7,10 +7,9 @@ import { authenticate } from "@/lib/auth/authenticate";
 import { roleAtLeast } from "@/lib/auth/roles";
 import { DomainError, ForbiddenError, RateLimitedError, UnauthorizedError } from "@/lib/errors";
 import { log } from "@/lib/log";
+import { DEFAULT_BODY_BYTES, readBodyText, tooLargeMessage } from "./body";
 import { CLIENT_IP_HEADER } from "./headers";
 import { findUnstorableInput } from "./storable-input";
-
-const MAX_BODY_BYTES = 1 << 20;
 
 type RouteParams = { params: Promise<Record<string, string | string[]>> };
 
@@ -89,9 +88,11 @@ export function route<
       }
       let body: unknown = undefined;
       if (spec.body) {
-        const text = await req.text();
-        const limit = spec.maxBodyBytes ?? MAX_BODY_BYTES;
-        if (Buffer.byteLength(text) > limit) return errorResponse(413, "too_large", `request body over ${limit} bytes`);
+        const limit = spec.maxBodyBytes ?? DEFAULT_BODY_BYTES;
+        const read = await readBodyText(req, limit);
+        // The unread rest of the body is discarded and the connection closed by server.ts.
+        if (!read.ok) return errorResponse(413, "too_large", tooLargeMessage(limit));
+        const text = read.text;
         let json: unknown;
         try {
           json = text === "" ? {} : JSON.parse(text);

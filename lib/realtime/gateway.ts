@@ -10,6 +10,7 @@ import { stillValid } from "@/lib/auth/sessions";
 import {
   authenticateAgent, ingestInventory, markConnected, markDisconnected, markManyDisconnected, recordHeartbeats, sweepSilentHosts,
 } from "@/lib/fleet/presence";
+import { pruneHostEvents } from "@/lib/fleet/host-events";
 import { bumpFleetVersion } from "@/lib/fleet/summary";
 import { log } from "@/lib/log";
 import { metrics } from "@/lib/metrics";
@@ -17,7 +18,7 @@ import { getSettings } from "@/lib/settings/settings";
 import { listenBus, type BusEvent, type BusListener } from "./bus";
 import { JobRelay } from "./job-relay";
 import { uiOriginAllowed } from "./ui-origin";
-import { onValidated, RefusedMessage, refuse } from "./validate";
+import { AGENT_EVENTS, onValidated, RefusedMessage, refuse } from "./validate";
 
 export interface Gateway {
   io: Server;
@@ -25,12 +26,14 @@ export interface Gateway {
   close(): Promise<void>;
 }
 
-const KNOWN_AGENT_EVENTS = new Set(["inventory", "heartbeat", "job_update"]);
+const KNOWN_AGENT_EVENTS: ReadonlySet<string> = new Set(AGENT_EVENTS);
 const HEARTBEAT_FLUSH_MS = 2000;
 const UI_FLUSH_MS = 250;
 const SWEEP_MS = 15_000;
 // How often live /ui sockets' sessions and tokens are re-validated (see lib/config.ts).
 const UI_RECHECK_MS = Number(process.env.SPLICER_UI_RECHECK_MS) || 30_000;
+// Host timeline retention: checked this often, at start and whenever the settings change.
+const PRUNE_MS = 10 * 60_000;
 // An agent may resend its inventory this often at most (it sends only on change).
 const MAX_INVENTORIES_PER_MINUTE = 12;
 // A job reports a handful of phases; this leaves room for many jobs and resends, not for a flood.
@@ -62,6 +65,13 @@ export async function startGateway(opts: { httpServer: http.Server; databaseUrl:
   const pendingRollouts = new Set<string>();
   const jobs = new JobRelay(agents);
   let closing = false;
+  let pruning: Promise<void> | null = null;
+  const prune = () => {
+    pruning ??= pruneHostEvents({ retentionDays: settings.hostEventRetentionDays })
+      .then((n) => void (n > 0 && log.info({ deleted: n, retentionDays: settings.hostEventRetentionDays }, "pruned old host events")))
+      .catch((err) => log.error({ err }, "host event pruning failed"))
+      .finally(() => (pruning = null));
+  };
 
   const agentNs: Namespace = io.of(AGENT_NAMESPACE);
   agentNs.use(async (socket, next) => {
@@ -233,6 +243,7 @@ export async function startGateway(opts: { httpServer: http.Server; databaseUrl:
         void getSettings().then((s) => {
           settings = s;
           agentNs.emit("config", { heartbeatIntervalSec: s.heartbeatIntervalSec });
+          prune();
         });
         break;
     }
@@ -272,7 +283,9 @@ export async function startGateway(opts: { httpServer: http.Server; databaseUrl:
       // Three missed heartbeats (and never less than 90 s) before a silent host counts as offline.
       sweepSilentHosts({ silentForSec: Math.max(90, settings.heartbeatIntervalSec * 3) }).catch((err) => log.error({ err }, "sweep failed"));
     }, SWEEP_MS),
+    setInterval(prune, PRUNE_MS),
   ];
+  prune();
 
   return {
     io,
@@ -280,6 +293,7 @@ export async function startGateway(opts: { httpServer: http.Server; databaseUrl:
     async close() {
       closing = true;
       for (const t of timers) clearInterval(t);
+      await pruning;
       if (pendingHeartbeats.size) await recordHeartbeats([...pendingHeartbeats]).catch(() => {});
       await jobs.close().catch(() => {});
       // Say goodbye properly: hosts this process served go offline now, not after the sweep.

@@ -5,6 +5,16 @@ import { MAX_MESSAGE_BYTES, type Ack } from "@/agent/protocol";
 import { log } from "@/lib/log";
 import { metrics } from "@/lib/metrics";
 
+/** The events an agent may send (agent/protocol's schemas): the only values of the metrics' `event` label. */
+export const AGENT_EVENTS = ["inventory", "heartbeat", "job_update"] as const;
+export type AgentEvent = (typeof AGENT_EVENTS)[number];
+const KNOWN_EVENTS: ReadonlySet<string> = new Set(AGENT_EVENTS);
+
+/** The sender names the event: anything outside the protocol counts as "unknown", or /metrics grows without bound. */
+export function eventLabel(event: string): string {
+  return KNOWN_EVENTS.has(event) ? event : "unknown";
+}
+
 // An agent that keeps sending what it must not is misbehaving or hostile: after this many
 // refusals in a minute its connection is closed (it may reconnect and try again, slowly).
 const MAX_STRIKES_PER_MINUTE = 5;
@@ -14,7 +24,7 @@ export class RefusedMessage extends Error {}
 
 /** Refuses a message: tells the agent why, and drops the connection after repeated refusals. */
 export function refuse(socket: Socket, event: string, error: string, ack?: (a: Ack) => void): void {
-  metrics.agentMessages.inc({ event, result: "refused" });
+  metrics.agentMessages.inc({ event: eventLabel(event), result: "refused" });
   const now = Date.now();
   const strikes: number[] = ((socket.data.strikes as number[] | undefined) ?? []).filter((t) => now - t < 60_000);
   strikes.push(now);
@@ -35,7 +45,7 @@ export function refuse(socket: Socket, event: string, error: string, ack?: (a: A
  */
 export function onValidated<S extends z.ZodType>(
   socket: Socket,
-  event: string,
+  event: AgentEvent,
   schema: S,
   handler: (data: z.infer<S>) => Promise<void>,
 ): void {
@@ -52,11 +62,11 @@ export function onValidated<S extends z.ZodType>(
     if (!parsed.success) return refuse(socket, event, `invalid ${event}: ${z.prettifyError(parsed.error)}`, reply);
     try {
       await handler(parsed.data);
-      metrics.agentMessages.inc({ event, result: "ok" });
+      metrics.agentMessages.inc({ event: eventLabel(event), result: "ok" });
       reply?.({ ok: true });
     } catch (err) {
       if (err instanceof RefusedMessage) return refuse(socket, event, err.message, reply);
-      metrics.agentMessages.inc({ event, result: "error" });
+      metrics.agentMessages.inc({ event: eventLabel(event), result: "error" });
       log.error({ err, hostId: socket.data.hostId, event }, "agent message handler failed");
       reply?.({ ok: false, error: "the console could not process this message; it will be retried" });
     }

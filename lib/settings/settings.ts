@@ -5,7 +5,7 @@ import { appendAudit } from "@/lib/audit/append";
 import { prisma } from "@/lib/db/client";
 import { notify } from "@/lib/realtime/bus";
 
-export const DEFAULT_SETTINGS: Settings = { heartbeatIntervalSec: 30, staleAfterSec: 3600 };
+export const DEFAULT_SETTINGS: Settings = { heartbeatIntervalSec: 30, staleAfterSec: 3600, hostEventRetentionDays: 90 };
 const KEY = "fleet";
 
 export async function getSettings(): Promise<Settings> {

@@ -25,12 +25,28 @@ export async function launchBrowser(): Promise<Browser> {
   });
 }
 
+/**
+ * Every Content Security Policy violation any page of this test run reported (the browser's own
+ * console message and the page's `securitypolicyviolation` event). A browser test asserts it is
+ * empty: the policy must never block the console's own scripts, styles or connections.
+ */
+export const cspViolations: string[] = [];
+
 /** A page in its own context (own cookies), in the given colour scheme; `contexts` collects them for closing. */
 export async function openPage(browser: Browser, baseURL: string, contexts: BrowserContext[], colorScheme: "light" | "dark" = "light"): Promise<Page> {
   const ctx = await browser.newContext({ viewport: VIEWPORT, colorScheme, baseURL, reducedMotion: "reduce" });
   contexts.push(ctx);
+  await ctx.addInitScript(() => {
+    document.addEventListener("securitypolicyviolation", (e) =>
+      console.error(`[csp-violation] ${e.violatedDirective} blocked ${e.blockedURI || "inline"} at ${e.sourceFile}:${e.lineNumber}`),
+    );
+  });
   const page = await ctx.newPage();
   page.on("pageerror", (e) => console.error(`[browser] ${e.message}`));
+  page.on("console", (m) => {
+    const text = m.text();
+    if (m.type() === "error" && (text.startsWith("[csp-violation]") || /Content Security Policy/i.test(text))) cspViolations.push(`${page.url()}: ${text}`);
+  });
   return page;
 }
 
