@@ -6,6 +6,7 @@ import { dataDir } from "@/lib/config";
 import { newSecret, sha256 } from "@/lib/crypto";
 import { prisma, type Tx } from "@/lib/db/client";
 import { DomainError } from "@/lib/errors";
+import { rowErrorMessage, writeIsolatingBadRows } from "@/lib/db/isolate";
 import { log } from "@/lib/log";
 import { notify } from "@/lib/realtime/bus";
 import { tokenState } from "./enrollment-tokens";
@@ -101,57 +102,23 @@ const g = globalThis as unknown as { __splicerEnrollBatcher?: EnrollmentBatcher 
 const batcher = () => (g.__splicerEnrollBatcher ??= new EnrollmentBatcher());
 
 /**
- * The SQLSTATE of a Postgres error, wherever Prisma put it (`P2010` errors carry it in
- * meta.driverAdapterError.cause.originalCode; Prisma's own `Pxxxx` codes are not SQLSTATEs).
- */
-export function sqlState(err: unknown): string | null {
-  const seen = new Set<unknown>();
-  const walk = (e: unknown): string | null => {
-    if (!e || typeof e !== "object" || seen.has(e)) return null;
-    seen.add(e);
-    const o = e as Record<string, unknown>;
-    if (typeof o.originalCode === "string" && /^[0-9A-Z]{5}$/.test(o.originalCode)) return o.originalCode;
-    for (const k of ["meta", "driverAdapterError", "cause"]) {
-      const found = walk(o[k]);
-      if (found) return found;
-    }
-    // node-postgres errors themselves (no driver adapter in between).
-    if (typeof o.code === "string" && /^[0-9A-Z]{5}$/.test(o.code) && !/^P\d{4}$/.test(o.code) && typeof o.severity === "string") return o.code;
-    return null;
-  };
-  return walk(err);
-}
-
-/** Postgres refused the data itself (class 22, data exception: NUL, bad encoding, …), not the console's fault. */
-function isDataError(err: unknown): boolean {
-  return /^22/.test(sqlState(err) ?? "");
-}
-
-/**
- * Enrolls a batch so that one request the database refuses cannot fail the others: when the
- * batch's transaction fails on a data error, it is split in halves and each half retried (each in
- * its own transaction, so nothing of a failed attempt is kept), down to the one request at fault,
- * which gets a 400. With one bad request in n this costs about 2·log2(n) transactions; an error
- * that is not about the data (database down) fails the batch at once instead.
+ * Enrolls a batch so that one request the database refuses cannot fail the others: the batch is
+ * written by writeIsolatingBadRows (split in halves on a row's error, down to the one at fault,
+ * each attempt its own transaction so nothing of a failed one is kept); the request at fault gets
+ * a 400, and an error that is not about the data (database down) fails the batch at once.
  */
 export async function enrollIsolated(inputs: EnrollInput[]): Promise<Outcome[]> {
-  try {
-    return await enrollBatch(inputs);
-  } catch (err) {
-    if (!isDataError(err)) throw err;
-    if (inputs.length === 1) {
-      const [i] = inputs;
-      log.warn({ err, machineId: i.machineId.slice(0, 64), ip: i.ip }, "enrollment refused: the database cannot store this request");
-      return [{ ok: false, error: new EnrollmentUnstorableError(`the hostname or machine id cannot be stored (${sqlState(err)}: ${errorText(err)})`) }];
-    }
-    const mid = inputs.length >> 1;
-    return [...(await enrollIsolated(inputs.slice(0, mid))), ...(await enrollIsolated(inputs.slice(mid)))];
+  const outcomes = new Map<EnrollInput, Outcome>();
+  const { refused, failed } = await writeIsolatingBadRows(inputs, async (part) => {
+    const res = await enrollBatch(part);
+    part.forEach((input, i) => outcomes.set(input, res[i]));
+  });
+  if (failed.length > 0) throw failed[0].error;
+  for (const { item, error } of refused) {
+    log.warn({ err: error, machineId: item.machineId.slice(0, 64), ip: item.ip }, "enrollment refused: the database cannot store this request");
+    outcomes.set(item, { ok: false, error: new EnrollmentUnstorableError(`the hostname or machine id cannot be stored: ${rowErrorMessage(error)}`) });
   }
-}
-
-function errorText(err: unknown): string {
-  const m = err instanceof Error ? err.message : String(err);
-  return (m.split("\n").filter(Boolean).pop() ?? m).slice(0, 200);
+  return inputs.map((input) => outcomes.get(input)!);
 }
 
 type ProvenHost = { id: string; hostname: string; via: string };
