@@ -52,7 +52,6 @@ export async function runConsole(opts: { demo: boolean }): Promise<void> {
   process.env.SPLICER_DATA_DIR = env.SPLICER_DATA_DIR;
   let embedded: EmbeddedDatabase | null = null;
   let databaseUrl = env.DATABASE_URL;
-  let admin: { password?: string | null };
   try {
     if (!databaseUrl) {
       console.error(`splicer: starting embedded PostgreSQL in ${path.relative(ROOT, env.SPLICER_DATA_DIR) || "."}/pg…`);
@@ -71,14 +70,14 @@ export async function runConsole(opts: { demo: boolean }): Promise<void> {
       const { markAllOffline } = await import("@/lib/fleet/presence");
       await markAllOffline({ reason: "console restarted" });
     }
-    const { ensureAdmin } = await import("@/lib/auth/operators");
-    admin = await ensureAdmin({ password: env.SPLICER_ADMIN_PASSWORD });
   } catch (err) {
     // Whatever failed (a database held by another console, a migration, a bad URL), say it and exit non-zero.
     console.error(`splicer: could not start: ${err instanceof Error ? err.message : String(err)}`);
     await embedded?.stop().catch(() => {});
     process.exit(1);
   }
+  const { ensureAdmin } = await import("@/lib/auth/operators");
+  const admin = await ensureAdmin({ password: env.SPLICER_ADMIN_PASSWORD });
   const { startServer } = await import("../../server");
   let server: Awaited<ReturnType<typeof startServer>>;
   try {
