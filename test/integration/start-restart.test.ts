@@ -10,6 +10,8 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Group, PatchDetail, RolloutDetail, RolloutSummary } from "@/lib/api/schemas";
+import pg from "pg";
+import { embeddedConsoleUrl } from "@/lib/db/embedded";
 import { ROOT, eventually } from "../helpers/console";
 
 const AGENTS = 4;
@@ -171,6 +173,19 @@ describe("npm start after kill -9", () => {
   it("refuses a second console on a data dir in use, and leaves a process that is not its PostgreSQL alone", async () => {
     const first = await start();
     const pgPid = postmasterPid()!;
+    // The running console is connected the way the embedded database allows: as its own role,
+    // no superuser session on its database.
+    const pgPort = Number(fs.readFileSync(path.join(dataDir, "pg", "postmaster.pid"), "utf8").split("\n")[3]);
+    const probe = new pg.Client({ connectionString: embeddedConsoleUrl({ dataDir: path.join(dataDir, "pg"), port: pgPort }) });
+    await probe.connect();
+    try {
+      const sessions = await probe.query<{ usename: string; rolsuper: boolean }>(
+        `select distinct a.usename, r.rolsuper from pg_stat_activity a join pg_roles r on r.rolname = a.usename where a.datname = current_database()`,
+      );
+      expect(sessions.rows).toEqual([{ usename: "splicer", rolsuper: false }]);
+    } finally {
+      await probe.end();
+    }
     const second = launch();
     expect(await second.exited).toBe(1);
     expect(second.out()).toMatch(/splicer: could not start: another process \(pid \d+, probably another Splicer console\) is running PostgreSQL on /);
