@@ -7,7 +7,13 @@ import { verifyArtifact } from "./artifact";
 
 export type FetchedArtifact =
   | { ok: true; bytes: Buffer; fields: ArtifactSignedFields }
-  | { ok: false; reason: string; status?: number };
+  /**
+   * `retryable`: the console could not be reached or failed (network error, 5xx, 408, 429), as
+   * while it restarts; the same request may well succeed later. Otherwise the answer is final.
+   */
+  | { ok: false; reason: string; status?: number; retryable?: boolean };
+
+const RETRYABLE_STATUS = (status: number) => status >= 500 || status === 408 || status === 429;
 
 export async function fetchArtifact(opts: {
   server: string;
@@ -30,11 +36,16 @@ export async function fetchArtifact(opts: {
       signal: opts.signal,
     });
   } catch (err) {
-    return { ok: false, reason: `download failed: ${(err as Error).message}` };
+    return { ok: false, reason: `download failed: ${(err as Error).message}`, retryable: !opts.signal?.aborted };
   }
   if (!res.ok) {
     const body = (await res.json().catch(() => null)) as { error?: { message?: string } } | null;
-    return { ok: false, status: res.status, reason: `the console refused the download (${res.status}): ${body?.error?.message ?? res.statusText}` };
+    return {
+      ok: false,
+      status: res.status,
+      reason: `the console refused the download (${res.status}): ${body?.error?.message ?? res.statusText}`,
+      retryable: RETRYABLE_STATUS(res.status),
+    };
   }
   const h = (name: string) => res.headers.get(name) ?? "";
   const fields: ArtifactSignedFields = {

@@ -19,11 +19,9 @@ import path from "node:path";
 import pg from "pg";
 import { verifyAuditChain } from "@/lib/audit/verify";
 import { disconnectPrisma } from "@/lib/db/client";
-import { startEmbeddedPostgres, type EmbeddedDatabase } from "@/lib/db/embedded";
+import { embeddedConsoleUrl, startEmbeddedPostgres, type EmbeddedDatabase } from "@/lib/db/embedded";
 
-// The credentials and database startEmbeddedPostgres gives the console's cluster (lib/db/embedded.ts).
-const EMBEDDED_USER = "postgres";
-const EMBEDDED_PASSWORD = "splicer";
+// The database startEmbeddedPostgres gives the console's cluster (lib/db/embedded.ts).
 const EMBEDDED_DATABASE = "splicer";
 
 /** A reason the check could not run at all (exit 2), as opposed to a broken chain (exit 1). */
@@ -80,7 +78,8 @@ async function resolveDatabase(): Promise<{ url: string; describe: string; embed
   const port = runningPostmasterPort(dataDir);
   if (port !== null) {
     return {
-      url: `postgresql://${EMBEDDED_USER}:${EMBEDDED_PASSWORD}@127.0.0.1:${port}/${EMBEDDED_DATABASE}`,
+      // As the console's role, with the password derived from the data dir's secret.
+      url: embeddedConsoleUrl({ dataDir, port, database: EMBEDDED_DATABASE }),
       describe: `embedded PostgreSQL in ${dataDir} (running, port ${port})`,
       embedded: null,
     };

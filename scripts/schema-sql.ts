@@ -10,7 +10,8 @@ import path from "node:path";
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "splicer-schema-sql-"));
 const db = await startEmbeddedPostgres({ dataDir, persistent: false });
 try {
-  process.stdout.write(await schemaSqlFromEmpty(db.url));
+  // A throwaway cluster: its superuser, so Prisma may make whatever scratch databases it needs.
+  process.stdout.write(await schemaSqlFromEmpty(db.superuserUrl));
 } finally {
   await db.stop();
   fs.rmSync(dataDir, { recursive: true, force: true });

@@ -1,6 +1,7 @@
 // Runs the console's jobs (apply or revert a livepatch) on this host: once per job id, one at a
 // time, within the job's timeout, reporting every phase until the console acknowledges it.
 import type { FetchedArtifact } from "../artifact-fetch";
+import { Backoff } from "../backoff";
 import { KernelError, type KernelBackend, type KernelChange } from "../backends/types";
 import { errorMessage, silentLogger, type Logger } from "../log";
 import { MAX_JOB_LOG_LINES, toStorableText, type Job, type JobAck, type JobPhase, type JobUpdate } from "../protocol";
@@ -36,6 +37,8 @@ export interface JobRunnerOptions {
   resendMs?: number;
   /** Final, acknowledged jobs are forgotten after this long. Default 30 days. */
   retentionMs?: number;
+  /** Waits between download attempts that failed for a passing reason (console restarting). */
+  downloadRetry?: { baseMs: number; capMs: number };
 }
 
 interface Entry {
@@ -54,6 +57,8 @@ const MAX_LOG_LINE_CHARS = 1000;
 const MAX_ERROR_CHARS = 2000;
 
 class JobTimeout extends Error {}
+
+const DOWNLOAD_RETRY = { baseMs: 500, capMs: 5_000 };
 
 export class JobRunner {
   private readonly opts: JobRunnerOptions;
@@ -261,10 +266,20 @@ export class JobRunner {
   }
 
   private async download(job: Job, signal: AbortSignal): Promise<Uint8Array> {
-    const fetched = await untilAborted(
-      this.opts.fetchArtifact({ buildId: job.buildId!, patchId: job.patchId, moduleName: job.moduleName, kernelRelease: job.kernelRelease, signal }),
-      signal,
-    );
+    // A console that dies (or restarts) mid-download is not the patch's fault: try again, with
+    // backoff, until the job's own deadline. Only a final answer (refused, bad signature) fails it.
+    const backoff = new Backoff(this.opts.downloadRetry ?? DOWNLOAD_RETRY);
+    let fetched: FetchedArtifact;
+    for (;;) {
+      fetched = await untilAborted(
+        this.opts.fetchArtifact({ buildId: job.buildId!, patchId: job.patchId, moduleName: job.moduleName, kernelRelease: job.kernelRelease, signal }),
+        signal,
+      );
+      if (fetched.ok || !fetched.retryable) break;
+      const delay = Math.max(100, backoff.next());
+      this.addLog(this.jobs.get(job.jobId)!, `${fetched.reason}; trying again in ${(delay / 1000).toFixed(1)} s`);
+      await untilAborted(new Promise<void>((resolve) => this.timers.setTimeout(resolve, delay)), signal);
+    }
     if (!fetched.ok) throw new Error(fetched.reason);
     const { fields, bytes } = fetched;
     // The signature covers these: a console bug or a replayed build must not load another patch.

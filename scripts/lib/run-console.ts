@@ -60,18 +60,29 @@ export async function runConsole(opts: { demo: boolean }): Promise<void> {
   process.env.SPLICER_DATA_DIR = env.SPLICER_DATA_DIR;
   let embedded: EmbeddedDatabase | null = null;
   let databaseUrl = env.DATABASE_URL;
-  if (!databaseUrl) {
-    console.error(`splicer: starting embedded PostgreSQL in ${path.relative(ROOT, env.SPLICER_DATA_DIR) || "."}/pg…`);
-    fs.mkdirSync(env.SPLICER_DATA_DIR, { recursive: true });
-    embedded = await startEmbeddedPostgres({ dataDir: path.join(env.SPLICER_DATA_DIR, "pg"), port: Number(process.env.SPLICER_PG_PORT ?? 0) || undefined });
-    databaseUrl = embedded.url;
-  }
-  process.env.DATABASE_URL = databaseUrl;
-  await migrate({ url: databaseUrl, log: (m) => console.error(`splicer: ${m}`) });
+  try {
+    if (!databaseUrl) {
+      console.error(`splicer: starting embedded PostgreSQL in ${path.relative(ROOT, env.SPLICER_DATA_DIR) || "."}/pg…`);
+      fs.mkdirSync(env.SPLICER_DATA_DIR, { recursive: true });
+      embedded = await startEmbeddedPostgres({
+        dataDir: path.join(env.SPLICER_DATA_DIR, "pg"),
+        port: Number(process.env.SPLICER_PG_PORT ?? 0) || undefined,
+        log: (line) => /stopping PostgreSQL/.test(line) && console.error(`splicer: ${line}`),
+      });
+      databaseUrl = embedded.url;
+    }
+    process.env.DATABASE_URL = databaseUrl;
+    await migrate({ url: databaseUrl, log: (m) => console.error(`splicer: ${m}`) });
 
-  if (embedded) {
-    const { markAllOffline } = await import("@/lib/fleet/presence");
-    await markAllOffline({ reason: "console restarted" });
+    if (embedded) {
+      const { markAllOffline } = await import("@/lib/fleet/presence");
+      await markAllOffline({ reason: "console restarted" });
+    }
+  } catch (err) {
+    // Whatever failed (a database held by another console, a migration, a bad URL), say it and exit non-zero.
+    console.error(`splicer: could not start: ${err instanceof Error ? err.message : String(err)}`);
+    await embedded?.stop().catch(() => {});
+    process.exit(1);
   }
   const { ensureAdmin } = await import("@/lib/auth/operators");
   const admin = await ensureAdmin({ password: env.SPLICER_ADMIN_PASSWORD });

@@ -9,15 +9,20 @@ import { migrate } from "../../lib/db/migrate";
 
 declare module "vitest" {
   export interface ProvidedContext {
+    /** The test cluster's superuser, on the template database (creating databases). */
     pgTemplateUrl: string;
+    /** The console's role (not a superuser) on the template database, as production connects. */
+    pgConsoleUrl: string;
   }
 }
 
 export default async function setup(project: TestProject) {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "splicer-test-pg-"));
   const db = await startEmbeddedPostgres({ dataDir, persistent: false, database: "splicer_template" });
+  // As the console's own role, like production: the template and its clones belong to it.
   await migrate({ url: db.url });
-  project.provide("pgTemplateUrl", db.url);
+  project.provide("pgTemplateUrl", db.superuserUrl);
+  project.provide("pgConsoleUrl", db.url);
   return async () => {
     await db.stop();
     fs.rmSync(dataDir, { recursive: true, force: true });

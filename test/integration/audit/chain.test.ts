@@ -183,7 +183,7 @@ describe("audit log", () => {
   describe("tampering", () => {
     let su: pg.Client; // the database superuser: more power than the console ever has
     beforeAll(async () => {
-      su = new pg.Client({ connectionString: c.db.url });
+      su = new pg.Client({ connectionString: c.db.superuserUrl });
       await su.connect();
     });
     afterAll(async () => {

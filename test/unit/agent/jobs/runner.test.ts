@@ -274,6 +274,46 @@ describe("JobRunner", () => {
     expect(wrong.kernel.operations).toHaveLength(0);
   });
 
+  it("keeps downloading while the console cannot be reached (it may be restarting) until the job's deadline; a final refusal fails at once", async () => {
+    // What stalled the console-killed-mid-rollout test: a download cut off by the console's death
+    // failed the host ("download failed: fetch failed"), which paused the rollout for good.
+    let unreachable = 3;
+    const h = harness({
+      downloadRetry: { baseMs: 10, capMs: 20 },
+      fetchResult: async () =>
+        unreachable-- > 0
+          ? { ok: false, reason: "download failed: fetch failed", retryable: true }
+          : { ok: true, bytes: artifactBytes("lp_sim"), fields: { artifactSha256: "ab".repeat(32), patchId: PATCH, kernelRelease: RELEASE, moduleName: "lp_sim" } },
+    });
+    await h.runner.start();
+    const a = job();
+    await h.runner.handle(a);
+    await settle(h, a.jobId);
+    expect(h.runner.get(a.jobId)?.phase).toBe("succeeded");
+    expect(h.fetches).toHaveLength(4);
+    expect(h.kernel.operations.filter((o) => o.kind === "apply")).toHaveLength(1);
+    expect(h.runner.get(a.jobId)?.log.filter((l) => l.includes("download failed: fetch failed; trying again in"))).toHaveLength(3);
+
+    // Never reachable: the job's own timeout ends it, naming what it was doing.
+    const down = harness({ downloadRetry: { baseMs: 10, capMs: 20 }, fetchResult: async () => ({ ok: false, reason: "download failed: connect ECONNREFUSED", retryable: true }) });
+    await down.runner.start();
+    const b = job({ timeoutSec: 1 });
+    await down.runner.handle(b);
+    await settle(down, b.jobId);
+    expect(down.runner.get(b.jobId)?.error).toMatch(/^timed out after 1 s while downloading/);
+    expect(down.fetches.length).toBeGreaterThan(3);
+    expect(down.kernel.operations).toHaveLength(0);
+
+    // A final answer (the console refused it) is not retried.
+    const refused = harness({ downloadRetry: { baseMs: 10, capMs: 20 }, fetchResult: async () => ({ ok: false, status: 404, reason: "the console refused the download (404): no such build", retryable: false }) });
+    await refused.runner.start();
+    const c = job();
+    await refused.runner.handle(c);
+    await settle(refused, c.jobId);
+    expect(refused.runner.get(c.jobId)?.error).toBe("the console refused the download (404): no such build");
+    expect(refused.fetches).toHaveLength(1);
+  });
+
   it("reports a backend failure with its blocking tasks", async () => {
     const kernel = new SimulatedKernel({ kernelRelease: RELEASE, behavior: { forceFailure: "stall" }, random: () => 0 });
     const h = harness({ kernel });
