@@ -37,8 +37,8 @@ export const RECONNECT_COALESCE_SEC = 300;
  * One statement (row, timeline entry, bus event): thousands of agents connect at once after a
  * console restart, and every round trip counts.
  */
-export async function markConnected(opts: { hostId: string; ip: string | null; connectionId: string }): Promise<Date> {
-  const at = new Date();
+export async function markConnected(opts: { hostId: string; ip: string | null; connectionId: string; at?: Date }): Promise<Date> {
+  const at = opts.at ?? new Date();
   const since = new Date(at.getTime() - RECONNECT_COALESCE_SEC * 1000);
   await prisma.$queryRaw`
     with h as (
@@ -70,7 +70,7 @@ export async function markConnected(opts: { hostId: string; ip: string | null; c
       select pg_notify(${BUS_CHANNEL}, ${encodeBusEvent({ type: "hosts.changed", ids: [opts.hostId] })}) from h
       union all
       -- Other console processes drop any older connection of this host.
-      select pg_notify(${BUS_CHANNEL}, ${encodeBusEvent({ type: "host.connected", hostId: opts.hostId, connectionId: opts.connectionId })}) from h)
+      select pg_notify(${BUS_CHANNEL}, ${encodeBusEvent({ type: "host.connected", hostId: opts.hostId, connectionId: opts.connectionId, at: at.toISOString() })}) from h)
     select (select count(*) from bus)::int as notified, (select count(*) from dropped)::int + (select count(*) from converted)::int as coalesced`;
   return at;
 }

@@ -14,7 +14,8 @@ export type BusEvent =
   /** The host's credential was replaced (re-enrollment): drop connections using the old one. */
   | { type: "host.credential_rotated"; hostId: string }
   /** A connection was accepted somewhere: other processes drop older sockets of that host. */
-  | { type: "host.connected"; hostId: string; connectionId: string }
+  /** `at`: the connection's generation (Host.connectedAt); only a newer one replaces a connection. */
+  | { type: "host.connected"; hostId: string; connectionId: string; at: string }
   | { type: "audit.appended"; seq: string }
   /**
    * Sessions or API tokens stopped being valid (logout, revocation, an operator disabled or

@@ -102,7 +102,9 @@ export async function startGateway(opts: { httpServer: http.Server; databaseUrl:
     }
     agents.set(hostId, socket);
     metrics.agentsConnected.set(agents.size);
-    const connected = markConnected({ hostId, ip, connectionId: socket.id }).then(
+    // This connection's generation, known before the bus can announce another one of this host.
+    socket.data.connectedAt = new Date();
+    const connected = markConnected({ hostId, ip, connectionId: socket.id, at: socket.data.connectedAt as Date }).then(
       (at) => at,
       (err) => {
         log.error({ err, hostId }, "could not record connection");
@@ -214,7 +216,9 @@ export async function startGateway(opts: { httpServer: http.Server; databaseUrl:
         break;
       case "host.connected": {
         const s = agents.get(ev.hostId);
-        if (s && s.id !== ev.connectionId) dropHost(ev.hostId, "connected elsewhere", false);
+        // Only a newer connection replaces this one: an older connection's announcement can
+        // arrive after its host has already reconnected (here or elsewhere).
+        if (s && s.id !== ev.connectionId && new Date(ev.at).getTime() > (s.data.connectedAt as Date).getTime()) dropHost(ev.hostId, "connected elsewhere", false);
         break;
       }
       case "auth.revoked":

@@ -109,6 +109,27 @@ describe("agent namespace", () => {
   });
 });
 
+describe("connections of one host racing", () => {
+  it("keep the newest connected: an older connection's late announcement on the bus drops nothing", async () => {
+    let bothDropped = 0;
+    for (let i = 0; i < 12; i++) {
+      // Two handshakes at once: the console registers one, then the other, while the first one's
+      // "host.connected" is still on its way through Postgres.
+      const pair = [0, 1].map(() => ioClient(`${c.url}/agent`, { transports: ["websocket"], reconnection: false, forceNew: true, auth: { ...cred, protocol: 1 } }));
+      sockets.push(...pair);
+      await Promise.all(pair.map((s) => new Promise<void>((resolve) => (s.once("connect", () => resolve()), s.once("connect_error", () => resolve())))));
+      // Long enough for both announcements to come back over the bus.
+      await new Promise((r) => setTimeout(r, 400));
+      if (!pair.some((s) => s.connected)) bothDropped++;
+      for (const s of pair) s.close();
+    }
+    expect(bothDropped, "pairs in which the newer connection was dropped too").toBe(0);
+    const last = await connect();
+    await eventually(async () => (await c.db.query<{ online: boolean }>(`select online from "Host" where id = $1`, [cred.hostId]))[0]?.online, { what: "host online" });
+    last.close();
+  });
+});
+
 describe("HTTP input validation", () => {
   it("answers bad bodies and queries with 400 and a message that names the problem", async () => {
     const notJson = await fetch(`${c.url}/api/v1/agent/enroll`, { method: "POST", headers: { "content-type": "application/json" }, body: "{nope" });
