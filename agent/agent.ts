@@ -388,6 +388,11 @@ export class Agent extends EventEmitter<AgentEvents> {
       this.log.warn("inventory not acknowledged in time; will resend");
       return;
     }
+    // Not stored this time (the console's database failed): the next poll sends it again.
+    if (!ack.ok && ack.retry) {
+      this.log.warn("console could not store the inventory; will resend", { error: ack.error });
+      return;
+    }
     // A refused inventory is remembered too, so it is not resent every poll until something changes.
     this.lastSent = inv;
     if (!ack.ok) this.log.warn("console refused inventory", { error: ack.error });
@@ -401,6 +406,11 @@ export class Agent extends EventEmitter<AgentEvents> {
     try {
       ack = await socket.timeout(this.opts.ackTimeoutMs ?? 10_000).emitWithAck("job_update", update);
     } catch {
+      return false;
+    }
+    if (!ack.ok && ack.retry) {
+      // The console could not store it (its database failed): not delivered, send it again later.
+      this.log.warn("console could not store a job update; will resend", { jobId: update.jobId, phase: update.phase, error: ack.error });
       return false;
     }
     // Refused: the same update would be refused again; resending it would only loop.

@@ -113,7 +113,10 @@ export const HeartbeatSchema = z.object({
 export type Heartbeat = z.infer<typeof HeartbeatSchema>;
 
 /** Ack of every agent → console message. */
-export type Ack = { ok: true } | { ok: false; error: string };
+export type Ack =
+  | { ok: true }
+  /** `retry`: the console could not store it this time (its database failed); send it again later. */
+  | { ok: false; error: string; retry?: boolean };
 
 /** Sent by the console right after a connection is accepted. */
 export const AgentConfigSchema = z.object({

@@ -68,7 +68,7 @@ export function onValidated<S extends z.ZodType>(
       if (err instanceof RefusedMessage) return refuse(socket, event, err.message, reply);
       metrics.agentMessages.inc({ event: eventLabel(event), result: "error" });
       log.error({ err, hostId: socket.data.hostId, event }, "agent message handler failed");
-      reply?.({ ok: false, error: "the console could not process this message; it will be retried" });
+      reply?.({ ok: false, error: "the console could not store this message now; send it again later", retry: true });
     }
   });
 }

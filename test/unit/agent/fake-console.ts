@@ -16,6 +16,7 @@ import {
   JobUpdateSchema,
   PROTOCOL_VERSION,
   type Job,
+  type Ack,
   type JobAck,
   type JobUpdate,
   type AgentToConsoleEvents,
@@ -58,7 +59,8 @@ export class FakeConsole {
   /** Answer the next N enroll requests with 503. */
   failEnrollments = 0;
   /** While false, job updates are received but not acknowledged (the agent must resend). */
-  ackJobUpdates = true;
+  /** true: ack every job update; false: never answer; an Ack: answer with it. */
+  ackJobUpdates: boolean | Ack = true;
   consolePublicKey: string | undefined;
   private readonly signingKey: KeyObject | undefined;
   private readonly artifacts = new Map<string, { bytes: Buffer; headers: Record<string, string> }>();
@@ -152,7 +154,8 @@ export class FakeConsole {
         const parsed = JobUpdateSchema.safeParse(u);
         if (!parsed.success) return ack?.({ ok: false, error: parsed.error.message });
         host.jobUpdates.push(parsed.data);
-        if (this.ackJobUpdates) ack?.({ ok: true });
+        if (this.ackJobUpdates === true) ack?.({ ok: true });
+        else if (this.ackJobUpdates) ack?.(this.ackJobUpdates);
       });
       socket.emit("config", { heartbeatIntervalSec: this.heartbeatIntervalSec });
     });

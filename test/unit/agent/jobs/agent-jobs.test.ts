@@ -145,6 +145,25 @@ describe("Agent jobs", () => {
     await waitFor(() => agent!.jobs.get(j.jobId)?.acked === true, 5000, "acked");
   });
 
+  it("resends an update the console could not store (ack with retry), but not one it refused", async () => {
+    const host = await startAgent();
+    fc.ackJobUpdates = { ok: false, error: "the console could not store this message now", retry: true };
+    const j = job();
+    await fc.sendJob(host.hostId, j);
+    await waitFor(() => finalUpdates(host, j.jobId).length >= 2, 5000, "final update sent again");
+    expect(agent!.jobs.get(j.jobId)?.acked).toBe(false);
+    fc.ackJobUpdates = true;
+    await waitFor(() => agent!.jobs.get(j.jobId)?.acked === true, 5000, "acked once stored");
+
+    fc.ackJobUpdates = { ok: false, error: "invalid job_update" };
+    const k = job();
+    await fc.sendJob(host.hostId, k);
+    await waitFor(() => agent!.jobs.get(k.jobId)?.acked === true, 5000, "a refusal is an answer");
+    // Ten resend intervals: a refused update is never sent again.
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(finalUpdates(host, k.jobId)).toHaveLength(1);
+  });
+
   it("fails an apply with a re-enroll hint when no console key was pinned", async () => {
     fc.consolePublicKey = undefined;
     const host = await startAgent();
