@@ -12,21 +12,12 @@ import path from "node:path";
 import { promisify } from "node:util";
 import pg from "pg";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { eventHash } from "../../../lib/audit/chain";
+import { eventHash, type ChainedFields } from "../../../lib/audit/chain";
 import type { VerifyResult } from "../../../lib/audit/verify";
 import { eventually, ROOT, startTestConsole, type TestConsole } from "../../helpers/console";
 
-interface Row {
+interface Row extends ChainedFields {
   seq: string;
-  at: Date;
-  actorType: string;
-  actorId: string | null;
-  actorName: string;
-  action: string;
-  targetType: string | null;
-  targetId: string | null;
-  details: unknown;
-  sourceIp: string | null;
   prevHash: string;
   hash: string;
   mac: string | null;
