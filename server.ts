@@ -6,6 +6,7 @@ import next from "next";
 import type { TLSSocket } from "node:tls";
 import { capRequestBody, PROCESS_BODY_BYTES } from "@/lib/http/body";
 import { CLIENT_IP_HEADER } from "@/lib/http/headers";
+import { malformedPath } from "@/lib/http/path";
 import { baseSecurityHeaders } from "@/lib/http/security-headers";
 import { log } from "@/lib/log";
 import { metrics } from "@/lib/metrics";
@@ -38,6 +39,11 @@ export async function startServer(opts: { port: number; host?: string; databaseU
     const headers = baseSecurityHeaders({ path: (req.url ?? "/").split("?")[0], tls });
     for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
     if (!capRequestBody(req, res, PROCESS_BODY_BYTES)) return;
+    if (malformedPath(req.url ?? "/")) {
+      res.writeHead(400, { "content-type": "application/json" });
+      res.end(JSON.stringify({ error: { code: "bad_path", message: "the path has a malformed percent escape" } }));
+      return;
+    }
     if (req.url === "/metrics") {
       metrics.registry.metrics().then(
         (text) => {
