@@ -206,9 +206,13 @@ export class Agent extends EventEmitter<AgentEvents> {
   private async obtainCredential(): Promise<StoredCredential | null> {
     const { server, enrollToken, credentials } = this.opts;
     let cred = await credentials.load();
+    // A credential issued under another console URL: the same console moved (a new port or name)
+    // still knows it, so it is presented as proof beside the token; another console ignores it.
+    let otherUrl: StoredCredential | null = null;
     if (cred && cred.server !== server) {
       if (enrollToken) {
-        this.log.warn("stored credential is for another console; enrolling with the given token", { storedServer: cred.server });
+        this.log.warn("stored credential is for another console URL; enrolling with the given token, presenting it", { storedServer: cred.server });
+        otherUrl = cred;
         cred = null;
       } else {
         this.log.warn("stored credential was issued by another console URL; using it anyway", { storedServer: cred.server });
@@ -222,6 +226,7 @@ export class Agent extends EventEmitter<AgentEvents> {
       return null;
     });
     if (previous && previous.server !== server) previous = null;
+    previous ??= otherUrl;
     if (!enrollToken && !previous) {
       this.finish(EXIT.config, "no credential in the state directory and no enrollment token given (--enroll-token or SPLICER_ENROLL_TOKEN)");
       return null;

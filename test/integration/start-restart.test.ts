@@ -8,7 +8,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeEach, describe, expect, it } from "vitest";
 import type { Group, PatchDetail, RolloutDetail, RolloutSummary } from "@/lib/api/schemas";
 import pg from "pg";
 import { embeddedConsoleUrl } from "@/lib/db/embedded";
@@ -26,7 +26,9 @@ interface Started {
   exited: Promise<number | null>;
 }
 
+// Each test has its own data dir: one that fails must not leave its console in the next one's way.
 let dataDir: string;
+const dataDirs: string[] = [];
 const children: ChildProcess[] = [];
 
 function launch(extraEnv: Record<string, string> = {}): { proc: ChildProcess; out: () => string; exited: Promise<number | null> } {
@@ -83,9 +85,9 @@ async function login(c: Started): Promise<string> {
 }
 
 /** The pid in the data dir's postmaster.pid, if the file is there. */
-function postmasterPid(): number | null {
+function postmasterPid(dir = dataDir): number | null {
   try {
-    return Number(fs.readFileSync(path.join(dataDir, "pg", "postmaster.pid"), "utf8").split("\n")[0]);
+    return Number(fs.readFileSync(path.join(dir, "pg", "postmaster.pid"), "utf8").split("\n")[0]);
   } catch {
     return null;
   }
@@ -100,20 +102,23 @@ function alive(pid: number): boolean {
   }
 }
 
-beforeAll(() => {
+beforeEach(() => {
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "splicer-restart-"));
   fs.chmodSync(dataDir, 0o755); // as root, PostgreSQL runs as a `postgres` user that must reach it
+  dataDirs.push(dataDir);
 });
 
 afterAll(async () => {
   for (const p of children) if (p.exitCode === null && p.signalCode === null) p.kill("SIGKILL");
-  // A console killed last leaves its PostgreSQL: stop it (it is ours: this test's data dir).
-  const pid = postmasterPid();
-  if (pid && alive(pid)) {
-    process.kill(pid, "SIGINT");
-    await eventually(async () => !alive(pid), { what: "the test's PostgreSQL to stop", timeoutMs: 30_000 }).catch(() => {});
+  for (const dir of dataDirs) {
+    // A console killed last leaves its PostgreSQL: stop it (it is ours: this test's data dir).
+    const pid = postmasterPid(dir);
+    if (pid && alive(pid)) {
+      process.kill(pid, "SIGINT");
+      await eventually(async () => !alive(pid), { what: "the test's PostgreSQL to stop", timeoutMs: 30_000 }).catch(() => {});
+    }
+    fs.rmSync(dir, { recursive: true, force: true });
   }
-  fs.rmSync(dataDir, { recursive: true, force: true });
 });
 
 describe("npm start after kill -9", () => {
@@ -148,10 +153,15 @@ describe("npm start after kill -9", () => {
       expect(c.out()).toContain(`stopping PostgreSQL (pid ${pgPid})`);
       expect(alive(pgPid!)).toBe(false);
       cookie = await login(c);
+      let last: RolloutDetail | null = null;
       const done = await eventually(async () => {
-        const d = await api<RolloutDetail>(c, cookie, `/api/v1/rollouts/${r.id}`);
-        return d.status === "completed" ? d : null;
-      }, { what: `rollout ${i} completed after the restart`, timeoutMs: 60_000, intervalMs: 100 });
+        last = await api<RolloutDetail>(c, cookie, `/api/v1/rollouts/${r.id}`);
+        return last.status === "completed" ? last : null;
+      }, { what: `rollout ${i} completed after the restart`, timeoutMs: 60_000, intervalMs: 100 }).catch((err: Error) => {
+        // Say where it stood and what the console said: a stall must be diagnosable from CI's log.
+        const hosts = (last as RolloutDetail | null)?.hosts.map((h) => `${h.hostname}: ${h.state}${h.error ? ` (${h.error})` : ""}`).join("; ");
+        throw new Error(`${err.message}\nrollout: ${(last as RolloutDetail | null)?.status} ${(last as RolloutDetail | null)?.pauseReason ?? ""}; ${hosts}\nconsole:\n${c.out().slice(-4000)}`);
+      });
       // It was killed mid-way: it completed after the kill.
       expect(Date.parse(done.finishedAt!)).toBeGreaterThan(killedAt);
       expect(done.hosts).toHaveLength(AGENTS);

@@ -153,6 +153,23 @@ describe("Agent against a fake console", () => {
     await waitFor(() => host.inventories.length === 2, 15_000, "inventory after reconnect");
   });
 
+  it("presents a credential stored under another URL of the same console (it moved to a new port): the same host", async () => {
+    const first = makeAgent();
+    await first.start();
+    await waitFor(() => first.connected, 3000, "connect");
+    const host = onlyHost();
+    await first.stop();
+    await console_.stop();
+    console_.port = 0; // the console comes back on another port: its URL changes
+    await console_.start();
+    const moved = makeAgent(makeKernel(), { server: console_.url });
+    await moved.start();
+    await waitFor(() => moved.connected, 5000, "connect at the new URL");
+    expect(moved.hostId).toBe(host.hostId);
+    expect(console_.hosts.size).toBe(1);
+    expect(console_.enrollBodies.at(-1)).toMatchObject({ previous: { hostId: host.hostId } });
+  });
+
   it("skips enrollment when a credential exists", async () => {
     const first = makeAgent();
     await first.start();
