@@ -226,6 +226,8 @@ describe("fuzzing the console while an honest fleet is patched", () => {
     watching = false;
     await watcher;
 
+    // The run's figures, in the test log: what was thrown at the console and what it answered.
+    console.info(`fuzz: ${a.sent + b.sent} agent frames (${a.refused + b.refused} refused, ${a.connects + b.connects} connections), ${http.requests} HTTP requests, ${health.length} health checks`);
     expect(a.sent + b.sent).toBe(HOSTILE_FRAMES);
     expect(a.refused + b.refused, "the console tells a hostile agent what it refused").toBeGreaterThan(HOSTILE_FRAMES / 2);
     expect(a.connects + b.connects, "repeat offenders are dropped").toBeGreaterThan(HOSTILE_FRAMES / 20);
