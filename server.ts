@@ -41,7 +41,7 @@ export async function startServer(opts: { port: number; host?: string; databaseU
     if (!capRequestBody(req, res, PROCESS_BODY_BYTES)) return;
     if (malformedPath(req.url ?? "/")) {
       res.writeHead(400, { "content-type": "application/json" });
-      res.end(JSON.stringify({ error: { code: "bad_path", message: "the path has a malformed percent escape" } }));
+      res.end(JSON.stringify({ error: { code: "invalid_path", message: "the path has a malformed percent escape" } }));
       return;
     }
     if (req.url === "/metrics") {
