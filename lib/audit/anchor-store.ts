@@ -9,6 +9,7 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import { ensureKeysDir, KEYS_DIR, publishExclusive } from "@/lib/builds/signing";
 import { prisma } from "@/lib/db/client";
+import { isNotFound, readFileIfExists } from "@/lib/files";
 import { log } from "@/lib/log";
 import { checkpointLine, parseCheckpointLog, type Checkpoint, type CheckpointLog } from "./anchor";
 
@@ -21,20 +22,11 @@ export class AuditKeyError extends Error {}
 export const auditKeyPath = (dataDir: string) => path.join(dataDir, KEYS_DIR, AUDIT_KEY_FILE);
 export const checkpointPath = (dataDir: string) => path.join(dataDir, CHECKPOINT_DIR, CHECKPOINT_FILE);
 
-function errCode(err: unknown): string | undefined {
-  return typeof err === "object" && err !== null ? (err as { code?: string }).code : undefined;
-}
-
 /** The key, or null when the data dir has none yet. */
 export async function readAuditKey(opts: { dataDir: string }): Promise<Buffer | null> {
   const file = auditKeyPath(opts.dataDir);
-  let text: string;
-  try {
-    text = await fs.readFile(file, "utf8");
-  } catch (err) {
-    if (errCode(err) === "ENOENT") return null;
-    throw err;
-  }
+  const text = await readFileIfExists(file, "utf8");
+  if (text === null) return null;
   if (!/^[0-9a-f]{64}\n?$/.test(text)) throw new AuditKeyError(`${file} is not an audit key (64 hex characters); restore it from backup`);
   return Buffer.from(text.trim(), "hex");
 }
@@ -63,13 +55,8 @@ export function loadAuditKey(opts: { dataDir: string }): Promise<Buffer> {
 
 /** Every checkpoint in the file, sorted into valid, forged and unreadable; `exists` false when there is no file. */
 export async function readCheckpoints(opts: { dataDir: string; key: Buffer }): Promise<CheckpointLog & { exists: boolean }> {
-  let text: string;
-  try {
-    text = await fs.readFile(checkpointPath(opts.dataDir), "utf8");
-  } catch (err) {
-    if (errCode(err) === "ENOENT") return { valid: [], forgedLines: [], unreadableLines: [], exists: false };
-    throw err;
-  }
+  const text = await readFileIfExists(checkpointPath(opts.dataDir), "utf8");
+  if (text === null) return { valid: [], forgedLines: [], unreadableLines: [], exists: false };
   return { ...parseCheckpointLog(text, opts.key), exists: true };
 }
 
@@ -79,7 +66,7 @@ async function lastCheckpointInFile(file: string, key: Buffer): Promise<{ seq: b
   try {
     fh = await fs.open(file, "r");
   } catch (err) {
-    if (errCode(err) === "ENOENT") return null;
+    if (isNotFound(err)) return null;
     throw err;
   }
   try {

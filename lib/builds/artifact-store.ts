@@ -5,6 +5,7 @@ import "server-only";
 import { createHash, randomBytes } from "node:crypto";
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
+import { readFileIfExists } from "@/lib/files";
 
 export const ARTIFACTS_DIR = "artifacts";
 
@@ -38,10 +39,6 @@ export interface StoredArtifact {
   path: string;
 }
 
-function errCode(err: unknown): string | undefined {
-  return typeof err === "object" && err !== null ? (err as { code?: string }).code : undefined;
-}
-
 function sha256Hex(bytes: Uint8Array): string {
   return createHash("sha256").update(bytes).digest("hex");
 }
@@ -60,14 +57,6 @@ export function artifactPath(opts: { dataDir: string; sha256: string }): string 
   return path.join(opts.dataDir, ARTIFACTS_DIR, sha.slice(0, 2), sha);
 }
 
-async function readIfExists(file: string): Promise<Buffer | null> {
-  try {
-    return await fs.readFile(file);
-  } catch (err) {
-    if (errCode(err) === "ENOENT") return null;
-    throw err;
-  }
-}
 
 /**
  * Stores `bytes` under their sha256. Written to a temp file in the same directory, fsynced, then
@@ -79,7 +68,7 @@ export async function putArtifact(opts: { dataDir: string; bytes: Uint8Array }):
   const file = artifactPath({ dataDir: opts.dataDir, sha256 });
   const result = { sha256, size: opts.bytes.byteLength, path: file };
 
-  const existing = await readIfExists(file);
+  const existing = await readFileIfExists(file);
   if (existing && sha256Hex(existing) === sha256) return result;
 
   const dir = path.dirname(file);
@@ -120,7 +109,7 @@ export async function putArtifact(opts: { dataDir: string; bytes: Uint8Array }):
 export async function openArtifact(opts: { dataDir: string; sha256: string }): Promise<Buffer> {
   const sha256 = normalizeSha256(opts.sha256);
   const file = artifactPath({ dataDir: opts.dataDir, sha256 });
-  const bytes = await readIfExists(file);
+  const bytes = await readFileIfExists(file);
   if (!bytes) throw new ArtifactStoreError("not_found", `artifact ${sha256} is not stored`);
   const actual = sha256Hex(bytes);
   if (actual !== sha256) throw new ArtifactCorruptedError(sha256, actual, file);

@@ -12,6 +12,7 @@ import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, ran
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import { artifactSignaturePayload, type ArtifactSignedFields } from "@/agent/protocol";
+import { errorCode, readFileIfExists } from "@/lib/files";
 
 export const KEYS_DIR = "keys";
 export const PRIVATE_KEY_FILE = "artifact-signing.key";
@@ -34,10 +35,6 @@ export class SigningKeyError extends Error {
 }
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
-
-function errCode(err: unknown): string | undefined {
-  return typeof err === "object" && err !== null ? (err as { code?: string }).code : undefined;
-}
 
 /** sha256 of the DER SPKI encoding of a public key, hex. */
 export function publicKeyFingerprint(publicKey: KeyObject): string {
@@ -75,7 +72,7 @@ export async function publishExclusive(file: string, data: string, mode: number)
     await fs.link(tmp, file);
     return true;
   } catch (err) {
-    if (errCode(err) === "EEXIST") return false;
+    if (errorCode(err) === "EEXIST") return false;
     throw err;
   } finally {
     await fs.rm(tmp, { force: true });
@@ -94,13 +91,8 @@ async function writeAtomic(file: string, data: string, mode: number): Promise<vo
 }
 
 async function readPrivateKey(file: string): Promise<KeyObject | null> {
-  let pem: string;
-  try {
-    pem = await fs.readFile(file, "utf8");
-  } catch (err) {
-    if (errCode(err) === "ENOENT") return null;
-    throw err;
-  }
+  const pem = await readFileIfExists(file, "utf8");
+  if (pem === null) return null;
   let key: KeyObject;
   try {
     key = createPrivateKey({ key: pem, format: "pem" });
@@ -156,10 +148,7 @@ export async function loadSigningKey(opts: { dataDir: string }): Promise<Signing
   // The public key file is derived from the private key and only informational; (re)write it
   // when missing or stale. Concurrent writers write identical content.
   const pubFile = path.join(dir, PUBLIC_KEY_FILE);
-  const currentPub = await fs.readFile(pubFile, "utf8").catch((err: unknown) => {
-    if (errCode(err) === "ENOENT") return null;
-    throw err;
-  });
+  const currentPub = await readFileIfExists(pubFile, "utf8");
   if (currentPub !== publicKeyPem) await writeAtomic(pubFile, publicKeyPem, 0o644);
 
   const signingKey: SigningKey = {
