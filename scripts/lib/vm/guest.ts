@@ -252,7 +252,9 @@ export class VmGuest {
     };
     await must(`: > ${q}`);
     const b64 = bytes.toString("base64");
-    const chunk = 3000; // a multiple of 4: each chunk decodes on its own
+    // A multiple of 4 (each chunk decodes on its own), and short: the serial line has no flow
+    // control, and a 3,000-byte line was seen cut short on a busy host.
+    const chunk = 1024;
     for (let i = 0; i < b64.length; i += chunk) await must(`printf %s '${b64.slice(i, i + chunk)}' | base64 -d >> ${q}`);
     const size = Number((await must(`wc -c < ${q}`)).trim());
     if (size !== bytes.length) throw new Error(`${this.name}: ${guestPath} has ${size} bytes, expected ${bytes.length}`);
