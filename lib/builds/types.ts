@@ -17,6 +17,14 @@ export interface BuildRequest {
   log: (line: string) => void;
 }
 
+/** What a build replaced, per release: shown on the patch page and in the API. */
+export interface BuildReport {
+  /** The exact source the module was built from, e.g. Debian 6.1.192-1 (Linux 6.1.192). */
+  source?: string;
+  replaced: { object: string; function: string; sympos: number; file: string }[];
+  added: { object: string; function: string; file: string }[];
+}
+
 export interface BuiltArtifact {
   /** The loadable module (a .ko), or for the simulate builder a JSON description. */
   bytes: Buffer;
@@ -24,13 +32,24 @@ export interface BuiltArtifact {
   moduleName: string;
   /** File name to offer on download, e.g. `livepatch-6f1a2b.ko`. */
   fileName: string;
+  report?: BuildReport;
 }
+
+/**
+ * How a build ended without a module, as the patch page shows it:
+ * - refused: the builder cannot carry the change safely (the reason names the symbol);
+ * - not_built: the patched file is not compiled in this release's config: nothing to patch;
+ * - does_not_compile: the patched file does not compile on its own (the fix needs more than the diff);
+ * - already_fixed: the release's source already has the patch: nothing to do, not a failure;
+ * - failed, timeout, bad_output: the build went wrong.
+ */
+export type FailureReason = "refused" | "not_built" | "does_not_compile" | "already_fixed" | "failed" | "timeout" | "bad_output";
 
 /** The build itself failed (bad patch, compiler error, timeout): recorded, not retried. */
 export class BuildFailure extends Error {
   constructor(
     message: string,
-    public readonly reason: "refused" | "failed" | "timeout" | "bad_output" = "failed",
+    public readonly reason: FailureReason = "failed",
   ) {
     super(message);
     this.name = "BuildFailure";

@@ -1,7 +1,7 @@
 // The pre/post object diff: which functions the compiler's output says changed, which are new,
 // and what no live patch can carry (changed data, changed __init code). Pure: two parsed objects
 // in, a verdict out. This is the verdict that counts; the staging-time analysis is a preview.
-import { STT, sectionBytes, type Rela, type Section, type Sym } from "./elf";
+import { SHF, STT, sectionBytes, type Rela, type Section, type Sym } from "./elf";
 import {
   baseName,
   coldParent,
@@ -244,7 +244,7 @@ class Equivalence {
     if (x.kind === "section" && y.kind === "section") {
       const kx = sectionKind(x.section);
       if (kx !== sectionKind(y.section)) return false;
-      if (kx === "strings" && x.section.name.startsWith(".rodata.str")) {
+      if (kx === "strings" && (x.section.flags & SHF.STRINGS) !== 0n) {
         const sx = stringAt(x.section, x.offset);
         const sy = stringAt(y.section, y.offset);
         return sx !== undefined && sy !== undefined && sx.text === sy.text && Number(x.offset) - sx.start === Number(y.offset) - sy.start;

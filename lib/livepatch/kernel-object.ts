@@ -1,6 +1,6 @@
 // What the sections of a kernel object compiled with -ffunction-sections -fdata-sections mean
 // (x86_64, Linux 6.1), and which symbol a relocation really points at.
-import { SHF, SHT, STT, type ElfObject, type Rela, type Section, type Sym } from "./elf";
+import { SHF, SHT, STB, STT, type ElfObject, type Rela, type Section, type Sym } from "./elf";
 
 /**
  * Tables whose entries point into functions, by entry size (arch/x86/include/asm/*.h in 6.1).
@@ -118,6 +118,11 @@ export function indexObject(obj: ElfObject): ObjectIndex {
 export type Target = { kind: "symbol"; sym: Sym; delta: bigint } | { kind: "section"; section: Section; offset: bigint };
 
 export function resolveTarget(idx: ObjectIndex, r: Rela): Target {
+  // A label GCC keeps for a constant (`.LC66` in a mergeable section) is a place, not a symbol:
+  // its number differs between the pre and post objects.
+  if (r.sym.type === STT.NOTYPE && r.sym.bind === STB.LOCAL && r.sym.section) {
+    return { kind: "section", section: r.sym.section, offset: r.sym.value + targetOffset(r) };
+  }
   if (r.sym.type !== STT.SECTION || !r.sym.section) return { kind: "symbol", sym: r.sym, delta: r.addend };
   const section = r.sym.section;
   const syms = (idx.definedIn.get(section) ?? []).filter((s) => s.type === STT.FUNC || s.type === STT.OBJECT);

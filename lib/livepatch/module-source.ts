@@ -63,7 +63,8 @@ export function wrapperSource(opts: { moduleName: string; description: string; o
   return lines.join("\n");
 }
 
-/** The module is the wrapper and the patch object, linked by kbuild (which adds vermagic and CRCs). */
-export function kbuildFile(moduleName: string): string {
-  return [`obj-m := ${moduleName}.o`, `${moduleName}-y := wrapper.o patch.o`, ""].join("\n");
+/** The module is the wrapper and the patch objects, linked by kbuild (which adds vermagic and CRCs). */
+export function kbuildFile(moduleName: string, objects: string[]): string {
+  if (!C_IDENT.test(moduleName) || objects.some((o) => !/^[A-Za-z0-9_]+\.o$/.test(o))) throw new Error("bad module or object name");
+  return [`obj-m := ${moduleName}.o`, `${moduleName}-y := ${objects.join(" ")}`, ""].join("\n");
 }

@@ -130,7 +130,9 @@ export function buildPatchObject(opts: PatchObjectOptions): PatchObjectResult {
     if (t.kind === "section") {
       const kind = sectionKind(t.section);
       if (kind === "strings" || kind === "rodata" || kind === "other" || t.section.name === ALT_REPLACEMENT) {
-        return { offset, type: r.type, sym: sectionSymbolOf(cloneSection(t.section)), addend: r.addend };
+        // Against the cloned section's own symbol: a `.LC` label is not carried.
+        const base = r.sym.type === STT.SECTION ? 0n : r.sym.value;
+        return { offset, type: r.type, sym: sectionSymbolOf(cloneSection(t.section)), addend: r.addend + base };
       }
       refusals.push({ code: "unsupported", symbol: t.section.name, message: `the new code refers to an unnamed place in ${t.section.name}, which a live patch cannot reach` });
       return { offset, type: r.type, sym: outside(r.sym), addend: r.addend };

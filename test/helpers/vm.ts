@@ -25,17 +25,23 @@ export interface TestGuest extends PreparedGuest {
 }
 
 /** Prepares and boots one guest on `release` enrolled with the console; resolves once its agent is connected. */
-export async function bootTestGuest(c: TestConsole, release: string, opts: { timeoutMs?: number } = {}): Promise<TestGuest> {
-  return startPrepared(await prepareTestGuest(c, release), opts);
+export interface TestGuestOptions {
+  timeoutMs?: number;
+  /** Modules the guest carries for `load-module <name>`. */
+  extraModules?: string[];
+}
+
+export async function bootTestGuest(c: TestConsole, release: string, opts: TestGuestOptions = {}): Promise<TestGuest> {
+  return startPrepared(await prepareTestGuest(c, release, opts), opts);
 }
 
 /**
  * Guests on several releases, booted together (prepared one after the other: the first builds the
  * shared initramfs). If one fails to boot, the others are stopped.
  */
-export async function bootTestGuests(c: TestConsole, releases: string[], opts: { timeoutMs?: number } = {}): Promise<TestGuest[]> {
+export async function bootTestGuests(c: TestConsole, releases: string[], opts: TestGuestOptions = {}): Promise<TestGuest[]> {
   const prepared: Prepared[] = [];
-  for (const r of releases) prepared.push(await prepareTestGuest(c, r));
+  for (const r of releases) prepared.push(await prepareTestGuest(c, r, opts));
   const booted = await Promise.allSettled(prepared.map((p) => startPrepared(p, opts)));
   const failed = booted.filter((b): b is PromiseRejectedResult => b.status === "rejected");
   if (failed.length) {
@@ -47,7 +53,7 @@ export async function bootTestGuests(c: TestConsole, releases: string[], opts: {
 
 type Prepared = PreparedGuest & { runDir: string };
 
-async function prepareTestGuest(c: TestConsole, release: string): Promise<Prepared> {
+async function prepareTestGuest(c: TestConsole, release: string, opts: TestGuestOptions): Promise<Prepared> {
   if (missing.length) throw new Error(`cannot boot a VM guest here: needs ${missing.join("; ")}`);
   const runDir = fs.mkdtempSync(path.join(os.tmpdir(), "splicer-vm-"));
   return { ...(await prepareGuest({
@@ -57,6 +63,7 @@ async function prepareTestGuest(c: TestConsole, release: string): Promise<Prepar
     cacheDir: VM_CACHE_DIR,
     runDir,
     agentBundle: path.join(ROOT, "agent/dist/splicer-agent.js"),
+    extraModules: opts.extraModules,
     progress: process.env.SPLICER_VM_VERBOSE ? (m) => process.stderr.write(`[vm] ${m}\n`) : undefined,
   })), runDir };
 }

@@ -4,11 +4,11 @@ import type { Builder } from "@/lib/builds/types";
 import path from "node:path";
 import os from "node:os";
 import { createCommandBuilder } from "./command";
-import { createKbuildBuilder, DEFAULT_HEADERS_TEMPLATE } from "./kbuild";
+import { createKbuildBuilder, type KernelReleases } from "./kbuild";
 import { createSimulateBuilder } from "./simulate";
 
 export { createCommandBuilder, type CommandBuilderOptions } from "./command";
-export { createKbuildBuilder, type KbuildBuilderOptions } from "./kbuild";
+export { createKbuildBuilder, type KbuildBuilderOptions, type KernelReleases, type ReleaseTree } from "./kbuild";
 export { createSimulateBuilder, SIMULATED_FORMAT, type SimulatedArtifact, type SimulateBuilderOptions } from "./simulate";
 export { livepatchModuleName } from "./module-name";
 
@@ -16,12 +16,11 @@ export { livepatchModuleName } from "./module-name";
 //
 //   SPLICER_BUILDER                  "simulate" (default), "command" or "kbuild"
 //   SPLICER_BUILD_COMMAND            command: a JSON argv array (["kpatch-build"]) or one executable path
-//   SPLICER_KERNEL_SOURCE_TEMPLATE   command: kernel source dir per release, containing {release};
-//                                    kbuild: a source dir or tarball, {release} optional
-//                                    (e.g. /usr/src/linux-source-6.1.tar.xz for every 6.1 release)
-//   SPLICER_KERNEL_HEADERS_TEMPLATE  kbuild, optional: kbuild headers per release, containing {release}
-//                                    (default /usr/src/linux-headers-{release})
-//   SPLICER_KBUILD_CACHE_DIR         kbuild, optional: extracted source cache (default <data dir>/kbuild-cache)
+//   SPLICER_KERNEL_SOURCE_TEMPLATE   command: kernel source dir per release, containing {release}
+//   SPLICER_KERNEL_CACHE_DIR         kbuild, optional: prepared releases (default <data dir>/kernels);
+//                                    on Debian each release is fetched there with apt
+//   SPLICER_KERNEL_RELEASES_DIR      kbuild, optional: per-release directories for other
+//                                    distributions (README "Real kernels")
 //   SPLICER_DEBUGINFO_TEMPLATE       command, optional: vmlinux with debug info, containing {release}
 //   SPLICER_BUILD_TIMEOUT_SEC        command, kbuild: kill a build after this long (default 1800)
 //   SPLICER_SIMULATE_BUILD_MS        simulate: how long a simulated build takes (default 1500)
@@ -38,9 +37,8 @@ export type BuilderConfig =
     }
   | {
       builder: "kbuild";
-      kernelSourceTemplate: string;
-      headersTemplate: string;
       cacheDir?: string;
+      releasesDir?: string;
       timeoutMs: number;
     };
 
@@ -74,20 +72,13 @@ export const BuilderEnvSchema = z
     SPLICER_BUILD_COMMAND: CommandArgv,
     // {release} is required for the command builder (checked below); kbuild may use one tarball for all.
     SPLICER_KERNEL_SOURCE_TEMPLATE: optionalString,
-    SPLICER_KERNEL_HEADERS_TEMPLATE: optionalString.pipe(template("SPLICER_KERNEL_HEADERS_TEMPLATE").optional()),
-    SPLICER_KBUILD_CACHE_DIR: optionalString,
+    SPLICER_KERNEL_CACHE_DIR: optionalString,
+    SPLICER_KERNEL_RELEASES_DIR: optionalString,
     SPLICER_DEBUGINFO_TEMPLATE: optionalString.pipe(template("SPLICER_DEBUGINFO_TEMPLATE").optional()),
     SPLICER_BUILD_TIMEOUT_SEC: z.preprocess(blankToUndefined, z.coerce.number().positive().max(24 * 3600).default(1800)),
     SPLICER_SIMULATE_BUILD_MS: z.preprocess(blankToUndefined, z.coerce.number().int().min(0).max(600_000).default(1500)),
   })
   .superRefine((env, ctx) => {
-    if (env.SPLICER_BUILDER === "kbuild" && !env.SPLICER_KERNEL_SOURCE_TEMPLATE) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["SPLICER_KERNEL_SOURCE_TEMPLATE"],
-        message: "SPLICER_BUILDER=kbuild needs SPLICER_KERNEL_SOURCE_TEMPLATE: a source dir or tarball (e.g. /usr/src/linux-source-6.1.tar.xz)",
-      });
-    }
     if (env.SPLICER_BUILDER !== "command") return;
     if (env.SPLICER_KERNEL_SOURCE_TEMPLATE && !env.SPLICER_KERNEL_SOURCE_TEMPLATE.includes("{release}")) {
       ctx.addIssue({
@@ -117,9 +108,8 @@ export function loadBuilderConfig(env: Record<string, string | undefined> = proc
   if (e.SPLICER_BUILDER === "kbuild") {
     return {
       builder: "kbuild",
-      kernelSourceTemplate: e.SPLICER_KERNEL_SOURCE_TEMPLATE!,
-      headersTemplate: e.SPLICER_KERNEL_HEADERS_TEMPLATE ?? DEFAULT_HEADERS_TEMPLATE,
-      ...(e.SPLICER_KBUILD_CACHE_DIR ? { cacheDir: e.SPLICER_KBUILD_CACHE_DIR } : {}),
+      ...(e.SPLICER_KERNEL_CACHE_DIR ? { cacheDir: e.SPLICER_KERNEL_CACHE_DIR } : {}),
+      ...(e.SPLICER_KERNEL_RELEASES_DIR ? { releasesDir: e.SPLICER_KERNEL_RELEASES_DIR } : {}),
       timeoutMs: Math.round(e.SPLICER_BUILD_TIMEOUT_SEC * 1000),
     };
   }
@@ -132,8 +122,8 @@ export function loadBuilderConfig(env: Record<string, string | undefined> = proc
   };
 }
 
-/** `dataDir` is where the kbuild builder caches extracted kernel source (unless configured). */
-export function createBuilder(config: BuilderConfig, opts: { dataDir?: string } = {}): Builder {
+/** `dataDir` is where the kbuild builder keeps prepared kernel releases (unless configured). */
+export function createBuilder(config: BuilderConfig, opts: { dataDir?: string; releases?: KernelReleases } = {}): Builder {
   switch (config.builder) {
     case "simulate":
       return createSimulateBuilder({ delayMs: config.simulateBuildMs });
@@ -141,9 +131,9 @@ export function createBuilder(config: BuilderConfig, opts: { dataDir?: string } 
       return createCommandBuilder(config);
     case "kbuild":
       return createKbuildBuilder({
-        kernelSourceTemplate: config.kernelSourceTemplate,
-        headersTemplate: config.headersTemplate,
-        cacheDir: config.cacheDir ?? path.join(opts.dataDir ?? path.join(os.tmpdir(), "splicer"), "kbuild-cache"),
+        releases:
+          opts.releases ??
+          kernelReleases({ cacheDir: config.cacheDir ?? path.join(opts.dataDir ?? path.join(os.tmpdir(), "splicer"), "kernels"), releasesDir: config.releasesDir }),
         timeoutMs: config.timeoutMs,
       });
   }

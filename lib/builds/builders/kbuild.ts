@@ -1,47 +1,69 @@
 import "server-only";
-import { mkdir, readFile, stat, writeFile } from "node:fs/promises";
+import { execFile } from "node:child_process";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { applyFileDiff, HunkDoesNotApply } from "@/lib/builds/kbuild/apply";
-import { headerIndex, loadKernelHeaders, makefileVersion, type KernelHeaders } from "@/lib/builds/kbuild/headers";
-import { generateModuleSource, type PatchedFile, type Problem } from "@/lib/builds/kbuild/module-source";
-import { objectOwner } from "@/lib/builds/kbuild/object-owner";
-import { kernelSource, quotedIncludeDirs, type SourceTree } from "@/lib/builds/kbuild/source";
-import { BuildFailure, type Builder, type BuildRequest, type BuiltArtifact } from "@/lib/builds/types";
-import { cParser } from "@/lib/patches/c-parser";
+import { promisify } from "node:util";
+import { alreadyApplied, applyFileDiff, HunkDoesNotApply } from "@/lib/builds/kbuild/apply";
+import { compileUnit, withTree, type TreeContext } from "@/lib/builds/kbuild/compile";
+import { BuildFailure, type Builder, type BuildReport, type BuildRequest, type BuiltArtifact } from "@/lib/builds/types";
+import { diffObjects, type ObjectDiff } from "@/lib/livepatch/compare";
+import { readElf, STB, STT, writeElf, type Sym } from "@/lib/livepatch/elf";
+import { klpRelocations } from "@/lib/livepatch/klp";
+import { moduleGlobals, moduleSymbolTable } from "@/lib/livepatch/module-symbols";
+import { kbuildFile, wrapperSource, type KlpObjectSpec } from "@/lib/livepatch/module-source";
+import { buildPatchObject, type Reach, type SymbolRef } from "@/lib/livepatch/patch-object";
+import { functionCode, ModuleCode, runPreVmlinux, compareCode, VmlinuxCode } from "@/lib/livepatch/run-pre";
+import { placeSymbol, UnresolvedSymbol, type SymbolTable } from "@/lib/livepatch/symbols";
 import { parsePatch, type DiffFile } from "@/lib/patches/diff";
-import type { PatchAnalysis } from "@/lib/patches/types";
-import { resolveTemplate } from "./command";
 import { livepatchModuleName } from "./module-name";
 import { formatMs, passedEnv, runProcess, shellQuote } from "./process";
 
-// The `kbuild` builder: a real livepatch module per kernel release with no kpatch. It applies the
-// patch to the release's kernel source, generates a module from the new definitions of the
-// changed functions (lib/builds/kbuild/module-source.ts), and compiles it against the release's
-// kbuild headers with `make -C <headers> M=<dir> modules`. What such a module cannot do (reach
-// unexported symbols, change data, re-run __init code) it refuses before compiling, naming each
-// symbol; where kpatch-build is installed, the `command` builder handles more.
+// The `kbuild` builder: a livepatch module built from object code, for the exact kernel a host
+// runs, as Ksplice and kpatch do. For release R it takes R's own source, config and binaries
+// (KernelReleases: fetched with apt and prepared once), compiles each patched file before and
+// after the patch with function sections, compares the objects per function (lib/livepatch),
+// checks the "before" code against R's shipped code (run-pre), and links the changed functions
+// into a module whose references to anything else are livepatch relocations the kernel resolves.
+
+/** A release's prepared tree and what the builder reads of the release's binaries. */
+export interface ReleaseTree {
+  release: string;
+  /** e.g. "Debian 6.1.192-1 (Linux 6.1.192)". */
+  source: string;
+  /** Source unpacked, R's .config, `make modules_prepare` done with KERNELRELEASE=R, Module.symvers. */
+  tree: string;
+  /** vmlinux's symbols (from R's unstripped vmlinux: FILE symbols, kallsyms order). */
+  vmlinuxSymbols(): Promise<SymbolTable>;
+  /** R's vmlinux as an ELF (from its vmlinuz). */
+  vmlinuxImage: string;
+  /** R's shipped .ko of a module, if R has it. */
+  modulePath(name: string): Promise<string | undefined>;
+}
+
+export interface KernelReleases {
+  prepare(opts: { release: string; signal: AbortSignal; log: (line: string) => void }): Promise<ReleaseTree>;
+}
 
 export interface KbuildBuilderOptions {
-  /** Kernel source per release: a directory or a tarball, {release} substituted if present. */
-  kernelSourceTemplate: string;
-  /** kbuild headers per release. Default /usr/src/linux-headers-{release}. */
-  headersTemplate?: string;
-  /** Where extracted source is cached between builds. */
-  cacheDir: string;
-  /** Kill make (or tar) after this long. Default 10 minutes. */
+  releases: KernelReleases;
+  /** Kill make after this long. Default 10 minutes. */
   timeoutMs?: number;
   maxLogBytes?: number;
   /** argv of make. Default ["make"]. */
   make?: string[];
 }
 
-export const DEFAULT_HEADERS_TEMPLATE = "/usr/src/linux-headers-{release}";
 const RELEASE_RE = /^[A-Za-z0-9._+~-]{1,128}$/;
 const ELF_MAGIC = Buffer.from([0x7f, 0x45, 0x4c, 0x46]);
-const MODPOST_UNDEFINED = /^(?:ERROR|WARNING): modpost: "([^"]+)" \[[^\]]*\] undefined!/;
+const run = promisify(execFile);
+
+interface Unit {
+  file: DiffFile;
+  pre: string;
+  post: string;
+}
 
 export function createKbuildBuilder(opts: KbuildBuilderOptions): Builder {
-  const headersTemplate = opts.headersTemplate ?? DEFAULT_HEADERS_TEMPLATE;
   const timeoutMs = opts.timeoutMs ?? 10 * 60_000;
   const maxLogBytes = opts.maxLogBytes ?? 1024 * 1024;
   const make = opts.make ?? ["make"];
@@ -51,193 +73,242 @@ export function createKbuildBuilder(opts: KbuildBuilderOptions): Builder {
     if (!RELEASE_RE.test(release)) throw new BuildFailure(`not a kernel release: ${JSON.stringify(release)}`, "refused");
     if (req.signal.aborted) throw new BuildFailure("build aborted before it started", "timeout");
     const moduleName = livepatchModuleName(req.patchId);
+    const files = filesToPatch(req);
 
-    const refusal = analysisRefusal(req.analysis);
-    if (refusal.length > 0) refuse(req, refusal);
-    const cFiles = filesToPatch(req);
+    const r = await opts.releases.prepare({ release, signal: req.signal, log: req.log });
+    req.log(`source: ${r.source}; tree ${r.tree}`);
 
-    const headersDir = resolveTemplate(headersTemplate, release);
-    let headers: KernelHeaders;
-    try {
-      headers = await loadKernelHeaders(headersDir);
-    } catch (err) {
-      throw new BuildFailure(`no usable kbuild headers for ${release}: ${(err as Error).message} (install linux-headers-${release})`, "failed");
-    }
-    req.log(`headers: ${headers.dir}${headers.version ? ` (Linux ${headers.version})` : ""}; exports from ${headers.symversPath} (${headers.exported.size} symbols)`);
-
-    // The source: the patched files' directories (their Makefiles and local headers), then the
-    // directories of what they include with quotes, then the top Makefile for the version.
-    const location = resolveTemplate(opts.kernelSourceTemplate, release);
-    const dirsOf = (p: string) => path.posix.dirname(p);
-    const wanted = new Set<string>(["", ...cFiles.map((f) => dirsOf(f.path))]);
-    let source: SourceTree = await kernelSource({ location, cacheDir: opts.cacheDir, dirs: [...wanted], signal: req.signal, timeoutMs, log: req.log });
-    const pre = new Map<string, string>();
-    for (const f of cFiles) {
-      const text = await readOptional(path.join(source.root, f.oldPath ?? f.path));
-      if (text === undefined) throw new BuildFailure(`${f.oldPath ?? f.path} is not in the kernel source ${source.origin}`, "failed");
-      pre.set(f.path, text);
-    }
-    const more = [...new Set(cFiles.flatMap((f) => quotedIncludeDirs(f.path, pre.get(f.path) as string)))].filter((d) => !wanted.has(d));
-    if (more.length > 0) {
-      more.forEach((d) => wanted.add(d));
-      source = await kernelSource({ location, cacheDir: opts.cacheDir, dirs: [...wanted], signal: req.signal, timeoutMs, log: req.log });
-    }
-    const sourceVersion = makefileVersion((await readOptional(path.join(source.root, "Makefile"))) ?? "");
-    req.log(`source: ${source.origin}${sourceVersion ? ` (Linux ${sourceVersion})` : ""}`);
-    if (sourceVersion && headers.version && sourceVersion !== headers.version) {
-      req.log(
-        `warning: the source is Linux ${sourceVersion} but ${release} is ${headers.version}: the new functions are built from ${sourceVersion}'s code; check the patched functions did not change between the two`,
-      );
-    }
-
-    // Apply the patch and decide each file's klp_object.
-    const patched: PatchedFile[] = [];
-    const ownerProblems: Problem[] = [];
-    for (const f of cFiles) {
-      let text: string;
+    // Apply each file's hunks to R's own source; a patch R already has is nothing to do.
+    const units: Unit[] = [];
+    const alreadyFixed: string[] = [];
+    for (const f of files) {
+      const pre = await readFile(path.join(r.tree, f.path), "utf8").catch(() => undefined);
+      if (pre === undefined) throw new BuildFailure(`${f.path} is not in ${release}'s source (${r.source})`, "failed");
       try {
-        text = applyFileDiff(pre.get(f.path) as string, f);
+        units.push({ file: f, pre, post: applyFileDiff(pre, f) });
+        req.log(`applied ${f.hunks.length} hunk${f.hunks.length === 1 ? "" : "s"} to ${f.path}`);
       } catch (err) {
-        if (err instanceof HunkDoesNotApply) throw new BuildFailure(`${err.message} (source: ${source.origin})`, "failed");
-        throw err;
+        if (!(err instanceof HunkDoesNotApply)) throw err;
+        if (alreadyApplied(pre, f)) {
+          alreadyFixed.push(f.path);
+          req.log(`${f.path}: ${release}'s source already has this change`);
+          continue;
+        }
+        throw new BuildFailure(`${err.message} (${r.source})`, "failed");
       }
-      req.log(`applied ${f.hunks.length} hunk${f.hunks.length === 1 ? "" : "s"} to ${f.path}`);
-      const dir = path.join(source.root, dirsOf(f.path));
-      const makefiles = (await Promise.all(["Makefile", "Kbuild"].map((n) => readOptional(path.join(dir, n))))).filter((t): t is string => t !== undefined);
-      const owner = objectOwner(path.posix.basename(f.path), makefiles, headers.config);
-      if (owner.kind === "not-built") {
-        ownerProblems.push({ file: f.path, message: `${f.path} is not built in ${release} (${owner.config} is not set): there is nothing to patch` });
-        continue;
-      }
-      if (owner.kind === "unknown") {
-        ownerProblems.push({ file: f.path, message: `cannot tell whether ${f.path} is built into vmlinux or a module: ${owner.reason}` });
-        continue;
-      }
-      req.log(`${f.path} is built into ${owner.kind === "vmlinux" ? "vmlinux" : `module ${owner.name} (${owner.config ?? "obj-m"}=m)`}`);
-      const functions = req.analysis.files.find((a) => a.path === f.path)?.functions ?? [];
-      patched.push({ path: f.path, text, functions: functions.map((fn) => ({ name: fn.name, change: fn.change })), object: owner.kind === "vmlinux" ? null : owner.name });
     }
-    if (ownerProblems.length > 0) refuse(req, ownerProblems.map((p) => p.message));
+    if (units.length === 0) throw new BuildFailure(`already fixed in ${release}: its source (${r.source}) already has this change in ${alreadyFixed.join(", ")}`, "already_fixed");
 
-    const index = await headerIndex(headers);
-    const parser = await cParser();
-    const result = generateModuleSource(parser, {
-      moduleName,
-      patchId: req.patchId,
-      kernelRelease: release,
-      files: patched,
-      symbols: { isExported: (n) => headers.exported.has(n), headers: index },
+    const ctx: TreeContext = { tree: r.tree, release, signal: req.signal, log: req.log, timeoutMs, make };
+    const work = path.join(req.workDir, "objects");
+    await mkdir(work, { recursive: true });
+    const diffs: { unit: Unit; object: string; diff: ObjectDiff }[] = [];
+    const notBuilt: string[] = [];
+    await withTree(ctx, async () => {
+      for (const [i, u] of units.entries()) {
+        const preOut = path.join(work, `${i}.pre.o`);
+        const pre = await compileUnit(ctx, { file: u.file.path, out: preOut });
+        if (pre.kind === "not_built") {
+          notBuilt.push(u.file.path);
+          req.log(`${u.file.path} is not built in ${release} (not in its config)`);
+          continue;
+        }
+        if (pre.kind === "error") throw new BuildFailure(`${u.file.path} does not compile in ${release}'s tree as shipped: ${pre.errors.join("; ")}`, "failed");
+        req.log(`compiled ${u.file.path} as shipped${pre.cached ? " (cached)" : ""} in ${formatMs(pre.ms)}: part of ${pre.object === "vmlinux" ? "vmlinux" : `module ${pre.object}`}`);
+        const postOut = path.join(work, `${i}.post.o`);
+        const post = await compileUnit(ctx, { file: u.file.path, text: u.post, out: postOut });
+        if (post.kind === "error") {
+          for (const e of post.errors) req.log(`  ${e}`);
+          throw new BuildFailure(`${u.file.path} does not compile with the patch alone in ${release}: ${post.errors[0] ?? "compiler error"}${post.errors.length > 1 ? ` (and ${post.errors.length - 1} more)` : ""}; the fix needs changes outside this diff`, "does_not_compile");
+        }
+        if (post.kind === "not_built") throw new BuildFailure(`${u.file.path} stopped being built with the patch`, "failed");
+        req.log(`compiled ${u.file.path} with the patch in ${formatMs(post.ms)}`);
+        const diff = diffObjects(readElf(await readFile(preOut)), readElf(await readFile(postOut)));
+        diffs.push({ unit: u, object: pre.object, diff });
+      }
     });
-    if (!result.ok) refuse(req, result.problems.map((p) => p.message));
-    const generated = result.module;
-    for (const r of generated.replaced) req.log(`replaces ${r.oldName}() in ${r.object ?? "vmlinux"} with ${r.newName}() (${r.file})`);
-    if (generated.unknown.length > 0) {
-      req.log(`not classified, left to the compiler and modpost: ${generated.unknown.map((u) => `${u.symbol} (in ${u.function})`).join(", ")}`);
+    if (diffs.length === 0) throw new BuildFailure(`not built in ${release}: ${notBuilt.join(", ")} ${notBuilt.length === 1 ? "is" : "are"} not part of its config, so there is nothing to patch`, "not_built");
+
+    // The verdict of the object diff.
+    const refusals: string[] = [];
+    for (const { unit, diff } of diffs) {
+      for (const s of diff.changed) req.log(`${unit.file.path}: ${s.name} changed`);
+      for (const s of diff.added) req.log(`${unit.file.path}: ${s.name} is new`);
+      for (const s of diff.addedData) req.log(`${unit.file.path}: new variable ${s.name}`);
+      refusals.push(...diff.refusals.map((x) => `${x.message} (${unit.file.path})`));
+    }
+    if (refusals.length > 0) refuse(req, refusals);
+    if (diffs.every((d) => d.diff.changed.length === 0)) {
+      refuse(req, [`the patch changes no function's code in ${release} (the compiled objects are the same)`]);
     }
 
-    // Compile.
+    // Place every symbol, check each replaced function against R's code, build the patch objects.
+    const vmlinux = await r.vmlinuxSymbols();
+    const symvers = await readSymvers(path.join(r.tree, "Module.symvers"));
+    const moduleTables = new Map<string, { table: SymbolTable; globals: Set<string>; code: ModuleCode }>();
+    const moduleInfo = async (name: string) => {
+      let m = moduleTables.get(name);
+      if (!m) {
+        const ko = await r.modulePath(name);
+        if (!ko) throw new UnresolvedSymbol(`${release} has no module ${name}.ko`, name);
+        const bytes = await readFile(ko);
+        m = { table: moduleSymbolTable(name, bytes), globals: moduleGlobals(bytes), code: new ModuleCode(bytes) };
+        moduleTables.set(name, m);
+      }
+      return m;
+    };
+    let vmlinuxCode: VmlinuxCode | undefined;
+    const objects = new Map<string, KlpObjectSpec>();
+    const report: BuildReport = { source: r.source, replaced: [], added: [] };
     const moduleDir = path.join(req.workDir, "module");
     await mkdir(moduleDir, { recursive: true });
-    const includeDirs = [...new Set(patched.map((f) => path.join(source.root, dirsOf(f.path))))];
-    await writeFile(path.join(moduleDir, `${moduleName}.c`), generated.source, "utf8");
-    await writeFile(path.join(moduleDir, "Kbuild"), kbuildFile(moduleName, includeDirs), "utf8");
-    const args = [...make.slice(1), "-C", headers.dir, `M=${moduleDir}`, "modules"];
+    const patchObjects: string[] = [];
+    for (const [i, { unit, object, diff }] of diffs.entries()) {
+      if (diff.changed.length === 0 && diff.added.length === 0) continue;
+      const table = object === "vmlinux" ? vmlinux : (await moduleInfo(object)).table;
+      const unitLocals = diff.pre.obj.symbols.filter((s) => s.bind === STB.LOCAL && s.section && (s.type === STT.FUNC || s.type === STT.OBJECT)).map((s) => s.name);
+      const resolver = (ref: SymbolRef): Reach => {
+        if (ref.inUnit) {
+          const p = placeSymbol({ table, name: ref.name, local: ref.local, file: diff.pre.file, unitLocals });
+          return { kind: "klp", object, name: ref.name, sympos: p.sympos };
+        }
+        const exporter = symvers.get(ref.name);
+        if (exporter === "vmlinux") return { kind: "export" };
+        if (object !== "vmlinux") {
+          const m = moduleTables.get(object);
+          if (m?.globals.has(ref.name)) return { kind: "klp", object, name: ref.name, sympos: placeSymbol({ table, name: ref.name, local: false }).sympos };
+          if (exporter) return { kind: "klp", object: exporter, name: ref.name, sympos: 0 };
+        }
+        const p = placeSymbol({ table: vmlinux, name: ref.name, local: false });
+        return { kind: "klp", object: "vmlinux", name: ref.name, sympos: p.sympos };
+      };
+      if (object !== "vmlinux") await moduleInfo(object);
+      const built = buildPatchObject({ diff, object, resolve: resolver });
+      if (!built.ok) refuse(req, built.refusals.map((x) => `${x.message} (${unit.file.path})`));
+
+      // Run-pre: the code replaced must be the code R runs.
+      for (const s of diff.changed) {
+        const preSym = diff.correlation.get(s) as Sym;
+        const placed = built.replaced.find((x) => x.name === preSym.name);
+        if (!hasFentry(diff, preSym)) refuse(req, [`${preSym.name} has no ftrace entry (notrace) in ${release}: a live patch cannot redirect it`]);
+        const preCode = functionCode(diff.pre.obj, preSym);
+        if (object === "vmlinux") {
+          const placement = placeSymbol({ table: vmlinux, name: preSym.name, local: preSym.bind === STB.LOCAL, file: diff.pre.file, unitLocals });
+          vmlinuxCode ??= new VmlinuxCode(await readFile(r.vmlinuxImage));
+          const check = runPreVmlinux({ name: preSym.name, pre: preCode, symbol: placement.symbol, code: vmlinuxCode });
+          if (!check.ok) refuse(req, [`run-pre check: ${check.reason}; the source, config or compiler is not what built ${release}`]);
+        } else {
+          const m = await moduleInfo(object);
+          const placement = placeSymbol({ table: m.table, name: preSym.name, local: preSym.bind === STB.LOCAL, file: diff.pre.file, unitLocals });
+          const shipped = m.code.function(preSym.name, positionAmongFunctions(m.table, preSym.name, placement.symbol.addr));
+          if (!shipped) refuse(req, [`${preSym.name} is not a function of ${object}.ko in ${release}`]);
+          const check = compareCode({ name: preSym.name, pre: preCode.bytes, preMask: preCode.mask, shipped: shipped.bytes, shippedMask: shipped.mask });
+          if (!check.ok) refuse(req, [`run-pre check: ${check.reason}; the source, config or compiler is not what built ${release}`]);
+        }
+        req.log(`run-pre: ${preSym.name} matches ${release}'s ${object} code`);
+        report.replaced.push({ object, function: preSym.name, sympos: placed?.sympos ?? 0, file: unit.file.path });
+      }
+      for (const s of diff.added) report.added.push({ object, function: s.name, file: unit.file.path });
+
+      // Entry symbols unique across the module's patch objects.
+      const obj = built.object;
+      for (const s of obj.symbols) if (s.name.startsWith("__splicer_new_")) s.name = s.name.replace("__splicer_new_", `__splicer_new_${i}_`);
+      const spec = objects.get(object) ?? { object, functions: [] };
+      spec.functions.push(...built.replaced.map((x) => ({ ...x, entry: x.entry.replace("__splicer_new_", `__splicer_new_${i}_`) })));
+      objects.set(object, spec);
+      const name = `patch${i}.o`;
+      await writeFile(path.join(moduleDir, name), writeElf(obj));
+      // kbuild's modpost reads each object's .cmd file; these objects are not compiled by kbuild.
+      await writeFile(path.join(moduleDir, `.${name}.cmd`), `cmd_${name} := splicer\n`);
+      patchObjects.push(name);
+      req.log(`patch object ${name}: ${built.replaced.length} function${built.replaced.length === 1 ? "" : "s"} replaced, ${built.klpSymbols.length} livepatch symbol${built.klpSymbols.length === 1 ? "" : "s"}`);
+      for (const k of built.klpSymbols) req.log(`  ${k}`);
+    }
+    for (const x of report.replaced) req.log(`replaces ${x.function}${x.sympos ? ` (sympos ${x.sympos})` : ""} in ${x.object}`);
+
+    // Link: the wrapper and the patch objects, with kbuild against R's prepared tree.
+    await writeFile(path.join(moduleDir, "wrapper.c"), wrapperSource({ moduleName, description: `Splicer live patch ${req.patchId} for ${release}`, objects: [...objects.values()] }));
+    await writeFile(path.join(moduleDir, "Kbuild"), kbuildFile(moduleName, ["wrapper.o", ...patchObjects]));
+    const args = [...make.slice(1), "-C", r.tree, `KERNELRELEASE=${release}`, `M=${moduleDir}`, "KBUILD_MODPOST_WARN=1", "modules"];
     req.log(`$ ${[make[0] as string, ...args].map(shellQuote).join(" ")}`);
-    const undefinedSymbols = new Set<string>();
     const started = Date.now();
-    const run = await runProcess(make[0] as string, args, {
-      cwd: moduleDir,
-      env: passedEnv(),
-      signal: req.signal,
-      timeoutMs,
-      maxLogBytes,
-      log: (line) => {
-        const m = MODPOST_UNDEFINED.exec(line.trim());
-        if (m) undefinedSymbols.add(m[1] as string);
-        req.log(line);
-      },
-    });
-    if (run.kind === "spawn-error") throw new Error(`cannot run ${make[0]}: ${run.error.message}`, { cause: run.error });
-    if (run.kind === "timeout") throw new BuildFailure(`make timed out after ${formatMs(timeoutMs)}; killed`, "timeout");
-    if (run.kind === "aborted") throw new BuildFailure("build aborted (the console is shutting down or the build was cancelled); killed", "timeout");
-    if (undefinedSymbols.size > 0) {
-      refuse(req, [...undefinedSymbols].map((s) => `the new code uses ${s}, which the kernel does not export to modules (modpost: undefined)`));
-    }
-    if (run.signal || run.code !== 0) {
-      const tail = run.tail.join("\n");
-      throw new BuildFailure(`make ${run.signal ? `killed by ${run.signal}` : `exited with status ${run.code}`}${tail ? `:\n${tail.slice(-4000)}` : ""}`, "failed");
-    }
-    const koPath = path.join(moduleDir, `${moduleName}.ko`);
-    const bytes = await readFile(koPath).catch(() => undefined);
-    if (!bytes) throw new BuildFailure(`make succeeded but ${moduleName}.ko is not there`, "bad_output");
-    if (bytes.length < 16 || !bytes.subarray(0, 4).equals(ELF_MAGIC)) throw new BuildFailure(`${moduleName}.ko is not an ELF object`, "bad_output");
+    const linked = await runProcess(make[0] as string, args, { cwd: moduleDir, env: passedEnv(), signal: req.signal, timeoutMs, maxLogBytes, log: req.log });
+    if (linked.kind === "spawn-error") throw new Error(`cannot run ${make[0]}: ${linked.error.message}`, { cause: linked.error });
+    if (linked.kind === "timeout") throw new BuildFailure(`make timed out after ${formatMs(timeoutMs)}; killed`, "timeout");
+    if (linked.kind === "aborted") throw new BuildFailure("build aborted (the console is shutting down or the build was cancelled); killed", "timeout");
+    if (linked.signal || linked.code !== 0) throw new BuildFailure(`make ${linked.signal ? `killed by ${linked.signal}` : `exited with status ${linked.code}`}:\n${linked.tail.join("\n").slice(-4000)}`, "failed");
+    const ko = path.join(moduleDir, `${moduleName}.ko`);
+    await run("strip", ["--strip-debug", ko]);
+    const conv = klpRelocations(await readFile(ko));
+    const unexported = conv.undefined.filter((s) => symvers.get(s) !== "vmlinux");
+    if (unexported.length > 0) refuse(req, unexported.map((s) => `the module would need ${s}, which vmlinux does not export`));
+    for (const [name, n] of Object.entries(conv.sections)) req.log(`${name}: ${n} livepatch relocation${n === 1 ? "" : "s"}`);
+    const bytes = conv.bytes;
+    if (!bytes.subarray(0, 4).equals(ELF_MAGIC)) throw new BuildFailure(`${moduleName}.ko is not an ELF object`, "bad_output");
     req.log(`built ${moduleName}.ko for ${release} in ${formatMs(Date.now() - started)} (${bytes.length} bytes)`);
-    return { bytes, moduleName, fileName: `${moduleName}.ko` };
+    return { bytes, moduleName, fileName: `${moduleName}.ko`, report };
   }
 
   return { name: "kbuild", build };
 }
 
 function refuse(req: BuildRequest, reasons: string[]): never {
-  const message = `cannot live-patch with the kbuild builder: ${reasons.join("; ")}`;
   for (const r of reasons) req.log(`refused: ${r}`);
-  throw new BuildFailure(message, "refused");
+  throw new BuildFailure(`cannot live-patch: ${reasons.join("; ")}`, "refused");
 }
 
-/** Kbuild file of the module: one object, and the patched files' directories for their local headers. */
-export function kbuildFile(moduleName: string, includeDirs: string[]): string {
-  return [`obj-m := ${moduleName}.o`, ...includeDirs.map((d) => `ccflags-y += -I${d}`), ""].join("\n");
+/** A function ftrace can redirect has an __mcount_loc entry at its start. */
+function hasFentry(diff: ObjectDiff, fn: Sym): boolean {
+  const mcount = diff.pre.obj.sections.find((s) => s.name === "__mcount_loc");
+  const relas = mcount ? diff.pre.relaOf.get(mcount)?.relas : undefined;
+  if (!relas) return false;
+  return relas.some((r) => {
+    const target = r.sym.section === fn.section && (r.sym.type === STT.SECTION || r.sym === fn);
+    const at = r.sym.type === STT.SECTION ? r.addend : r.sym.value + r.addend;
+    return target && at >= fn.value && at < fn.value + 16n;
+  });
 }
 
-/**
- * What the analysis already rules out. The kbuild builder carries only new function bodies, so
- * it refuses every finding that needs more than that (data changes, removed functions, __init
- * code, header and build changes…), not only those that require a reboot.
- */
-export function analysisRefusal(analysis: PatchAnalysis): string[] {
-  const reasons = analysis.reasons.filter((r) => r.impact === "reboot" || r.impact === "review");
-  if (analysis.verdict === "requires-reboot" && reasons.length === 0) return ["the analysis says this patch requires a reboot"];
-  return reasons.map((r) => `${r.impact === "reboot" ? "requires a reboot" : "cannot be carried by a live patch module"}: ${r.message}`);
+/** Which of a module's same-named functions (in symtab order) is the one at `addr`. */
+function positionAmongFunctions(table: SymbolTable, name: string, addr: bigint): number {
+  const fns = table.lookup(name).filter((s) => s.type === "FUNC");
+  const i = fns.findIndex((s) => s.addr === addr);
+  return i < 0 ? 1 : i + 1;
 }
 
-/** The C files whose functions the module replaces; header changes are refused (the build compiles against installed headers). */
+/** Module.symvers: symbol → the object exporting it ("vmlinux" or a module's path). */
+async function readSymvers(file: string): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for (const line of (await readFile(file, "utf8")).split("\n")) {
+    const [, name, mod] = line.split("\t");
+    if (name && mod) out.set(name, mod === "vmlinux" ? "vmlinux" : path.basename(mod));
+  }
+  return out;
+}
+
+/** The C files the patch changes; other files must be without effect on the running kernel. */
 function filesToPatch(req: BuildRequest): DiffFile[] {
   const parsed = parsePatch(req.diff);
   const problems: string[] = [];
   const out: DiffFile[] = [];
   for (const file of parsed.files) {
     const a = req.analysis.files.find((x) => x.path === file.path);
-    const kind = a?.kind;
-    const meaningful = !a || a.functions.length > 0 || a.findings.some((f) => f.code !== "comment_only");
-    if (kind === "header") {
-      if (meaningful) problems.push(`${file.path} is a header: the module is compiled against the release's installed headers, so a header change cannot be carried`);
+    if (file.path.endsWith(".c")) {
+      if (file.status !== "modified") problems.push(`${file.path} is ${file.status} by the patch: a live patch can only change functions of existing files`);
+      else out.push(file);
       continue;
     }
-    if (kind !== "c") {
-      if (meaningful && !a?.findings.every((f) => f.impact === "none")) problems.push(`${file.path} is not C source: only functions in C files can be replaced`);
-      else req.log(`${file.path}: no effect on the running kernel, skipped`);
+    if (a && a.findings.length > 0 && a.findings.every((f) => f.impact === "none")) {
+      req.log(`${file.path}: no effect on the running kernel, skipped`);
       continue;
     }
-    if (file.status !== "modified") {
-      problems.push(`${file.path} is ${file.status} by the patch: a live patch can only change functions of existing files`);
-      continue;
-    }
-    if (!a || a.functions.length === 0) {
-      req.log(`${file.path}: no function changes, skipped`);
-      continue;
-    }
-    out.push(file);
+    problems.push(
+      file.path.endsWith(".h")
+        ? `${file.path} is a header: this builder compiles only the patched .c files, so a header change would be missed by the files that include it`
+        : `${file.path} is not C source: only code in C files can be live patched`,
+    );
   }
   if (problems.length > 0) refuse(req, problems);
-  if (out.length === 0) refuse(req, ["the patch changes no function in a C file"]);
+  if (out.length === 0) refuse(req, ["the patch changes no C file"]);
   return out;
-}
-
-async function readOptional(file: string): Promise<string | undefined> {
-  try {
-    if (!(await stat(file)).isFile()) return undefined;
-    return await readFile(file, "utf8");
-  } catch {
-    return undefined;
-  }
 }

@@ -34,3 +34,25 @@ export function applyFileDiff(pre: string, file: DiffFile): string {
   });
   return text;
 }
+
+/** The same file diff, undone: applies to the post-patch text and gives back the pre-patch text. */
+export function reverseFileDiff(file: DiffFile): DiffFile {
+  const flip = (l: string) => (l.startsWith("+") ? `-${l.slice(1)}` : l.startsWith("-") ? `+${l.slice(1)}` : l);
+  return {
+    ...file,
+    added: file.removed,
+    removed: file.added,
+    hunks: file.hunks.map((h) => ({ ...h, oldStart: h.newStart, oldLines: h.newLines, newStart: h.oldStart, newLines: h.oldLines, lines: h.lines.map(flip) })),
+  };
+}
+
+/** Whether the patch is already in `text`: its reverse applies (and the forward patch does not). */
+export function alreadyApplied(text: string, file: DiffFile): boolean {
+  try {
+    applyFileDiff(text, reverseFileDiff(file));
+    return true;
+  } catch (err) {
+    if (err instanceof HunkDoesNotApply) return false;
+    throw err;
+  }
+}

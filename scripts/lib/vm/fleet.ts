@@ -69,6 +69,8 @@ export interface PrepareGuestOptions {
   hostname?: string;
   memoryMb?: number;
   agentLogLevel?: "debug" | "info" | "warn" | "error";
+  /** Modules the guest carries for `load-module <name>` (not loaded at boot). */
+  extraModules?: string[];
   /** Heartbeat override for the agent (seconds). */
   heartbeatSec?: number;
   qemu?: string;
@@ -93,7 +95,7 @@ export async function prepareGuest(o: PrepareGuestOptions): Promise<PreparedGues
   const busybox = o.busybox ?? which("busybox");
   if (!busybox) throw new Error("busybox is not installed (apt-get install busybox-static)");
   if (!fs.existsSync(o.agentBundle)) throw new Error(`no agent bundle at ${o.agentBundle}: run \`npm run build:agent\` first`);
-  const kernel = await fetchKernel({ release: o.release, cacheDir: o.cacheDir, progress });
+  const kernel = await fetchKernel({ release: o.release, cacheDir: o.cacheDir, extraModules: o.extraModules, progress });
   const base = await buildBaseInitramfs({ busybox, node: fs.realpathSync(o.node ?? process.execPath), agentBundle: o.agentBundle, cacheDir: o.cacheDir, progress });
 
   const hostname = o.hostname ?? guestHostname(o.release);
@@ -105,7 +107,7 @@ export async function prepareGuest(o: PrepareGuestOptions): Promise<PreparedGues
   const agentEnv: Record<string, string> = { SPLICER_SERVER: guestServer, SPLICER_LOG_LEVEL: o.agentLogLevel ?? "info" };
   if (o.enrollToken) agentEnv.SPLICER_ENROLL_TOKEN = o.enrollToken;
   if (o.heartbeatSec) agentEnv.SPLICER_HEARTBEAT_SEC = String(o.heartbeatSec);
-  await buildGuestInitramfs(busybox, { release: o.release, hostname, machineId, modules: kernel.modules, agentEnv }, own);
+  await buildGuestInitramfs(busybox, { release: o.release, hostname, machineId, modules: kernel.modules, extraModules: Object.fromEntries((o.extraModules ?? []).map((m) => [m, kernel.extra[m] ?? []])), agentEnv }, own);
   // One file for -initrd: the shared archive, then this guest's (the kernel unpacks both).
   const initrd = path.join(o.runDir, "initrd.gz");
   fs.copyFileSync(base, initrd);

@@ -172,12 +172,26 @@ export async function buildBaseInitramfs(opts: BaseInputs & { cacheDir: string; 
   }
 }
 
+/** Loads a carried module and its dependencies (skipping ones already loaded). */
+const LOAD_MODULE = `#!/bin/busybox sh
+set -e
+for m in $(cat "/etc/splicer-modules/$1"); do
+  n=$(basename "$m" .ko | tr - _)
+  [ -d "/sys/module/$n" ] || insmod "/lib/modules/$(uname -r)/$m"
+done
+`;
+
 export interface GuestConfig {
   release: string;
   hostname: string;
   machineId: string;
   /** Kernel modules to load at boot, dependencies first. */
   modules: string[];
+  /**
+   * Modules carried but not loaded: `/etc/splicer-modules/<name>` lists the files to insmod in
+   * order, so a test loads one with `load-module <name>`.
+   */
+  extraModules?: Record<string, string[]>;
   /** The agent's environment: SPLICER_SERVER, SPLICER_ENROLL_TOKEN, … */
   agentEnv: Record<string, string>;
 }
@@ -198,6 +212,11 @@ export async function buildGuestInitramfs(busybox: string, cfg: GuestConfig, out
   fs.chmodSync(stage, 0o755);
   try {
     for (const m of cfg.modules) copyInto(stage, path.join("lib/modules", cfg.release, path.basename(m)), m, 0o644);
+    for (const [name, files] of Object.entries(cfg.extraModules ?? {})) {
+      for (const m of files) copyInto(stage, path.join("lib/modules", cfg.release, path.basename(m)), m, 0o644);
+      writeInto(stage, path.join("etc/splicer-modules", name), `${files.map((m) => path.basename(m)).join("\n")}\n`);
+    }
+    writeInto(stage, "usr/local/bin/load-module", LOAD_MODULE, 0o755);
     writeInto(
       stage,
       GUEST_PATHS.guestConf,

@@ -26,11 +26,15 @@ export interface GuestKernel {
   nic: NicModel;
   /** Modules to load in this order (dependencies first), absolute paths in the cache. */
   modules: string[];
+  /** Modules the guest carries but does not load at boot, each with its dependencies first. */
+  extra: Record<string, string[]>;
 }
 
 export interface FetchKernelOptions {
   release: string;
   cacheDir: string;
+  /** Modules (e.g. nfsd, ext4) to carry for tests to load later. */
+  extraModules?: string[];
   progress?: (msg: string) => void;
 }
 
@@ -141,10 +145,14 @@ export async function fetchKernel(opts: FetchKernelOptions): Promise<GuestKernel
   if (!RELEASE_RE.test(release)) throw new Error(`"${release}" is not a Debian kernel release (e.g. 6.1.0-50-amd64)`);
   const dir = path.join(cacheDir, "kernels", release);
   const manifestFile = path.join(dir, "manifest.json");
+  const wantedExtra = [...new Set(opts.extraModules ?? [])];
+  let knownExtra: string[] = [];
   try {
-    const m = JSON.parse(fs.readFileSync(manifestFile, "utf8")) as { vmlinuz: string; nic: NicModel; modules: string[] };
-    const k: GuestKernel = { release, vmlinuz: path.join(dir, m.vmlinuz), nic: m.nic, modules: m.modules.map((f) => path.join(dir, f)) };
-    if ([k.vmlinuz, ...k.modules].every((f) => fs.existsSync(f))) return k;
+    const m = JSON.parse(fs.readFileSync(manifestFile, "utf8")) as { vmlinuz: string; nic: NicModel; modules: string[]; extra?: Record<string, string[]> };
+    const extra = Object.fromEntries(Object.entries(m.extra ?? {}).map(([k, v]) => [k, v.map((f) => path.join(dir, f))]));
+    const k: GuestKernel = { release, vmlinuz: path.join(dir, m.vmlinuz), nic: m.nic, modules: m.modules.map((f) => path.join(dir, f)), extra };
+    knownExtra = Object.keys(extra);
+    if (wantedExtra.every((w) => w in extra) && [k.vmlinuz, ...k.modules, ...Object.values(extra).flat()].every((f) => fs.existsSync(f))) return k;
   } catch {
     // not cached yet (or damaged): fetch again
   }
@@ -175,11 +183,19 @@ export async function fetchKernel(opts: FetchKernelOptions): Promise<GuestKernel
     if (fs.existsSync(configFile)) fs.copyFileSync(configFile, path.join(dir, "config"));
     const rel = mods.map((m) => path.join("modules", path.basename(m)));
     mods.forEach((m, i) => fs.copyFileSync(m, path.join(dir, rel[i]!)));
+    const extraRel: Record<string, string[]> = {};
+    for (const name of [...new Set([...knownExtra, ...wantedExtra])]) {
+      const closure = moduleClosure(tree, [name]);
+      if (!closure) throw new Error(`${release} has no module ${name}`);
+      extraRel[name] = closure.map((m) => path.join("modules", path.basename(m)));
+      closure.forEach((m, i) => fs.copyFileSync(m, path.join(dir, extraRel[name]![i]!)));
+    }
     // Written last and atomically: a manifest means the files it names are complete.
     const part = `${manifestFile}.${crypto.randomBytes(4).toString("hex")}`;
-    fs.writeFileSync(part, JSON.stringify({ vmlinuz: "vmlinuz", nic, modules: rel }, null, 2));
+    fs.writeFileSync(part, JSON.stringify({ vmlinuz: "vmlinuz", nic, modules: rel, extra: extraRel }, null, 2));
     fs.renameSync(part, manifestFile);
-    return { release, vmlinuz: path.join(dir, "vmlinuz"), nic, modules: rel.map((f) => path.join(dir, f)) };
+    const extra = Object.fromEntries(Object.entries(extraRel).map(([k, v]) => [k, v.map((f) => path.join(dir, f))]));
+    return { release, vmlinuz: path.join(dir, "vmlinuz"), nic, modules: rel.map((f) => path.join(dir, f)), extra };
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
   }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { applyFileDiff, HunkDoesNotApply } from "@/lib/builds/kbuild/apply";
+import { alreadyApplied, applyFileDiff, HunkDoesNotApply, reverseFileDiff } from "@/lib/builds/kbuild/apply";
 import { parsePatch } from "@/lib/patches/analysis";
 
 const PRE = Array.from({ length: 40 }, (_, i) => `line ${i + 1}`).join("\n") + "\n";
@@ -35,5 +35,20 @@ describe("applying a file's hunks", () => {
     }
     expect(err).toBeInstanceOf(HunkDoesNotApply);
     expect((err as Error).message).toBe("hunk 2 of x.c (@@ -30,3 +31,3 @@) does not apply to this kernel's source: its context or removed lines are not there");
+  });
+});
+
+describe("a release that already has the patch", () => {
+  const file = () => parsePatch(DIFF).files[0]!;
+
+  it("is recognised: the reverse applies to the patched text and gives back the original", () => {
+    const post = applyFileDiff(PRE, file());
+    expect(alreadyApplied(post, file())).toBe(true);
+    expect(applyFileDiff(post, reverseFileDiff(file()))).toBe(PRE);
+  });
+
+  it("is not claimed for the unpatched text, nor for text the patch does not fit either way", () => {
+    expect(alreadyApplied(PRE, file())).toBe(false);
+    expect(alreadyApplied(PRE.replace("line 31\n", "line thirty-one\n"), file())).toBe(false);
   });
 });

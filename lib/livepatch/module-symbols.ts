@@ -1,0 +1,45 @@
+// A module's symbols as the kernel's livepatch core counts them: the module's own symbol table
+// (kallsyms of a module is its symtab's "core" symbols, in symtab order), with each local symbol's
+// FILE symbol, so that placeSymbol can compute sympos for a module as it does for vmlinux.
+import { readElf, SHF, STB, STT, type Sym } from "./elf";
+import { sectionKind } from "./kernel-object";
+import { symbolTable, type KernelSymbol, type SymbolTable } from "./symbols";
+
+const TYPE_NAMES: Record<number, string> = { [STT.NOTYPE]: "NOTYPE", [STT.OBJECT]: "OBJECT", [STT.FUNC]: "FUNC" };
+
+/** kernel/module/kallsyms.c is_core_symbol: named, defined in an allocated section that stays after init. */
+function isCoreSymbol(s: Sym): boolean {
+  if (!s.name || !s.section || s.type === STT.SECTION || s.type === STT.FILE) return false;
+  if ((s.section.flags & SHF.ALLOC) === 0n) return false;
+  return sectionKind(s.section) !== "init";
+}
+
+export function moduleSymbolTable(name: string, ko: Buffer): SymbolTable {
+  const obj = readElf(ko);
+  const list: Omit<KernelSymbol, "position">[] = [];
+  let file: string | undefined;
+  let group = -1;
+  for (const s of obj.symbols) {
+    if (s.type === STT.FILE) {
+      file = s.name;
+      group++;
+      continue;
+    }
+    if (!isCoreSymbol(s)) continue;
+    const local = s.bind === STB.LOCAL;
+    list.push({
+      name: s.name,
+      addr: s.value,
+      size: Number(s.size),
+      type: TYPE_NAMES[s.type] ?? String(s.type),
+      local,
+      ...(local && file !== undefined ? { file, fileGroup: group } : {}),
+    });
+  }
+  return symbolTable(name, list);
+}
+
+/** Names a module defines as global symbols (for references from other files of the same module). */
+export function moduleGlobals(ko: Buffer): Set<string> {
+  return new Set(readElf(ko).symbols.filter((s) => s.section && s.bind !== STB.LOCAL && s.name).map((s) => s.name));
+}
