@@ -1,7 +1,7 @@
 // The pre/post object diff: which functions the compiler's output says changed, which are new,
 // and what no live patch can carry (changed data, changed __init code). Pure: two parsed objects
 // in, a verdict out. This is the verdict that counts; the staging-time analysis is a preview.
-import { STT, sectionBytes, type Rela, type Section, type Sym } from "./elf";
+import { SHF, STT, sectionBytes, type Rela, type Section, type Sym } from "./elf";
 import {
   baseName,
   coldParent,
@@ -248,7 +248,9 @@ class Equivalence {
     if (x.kind === "section" && y.kind === "section") {
       const kx = sectionKind(x.section);
       if (kx !== sectionKind(y.section)) return false;
-      if (kx === "strings" && x.section.name.startsWith(".rodata.str")) {
+      // NUL-terminated strings (SHF_STRINGS): `.rodata.str1.1`, and GCC's per-function
+      // `.rodata.<function>.str1.1` with -fdata-sections. Compared whole, not by a fixed window.
+      if (kx === "strings" && (x.section.flags & SHF.STRINGS) !== 0n && (y.section.flags & SHF.STRINGS) !== 0n) {
         const sx = stringAt(x.section, x.offset);
         const sy = stringAt(y.section, y.offset);
         return sx !== undefined && sy !== undefined && sx.text === sy.text && Number(x.offset) - sx.start === Number(y.offset) - sy.start;
