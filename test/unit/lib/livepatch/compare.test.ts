@@ -38,6 +38,18 @@ const CASES: Case[] = [
     changed: ["greet"],
   },
   {
+    name: "a string literal changed after its eighth character",
+    pre: `${HEAD}int greet(int x) { return printk("the value is %d\\n", x); }\nint other(void) { return printk("the value is %d\\n", 2); }\n`,
+    post: `${HEAD}int greet(int x) { return printk("the value is now %d\\n", x); }\nint other(void) { return printk("the value is %d\\n", 2); }\n`,
+    changed: ["greet"],
+  },
+  {
+    name: "the second of two string literals of a function changed",
+    pre: `${HEAD}int greet(int x) { return printk("first %d\\n", x) + printk("second message %d\\n", x); }\nint other(void) { return printk("first %d\\n", 2); }\n`,
+    post: `${HEAD}int greet(int x) { return printk("first %d\\n", x) + printk("second message! %d\\n", x); }\nint other(void) { return printk("first %d\\n", 2); }\n`,
+    changed: ["greet"],
+  },
+  {
     name: "a static helper inlined into its caller",
     pre: `${HEAD}static int helper(int x) { return x * 3 + 1; }\nint caller(int x) { return helper(x) + 2; }\nint bystander(int x) { return x - 1; }\n`,
     post: `${HEAD}static int helper(int x) { return x * 5 + 1; }\nint caller(int x) { return helper(x) + 2; }\nint bystander(int x) { return x - 1; }\n`,
