@@ -136,10 +136,14 @@ export function correlate(pre: ObjectIndex, post: ObjectIndex): Map<Sym, Sym> {
   const out = new Map<Sym, Sym>();
   const used = new Set<Sym>();
   const named = (s: Sym) => (s.type === STT.FUNC || s.type === STT.OBJECT) && isDefined(s);
+  // A static local's number says nothing across the two objects: GCC numbers them from the end
+  // of the file, so one added after `f` renames f's `counter.1` to `counter.2` and gives `counter.1`
+  // to another function's. They are paired only through the functions that use them (below).
+  const staticLocal = (s: Sym) => s.type === STT.OBJECT && s.bind === 0 && /\.\d+$/.test(s.name);
   const preByName = new Map<string, Sym>();
-  for (const s of pre.obj.symbols) if (named(s)) preByName.set(s.name, s);
+  for (const s of pre.obj.symbols) if (named(s) && !staticLocal(s)) preByName.set(s.name, s);
   for (const s of post.obj.symbols) {
-    if (!named(s)) continue;
+    if (!named(s) || staticLocal(s)) continue;
     const p = preByName.get(s.name);
     if (p && p.type === s.type && !used.has(p)) {
       out.set(s, p);
@@ -244,7 +248,9 @@ class Equivalence {
     if (x.kind === "section" && y.kind === "section") {
       const kx = sectionKind(x.section);
       if (kx !== sectionKind(y.section)) return false;
-      if (kx === "strings" && (x.section.flags & SHF.STRINGS) !== 0n) {
+      // NUL-terminated strings (SHF_STRINGS): `.rodata.str1.1`, and GCC's per-function
+      // `.rodata.<function>.str1.1` with -fdata-sections. Compared whole, not by a fixed window.
+      if (kx === "strings" && (x.section.flags & SHF.STRINGS) !== 0n && (y.section.flags & SHF.STRINGS) !== 0n) {
         const sx = stringAt(x.section, x.offset);
         const sy = stringAt(y.section, y.offset);
         return sx !== undefined && sy !== undefined && sx.text === sy.text && Number(x.offset) - sx.start === Number(y.offset) - sy.start;

@@ -1,6 +1,7 @@
 // What the sections of a kernel object compiled with -ffunction-sections -fdata-sections mean
 // (x86_64, Linux 6.1), and which symbol a relocation really points at.
 import { SHF, SHT, STB, STT, type ElfObject, type Rela, type Section, type Sym } from "./elf";
+import { instructionEnd } from "./x86-insn";
 
 /**
  * Tables whose entries point into functions, by entry size (arch/x86/include/asm/*.h in 6.1).
@@ -89,6 +90,8 @@ export interface ObjectIndex {
   sectionSymbol: Map<Section, Sym>;
   byName: Map<string, Sym>;
   relaOf: Map<Section, Section>;
+  /** The section each relocation applies to. */
+  relaHome: Map<Rela, Section>;
   /** The FILE symbol's name (the translation unit's base name). */
   file?: string;
 }
@@ -110,8 +113,13 @@ export function indexObject(obj: ElfObject): ObjectIndex {
   }
   for (const list of definedIn.values()) list.sort((a, b) => (a.value < b.value ? -1 : a.value > b.value ? 1 : 0));
   const relaOf = new Map<Section, Section>();
-  for (const s of obj.sections) if (s.type === SHT.RELA && s.target) relaOf.set(s.target, s);
-  return { obj, definedIn, sectionSymbol, byName, relaOf, file };
+  const relaHome = new Map<Rela, Section>();
+  for (const s of obj.sections) {
+    if (s.type !== SHT.RELA || !s.target) continue;
+    relaOf.set(s.target, s);
+    for (const r of s.relas ?? []) relaHome.set(r, s.target);
+  }
+  return { obj, definedIn, sectionSymbol, byName, relaOf, relaHome, file };
 }
 
 /** A relocation's real target: a named symbol and the offset into it, or a place in an anonymous section. */
@@ -126,12 +134,31 @@ export function resolveTarget(idx: ObjectIndex, r: Rela): Target {
   if (r.sym.type !== STT.SECTION || !r.sym.section) return { kind: "symbol", sym: r.sym, delta: r.addend };
   const section = r.sym.section;
   const syms = (idx.definedIn.get(section) ?? []).filter((s) => s.type === STT.FUNC || s.type === STT.OBJECT);
-  const at = targetOffset(r);
   // With function and data sections a section holds one function or variable.
-  const only = syms.length === 1 ? syms[0] : undefined;
-  const containing = only ?? syms.find((s) => s.value <= at && at < s.value + (s.size === 0n ? 1n : s.size));
-  if (containing) return { kind: "symbol", sym: containing, delta: r.addend - containing.value };
-  return { kind: "section", section, offset: at };
+  if (syms.length === 1) return { kind: "symbol", sym: syms[0] as Sym, delta: r.addend - (syms[0] as Sym).value };
+  const containing = (at: bigint) => syms.find((s) => s.value <= at && at < s.value + (s.size === 0n ? 1n : s.size));
+  // Several (`.data.once`, `.data..read_mostly`): which one depends on the exact bias of a
+  // PC-relative addend. In data (`.long x - .`) there is none; in code it runs to the end of the
+  // instruction, found by decoding it. When it cannot be decoded, every possible bias (an
+  // immediate of 0, 1, 2 or 4 bytes after the displacement) must name the same symbol.
+  let biases = [0n];
+  if (PC_RELATIVE.has(r.type)) {
+    const home = idx.relaHome.get(r);
+    if (!home || (home.flags & SHF.EXECINSTR) !== 0n) {
+      const end = home ? instructionEndIn(idx, home, Number(r.offset)) : undefined;
+      biases = end !== undefined && end - Number(r.offset) >= 4 ? [BigInt(end) - r.offset] : r.type === 2 ? [4n, 5n, 6n, 8n] : [4n];
+    }
+  }
+  const found = new Set(biases.map((b) => containing(r.addend + b)).filter((s): s is Sym => s !== undefined));
+  const sym = found.size === 1 ? [...found][0] : undefined;
+  if (sym) return { kind: "symbol", sym, delta: r.addend - sym.value };
+  return { kind: "section", section, offset: targetOffset(r) };
+}
+
+/** The end of the instruction holding `offset` in a text section, decoded from the start of its function. */
+function instructionEndIn(idx: ObjectIndex, text: Section, offset: number): number | undefined {
+  const fn = (idx.definedIn.get(text) ?? []).filter((s) => s.type === STT.FUNC && s.value <= BigInt(offset) && BigInt(offset) < s.value + s.size).pop();
+  return instructionEnd(text.data, fn ? Number(fn.value) : 0, offset);
 }
 
 /** The NUL-terminated string around `offset` in a string section, and where it starts. */

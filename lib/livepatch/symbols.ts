@@ -51,7 +51,18 @@ export function placeSymbol(opts: { table: SymbolTable; name: string; local: boo
   const all = table.lookup(name);
   if (all.length === 0) throw new UnresolvedSymbol(`${name} is not in ${table.object}'s symbol table`, name);
   const sympos = (s: KernelSymbol) => (all.length === 1 ? 0 : s.position);
-  if (all.length === 1) return { symbol: all[0] as KernelSymbol, sympos: 0 };
+  if (all.length === 1) {
+    // Unique, but it must still be the symbol meant: a static of the patched file that the release
+    // inlined away is not another file's static, nor a global, of the same name.
+    const only = all[0] as KernelSymbol;
+    const otherFile = opts.local && only.local && opts.file !== undefined && only.file !== undefined && only.file !== opts.file;
+    if (only.local !== opts.local || otherFile) {
+      const what = only.local ? `a local symbol of ${only.file ?? "another file"}` : "a global symbol";
+      const meant = opts.local ? `the static of ${opts.file ?? "the patched file"}` : "a global";
+      throw new UnresolvedSymbol(`${name} occurs once in ${table.object}, as ${what}, not as ${meant}`, name);
+    }
+    return { symbol: only, sympos: 0 };
+  }
 
   if (!opts.local) {
     const globals = all.filter((s) => !s.local);
