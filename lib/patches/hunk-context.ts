@@ -77,10 +77,11 @@ export function continuesIntoHunk(context: Extract<HunkContext, { kind: "open" }
       else if (ch === "=" && depth === 0) assigned = true;
       else if (ch === "{") return depth === 0 && (assigned || /^\{/.test(raw[i]));
       else if (ch === ";") {
-        // A prototype ends here, and is followed by a line at column 0; a statement in a body is not.
+        // A prototype ends here and is followed by a declaration at column 0; inside a body the
+        // only column-0 lines are labels, preprocessor lines and the closing brace.
         if (depth !== 0) return false;
         const next = code.findIndex((c, j) => j > i && c.trim() !== "");
-        return next > i && /^[^\s}]/.test(raw[next]);
+        return next > i && /^[A-Za-z_]/.test(raw[next]) && !LABEL.test(code[next]);
       }
     }
   }

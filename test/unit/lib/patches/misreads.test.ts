@@ -191,6 +191,29 @@ const rows: Row[] = [
     reasons: [],
   },
   {
+    what: "a hunk that starts inside a header's parameter list (its first line is the context) sees the parameters change (net/ipv4/tcp_ipv4.c)",
+    diff: unifiedDiff("net/ipv4/tcp_ipv4.c", [
+      {
+        at: [1509, 1510],
+        context: "struct sock *tcp_v4_syn_recv_sock(const struct sock *sk, struct sk_buff *skb,",
+        body: `
+ 				  struct request_sock *req,
+ 				  struct dst_entry *dst,
+ 				  struct request_sock *req_unhash,
+-				  bool *own_req)
++				  bool *own_req,
++				  void (*opt_child_init)(struct sock *newsk,
++							 const struct sock *sk))
+ {
+ 	struct inet_request_sock *ireq;
+ 	bool found_dup_sk = false;`,
+      },
+    ]),
+    verdict: "requires-reboot",
+    functions: ["tcp_v4_syn_recv_sock:modified"],
+    reasons: ["signature_changed"],
+  },
+  {
     what: "annotations on their own line before the return type (init/main.c start_kernel)",
     diff: stable("start_kernel-annotations.diff"),
     verdict: "needs-review",

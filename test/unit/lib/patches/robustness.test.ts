@@ -74,6 +74,27 @@ describe("finding the definition a change belongs to", () => {
     expect(a.files[0].functions.map((f) => f.name)).toEqual(["acme_scan", "acme_count"]);
   });
 
+  it("does not take the tail of a call for the rest of a header the context began", async () => {
+    // The context's parameter list runs on, but the hunk starts in the body, inside a call.
+    const a = await analysePatch(
+      diff("sound/pci/via82xx_modem.c", [
+        {
+          at: [576, 576],
+          context: "static inline unsigned int calc_linear_pos(struct via82xx_modem *chip,",
+          body: `
+ 		       viadev->bufsize2, viadev->idx_table[idx].offset,
+ 		       viadev->idx_table[idx].size, count);
+ #endif
+-		if (count && size < count) {
++		if (count && size <= count) {
+ 			res = viadev->lastpos;`,
+        },
+      ]),
+    );
+    expect(a.files[0].functions).toEqual([{ name: "calc_linear_pos", change: "modified", line: 579 }]);
+    expect(a.verdict).toBe("hot-patchable");
+  });
+
   it("does not guess when a change has no visible definition at all", async () => {
     const a = await analysePatch(
       diff("drivers/acme/io.c", [
