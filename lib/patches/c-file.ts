@@ -121,7 +121,8 @@ function contextOf(context: string, oldStart: number, earlier: HunkImages[]): Hu
   if (read.kind !== "open" || !read.cut) return read;
   const lines = earlier.flatMap((images) => images.pre);
   const last = lines.findLastIndex((l) => l.line < oldStart && /^[A-Za-z_$]/.test(l.text));
-  if (last < 0 || !lines[last].text.startsWith(context) || lines[last].text.trimEnd() === context) return read;
+  if (last < 0 || !lines[last].text.startsWith(context)) return read;
+  if (lines[last].text.trimEnd() === context) return readContext(context, true); // it was whole after all
   const header = [lines[last].text];
   // Parameters that run on: the next lines of the same hunk, up to the closing parenthesis.
   for (let i = last + 1, open = parenDelta(codeLines(header)[0]); open > 0 && i < lines.length && lines[i].line === lines[i - 1].line + 1 && header.length < 12; i++) {

@@ -40,7 +40,7 @@ export function readContext(text: string, whole = false): HunkContext {
   const code = codeLines(raw.split("\n")).join("\n").trim();
   if (LABEL.test(code)) return { kind: "label", label: code.replace(/\s*:.*$/, "") };
   const cut = !whole && mayBeCut(raw);
-  // A cut line's end is lost, so a `;` or `}` seen at its end is its real end.
+  // A declaration or one-line definition that ends on its line: the hunk is after it.
   if (/;\s*$/.test(code) || (/}\s*$/.test(code) && braceDelta(code) === 0)) return { kind: "closed", text: raw };
   return { kind: "open", text: raw, code, cut };
 }
