@@ -24,8 +24,10 @@ export async function analysePatch(diffText: string, opts: AnalyseOptions = {}):
   const functions = [...new Set(files.flatMap((f) => f.functions.map((fn) => fn.name)))];
   const findings = files.flatMap((f) => f.findings);
   const worst = Math.max(0, ...findings.map((f) => IMPACT_RANK[f.impact]));
-  if (worst < IMPACT_RANK.reboot && !files.some((f) => f.functions.length > 0)) {
+  const unread = findings.some((f) => f.code === "unrecognised_change");
+  if (worst < IMPACT_RANK.reboot && !unread && !files.some((f) => f.functions.length > 0)) {
     // Nothing for a live patch to replace: building one would load a module that does nothing.
+    // (Not said when a change could not be read: it may well be in a function.)
     findings.push({
       code: "no_function_changes",
       impact: "review",

@@ -1,12 +1,13 @@
 // Analyses one C source or header file of a patch: which functions change and which
 // changes touch data (types, globals) that a live patch cannot change.
-import { normaliseCode } from "./c-lexical";
+import { codeLines, normaliseCode, parenDelta } from "./c-lexical";
 import { cParser } from "./c-parser";
 import { classifyHeader, type Construct } from "./constructs";
 import { dataFindings } from "./data-findings";
 import type { DiffFile } from "./diff";
 import { functionFindings } from "./function-findings";
-import { hunkImages, type ImageLine } from "./hunk-images";
+import { readContext, type HunkContext } from "./hunk-context";
+import { hunkImages, type HunkImages, type ImageLine } from "./hunk-images";
 import { layoutFragment, type FragmentLayout, type Region } from "./regions";
 import type { ChangedFunction, Finding, FunctionChange } from "./types";
 
@@ -16,7 +17,7 @@ export interface Side {
   region: Region;
   layout: FragmentLayout;
   image: ImageLine[];
-  /** Header code used to classify it (git's context line when the region began before the hunk). */
+  /** Header code used to classify it (starting with git's context line when the region began before the hunk). */
   headerCode: string;
   /** Indexes of changed lines of code (blank and comment-only lines are left out). */
   changed: number[];
@@ -55,10 +56,12 @@ export async function analyseCFile(file: DiffFile, isHeader: boolean): Promise<C
     return c;
   };
 
-  for (const hunk of file.hunks) {
-    const { pre, post } = hunkImages(hunk);
-    const preSides = sidesOf(classify, pre, hunk.context);
-    const postSides = sidesOf(classify, post, hunk.context);
+  const images = file.hunks.map(hunkImages);
+  file.hunks.forEach((hunk, index) => {
+    const { pre, post } = images[index];
+    const context = contextOf(hunk.context, hunk.oldStart, images.slice(0, index));
+    const preSides = sidesOf(classify, pre, context);
+    const postSides = sidesOf(classify, post, context);
     if (onlyCommentsOrWhitespace(preSides.layout, postSides.layout)) {
       findings.push({
         code: "comment_only",
@@ -67,13 +70,13 @@ export async function analyseCFile(file: DiffFile, isHeader: boolean): Promise<C
         file: file.path,
         line: hunk.newStart,
       });
-      continue;
+      return;
     }
     for (const touched of matchSides(preSides.sides, postSides.sides)) {
       if (constructOf(touched).kind === "function") functionTouches.push(touched);
       else findings.push(...dataFindings(parser, touched, ctx));
     }
-  }
+  });
 
   const functions = new Map<string, ChangedFunction>();
   for (const fn of mergeMoves(functionTouches)) {
@@ -107,22 +110,88 @@ export function constructOf(t: Touched): Construct {
   return ((t.post ?? t.pre) as Side).construct;
 }
 
-function sidesOf(classify: (header: string) => Construct, image: ImageLine[], context: string): { layout: FragmentLayout; sides: Side[] } {
+/**
+ * git's function context of a hunk, read. One that may have been cut short is looked up among the
+ * old-file lines that earlier hunks show: git and diff take the context from the old file, so if
+ * the last column-0 line shown above the hunk starts with the context, that is the line they cut
+ * (with the lines that complete its header). Otherwise the cut text stays as it is, marked cut.
+ */
+function contextOf(context: string, oldStart: number, earlier: HunkImages[]): HunkContext {
+  const read = readContext(context);
+  if (read.kind !== "open" || !read.cut) return read;
+  const lines = earlier.flatMap((images) => images.pre);
+  const last = lines.findLastIndex((l) => l.line < oldStart && /^[A-Za-z_$]/.test(l.text));
+  if (last < 0 || !lines[last].text.startsWith(context)) return read;
+  if (lines[last].text.trimEnd() === context) return readContext(context, true); // it was whole after all
+  const header = [lines[last].text];
+  // Parameters that run on: the next lines of the same hunk, up to the closing parenthesis.
+  for (let i = last + 1, open = parenDelta(codeLines(header)[0]); open > 0 && i < lines.length && lines[i].line === lines[i - 1].line + 1 && header.length < 12; i++) {
+    header.push(lines[i].text);
+    open += parenDelta(codeLines([lines[i].text])[0]);
+  }
+  return readContext(header.join("\n"), true);
+}
+
+function sidesOf(classify: (header: string) => Construct, image: ImageLine[], context: HunkContext): { layout: FragmentLayout; sides: Side[] } {
   const layout = layoutFragment(image, context);
   const sides = layout.regions.map((region): Side => {
-    const headerCode = region.fromContext ? context : region.header.map((i) => layout.code[i]).join("\n");
-    const construct: Construct =
-      region.header.length === 0 && !region.fromContext
-        ? { kind: "unknown", name: "" } // indented code with no header or context to name it
-        : classify(headerCode);
+    const headerLines = region.header.map((i) => (region.preprocessor ? layout.codeWithLiterals[i] : layout.code[i]));
+    const contextCode = region.fromContext && context.kind === "open" ? context.code : undefined;
+    const headerCode = [...(contextCode !== undefined ? [contextCode] : []), ...headerLines].join("\n");
+    let construct: Construct;
+    if (region.fromContext && context.kind === "label") {
+      construct = { kind: "unknown", name: context.label, why: "label" };
+    } else if (contextCode !== undefined && context.kind === "open" && context.cut) {
+      construct = fromCutContext(classify, contextCode, headerLines, context.text);
+    } else if (region.header.length === 0 && !region.fromContext) {
+      construct = { kind: "unknown", name: "" }; // indented code with no header or context to name it
+    } else {
+      construct = classify(headerCode);
+    }
+    if (construct.kind === "unknown") construct = exportedAfter(layout, region) ?? construct;
     const changed = region.lines.filter((i) => image[i].changed && layout.code[i].trim() !== "");
     return { construct, region, layout, image, headerCode, changed };
   });
   return { layout, sides };
 }
 
+/**
+ * A definition whose header git cut short. Its name is trusted only if it does not depend on the
+ * cut: `static int ext4_mb_get_buddy_page_lock(s` names its function, `static void run_timer_s`
+ * does not (run_timer_softirq). A last word that may be cut (`(struct` of `(struct super_block`)
+ * is dropped first. The parameter list may be incomplete, so the signature is dropped.
+ */
+function fromCutContext(classify: (header: string) => Construct, contextCode: string, headerLines: string[], text: string): Construct {
+  const read = (context: string) => classify([context, ...headerLines].join("\n"));
+  const trusted = (c: Construct): Construct => (c.kind === "function" ? { ...c, signature: undefined } : c);
+  const lastWord = /\w+$/.exec(contextCode);
+  if (!lastWord) {
+    // It ends in punctuation (`(`, `,`, `*`): every word in it is whole.
+    const construct = read(contextCode);
+    return construct.kind === "unknown" ? { kind: "unknown", name: text, why: "cut" } : trusted(construct);
+  }
+  for (const context of [contextCode, contextCode.slice(0, lastWord.index)]) {
+    const construct = read(context);
+    const longer = read(`${context}x`);
+    if (construct.kind !== "unknown" && longer.kind === construct.kind && longer.name === construct.name) return trusted(construct);
+  }
+  return { kind: "unknown", name: text, why: "cut" };
+}
+
+/**
+ * Kernel style puts EXPORT_SYMBOL(fn) on the line after fn's closing brace: a body whose header
+ * the hunk does not show is named by it.
+ */
+function exportedAfter(layout: FragmentLayout, region: Region): Construct | undefined {
+  const last = region.lines.findLast((i) => layout.code[i].trim() !== "");
+  if (last === undefined || !/^}\s*$/.test(layout.code[last])) return undefined;
+  const next = layout.code.findIndex((c, i) => i > last && c.trim() !== "");
+  const exported = next > last ? /^EXPORT_SYMBOL\w*\s*\(\s*(\w+)\s*\)/.exec(layout.code[next]) : null;
+  return exported ? { kind: "function", name: exported[1], isStatic: false, isInline: false } : undefined;
+}
+
 function onlyCommentsOrWhitespace(pre: FragmentLayout, post: FragmentLayout): boolean {
-  return normaliseCode(pre.code.join(" ")) === normaliseCode(post.code.join(" "));
+  return normaliseCode(pre.codeWithLiterals.join(" ")) === normaliseCode(post.codeWithLiterals.join(" "));
 }
 
 function keyOf(c: Construct): string {

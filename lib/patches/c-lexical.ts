@@ -4,9 +4,10 @@
 
 /**
  * Each line with comments removed and string/char literal contents emptied, so that braces,
- * semicolons and keywords in comments or strings are not mistaken for code.
+ * semicolons and keywords in comments or strings are not mistaken for code. With keepLiterals
+ * the literals stay whole: that is the text to compare when asking whether code changed.
  */
-export function codeLines(lines: string[]): string[] {
+export function codeLines(lines: string[], opts: { keepLiterals?: boolean } = {}): string[] {
   let inBlock = startsInsideComment(lines);
   return lines.map((line) => {
     let out = "";
@@ -29,7 +30,7 @@ export function codeLines(lines: string[]): string[] {
         return out;
       } else if (c === '"' || c === "'") {
         const close = literalEnd(line, i);
-        out += c + c;
+        out += opts.keepLiterals ? line.slice(i, close + 1) : c + c;
         i = close + 1;
       } else {
         out += c;
@@ -40,16 +41,21 @@ export function codeLines(lines: string[]): string[] {
   });
 }
 
-/** True if the fragment opens inside a block comment: a `*/` comes before any `/*`. */
+/**
+ * True if the fragment opens inside a block comment: a `*/` comes before any `/*`, or it shows
+ * nothing but ` * ` continuation lines (a hunk in the middle of a long comment).
+ */
 function startsInsideComment(lines: string[]): boolean {
+  let starLines = false;
   for (const line of lines) {
     const open = line.indexOf("/*");
     const close = line.indexOf("*/");
     if (close >= 0 && (open < 0 || close < open)) return true;
     if (open >= 0) return false;
     if (/^\s*[/{}();\w#]/.test(line) && !/^\s*\*/.test(line)) return false;
+    if (/^\s*\*(\s|$)/.test(line)) starLines = true;
   }
-  return false;
+  return starLines;
 }
 
 function literalEnd(line: string, start: number): number {
@@ -71,11 +77,27 @@ export function braceDelta(code: string): number {
   return d;
 }
 
-/** Collapses whitespace so that re-wrapping or re-indenting is not seen as a change. */
+/** Net `(` minus `)` of a line of code (comments and strings already removed). */
+export function parenDelta(code: string): number {
+  let d = 0;
+  for (const c of code) {
+    if (c === "(") d++;
+    else if (c === ")") d--;
+  }
+  return d;
+}
+
+const LITERAL = /("(?:\\.|[^"\\])*"|'(?:\\.|[^'\\])*')/;
+
+/**
+ * Collapses whitespace so that re-wrapping or re-indenting is not seen as a change. String and
+ * character literals are kept as they are: a space inside one is part of the program.
+ */
 export function normaliseCode(code: string): string {
   return code
-    .replace(/\s+/g, " ")
-    .replace(/\s*([()[\]{},;*=])\s*/g, "$1")
+    .split(LITERAL)
+    .map((part, i) => (i % 2 === 1 ? part : part.replace(/\s+/g, " ").replace(/\s*([()[\]{},;*=])\s*/g, "$1")))
+    .join("")
     .trim();
 }
 
@@ -89,7 +111,9 @@ const ANNOTATIONS = [
   "__latent_entropy", "__nocfi", "__noclone", "__attribute_const__", "__pure", "__malloc", "__net_init", "__net_exit",
   "__net_initdata", "__init_or_module", "__cacheline_aligned", "__cacheline_aligned_in_smp", "____cacheline_aligned",
   "____cacheline_aligned_in_smp", "__page_aligned_bss", "__page_aligned_data", "noinstr", "__always_unused",
-  "__flatten", "__fastpath", "__kprobes", "nokprobe_inline", "__nocapture", "__refconst",
+  "__flatten", "__fastpath", "__kprobes", "nokprobe_inline", "__nocapture", "__refconst", "__init_memblock",
+  "__no_sanitize_address", "__no_stack_protector", "__no_kcsan", "__no_sanitize_thread", "__no_sanitize_undefined",
+  "__no_profile", "__noinline_for_stack", "noinline_for_stack", "__bpf_kfunc", "__irq_entry", "__cpuidle",
 ];
 const ANNOTATION_RE = new RegExp(`\\b(?:${ANNOTATIONS.join("|")})\\b`, "g");
 const ANNOTATION_CALL_RE =

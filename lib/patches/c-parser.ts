@@ -50,10 +50,21 @@ export function parseTopLevel(parser: Parser, source: string): Node[] {
 
 /** The identifier a declarator declares: `*foo[3]` → foo, `(*fn)(int)` → fn. */
 export function declaredName(declarator: Node | null): string | undefined {
+  return declaredIdentifier(declarator)?.text;
+}
+
+/** The identifier node a declarator declares, so that callers can cut it out by position. */
+export function declaredIdentifier(declarator: Node | null): Node | undefined {
   let node = declarator;
   while (node) {
-    if (node.type === "identifier" || node.type === "field_identifier" || node.type === "type_identifier") return node.text;
+    if (node.type === "identifier" || node.type === "field_identifier" || node.type === "type_identifier") return node;
     node = node.childForFieldName("declarator") ?? node.namedChildren.find((c) => c?.type.endsWith("declarator") || c?.type.endsWith("identifier")) ?? null;
   }
   return undefined;
+}
+
+/** A node's text without the identifier it declares (`struct ovs_net *ovs_net` → `struct ovs_net *`). */
+export function textWithout(node: Node, identifier: Node | undefined): string {
+  if (!identifier) return node.text;
+  return node.text.slice(0, identifier.startIndex - node.startIndex) + node.text.slice(identifier.endIndex - node.startIndex);
 }

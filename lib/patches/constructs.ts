@@ -4,12 +4,40 @@
 // first, since no C parser can know what they expand to.
 import type { Parser } from "web-tree-sitter";
 import { blankAnnotations, braceDelta, initAnnotation, normaliseCode } from "./c-lexical";
-import { declaredName, parseTopLevel, type SyntaxNode } from "./c-parser";
+import { declaredIdentifier, declaredName, parseTopLevel, textWithout, type SyntaxNode } from "./c-parser";
 
 export interface Signature {
-  returnType: string;
+  /** Undefined when the header seen starts at the function's name (its type is on the line before). */
+  returnType?: string;
   /** Parameter types without parameter names (renaming a parameter changes nothing). */
   params: string[];
+}
+
+// The kernel's integer typedefs (include/uapi/asm-generic/int-ll64.h, linux/types.h) as the C
+// types they stand for, so that respelling `const unsigned char *` as `const u8 *` is not read
+// as a signature change: the compiled calling convention is the same.
+const INTEGER_TYPEDEFS: Record<string, string> = {
+  u8: "unsigned char", __u8: "unsigned char", uint8_t: "unsigned char", u_int8_t: "unsigned char", unchar: "unsigned char",
+  s8: "signed char", __s8: "signed char", int8_t: "signed char",
+  u16: "unsigned short", __u16: "unsigned short", uint16_t: "unsigned short", u_int16_t: "unsigned short", ushort: "unsigned short",
+  s16: "short", __s16: "short", int16_t: "short",
+  u32: "unsigned int", __u32: "unsigned int", uint32_t: "unsigned int", u_int32_t: "unsigned int", uint: "unsigned int",
+  s32: "int", __s32: "int", int32_t: "int",
+  u64: "unsigned long long", __u64: "unsigned long long", uint64_t: "unsigned long long", u_int64_t: "unsigned long long",
+  s64: "long long", __s64: "long long", int64_t: "long long",
+  ulong: "unsigned long",
+};
+const TYPEDEF_RE = new RegExp(`\\b(?:${Object.keys(INTEGER_TYPEDEFS).join("|")})\\b`, "g");
+
+/** A type as the compiler sees it, for comparing: integer typedefs spelled out, `unsigned` made `unsigned int`. */
+export function canonicalType(type: string): string {
+  return normaliseCode(
+    type
+      .replace(TYPEDEF_RE, (t) => INTEGER_TYPEDEFS[t])
+      .replace(/\b(short|long|long long) int\b/g, "$1")
+      .replace(/\bsigned int\b/g, "int")
+      .replace(/\bunsigned(?!\s+(?:char|short|int|long)\b)/g, "unsigned int"),
+  );
 }
 
 export interface Member {
@@ -23,7 +51,16 @@ export interface Enumerator {
 }
 
 export type Construct =
-  | { kind: "function"; name: string; signature?: Signature; isStatic: boolean; isInline: boolean; init?: "init" | "exit" }
+  | {
+      kind: "function";
+      name: string;
+      signature?: Signature;
+      isStatic: boolean;
+      isInline: boolean;
+      init?: "init" | "exit";
+      /** The kernel macro that defines it, as written: `SYSCALL_DEFINE2(sethostname)`. */
+      macro?: string;
+    }
   | { kind: "record"; keyword: "struct" | "union"; name: string }
   | { kind: "enum"; name: string }
   | { kind: "typedef"; name: string }
@@ -33,7 +70,11 @@ export type Construct =
   | { kind: "include"; name: string }
   | { kind: "macro-call"; macro: string; name: string }
   | { kind: "conditional"; name: string }
-  | { kind: "unknown"; name: string };
+  /** `name`: the text that could not be read; `why`: what git's context showed instead of a definition. */
+  | { kind: "unknown"; name: string; why?: "label" | "cut" };
+
+/** Macros that define a function named by their first argument, whose body follows (`{` on the next line). */
+const FUNCTION_MACROS = /^(?:BPF_CALL_\d|DEFINE_IDTENTRY\w*)$/;
 
 /**
  * Classifies a definition from its header text: `static int foo(struct bar *b)`,
@@ -43,36 +84,54 @@ export type Construct =
 export function classifyHeader(parser: Parser, headerCode: string): Construct {
   const header = headerCode.trim();
   const compact = header.replace(/\s+/g, " ");
-  const pre = /^#\s*(define|undef|include)\s*([<"]?[\w./-]+)/.exec(compact);
-  if (pre) return pre[1] === "include" ? { kind: "include", name: pre[2] } : { kind: "macro", name: pre[2] };
+  const include = /^#\s*include\s*([<"][^>"]*[>"]?|\S*)/.exec(compact);
+  if (include) return { kind: "include", name: include[1] };
+  const pre = /^#\s*(define|undef)\s*([\w./-]+)/.exec(compact);
+  if (pre) return { kind: "macro", name: pre[2] };
   if (/^#/.test(compact)) return { kind: "conditional", name: compact.slice(0, 60) };
 
-  const syscall = /^(COMPAT_)?SYSCALL_DEFINE\d\s*\(\s*(\w+)/.exec(compact);
+  const syscall = /^(COMPAT_)?SYSCALL_DEFINE(\d)\s*\(\s*(\w+)/.exec(compact);
   if (syscall) {
-    // The body of SYSCALL_DEFINEn(name, …) is compiled as __do_sys_name, the symbol a livepatch replaces.
-    return { kind: "function", name: `__do_${syscall[1] ? "compat_" : ""}sys_${syscall[2]}`, isStatic: false, isInline: false };
+    // The body of SYSCALL_DEFINEn(name, …) is the function __do_sys_name (x86's syscall wrapper).
+    const [, compat, args, name] = syscall;
+    return { kind: "function", name: `__do_${compat ? "compat_" : ""}sys_${name}`, isStatic: true, isInline: args !== "0", macro: `${compat ?? ""}SYSCALL_DEFINE${args}(${name})` };
   }
-  const dataMacro = /^(static\s+)?((?:DEFINE|DECLARE)_\w+)\s*\(([^)]*)/.exec(compact);
+  const cleanup = /^(DEFINE_FREE|DEFINE_CLASS|DEFINE_GUARD|DEFINE_LOCK_GUARD_\d)\s*\(\s*(\w+)/.exec(compact);
+  if (cleanup) {
+    // <linux/cleanup.h>: static inline helpers, __free_name or the class_name_ constructor/destructor pair.
+    const [, macro, name] = cleanup;
+    return { kind: "function", name: macro === "DEFINE_FREE" ? `__free_${name}` : `class_${name}_destructor`, isStatic: true, isInline: true, macro: `${macro}(${name})` };
+  }
+  const dataMacro = /^(static\s+)?((?:DEFINE|DECLARE)_(?!PCI_FIXUP_)\w+)\s*\(([^)]*)/.exec(compact);
   if (dataMacro) {
     const args = dataMacro[3].split(",").map((a) => a.trim());
     const name = /PER_CPU/.test(dataMacro[2]) ? args[args.length - 1] : args[0];
     return { kind: "variable", name: name || dataMacro[2], isStatic: !!dataMacro[1], isExtern: false, initialized: true };
   }
   const cut = cutAtBody(header);
-  const macroCall = /^([A-Za-z_]\w*)\s*\(\s*([^,)]*)/.exec(compact);
-  if (macroCall && !cut.endsWith("{") && /^[A-Za-z_]\w*\s*\(/.test(compact) && /\)\s*;?$/.test(cut.trim())) {
-    return { kind: "macro-call", macro: macroCall[1], name: macroCall[2].trim() || macroCall[1] };
-  }
-  if (macroCall && /^[A-Z][A-Z0-9_]*$/.test(macroCall[1]) && cut.endsWith("{")) {
+  const call = /^([A-Za-z_]\w*)\s*\(\s*([^,)]*)/.exec(compact);
+  const closed = /\)\s*;?$/.test(cut.trim());
+  if (call && /^[A-Z][A-Z0-9_]*$/.test(call[1]) && (cut.endsWith("{") || FUNCTION_MACROS.test(call[1]))) {
     // BPF_CALL_2(bpf_foo, …) { … }: a function defined through a macro, named by its first argument.
-    return { kind: "function", name: macroCall[2].trim(), isStatic: false, isInline: false };
+    return { kind: "function", name: call[2].trim(), isStatic: false, isInline: false, macro: `${call[1]}(${call[2].trim()})` };
   }
+  if (call && !cut.endsWith("{") && (/;\s*$/.test(cut) || (closed && !/[a-z]/.test(call[1])))) {
+    // DECLARE_PCI_FIXUP_*(vendor, device, hook) registers its hook: name it by that, as there are many per vendor.
+    const args = /\((.*)\)/.exec(compact)?.[1].split(",").map((a) => a.trim()) ?? [];
+    const name = /^DECLARE_PCI_FIXUP_/.test(call[1]) && args.length > 0 ? args[args.length - 1] : call[2].trim();
+    return { kind: "macro-call", macro: call[1], name: name || call[1] };
+  }
+  // `nfsd4_sequence(struct svc_rqst *rqstp, …` with no type: the return type is on the line
+  // before (kernel style for long headers), so this is a function's name line, not a call.
+  const typeBefore = !!call && /[a-z]/.test(call[1]);
 
-  const source = complete(blankAnnotations(cut));
+  const source = complete(blankAnnotations(typeBefore ? `int ${cut}` : cut));
   const node = parseTopLevel(parser, source).find((n) => n.type !== "ERROR" && n.type !== "comment");
   const fallback: Construct = { kind: "unknown", name: compact.slice(0, 60) };
   if (!node) return fallback;
-  return fromNode(node, header) ?? fallback;
+  const construct = fromNode(node, header) ?? fallback;
+  if (typeBefore && construct.kind === "function" && construct.signature) construct.signature = { params: construct.signature.params };
+  return construct;
 }
 
 function fromNode(node: SyntaxNode, header: string): Construct | undefined {
@@ -154,11 +213,7 @@ function signatureOf(fn: SyntaxNode): Signature | undefined {
   const returnType = normaliseCode(`${fn.childForFieldName("type")?.text ?? ""}${pointers}`);
   const types = params.namedChildren
     .filter((p): p is SyntaxNode => p !== null && (p.type === "parameter_declaration" || p.type === "variadic_parameter"))
-    .map((p) => {
-      const name = declaredName(p.childForFieldName("declarator"));
-      const text = p.text;
-      return normaliseCode(name ? text.replace(new RegExp(`\\b${name}\\b`), "") : text);
-    });
+    .map((p) => normaliseCode(textWithout(p, declaredIdentifier(p.childForFieldName("declarator")))));
   return { returnType, params: types };
 }
 
@@ -215,10 +270,10 @@ function collectFields(list: SyntaxNode, out: Member[]): void {
     }
     const bits = field.namedChildren.find((c) => c?.type === "bitfield_clause")?.text ?? "";
     for (const d of declarators) {
-      const name = declaredName(d);
-      if (!name) continue;
+      const id = declaredIdentifier(d);
+      if (!id) continue;
       const typeText = type?.childForFieldName("body") ? `${type.type.replace("_specifier", "")} {…}` : (type?.text ?? "");
-      out.push({ name, type: normaliseCode(`${typeText} ${d.text.replace(new RegExp(`\\b${name}\\b`), "")} ${bits}`) });
+      out.push({ name: id.text, type: normaliseCode(`${typeText} ${textWithout(d, id)} ${bits}`) });
     }
   }
 }

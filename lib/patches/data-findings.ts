@@ -28,6 +28,10 @@ export function dataFindings(parser: Parser, t: Touched, ctx: FileContext): Find
         ? [{ code: "header_declaration_changed", impact: "review", message: `declaration of ${c.name}() changes in ${where}: check that the definition and every caller change with it`, ...at }]
         : [];
     case "macro":
+      if (t.change === "added") {
+        // Only code written after it can use a new macro: those functions are in the patch.
+        return [{ code: "macro_added", impact: "none", message: `new macro ${c.name} is defined: only code the patch changes can use it`, ...at }];
+      }
       return [
         ctx.isHeader
           ? { code: "header_macro_changed", impact: "review", message: `macro ${c.name} changes in ${where}: every function in every file that uses it changes too, and they are not listed here`, ...at }
@@ -42,18 +46,20 @@ export function dataFindings(parser: Parser, t: Touched, ctx: FileContext): Find
     case "function":
       return [];
     case "unknown":
-      return [
-        {
-          code: "unrecognised_change",
-          impact: "review",
-          message: c.name
-            ? `could not tell what the change at line ${t.line} of ${ctx.path} belongs to ("${c.name}"): review it by hand`
-            : `could not tell which definition the change at line ${t.line} of ${ctx.path} belongs to: the hunk has no function context and shows no definition header`,
-          ...at,
-          symbol: undefined,
-        },
-      ];
+      return [{ code: "unrecognised_change", impact: "review", message: unrecognised(c, t.line, ctx.path), ...at, symbol: undefined }];
   }
+}
+
+function unrecognised(c: Extract<Construct, { kind: "unknown" }>, line: number, path: string): string {
+  const where = `the change at line ${line} of ${path}`;
+  if (c.why === "label") {
+    return `${where} is inside a function, but git's function context shows only its goto label "${c.name}:" and the hunk does not show the function's header: could not tell which function changes`;
+  }
+  if (c.why === "cut") {
+    return `could not tell what ${where} belongs to: git's function context "${c.name}" is cut short (diff -p keeps 40 characters of the line, git 80), so the name in it may be incomplete, and no hunk shows the whole line`;
+  }
+  if (c.name) return `could not tell what ${where} belongs to ("${c.name}"): review it by hand`;
+  return `could not tell which definition ${where} belongs to: the hunk has no function context and shows no definition header`;
 }
 
 type Variable = Extract<Construct, { kind: "variable" }>;

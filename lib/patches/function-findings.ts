@@ -3,7 +3,7 @@
 // re-run (__init/__exit), code inlined into unknown callers (headers), and changes to how
 // callers call it (its signature).
 import type { FileContext, Touched } from "./c-file";
-import type { Construct } from "./constructs";
+import { canonicalType, type Construct, type Signature } from "./constructs";
 import type { Finding } from "./types";
 
 type FunctionConstruct = Extract<Construct, { kind: "function" }>;
@@ -24,7 +24,7 @@ export function functionFindings(t: Touched, ctx: FileContext): Finding[] {
       message: `function ${symbol}() is removed: a live patch cannot remove it from the running kernel, so any caller the patch does not replace (another file, a module, a function pointer in existing data) keeps calling the old code`,
       ...at,
     });
-  } else if (before?.signature && fn.signature && signatureText(before) !== signatureText(fn)) {
+  } else if (before?.signature && fn.signature && !sameSignature(before.signature, fn.signature)) {
     // Livepatch redirects calls to the old function into the new one, so every caller the
     // patch does not rebuild passes the old arguments and expects the old return type. This
     // includes pointers already stored in existing data (ops tables), which no patch can
@@ -36,6 +36,8 @@ export function functionFindings(t: Touched, ctx: FileContext): Finding[] {
       ...at,
     });
   }
+
+  if (fn.macro && /SYSCALL_DEFINE/.test(fn.macro)) out.push(syscallNote(fn.macro, symbol, at));
 
   const init = fn.init ?? before?.init;
   if (init) {
@@ -76,7 +78,27 @@ export function functionFindings(t: Touched, ctx: FileContext): Finding[] {
   return out;
 }
 
+/** Equal parameter types, and equal return types where both headers showed one. */
+function sameSignature(a: Signature, b: Signature): boolean {
+  const returns = a.returnType === undefined || b.returnType === undefined || canonicalType(a.returnType) === canonicalType(b.returnType);
+  return returns && a.params.map(canonicalType).join(",") === b.params.map(canonicalType).join(",");
+}
+
+/**
+ * Where a system call's body is in the running kernel. x86's wrapper makes SYSCALL_DEFINE0's body
+ * the function __do_sys_name (its entry point __x64_sys_name is an alias); SYSCALL_DEFINEn's is a
+ * static inline __do_sys_name called only by __se_sys_name, itself called by the entry points.
+ */
+function syscallNote(macro: string, symbol: string, at: { file: string; line: number; symbol: string }): Finding {
+  const base = symbol.replace(/^__do_/, "");
+  const entries = /^COMPAT_/.test(macro) ? [`__ia32_${base}`, `__x32_${base}`] : [`__x64_${base}`, `__ia32_${base}`];
+  const where = /SYSCALL_DEFINE0/.test(macro)
+    ? `${symbol}() itself (${entries.join(" and ")} are aliases of it)`
+    : `${symbol}() or, where the compiler inlined it, __se_${base}() or the entry points ${entries.join(" and ")}`;
+  return { code: "syscall_body_changed", impact: "none", message: `${macro} defines the system call's body as ${symbol}(): in the running kernel its code is in ${where}`, ...at };
+}
+
 function signatureText(fn: FunctionConstruct): string {
   const sig = fn.signature;
-  return sig ? `${sig.returnType} (${sig.params.join(", ")})` : "";
+  return sig ? `${sig.returnType ?? "…"} (${sig.params.join(", ")})` : "";
 }

@@ -4,15 +4,20 @@
 // definition starts with a line at column 0, its body is indented, and only its closing
 // brace returns to column 0. Column-0 labels and preprocessor lines do not end a body.
 // What each region *is* is then decided by tree-sitter (see constructs.ts).
-import { braceDelta, codeLines } from "./c-lexical";
+import { braceDelta, codeLines, parenDelta } from "./c-lexical";
+import { continuesIntoHunk, LABEL, type HunkContext } from "./hunk-context";
 import type { ImageLine } from "./hunk-images";
 
 export interface Region {
   /** Indexes into the fragment of this region's lines, in order. */
   lines: number[];
-  /** Indexes of the lines that form the header (up to the `{` or `;`); empty when fromContext. */
+  /**
+   * Indexes of the lines that form the header (up to the `{` or `;`). When fromContext, the lines
+   * that complete the header the context begins (a return type on its own line, parameters that
+   * run on), usually none.
+   */
   header: number[];
-  /** The region began before the hunk; git's function context stands in for its header. */
+  /** The region began before the hunk; git's function context stands in for (the start of) its header. */
   fromContext: boolean;
   /** Kind known from the first line alone. */
   preprocessor?: "define" | "include" | "conditional";
@@ -22,21 +27,25 @@ export interface FragmentLayout {
   regions: Region[];
   /** Code of each line with comments and string contents removed. */
   code: string[];
+  /** Code of each line with comments removed and string literals kept: what the compiler sees. */
+  codeWithLiterals: string[];
   /** Region index of each line (-1: blank line or comment between definitions). */
   regionOf: number[];
 }
 
-const LABEL = /^[A-Za-z_]\w*:\s*$/;
-
-export function layoutFragment(fragment: ImageLine[], context: string): FragmentLayout {
-  const code = codeLines(fragment.map((l) => l.text));
+export function layoutFragment(fragment: ImageLine[], context: HunkContext): FragmentLayout {
+  const texts = fragment.map((l) => l.text);
+  const code = codeLines(texts);
+  const codeWithLiterals = codeLines(texts, { keepLiterals: true });
   const regions: Region[] = [];
   const regionOf: number[] = new Array(fragment.length).fill(-1);
   let current: (Region & { inHeader: boolean; depth: number; opened: boolean }) | undefined;
 
-  // The hunk starts inside the definition git named, unless that was a complete one-liner.
-  if (context !== "" && !LABEL.test(context) && !/;\s*$/.test(context)) {
-    current = { lines: [], header: [], fromContext: true, inHeader: false, depth: 1, opened: false };
+  // The hunk starts inside the definition git named (or inside a function, after a goto label),
+  // unless that was a complete one-liner; maybe still inside its header.
+  if (context.kind === "label" || context.kind === "open") {
+    const inHeader = context.kind === "open" && continuesIntoHunk(context, code, texts);
+    current = { lines: [], header: [], fromContext: true, inHeader, depth: inHeader ? 0 : 1, opened: false };
     regions.push(current);
   }
   const start = (extra: Partial<Region> = {}, withHeader = true) => {
@@ -89,9 +98,10 @@ export function layoutFragment(fragment: ImageLine[], context: string): Fragment
       continue;
     }
     const atColumn0 = /^[A-Za-z_]/.test(raw);
-    if (/^}/.test(raw)) {
-      // Only a definition's closing brace sits at column 0. With nothing open, it closes
-      // something that began before the hunk with no context to name it.
+    if (/^}(?!\s*,)/.test(raw)) {
+      // Only a definition's closing brace sits at column 0 (`},` ends an element of a table
+      // written at column 0). With nothing open, it closes something that began before the
+      // hunk with no context to name it.
       if (current) add(i);
       else start({}, false);
       current = undefined;
@@ -103,9 +113,24 @@ export function layoutFragment(fragment: ImageLine[], context: string): Fragment
     const region = current as NonNullable<typeof current>;
     if (region.inHeader) region.header.push(i);
     trackEnd(region, c);
-    if (region.opened && region.depth <= 0 && !region.fromContext && region.header.length > 0) current = undefined;
+    if (region.inHeader && region.header.length === 1 && wholeMacroLine(code, texts, i)) {
+      region.inHeader = false; // `DEFINE_FREE(…)`: a definition in one line, with no `;`
+      region.opened = true;
+    }
+    if (region.opened && region.depth <= 0 && region.header.length > 0) current = undefined;
   }
-  return { regions, code, regionOf };
+  return { regions, code, codeWithLiterals, regionOf };
+}
+
+/**
+ * A column-0 macro invocation that is complete on its line without a `;` (DEFINE_FREE,
+ * DEFINE_GUARD): its parentheses close, and no `{` follows to make it a function header
+ * (as after BPF_CALL_2(…) or SYSCALL_DEFINE0(…)).
+ */
+function wholeMacroLine(code: string[], raw: string[], i: number): boolean {
+  if (!/^[A-Z][A-Z0-9_]*\s*\(/.test(raw[i]) || /[;{]/.test(code[i]) || parenDelta(code[i]) !== 0) return false;
+  const next = code.findIndex((c, j) => j > i && c.trim() !== "");
+  return next > i && !/^\{/.test(raw[next]);
 }
 
 /** Follows a region's header to its `{` (a body follows) or `;` (complete declaration). */

@@ -3,18 +3,7 @@
 // that the analysis still finds the right definition, and that it stays fast.
 import { describe, expect, it } from "vitest";
 import { analysePatch } from "@/lib/patches/analysis";
-
-/** A one-file git diff; the hunk counts are computed so the body can be written naturally. */
-function diff(path: string, hunks: { at: [number, number]; context?: string; body: string }[]): string {
-  const out = [`diff --git a/${path} b/${path}`, "index 1111111..2222222 100644", `--- a/${path}`, `+++ b/${path}`];
-  for (const h of hunks) {
-    const lines = h.body.replace(/^\n/, "").replace(/\n$/, "").split("\n");
-    const old = lines.filter((l) => !l.startsWith("+")).length;
-    const neu = lines.filter((l) => !l.startsWith("-")).length;
-    out.push(`@@ -${h.at[0]},${old} +${h.at[1]},${neu} @@${h.context ? ` ${h.context}` : ""}`, ...lines);
-  }
-  return out.join("\n") + "\n";
-}
+import { unifiedDiff as diff } from "../../../helpers/unified-diff";
 
 describe("finding the definition a change belongs to", () => {
   it("parses the function header out of the context lines when git gave no function context", async () => {
@@ -85,6 +74,27 @@ describe("finding the definition a change belongs to", () => {
     expect(a.files[0].functions.map((f) => f.name)).toEqual(["acme_scan", "acme_count"]);
   });
 
+  it("does not take the tail of a call for the rest of a header the context began", async () => {
+    // The context's parameter list runs on, but the hunk starts in the body, inside a call.
+    const a = await analysePatch(
+      diff("sound/pci/via82xx_modem.c", [
+        {
+          at: [576, 576],
+          context: "static inline unsigned int calc_linear_pos(struct via82xx_modem *chip,",
+          body: `
+ 		       viadev->bufsize2, viadev->idx_table[idx].offset,
+ 		       viadev->idx_table[idx].size, count);
+ #endif
+-		if (count && size < count) {
++		if (count && size <= count) {
+ 			res = viadev->lastpos;`,
+        },
+      ]),
+    );
+    expect(a.files[0].functions).toEqual([{ name: "calc_linear_pos", change: "modified", line: 579 }]);
+    expect(a.verdict).toBe("hot-patchable");
+  });
+
   it("does not guess when a change has no visible definition at all", async () => {
     const a = await analysePatch(
       diff("drivers/acme/io.c", [
@@ -99,7 +109,7 @@ describe("finding the definition a change belongs to", () => {
       ]),
     );
     expect(a.verdict).toBe("needs-review");
-    expect(a.reasons.map((r) => r.code)).toEqual(["unrecognised_change", "no_function_changes"]);
+    expect(a.reasons.map((r) => r.code)).toEqual(["unrecognised_change"]);
   });
 
   it("treats a function moved between hunks of a file as modified, not removed and added", async () => {

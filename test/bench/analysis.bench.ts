@@ -1,0 +1,85 @@
+// node --import tsx test/bench/analysis.bench.ts --old <tree> --new <tree> [--out rows.jsonl]
+// node --import tsx test/bench/analysis.bench.ts --dir <directory of .diff files> [--out rows.jsonl]
+//
+// Runs the staging-time analysis (lib/patches) on every changed .c file of two kernel source
+// trees, one `diff -up` per file with git-style paths (a/…, b/…) as a person would stage it, or
+// on every .diff in a directory. Prints the time per file and in total, the verdicts, the reason
+// codes, and how many changes it could not attribute ("cannot tell": a goto label as context, a
+// context cut short, none). E.g. the trees of Debian's linux-source-6.1 6.1.187-1 and 6.1.190-1
+// (`apt-get download linux-source-6.1=6.1.187-1`, then /usr/src/linux-source-6.1.tar.xz in it).
+import { execFileSync } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { analysePatch, type PatchAnalysis } from "../../lib/patches/analysis";
+import { log, machine, pct } from "./lib";
+
+const { values } = parseArgs({ options: { old: { type: "string" }, new: { type: "string" }, dir: { type: "string" }, out: { type: "string" } } });
+
+/** Each changed (or added, or removed) .c file of the two trees as its own diff. */
+function* treeDiffs(oldTree: string, newTree: string): Generator<{ name: string; text: string }> {
+  const list = (root: string) => new Set(execFileSync("find", [".", "-name", "*.c", "-type", "f"], { cwd: root, maxBuffer: 1 << 28, encoding: "utf8" }).split("\n").filter(Boolean).map((p) => p.slice(2)));
+  const before = list(oldTree);
+  const after = list(newTree);
+  for (const file of [...new Set([...before, ...after])].sort()) {
+    const a = before.has(file) ? path.join(oldTree, file) : "/dev/null";
+    const b = after.has(file) ? path.join(newTree, file) : "/dev/null";
+    if (a !== "/dev/null" && b !== "/dev/null" && fs.readFileSync(a).equals(fs.readFileSync(b))) continue;
+    const labels = ["--label", before.has(file) ? `a/${file}` : "/dev/null", "--label", after.has(file) ? `b/${file}` : "/dev/null"];
+    try {
+      execFileSync("diff", ["-upN", ...labels, a, b], { maxBuffer: 1 << 28 });
+    } catch (err) {
+      const e = err as { status?: number; stdout?: Buffer };
+      if (e.status !== 1 || !e.stdout) throw err; // 1: the files differ
+      yield { name: file, text: e.stdout.toString("utf8") };
+    }
+  }
+}
+
+function* dirDiffs(dir: string): Generator<{ name: string; text: string }> {
+  for (const f of fs.readdirSync(dir).filter((n) => n.endsWith(".diff")).sort()) yield { name: f, text: fs.readFileSync(path.join(dir, f), "utf8") };
+}
+
+const source = values.dir ? dirDiffs(values.dir) : values.old && values.new ? treeDiffs(values.old, values.new) : undefined;
+if (!source) throw new Error("give --old and --new source trees, or --dir with .diff files");
+// Made first, so that the timings are the analysis alone, not diff's processes beside it.
+const diffs = [...source];
+
+await analysePatch("--- a/x.c\n+++ b/x.c\n@@ -1 +1 @@\n-int x;\n+int y;\n"); // load the C grammar first
+const rows: { file: string; ms: number; verdict: PatchAnalysis["verdict"] | "refused"; functions: string[]; reasons: string[] }[] = [];
+for (const { name, text } of diffs) {
+  const started = performance.now();
+  try {
+    const a = await analysePatch(text, { maxBytes: 1 << 30 });
+    rows.push({ file: name, ms: performance.now() - started, verdict: a.verdict, functions: a.functions, reasons: a.reasons.map((r) => `${r.code}${r.code === "unrecognised_change" ? `:${cannotTell(r.message)}` : ""}`) });
+  } catch (err) {
+    rows.push({ file: name, ms: performance.now() - started, verdict: "refused", functions: [], reasons: [String(err)] });
+  }
+}
+
+function cannotTell(message: string): string {
+  if (message.includes("goto label")) return "label";
+  if (message.includes("cut short")) return "cut";
+  if (message.includes("no function context")) return "no-context";
+  return "other";
+}
+
+const count = (xs: string[]) => Object.fromEntries(Object.entries(xs.reduce<Record<string, number>>((m, x) => ((m[x] = (m[x] ?? 0) + 1), m), {})).sort((a, b) => b[1] - a[1]));
+const ms = rows.map((r) => r.ms);
+const total = ms.reduce((s, x) => s + x, 0);
+if (values.out) fs.writeFileSync(values.out, rows.map((r) => JSON.stringify(r)).join("\n") + "\n");
+log(machine());
+console.log(
+  JSON.stringify(
+    {
+      files: rows.length,
+      totalMs: Math.round(total),
+      perFileMs: { mean: +(total / rows.length).toFixed(2), median: +pct(ms, 50).toFixed(2), p95: +pct(ms, 95).toFixed(2), max: +Math.max(...ms).toFixed(1) },
+      functionChanges: rows.reduce((n, r) => n + r.functions.length, 0),
+      verdicts: count(rows.map((r) => r.verdict)),
+      reasons: count(rows.flatMap((r) => r.reasons)),
+    },
+    null,
+    2,
+  ),
+);
