@@ -1,0 +1,102 @@
+import "server-only";
+// A Debian release's packages: which version R was built from (apt-cache show), fetching them
+// (apt-get download, no root needed, cached by exact version) and taking what is needed out of
+// them (dpkg-deb --fsys-tarfile | tar), never installing anything.
+import { randomBytes } from "node:crypto";
+import { mkdir, readdir, rename, rm, stat } from "node:fs/promises";
+import path from "node:path";
+import { isNotFound } from "@/lib/files";
+import { debFileName, parseAptShow, type AptPackage } from "./apt";
+import { ReleasePreparationFailed, ReleaseUnavailable } from "./errors";
+import { capture, megabytes, runPipeline, runStep, seconds, type StepContext } from "./exec";
+
+/** Every version of a package apt knows (`apt-cache show PKG`), or only `version` when given. */
+export async function aptVersions(ctx: StepContext, pkg: string, version?: string): Promise<AptPackage[]> {
+  const r = await capture("apt-cache", ["show", version ? `${pkg}=${version}` : pkg], { signal: ctx.signal });
+  // Exit status 100 with "No packages found" is the answer "none"; other failures are ours.
+  if (r.code !== 0 && !/No packages found|Unable to locate|Can't select versions/i.test(r.stderr)) {
+    throw new ReleasePreparationFailed(ctx.release, "apt-cache show", `apt-cache show ${pkg} failed (status ${r.code}): ${r.stderr.trim()}`);
+  }
+  return parseAptShow(r.stdout).filter((p) => p.package === pkg && (!version || p.version === version));
+}
+
+/** The one package of that name and version apt can download, or ReleaseUnavailable. */
+export async function requirePackage(ctx: StepContext, pkg: string, version: string, why: string): Promise<AptPackage> {
+  const found = (await aptVersions(ctx, pkg, version)).find((p) => p.filename);
+  if (!found) {
+    throw new ReleaseUnavailable(ctx.release, "no-package", `no Debian package ${pkg}=${version} in the apt sources (needed for ${why}); check /etc/apt/sources.list and run apt-get update`);
+  }
+  return found;
+}
+
+export interface Fetched {
+  pkg: AptPackage;
+  file: string;
+  /** False when the file was already in the cache. */
+  downloaded: boolean;
+}
+
+/**
+ * Downloads packages into `debDir`, one file per exact version, skipping those already there with
+ * the size apt expects. Downloads go to a private directory first and are renamed into place, so a
+ * killed download never leaves a file that looks complete.
+ */
+export async function fetchPackages(ctx: StepContext, debDir: string, pkgs: AptPackage[]): Promise<Fetched[]> {
+  await mkdir(debDir, { recursive: true });
+  const out: Fetched[] = [];
+  const missing: AptPackage[] = [];
+  for (const pkg of pkgs) {
+    const file = path.join(debDir, debFileName(pkg));
+    const size = await stat(file).then((s) => s.size, (err: unknown) => (isNotFound(err) ? undefined : Promise.reject(err)));
+    if (size !== undefined && (pkg.size === undefined || size === pkg.size)) {
+      ctx.log(`${pkg.package}=${pkg.version}: cached (${megabytes(size)}, ${file})`);
+      out.push({ pkg, file, downloaded: false });
+    } else missing.push(pkg);
+  }
+  if (missing.length === 0) return out;
+  const tmp = path.join(debDir, `.download-${process.pid}-${randomBytes(4).toString("hex")}`);
+  await mkdir(tmp, { recursive: true });
+  try {
+    const total = missing.reduce((n, p) => n + (p.size ?? 0), 0);
+    ctx.log(`downloading ${missing.map((p) => `${p.package}=${p.version}${p.size ? ` (${megabytes(p.size)})` : ""}`).join(", ")}: ${megabytes(total)} with apt-get download`);
+    const started = Date.now();
+    await runStep(ctx, "apt-get", ["download", "-q", ...missing.map((p) => `${p.package}=${p.version}`)], { cwd: tmp, step: "apt-get download", timeoutMs: 60 * 60_000 });
+    const ms = Date.now() - started;
+    ctx.log(`downloaded ${megabytes(total)} in ${seconds(ms)}${ms > 0 ? ` (${(total / 1e6 / (ms / 1000)).toFixed(0)} MB/s)` : ""}`);
+    const present = new Set(await readdir(tmp));
+    for (const pkg of missing) {
+      const name = debFileName(pkg);
+      if (!present.has(name)) throw new ReleasePreparationFailed(ctx.release, "apt-get download", `apt-get download ${pkg.package}=${pkg.version} left no ${name}`);
+      const file = path.join(debDir, name);
+      const size = (await stat(path.join(tmp, name))).size;
+      if (pkg.size !== undefined && size !== pkg.size) {
+        throw new ReleasePreparationFailed(ctx.release, "apt-get download", `${name} has ${size} bytes, apt said ${pkg.size}`);
+      }
+      await rename(path.join(tmp, name), file);
+      out.push({ pkg, file, downloaded: true });
+    }
+  } finally {
+    await rm(tmp, { recursive: true, force: true });
+  }
+  return out;
+}
+
+/** Extracts members of a .deb's data archive into `dir` (paths as in the package: ./usr/…). */
+export async function extractMembers(ctx: StepContext, deb: string, dir: string, members: string[], step: string): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  await runPipeline(ctx, `dpkg-deb --fsys-tarfile "$1" | tar -x --no-same-owner -C "$2" "\${@:3}"`, [deb, dir, ...members], { cwd: dir, step, timeoutMs: 30 * 60_000 });
+}
+
+/**
+ * Unpacks linux-source-X.Y's tarball (./usr/src/linux-source-X.Y.tar.xz inside the package) into
+ * `tree` without writing the 140 MB tarball to disk; xz decompresses its blocks on all cores.
+ */
+export async function extractSourceTree(ctx: StepContext, deb: string, sourcePackage: string, tree: string, jobs: number): Promise<void> {
+  await mkdir(tree, { recursive: true });
+  await runPipeline(
+    ctx,
+    `dpkg-deb --fsys-tarfile "$1" | tar -xO "./usr/src/$2.tar.xz" | xz -dc -T"$4" | tar -x --no-same-owner --strip-components=1 -C "$3"`,
+    [deb, sourcePackage, tree, String(jobs)],
+    { cwd: tree, step: "extract source", timeoutMs: 30 * 60_000 },
+  );
+}
