@@ -55,7 +55,12 @@ export async function runStep(ctx: StepContext, program: string, args: string[],
 
 /** A shell pipeline (`set -o pipefail`), its inputs passed as "$1", "$2", … */
 export function runPipeline(ctx: StepContext, script: string, params: string[], o: RunStepOptions): Promise<void> {
-  return runStep(ctx, "bash", ["-c", `set -euo pipefail; ${script}`, "bash", ...params], o);
+  return runShell(ctx, `set -euo pipefail; ${script}`, params, o);
+}
+
+/** A bash script that checks its own statuses; its inputs passed as "$1", "$2", … */
+export function runShell(ctx: StepContext, script: string, params: string[], o: RunStepOptions): Promise<void> {
+  return runStep(ctx, "bash", ["-c", script, "bash", ...params], o);
 }
 
 export interface Captured {

@@ -219,7 +219,7 @@ async function prepareFromDebian(ctx: StepContext, dir: string, o: PrepareReleas
   const hdrDir = `./usr/src/linux-headers-${release}`;
   await Promise.all([
     timed("extractSymbols", async () => {
-      await extractMembers(ctx, file(dbg.package), work, [`./usr/lib/debug/boot/System.map-${release}`, `./usr/lib/debug/boot/vmlinux-${release}`], "extract symbols");
+      await extractMembers(ctx, file(dbg.package), work, [`./usr/lib/debug/boot/System.map-${release}`, `./usr/lib/debug/boot/vmlinux-${release}`], { step: "extract symbols", jobs, once: true });
       ctx.log(`extracted System.map and the unstripped vmlinux from ${dbg.package} in ${seconds(timings.extractSymbols ?? 0)}`);
     }),
     timed("extractSource", async () => {
@@ -227,8 +227,8 @@ async function prepareFromDebian(ctx: StepContext, dir: string, o: PrepareReleas
       ctx.log(`unpacked ${source.package} ${version} into ${tree}`);
     }),
     timed("extractImage", async () => {
-      await extractMembers(ctx, file(image.package), work, [`./boot/vmlinuz-${release}`, `./lib/modules/${release}`], "extract image");
-      await extractMembers(ctx, file(headers.package), work, [`${hdrDir}/.config`, `${hdrDir}/Module.symvers`, `${hdrDir}/.kernelvariables`], "extract headers");
+      await extractMembers(ctx, file(image.package), work, [`./boot/vmlinuz-${release}`, `./lib/modules/${release}`], { step: "extract image", jobs });
+      await extractMembers(ctx, file(headers.package), work, [`${hdrDir}/.config`, `${hdrDir}/Module.symvers`, `${hdrDir}/.kernelvariables`], { step: "extract headers", jobs, once: true });
       await rename(path.join(work, "boot", `vmlinuz-${release}`), path.join(dir, "vmlinuz"));
       await rename(path.join(work, "lib/modules", release), path.join(dir, "modules"));
       ctx.log(`extracted vmlinuz and the modules from ${image.package}, .config and Module.symvers from ${headers.package}`);

@@ -49,19 +49,20 @@ export function parseReadelfSections(text: string): ElfSection[] {
 }
 
 /**
- * `   Num:    Value          Size Type    Bind   Vis      Ndx Name` rows of `readelf -sW`, of the
- * first symbol table printed (.symtab when there is no .dynsym, as in the kernel and modules).
- * Sizes of 100000 and more are printed in hex with 0x.
+ * `   Num:    Value          Size Type    Bind   Vis      Ndx Name` rows of `readelf -sW` for the
+ * .symtab table (not .dynsym). Sizes of 100000 and more are printed in hex with 0x.
  */
 export function parseReadelfSymbols(text: string): ElfSymbol[] {
   const out: ElfSymbol[] = [];
-  let tables = 0;
+  let inSymtab = false;
   const re = /^\s*(\d+):\s+([0-9a-f]+)\s+(0x[0-9a-f]+|\d+)\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+)(?: (.*))?$/;
   for (const line of text.split("\n")) {
-    if (line.startsWith("Symbol table ")) {
-      if (++tables > 1) break;
+    const table = /^Symbol table '([^']*)'/.exec(line);
+    if (table) {
+      inSymtab = table[1] === ".symtab";
       continue;
     }
+    if (!inSymtab) continue;
     const m = re.exec(line);
     if (!m) continue;
     const ndx = m[7] as string;

@@ -52,7 +52,8 @@ export async function indexElf(o: IndexElfOptions): Promise<BuildIndexResult> {
     systemMap = parseSystemMap(text);
   }
   let dwarf: Parameters<typeof buildSymbolIndex>[0]["dwarf"];
-  if (sections.some((s) => s.name === ".debug_info") && sections.some((s) => s.name === ".debug_aranges")) {
+  // Only in a linked kernel do addresses tell the compile unit (a module's are section offsets).
+  if (o.kind === "vmlinux" && sections.some((s) => s.name === ".debug_info") && sections.some((s) => s.name === ".debug_aranges")) {
     const [info, aranges] = await Promise.all([
       tool(ctx, "symbol index", "readelf", ["--debug-dump=info", "--dwarf-depth=1", elf]),
       tool(ctx, "symbol index", "readelf", ["--debug-dump=aranges", elf]),
