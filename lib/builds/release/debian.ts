@@ -10,23 +10,31 @@ import { debFileName, parseAptShow, type AptPackage } from "./apt";
 import { ReleasePreparationFailed, ReleaseUnavailable } from "./errors";
 import { capture, megabytes, runShell, runStep, seconds, type StepContext } from "./exec";
 
-/** Every version of a package apt knows (`apt-cache show PKG`), or only `version` when given. */
-export async function aptVersions(ctx: StepContext, pkg: string, version?: string): Promise<AptPackage[]> {
-  const r = await capture("apt-cache", ["show", version ? `${pkg}=${version}` : pkg], { signal: ctx.signal });
+/** What `apt-cache show` says about each of `specs` (PKG or PKG=VERSION), in one run of apt-cache. */
+export async function aptShow(ctx: StepContext, specs: string[]): Promise<AptPackage[]> {
+  const r = await capture("apt-cache", ["show", ...specs], { signal: ctx.signal });
   // Exit status 100 with "No packages found" is the answer "none"; other failures are ours.
   if (r.code !== 0 && !/No packages found|Unable to locate|Can't select versions/i.test(r.stderr)) {
-    throw new ReleasePreparationFailed(ctx.release, "apt-cache show", `apt-cache show ${pkg} failed (status ${r.code}): ${r.stderr.trim()}`);
+    throw new ReleasePreparationFailed(ctx.release, "apt-cache show", `apt-cache show ${specs.join(" ")} failed (status ${r.code}): ${r.stderr.trim()}`);
   }
-  return parseAptShow(r.stdout).filter((p) => p.package === pkg && (!version || p.version === version));
+  return parseAptShow(r.stdout);
 }
 
-/** The one package of that name and version apt can download, or ReleaseUnavailable. */
-export async function requirePackage(ctx: StepContext, pkg: string, version: string, why: string): Promise<AptPackage> {
-  const found = (await aptVersions(ctx, pkg, version)).find((p) => p.filename);
-  if (!found) {
-    throw new ReleaseUnavailable(ctx.release, "no-package", `no Debian package ${pkg}=${version} in the apt sources (needed for ${why}); check /etc/apt/sources.list and run apt-get update`);
-  }
-  return found;
+/** Every downloadable version of a package apt knows, or only `version` when given. */
+export async function aptVersions(ctx: StepContext, pkg: string, version?: string): Promise<AptPackage[]> {
+  return (await aptShow(ctx, [version ? `${pkg}=${version}` : pkg])).filter((p) => p.package === pkg && p.filename && (!version || p.version === version));
+}
+
+/** Each package at exactly `version`, or ReleaseUnavailable naming the first one apt does not have. */
+export async function requirePackages(ctx: StepContext, wanted: Array<{ pkg: string; why: string }>, version: string): Promise<AptPackage[]> {
+  const found = await aptShow(ctx, wanted.map((w) => `${w.pkg}=${version}`));
+  return wanted.map((w) => {
+    const p = found.find((f) => f.package === w.pkg && f.version === version && f.filename);
+    if (!p) {
+      throw new ReleaseUnavailable(ctx.release, "no-package", `no Debian package ${w.pkg}=${version} in the apt sources (needed for ${w.why}); check /etc/apt/sources.list and run apt-get update`);
+    }
+    return p;
+  });
 }
 
 export interface Fetched {

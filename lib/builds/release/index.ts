@@ -19,8 +19,8 @@ import { mkdir, rename, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { dataDir } from "@/lib/config";
-import { debianReleasePackages, RELEASE_NAME_RE } from "./apt";
-import { aptVersions, extractMembers, extractSourceTree, fetchPackages, requirePackage, type Fetched } from "./debian";
+import { debianReleasePackages, RELEASE_NAME_RE, type AptPackage } from "./apt";
+import { aptVersions, extractMembers, extractSourceTree, fetchPackages, requirePackages, type Fetched } from "./debian";
 import { ReleaseUnavailable } from "./errors";
 import { capture, runPipeline, seconds, type StepContext } from "./exec";
 import { prepareFromDirectory } from "./layout";
@@ -186,7 +186,7 @@ async function prepareFromDebian(ctx: StepContext, dir: string, o: PrepareReleas
 
   // 1. Which version R is, and its four packages at exactly that version.
   const { image, headers, dbg, source } = await timed("resolve", async () => {
-    const images = (await aptVersions(ctx, pk.image, o.debianVersion)).filter((p) => p.filename);
+    const images = await aptVersions(ctx, pk.image, o.debianVersion);
     if (images.length === 0) {
       throw new ReleaseUnavailable(
         release,
@@ -198,11 +198,15 @@ async function prepareFromDebian(ctx: StepContext, dir: string, o: PrepareReleas
       throw new ReleaseUnavailable(release, "mismatch", `apt knows several builds of ${pk.image} (${images.map((p) => p.version).join(", ")}): which one the host runs is its \`uname -v\``);
     }
     const img = images[0]!;
-    const [hdr, dbgPkg, src] = await Promise.all([
-      requirePackage(ctx, pk.headers, img.version, "its .config and Module.symvers"),
-      requirePackage(ctx, pk.dbg, img.version, "its symbols: System.map and the vmlinux with FILE symbols"),
-      requirePackage(ctx, pk.source, img.version, "its source"),
-    ]);
+    const [hdr, dbgPkg, src] = (await requirePackages(
+      ctx,
+      [
+        { pkg: pk.headers, why: "its .config and Module.symvers" },
+        { pkg: pk.dbg, why: "its symbols: System.map and the vmlinux with FILE symbols" },
+        { pkg: pk.source, why: "its source" },
+      ],
+      img.version,
+    )) as [AptPackage, AptPackage, AptPackage];
     return { image: img, headers: hdr, dbg: dbgPkg, source: src };
   });
   const version = image.version;
