@@ -1,12 +1,14 @@
 -- Build workers (issue 10, point 8): builds run in processes that may live on other machines,
 -- taking jobs straight from the Build table (claimed with FOR UPDATE SKIP LOCKED, held by a lease).
 -- Each worker registers itself (BuildWorker) and keeps a heartbeat; a build names the worker that
--- ran it. Artifacts move into Postgres so that a worker elsewhere can store what it built and
+-- ran it. A worker leaves its result in Build.result; a console records it (signs the artifact,
+-- writes the audit event): the signing and audit keys never leave the consoles. Artifacts move into Postgres so that a worker elsewhere can store what it built and
 -- every console can serve it; consoles keep a disk copy as a cache. The console backfills this
 -- table from its disk for artifacts built before it existed (lib/builds/artifacts.ts).
 
 -- AlterTable
-ALTER TABLE "Build" ADD COLUMN     "retryAt" TIMESTAMPTZ(3),
+ALTER TABLE "Build" ADD COLUMN     "result" JSONB,
+ADD COLUMN     "retryAt" TIMESTAMPTZ(3),
 ADD COLUMN     "workerId" UUID;
 
 -- CreateTable
@@ -22,6 +24,7 @@ CREATE TABLE "BuildWorker" (
     "releases" TEXT[] DEFAULT ARRAY[]::TEXT[],
     "startedAt" TIMESTAMPTZ(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
     "lastSeenAt" TIMESTAMPTZ(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    "aliveUntil" TIMESTAMPTZ(3) NOT NULL,
     "stoppedAt" TIMESTAMPTZ(3),
 
     CONSTRAINT "BuildWorker_pkey" PRIMARY KEY ("id")
