@@ -6,6 +6,7 @@ import { log } from "@/lib/log";
 import { notify } from "@/lib/realtime/bus";
 import { putArtifact } from "./artifact-store";
 import { sha256Hex } from "./artifacts";
+import { MAX_MODULE_NAME, MODULE_NAME_RE } from "./builders/module-name";
 import type { BuildResult } from "./queue";
 import type { SigningKey } from "./signing";
 
@@ -25,7 +26,7 @@ type Pending = {
 /** Why a worker's artifact cannot be signed, or null when it can. Pure: what the console checks. */
 export function artifactProblem(r: { artifactSha256: string; artifactSize: number; moduleName: string }, content: Uint8Array | null): string | null {
   if (!/^[0-9a-f]{64}$/.test(r.artifactSha256)) return `the worker named no valid artifact hash (${JSON.stringify(r.artifactSha256)})`;
-  if (!/^[A-Za-z0-9_]{1,55}$/.test(r.moduleName)) return `the module name ${JSON.stringify(r.moduleName)} is not a kernel module name`;
+  if (!MODULE_NAME_RE.test(r.moduleName) || r.moduleName.length > MAX_MODULE_NAME) return `the module name ${JSON.stringify(r.moduleName)} is not a kernel module name`;
   if (!content) return `artifact ${r.artifactSha256} is not in the database`;
   const actual = sha256Hex(content);
   if (actual !== r.artifactSha256) return `the stored artifact hashes to ${actual}, not ${r.artifactSha256} as its build says`;
