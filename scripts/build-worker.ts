@@ -50,10 +50,12 @@ const worker = await startBuildWorker({
 say(`${worker.name} (${config.builder.builder} builder, ${config.concurrency} at a time, cache in ${config.dataDir}) is taking builds`);
 console.log(`SPLICER_BUILD_WORKER_READY ${worker.name} ${worker.id}`);
 
-let signals = 0;
+// Under npm a signal can arrive twice at once (Ctrl-C reaches the whole process group, and npm
+// forwards its own copy): a second one counts only a second or more after the first.
+let firstSignalAt = 0;
 const stop = (signal: string) => {
-  signals++;
-  if (signals === 1) {
+  if (firstSignalAt === 0) {
+    firstSignalAt = Date.now();
     say(`${signal}: taking no more builds; running ones have ${config.run.stopGraceMs / 1000} s to finish`);
     void worker
       .stop()
@@ -68,7 +70,7 @@ const stop = (signal: string) => {
           process.exit(1);
         },
       );
-  } else {
+  } else if (Date.now() - firstSignalAt >= 1_000) {
     say(`${signal} again: handing running builds back now`);
     void worker.stop(0);
   }

@@ -20,9 +20,9 @@ export interface BuildWorkerProcess {
 }
 
 /**
- * `viaNpm`: through `npm run build-worker` exactly as a person types it (its own process group, so
- * a signal reaches the worker under npm and the shell); otherwise node itself, as npm's script runs
- * it, so that SIGKILL reaches the worker.
+ * `viaNpm`: through `npm run build-worker` as a person types it, in its own process group that
+ * signals reach as a terminal's Ctrl-C does (npm, and the worker, which then also gets npm's
+ * forwarded copy); otherwise node itself, as npm's script runs it, so that SIGKILL reaches the worker.
  */
 export async function startBuildWorkerProcess(opts: {
   databaseUrl?: string;
@@ -43,7 +43,8 @@ export async function startBuildWorkerProcess(opts: {
   if (opts.databaseUrl) env.DATABASE_URL = opts.databaseUrl;
   else delete env.DATABASE_URL;
   const proc = opts.viaNpm
-    ? spawn("npm", ["run", "--silent", "build-worker"], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"], detached: true })
+    ? // bash, as in the Dockerfile: it execs the script's one command, so npm's exit is the worker's.
+      spawn("npm", ["run", "--silent", "build-worker"], { cwd: ROOT, env: { npm_config_script_shell: "/bin/bash", ...env }, stdio: ["ignore", "pipe", "pipe"], detached: true })
     : spawn(process.execPath, ["--import", "tsx", "--import", "./scripts/hooks/register.mjs", "scripts/build-worker.ts"], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
   const log: string[] = [];
   proc.stdout!.on("data", (d) => log.push(d.toString()));
