@@ -11,7 +11,8 @@ import { baseSecurityHeaders } from "@/lib/http/security-headers";
 import { log } from "@/lib/log";
 import { metrics } from "@/lib/metrics";
 import { disconnectPrisma } from "@/lib/db/client";
-import { startBuildService } from "@/lib/builds/queue";
+import type { ConsoleBuildConfig } from "@/lib/builds/config";
+import { startBuildService } from "@/lib/builds/service";
 import { artifactDownloadId, serveArtifactDownload } from "@/lib/builds/artifact-http";
 import { startGateway, type Gateway } from "@/lib/realtime/gateway";
 import { startCheckpointWriter } from "@/lib/audit/anchor-store";
@@ -24,7 +25,15 @@ export interface ConsoleServer {
   close(): Promise<void>;
 }
 
-export async function startServer(opts: { port: number; host?: string; databaseUrl: string; dataDir: string; dev?: boolean }): Promise<ConsoleServer> {
+export async function startServer(opts: {
+  port: number;
+  host?: string;
+  databaseUrl: string;
+  dataDir: string;
+  /** Builds: whether this console runs any itself, and how (lib/builds/config.ts). */
+  builds: ConsoleBuildConfig;
+  dev?: boolean;
+}): Promise<ConsoleServer> {
   process.env.DATABASE_URL = opts.databaseUrl;
   const dir = path.dirname(new URL(import.meta.url).pathname);
   const app = next({ dev: !!opts.dev, dir, quiet: true });
@@ -67,7 +76,7 @@ export async function startServer(opts: { port: number; host?: string; databaseU
       if (!res.headersSent) res.writeHead(500).end("internal error");
     });
   });
-  const builds = await startBuildService({ databaseUrl: opts.databaseUrl, dataDir: opts.dataDir });
+  const builds = await startBuildService({ dataDir: opts.dataDir, config: opts.builds });
   const engine = new RolloutEngine();
   // Anchors the audit chain outside the database: a checkpoint of its head shortly after appends.
   const checkpoints = await startCheckpointWriter({ dataDir: opts.dataDir });
@@ -75,7 +84,7 @@ export async function startServer(opts: { port: number; host?: string; databaseU
     httpServer,
     databaseUrl: opts.databaseUrl,
     onBusEvent: (ev) => {
-      // New or re-queued builds (staged through any process's API) are enqueued at once.
+      // A build queued (through any process's API) or finished (by any worker): take it or record it now.
       if (ev.type === "builds.changed" && !ev.log) builds.kick();
       // Any process's change to a rollout (an agent's result, an operator's action) moves it on.
       if (ev.type === "rollouts.changed") engine.kick(ev.id);

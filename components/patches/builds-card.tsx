@@ -13,7 +13,7 @@ import { RelativeTime } from "../ui/relative-time";
 import { cn } from "../ui/cn";
 import { formatBytes, formatDuration, formatExact, numberFmt } from "../ui/time";
 import { useOperator } from "../shell/operator-context";
-import { useBuildLog, useEnsureBuilds, useRebuild } from "./use-patches";
+import { useBuildLog, useBuildWorkers, useEnsureBuilds, useRebuild } from "./use-patches";
 
 const buildTone: Record<Build["status"], Tone> = { queued: "warn", building: "warn", succeeded: "ok", failed: "bad" };
 
@@ -61,7 +61,7 @@ function BuildLogDialog({ build, onClose }: { build: Build | null; onClose: () =
               Build log <span className="font-mono text-xs font-normal text-muted-foreground">{build.kernelRelease}</span>
             </span>
           }
-          description={`${build.builder} builder · attempt ${build.attempts}`}
+          description={`${build.builder} builder · attempt ${build.attempts}${build.worker ? ` · build worker ${build.worker}` : ""}`}
         >
           <div className="mb-2 flex flex-wrap items-center gap-3 text-xs text-muted-foreground" data-testid="build-log-status" data-status={status}>
             {status ? <BuildStatusBadge status={status} /> : null}
@@ -98,6 +98,9 @@ export function BuildsCard({ p }: { p: PatchDetail }) {
   const open = p.builds.find((b) => b.id === openId) ?? null;
   const builds = React.useMemo(() => [...p.builds].sort((a, b) => a.kernelRelease.localeCompare(b.kernelRelease, undefined, { numeric: true })), [p.builds]);
   const counts = builds.reduce<Record<string, number>>((acc, b) => ((acc[b.status] = (acc[b.status] ?? 0) + 1), acc), {});
+  const waiting = builds.some((b) => b.status === "queued" || b.status === "building");
+  const workers = useBuildWorkers(waiting);
+  const online = workers.data?.items.filter((w) => w.online) ?? [];
   const summary = (["succeeded", "building", "queued", "failed"] as const)
     .filter((s) => counts[s])
     .map((s) => `${counts[s]} ${s}`)
@@ -137,6 +140,16 @@ export function BuildsCard({ p }: { p: PatchDetail }) {
             : ensure.data.created.length === 0
               ? "Every target release already has a build; nothing created."
               : `Created ${ensure.data.created.length} ${ensure.data.created.length === 1 ? "build" : "builds"}: ${ensure.data.created.join(", ")}`}
+        </div>
+      ) : null}
+      {waiting && workers.data ? (
+        <div
+          data-testid="build-workers"
+          className={cn("border-b border-border px-4 py-2 text-[13px]", online.length === 0 ? "bg-warn-soft text-warn" : "bg-muted/50 text-muted-foreground")}
+        >
+          {online.length === 0
+            ? "No build worker is running: queued builds wait until one starts (npm run build-worker, or a console with SPLICER_BUILD_WORKERS above 0)."
+            : `${online.length} build ${online.length === 1 ? "worker" : "workers"} online: ${online.map((w) => `${w.name} (${w.running}/${w.concurrency} busy)`).join(", ")}.`}
         </div>
       ) : null}
       {rebuild.isError ? (
@@ -200,7 +213,14 @@ export function BuildsCard({ p }: { p: PatchDetail }) {
                       ) : null}
                     </td>
                     <td className="border-b border-border px-3 py-2 text-right tabular text-muted-foreground">{numberFmt.format(b.hostCount)}</td>
-                    <td className="border-b border-border px-3 py-2 font-mono text-xs text-muted-foreground">{b.builder}</td>
+                    <td className="border-b border-border px-3 py-2 font-mono text-xs text-muted-foreground">
+                      {b.builder}
+                      {b.worker ? (
+                        <span className="block text-[11px] text-subtle-foreground" title="The build worker that ran it" data-testid="build-worker">
+                          {b.worker}
+                        </span>
+                      ) : null}
+                    </td>
                     <td className="border-b border-border px-3 py-2 text-right tabular text-muted-foreground">{b.attempts}</td>
                     <td className="whitespace-nowrap border-b border-border px-3 py-2 text-xs text-muted-foreground">
                       {b.finishedAt ? (

@@ -1,6 +1,6 @@
 "use client";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import type { Build, PatchCreate, PatchDetail, PatchSummary } from "@/lib/api/schemas";
+import type { Build, BuildWorkerInfo, PatchCreate, PatchDetail, PatchSummary } from "@/lib/api/schemas";
 import { apiFetch } from "../api";
 import { useRealtime } from "../realtime/realtime-provider";
 
@@ -10,6 +10,7 @@ export const patchKeys = {
   list: ["patches", "list"] as const,
   detail: (id: string) => ["patches", "detail", id] as const,
   buildLog: (buildId: string) => ["patches", "build-log", buildId] as const,
+  buildWorkers: ["patches", "build-workers"] as const,
 };
 
 type BuildStatus = Build["status"];
@@ -78,5 +79,14 @@ export function useEnsureBuilds(patchId: string) {
   return useMutation({
     mutationFn: () => apiFetch<{ created: string[]; items: Build[] }>(`/patches/${encodeURIComponent(patchId)}/builds`, { method: "POST", body: {} }),
     onSettled: () => void qc.invalidateQueries({ queryKey: patchKeys.detail(patchId) }),
+  });
+}
+
+/** The processes that run builds; looked at again every few seconds while `watch` (builds wait). */
+export function useBuildWorkers(watch: boolean) {
+  return useQuery({
+    queryKey: patchKeys.buildWorkers,
+    queryFn: ({ signal }) => apiFetch<{ items: BuildWorkerInfo[] }>("/build-workers", { signal }),
+    refetchInterval: watch ? 10_000 : false,
   });
 }

@@ -49,6 +49,7 @@ export const OPERATIONS: Op[] = [
   { method: "post", path: "/api/v1/patches/{id}/builds", summary: "Ensure builds for the given (default: the patch's or the fleet's) kernel releases; never builds a release twice", role: "operator", body: S.EnsureBuildsSchema, response: z.object({ created: z.array(z.string()), items: z.array(S.BuildSchema) }) },
   { method: "get", path: "/api/v1/builds/{id}/log", summary: "A build's log (streamed live on /ui as builds:changed)", role: "viewer", response: S.BuildLogSchema },
   { method: "post", path: "/api/v1/builds/{id}/rebuild", summary: "Queue a failed build again", role: "operator" },
+  { method: "get", path: "/api/v1/build-workers", summary: "Processes that run builds (build workers and consoles building in-process), online ones first", role: "viewer", response: List(S.BuildWorkerSchema) },
   { method: "get", path: "/api/v1/groups", summary: "Groups with live member counts, kernel releases and the staged patches their members lack", role: "viewer", response: List(S.GroupSchema) },
   { method: "post", path: "/api/v1/groups", summary: "Create a group: a named selector over hosts (labels, kernel releases, distros, explicit hosts)", role: "operator", body: S.GroupCreateSchema, response: S.GroupSchema },
   { method: "post", path: "/api/v1/groups/preview", summary: "Who a selector matches now, before saving it", role: "viewer", body: S.GroupPreviewBodySchema, response: S.GroupPreviewSchema },

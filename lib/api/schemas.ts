@@ -385,6 +385,8 @@ export const BuildSchema = z.object({
   error: z.string().nullable(),
   attempts: z.number(),
   builder: z.string(),
+  /** The build worker that ran it last (its name); null before any did. */
+  worker: z.string().nullable(),
   queuedAt: z.string(),
   startedAt: z.string().nullable(),
   finishedAt: z.string().nullable(),
@@ -394,6 +396,26 @@ export const BuildSchema = z.object({
 });
 export type Build = z.infer<typeof BuildSchema>;
 export const BuildLogSchema = z.object({ id: z.string(), status: BuildStatusSchema, log: z.string() });
+/** A process that runs builds: a build worker (`npm run build-worker`) or a console building in-process. */
+export const BuildWorkerSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  kind: z.enum(["console", "worker"]),
+  hostname: z.string(),
+  pid: z.number(),
+  builder: z.string(),
+  concurrency: z.number(),
+  /** Builds it runs now. */
+  running: z.number(),
+  /** Kernel releases it has prepared: it takes their builds first. */
+  releases: z.array(z.string()),
+  /** Its heartbeat is current; a worker that died goes offline after its lease (SPLICER_BUILD_LEASE_SEC). */
+  online: z.boolean(),
+  startedAt: z.string(),
+  lastSeenAt: z.string(),
+  stoppedAt: z.string().nullable(),
+});
+export type BuildWorkerInfo = z.infer<typeof BuildWorkerSchema>;
 export const EnsureBuildsSchema = z.object({ kernelReleases: z.array(KernelReleaseSchema).max(500).optional() });
 
 // ---- groups ----

@@ -4,7 +4,8 @@ import { prisma } from "@/lib/db/client";
 import { authenticateAgent, credentialMatches } from "@/lib/fleet/presence";
 import { appendAudit } from "@/lib/audit/append";
 import { notify } from "@/lib/realtime/bus";
-import { ArtifactCorruptedError, openArtifact } from "./artifact-store";
+import { ArtifactCorruptedError, ArtifactStoreError } from "./artifact-store";
+import { readArtifact } from "./artifacts";
 
 /**
  * An artifact for an agent: only to an enrolled, active host, only for the kernel release that
@@ -73,13 +74,14 @@ export async function artifactForAgent(opts: { hostId: string; credential: strin
     throw new ForbiddenError(`this build is for ${row.kernelRelease}; the host runs ${row.hostRelease || "an unknown kernel"}`, "wrong_release");
   }
   try {
-    const bytes = await openArtifact({ dataDir: opts.dataDir, sha256: row.artifactSha256 });
+    const bytes = await readArtifact({ dataDir: opts.dataDir, sha256: row.artifactSha256 });
     return {
       bytes,
       build: { id: row.buildId, patchId: row.patchId, kernelRelease: row.kernelRelease, artifactSha256: row.artifactSha256, signature: row.signature, moduleName: row.moduleName },
     };
   } catch (err) {
     if (err instanceof ArtifactCorruptedError) throw new DomainError("artifact_corrupted", "the stored artifact does not match its hash; rebuild it", 409);
+    if (err instanceof ArtifactStoreError && err.code === "not_found") throw new DomainError("artifact_missing", "the artifact of this build is not stored anywhere; rebuild it", 409);
     throw err;
   }
 }

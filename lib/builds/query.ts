@@ -1,5 +1,5 @@
 import "server-only";
-import type { Build } from "@/lib/api/schemas";
+import type { Build, BuildWorkerInfo } from "@/lib/api/schemas";
 import type { Actor } from "@/lib/audit/actor";
 import { appendAudit } from "@/lib/audit/append";
 import { prisma } from "@/lib/db/client";
@@ -8,7 +8,12 @@ import { notify } from "@/lib/realtime/bus";
 
 /** A patch's builds, one per kernel release, with how many active hosts run each release. */
 export async function listBuilds(patchId: string): Promise<Build[]> {
-  const rows = await prisma.build.findMany({ where: { patchId }, orderBy: { kernelRelease: "asc" }, omit: { log: true, signature: true, leaseUntil: true } });
+  const rows = await prisma.build.findMany({
+    where: { patchId },
+    orderBy: { kernelRelease: "asc" },
+    omit: { log: true, signature: true, leaseUntil: true, result: true },
+    include: { worker: { select: { name: true } } },
+  });
   if (rows.length === 0) return [];
   const counts = await prisma.host.groupBy({
     by: ["kernelRelease"],
@@ -25,6 +30,7 @@ export async function listBuilds(patchId: string): Promise<Build[]> {
     error: r.error,
     attempts: r.attempts,
     builder: r.builder,
+    worker: r.worker?.name ?? null,
     queuedAt: r.queuedAt.toISOString(),
     startedAt: r.startedAt?.toISOString() ?? null,
     finishedAt: r.finishedAt?.toISOString() ?? null,
@@ -48,9 +54,38 @@ export async function rebuild(opts: { actor: Actor; buildId: string }): Promise<
     if (b.status !== "failed") throw new ConflictError(`only failed builds can be rebuilt; this one is ${b.status}`, "not_failed");
     await tx.build.update({
       where: { id: b.id },
-      data: { status: "queued", error: null, queuedAt: new Date(), startedAt: null, finishedAt: null, log: "" },
+      data: { status: "queued", error: null, queuedAt: new Date(), startedAt: null, finishedAt: null, retryAt: null, log: "" },
     });
     await notify(tx, { type: "builds.changed", patchId: b.patchId, buildId: b.id });
     await appendAudit(tx, { actor: opts.actor, action: "build.rebuild_requested", target: { type: "build", id: b.id }, details: { patchId: b.patchId, kernelRelease: b.kernelRelease } });
   });
+}
+
+/** Whether a worker is alive: it did not stop, and its last heartbeat's horizon is still ahead. Pure. */
+export function workerOnline(w: { aliveUntil: Date; stoppedAt: Date | null }, now: Date): boolean {
+  return w.stoppedAt === null && w.aliveUntil.getTime() > now.getTime();
+}
+
+/** The processes that run builds, online ones first, then the most recently seen. */
+export async function listBuildWorkers(opts: { limit?: number } = {}): Promise<BuildWorkerInfo[]> {
+  // The database's clock decides, as it does for the heartbeat (no skew between machines).
+  const [{ now }] = await prisma.$queryRaw<{ now: Date }[]>`select now()`;
+  const rows = await prisma.buildWorker.findMany({ orderBy: { lastSeenAt: "desc" }, take: opts.limit ?? 200 });
+  return rows
+    .map((w) => ({
+      id: w.id,
+      name: w.name,
+      kind: w.kind === "console" ? ("console" as const) : ("worker" as const),
+      hostname: w.hostname,
+      pid: w.pid,
+      builder: w.builder,
+      concurrency: w.concurrency,
+      running: w.running,
+      releases: w.releases,
+      online: workerOnline(w, now),
+      startedAt: w.startedAt.toISOString(),
+      lastSeenAt: w.lastSeenAt.toISOString(),
+      stoppedAt: w.stoppedAt?.toISOString() ?? null,
+    }))
+    .sort((a, b) => Number(b.online) - Number(a.online));
 }

@@ -2,45 +2,47 @@ import "server-only";
 import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { SYSTEM } from "@/lib/audit/actor";
-import { appendAudit } from "@/lib/audit/append";
 import { prisma } from "@/lib/db/client";
 import { log } from "@/lib/log";
 import type { PatchAnalysis } from "@/lib/patches/types";
-import { notify, publish } from "@/lib/realtime/bus";
-import { putArtifact } from "./artifact-store";
-import type { SigningKey } from "./signing";
+import { storeArtifact } from "./artifacts";
+import { appendBuildLog, handBack, renewLease, retryDelayMs, submitResult, type Claim } from "./queue";
 import { BuildFailure, type Builder } from "./types";
 
+/** One worker's side of running builds: which builder, under which name, with which limits. */
 export interface BuildRuntime {
   builder: Builder;
-  dataDir: string;
-  signingKey: SigningKey;
+  workerId: string;
+  /** The worker's name, as builds' logs show it. */
+  workerName: string;
+  /** Where the worker runs, for the log's first line. */
+  workerHost: string;
   timeoutMs: number;
-  /** How long a claim on a build lasts without renewal (renewed every third of it). */
+  /** How long a claim lasts without renewal (renewed every third of it). */
   leaseMs: number;
 }
+
+export type RunOutcome = "built" | "failed" | "handed-back" | "retry" | "lost";
 
 const MAX_LOG_BYTES = 512 * 1024;
 const LOG_FLUSH_MS = 300;
 
+/** Why a build's signal was aborted: each ends differently (see runBuild). */
+class Abort extends Error {
+  constructor(readonly kind: "timeout" | "shutdown" | "lost") {
+    super(kind);
+  }
+}
+
 /**
- * Runs one build if nobody else is: the claim is one conditional UPDATE (queued, or building
- * under a lapsed lease, i.e. its process died), so a job delivered twice or to two processes
- * builds once. Build failures are recorded; any other error puts the build back in the queue and
- * is rethrown for the job queue to retry.
+ * Runs one claimed build and leaves its result for a console to record (the signature and the
+ * audit event are a console's: a worker holds no key). A build failure (the patch, the compiler,
+ * the timeout) is a result; anything else (database, disk, a missing tool) hands the build back
+ * to the queue for a retry later, as does the worker's shutdown (`stopping`) if the build has
+ * not finished by then. A worker that lost its claim stops and writes nothing more.
  */
-export async function runBuild(rt: BuildRuntime, buildId: string): Promise<"built" | "failed" | "skipped"> {
-  const leaseSec = rt.leaseMs / 1000;
-  const [claim] = await prisma.$queryRaw<{ patchId: string; kernelRelease: string; attempts: number }[]>`
-    update "Build" set status = 'building', "leaseUntil" = now() + make_interval(secs => ${leaseSec}),
-      attempts = attempts + 1, "startedAt" = now(), builder = ${rt.builder.name}, error = null,
-      log = case when status = 'building' then log || E'\n--- the process building this stopped; building again ---\n' else log end
-    where id = ${buildId}::uuid and (status = 'queued' or (status = 'building' and "leaseUntil" < now()))
-    returning "patchId"::text, "kernelRelease", attempts`;
-  if (!claim) return "skipped";
+export async function runBuild(rt: BuildRuntime, claim: Claim, stopping: AbortSignal): Promise<RunOutcome> {
   const patch = await prisma.patch.findUniqueOrThrow({ where: { id: claim.patchId }, select: { diff: true, analysis: true, title: true } });
-  await publish({ type: "builds.changed", patchId: claim.patchId, buildId });
 
   let pending: string[] = [];
   let logged = 0;
@@ -48,8 +50,7 @@ export async function runBuild(rt: BuildRuntime, buildId: string): Promise<"buil
     if (pending.length === 0) return;
     const chunk = pending.join("");
     pending = [];
-    await prisma.$executeRaw`update "Build" set log = log || ${chunk} where id = ${buildId}::uuid`;
-    await publish({ type: "builds.changed", patchId: claim.patchId, buildId, log: true });
+    await appendBuildLog(claim, rt.workerId, chunk);
   };
   const appendLog = (line: string) => {
     if (logged > MAX_LOG_BYTES) return;
@@ -57,19 +58,29 @@ export async function runBuild(rt: BuildRuntime, buildId: string): Promise<"buil
     logged += text.length;
     pending.push(logged > MAX_LOG_BYTES ? "--- log truncated ---\n" : text);
   };
-  const flusher = setInterval(() => void flush().catch((err) => log.warn({ err, buildId }, "build log flush failed")), LOG_FLUSH_MS);
+  const abort = new AbortController();
+  const reason = () => (abort.signal.aborted ? (abort.signal.reason as Abort).kind : null);
+  const flusher = setInterval(() => void flush().catch((err) => log.warn({ err, buildId: claim.buildId }, "build log flush failed")), LOG_FLUSH_MS);
   const renewer = setInterval(() => {
-    prisma.$executeRaw`update "Build" set "leaseUntil" = now() + make_interval(secs => ${leaseSec}) where id = ${buildId}::uuid and status = 'building'`.catch(
-      (err) => log.warn({ err, buildId }, "build lease renewal failed"),
+    renewLease(claim, rt.workerId, rt.leaseMs).then(
+      (ours) => {
+        if (!ours && !abort.signal.aborted) {
+          log.warn({ buildId: claim.buildId }, "lost the claim on a build (its lease lapsed and another worker took it over); stopping it");
+          abort.abort(new Abort("lost"));
+        }
+      },
+      (err) => log.warn({ err, buildId: claim.buildId }, "build lease renewal failed"),
     );
   }, rt.leaseMs / 3);
-  const abort = new AbortController();
-  const timer = setTimeout(() => abort.abort(new Error("timeout")), rt.timeoutMs);
+  const timer = setTimeout(() => abort.abort(new Abort("timeout")), rt.timeoutMs);
+  const onStop = () => abort.abort(new Abort("shutdown"));
+  if (stopping.aborted) onStop();
+  else stopping.addEventListener("abort", onStop, { once: true });
   const workDir = await fs.mkdtemp(path.join(os.tmpdir(), "splicer-build-"));
-  appendLog(`build ${buildId}: ${patch.title} for ${claim.kernelRelease} (builder ${rt.builder.name}, attempt ${claim.attempts})`);
+  appendLog(`build ${claim.buildId}: ${patch.title} for ${claim.kernelRelease} (builder ${rt.builder.name}, attempt ${claim.attempt}) on build worker ${rt.workerName} (${rt.workerHost})`);
   try {
     const artifact = await rt.builder.build({
-      buildId,
+      buildId: claim.buildId,
       patchId: claim.patchId,
       kernelRelease: claim.kernelRelease,
       diff: patch.diff,
@@ -78,58 +89,41 @@ export async function runBuild(rt: BuildRuntime, buildId: string): Promise<"buil
       signal: abort.signal,
       log: appendLog,
     });
-    const stored = await putArtifact({ dataDir: rt.dataDir, bytes: artifact.bytes });
-    const signature = rt.signingKey.sign({ artifactSha256: stored.sha256, patchId: claim.patchId, kernelRelease: claim.kernelRelease, moduleName: artifact.moduleName });
-    appendLog(`artifact ${artifact.fileName}: ${stored.size} bytes, sha256 ${stored.sha256}, signed`);
+    // Built, even if a shutdown was asked meanwhile: the result is worth keeping.
+    if (reason() === "lost") return "lost";
+    const stored = await storeArtifact({ bytes: artifact.bytes });
+    appendLog(`artifact ${artifact.fileName}: ${stored.size} bytes, sha256 ${stored.sha256}, stored; a console checks and signs it`);
     await flush();
-    await finish(buildId, claim, { status: "succeeded", artifactSha256: stored.sha256, artifactSize: stored.size, moduleName: artifact.moduleName, signature });
-    return "built";
+    const ours = await submitResult(claim, rt.workerId, { status: "succeeded", artifactSha256: stored.sha256, artifactSize: stored.size, moduleName: artifact.moduleName, worker: rt.workerName });
+    return ours ? "built" : "lost";
   } catch (err) {
-    if (err instanceof BuildFailure || abort.signal.aborted) {
-      const message = abort.signal.aborted && !(err instanceof BuildFailure) ? `timed out after ${rt.timeoutMs / 1000} s` : (err as Error).message;
+    const why = reason();
+    if (why === "lost") return "lost";
+    if (why === "shutdown") {
+      appendLog(`--- build worker ${rt.workerName} is stopping: build handed back to the queue ---`);
+      await flush().catch(() => {});
+      return (await handBack(claim, rt.workerId)) ? "handed-back" : "lost";
+    }
+    if (err instanceof BuildFailure || why === "timeout") {
+      const message = why === "timeout" && !(err instanceof BuildFailure && err.reason !== "timeout") ? `timed out after ${rt.timeoutMs / 1000} s` : (err as Error).message;
       appendLog(`build failed: ${message}`);
       await flush();
       const refused = err instanceof BuildFailure && err.reason === "refused";
-      await finish(buildId, claim, { status: "failed", error: message, ...(refused ? { refusedBy: rt.builder.name } : {}) });
-      return "failed";
+      const ours = await submitResult(claim, rt.workerId, { status: "failed", error: message, ...(refused ? { refusedBy: rt.builder.name } : {}), worker: rt.workerName });
+      return ours ? "failed" : "lost";
     }
-    // Not the build's fault (database, disk, a missing builder binary): back to the queue.
-    appendLog(`infrastructure error, will retry: ${(err as Error).message}`);
+    // Not the build's fault: back to the queue, for this or another worker to try again later.
+    const delay = retryDelayMs(claim.attempt);
+    log.error({ err, buildId: claim.buildId }, "build infrastructure error; handed back");
+    appendLog(`infrastructure error on ${rt.workerName}, will retry in ${Math.round(delay / 1000)} s: ${(err as Error).message}`);
     await flush().catch(() => {});
-    await prisma.$executeRaw`update "Build" set status = 'queued', "leaseUntil" = null where id = ${buildId}::uuid and status = 'building'`.catch(() => {});
-    throw err;
+    await handBack(claim, rt.workerId, { retryAfterMs: delay }).catch((e) => log.warn({ err: e, buildId: claim.buildId }, "could not hand a build back; its lease will lapse"));
+    return "retry";
   } finally {
     clearInterval(flusher);
     clearInterval(renewer);
     clearTimeout(timer);
+    stopping.removeEventListener("abort", onStop);
     await fs.rm(workDir, { recursive: true, force: true }).catch(() => {});
   }
-}
-
-async function finish(
-  buildId: string,
-  claim: { patchId: string; kernelRelease: string },
-  result: { status: "succeeded"; artifactSha256: string; artifactSize: number; moduleName: string; signature: string } | { status: "failed"; error: string; refusedBy?: string },
-): Promise<void> {
-  await prisma.$transaction(async (tx) => {
-    const { refusedBy, ...row } = { refusedBy: undefined, ...result };
-    await tx.build.update({ where: { id: buildId }, data: { ...row, finishedAt: new Date(), leaseUntil: null } });
-    // The patch's analysis says what a builder refused and why, per release (one statement, so
-    // builds of several releases finishing at once cannot overwrite each other's entries).
-    if (refusedBy && result.status === "failed") {
-      await tx.$executeRaw`
-        update "Patch" set analysis = jsonb_set(analysis, '{builderRefusals}',
-          coalesce(analysis->'builderRefusals', '{}'::jsonb) || jsonb_build_object(${claim.kernelRelease}::text, jsonb_build_object('builder', ${refusedBy}::text, 'message', ${result.error}::text)))
-        where id = ${claim.patchId}::uuid`;
-    } else {
-      await tx.$executeRaw`update "Patch" set analysis = analysis #- array['builderRefusals', ${claim.kernelRelease}::text] where id = ${claim.patchId}::uuid and analysis ? 'builderRefusals'`;
-    }
-    await notify(tx, { type: "builds.changed", patchId: claim.patchId, buildId });
-    await appendAudit(tx, {
-      actor: SYSTEM,
-      action: result.status === "succeeded" ? "build.succeeded" : "build.failed",
-      target: { type: "build", id: buildId },
-      details: { patchId: claim.patchId, kernelRelease: claim.kernelRelease, ...(result.status === "succeeded" ? { artifactSha256: result.artifactSha256, moduleName: result.moduleName } : { error: result.error }) },
-    });
-  });
 }

@@ -60,4 +60,10 @@ export class BuildFailure extends Error {
 export interface Builder {
   readonly name: string;
   build(req: BuildRequest): Promise<BuiltArtifact>;
+  /**
+   * Kernel releases this builder has prepared in its cache (fetched, extracted, configured), so
+   * that its worker takes their builds first. Optional: a worker also counts the releases it built
+   * for since it started.
+   */
+  preparedReleases?(): Promise<string[]>;
 }

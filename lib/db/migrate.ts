@@ -95,3 +95,25 @@ export async function migrate(opts: { url: string; dir?: string; log?: (msg: str
   }
   return applied;
 }
+
+/**
+ * Migrations this code has that the database lacks (none: the schema is what the code expects).
+ * For processes that use a console's database but never change its schema (build workers).
+ */
+export async function missingMigrations(opts: { url: string; dir?: string }): Promise<string[]> {
+  const client = new pg.Client({ connectionString: opts.url });
+  await client.connect();
+  try {
+    const { rows: exists } = await client.query<{ t: string | null }>(`select to_regclass('"_prisma_migrations"')::text as t`);
+    const applied = new Set<string>();
+    if (exists[0]?.t) {
+      const { rows } = await client.query<{ migration_name: string }>(`select migration_name from "_prisma_migrations" where finished_at is not null and rolled_back_at is null`);
+      for (const r of rows) applied.add(r.migration_name);
+    }
+    return listMigrations(opts.dir)
+      .map((m) => m.name)
+      .filter((n) => !applied.has(n));
+  } finally {
+    await client.end().catch(() => {});
+  }
+}

@@ -3,6 +3,7 @@
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
+import { loadConsoleBuildConfig } from "@/lib/builds/config";
 import { loadEnv } from "@/lib/config";
 import { startEmbeddedPostgres, type EmbeddedDatabase } from "@/lib/db/embedded";
 import { migrate } from "@/lib/db/migrate";
@@ -41,8 +42,10 @@ export function ensureBuilt(): void {
 
 export async function runConsole(opts: { demo: boolean }): Promise<void> {
   let env;
+  let builds;
   try {
     env = loadEnv();
+    builds = loadConsoleBuildConfig();
   } catch (err) {
     console.error(`splicer: ${(err as Error).message}`);
     process.exit(2);
@@ -89,7 +92,7 @@ export async function runConsole(opts: { demo: boolean }): Promise<void> {
   const { startServer } = await import("../../server");
   let server: Awaited<ReturnType<typeof startServer>>;
   try {
-    server = await startServer({ port: env.PORT, host: env.HOST, databaseUrl, dataDir: env.SPLICER_DATA_DIR });
+    server = await startServer({ port: env.PORT, host: env.HOST, databaseUrl, dataDir: env.SPLICER_DATA_DIR, builds });
   } catch (err) {
     console.error(`splicer: could not start the console: ${(err as Error).message}`);
     await embedded?.stop().catch(() => {});
@@ -112,6 +115,7 @@ export async function runConsole(opts: { demo: boolean }): Promise<void> {
   else console.log(`  Password:        the one printed at first start (or set SPLICER_ADMIN_PASSWORD to reset it)`);
   if (demoAgents > 0) console.log(`  Demo fleet:      ${demoAgents} simulated agents (SPLICER_DEMO_AGENTS=0 for none)`);
   console.log(`  Database:        ${embedded ? `embedded PostgreSQL on port ${embedded.port}` : "DATABASE_URL"}`);
+  console.log(`  Builds:          ${builds.workers > 0 ? `in this process (${builds.workers} at a time), and by any build worker` : "by build workers only (SPLICER_BUILD_WORKERS=0): npm run build-worker"}`);
   console.log("");
   console.log(`SPLICER_READY ${server.url}`);
 

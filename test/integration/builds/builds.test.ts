@@ -61,13 +61,13 @@ describe("builds", () => {
     expect(rows[0].n).toBe("4");
   });
 
-  it("stores each artifact under its sha256 and signs it with the console's key", async () => {
-    const [one] = await a.db.query<{ artifactSha256: string; signature: string; moduleName: string; kernelRelease: string }>(
-      `select "artifactSha256", signature, "moduleName", "kernelRelease" from "Build" where "patchId" = $1 limit 1`,
+  it("stores each artifact under its sha256 (in the database, every console's source) and signs it with the console's key", async () => {
+    const [one] = await a.db.query<{ artifactSha256: string; signature: string; moduleName: string; kernelRelease: string; content: Buffer }>(
+      `select b."artifactSha256", b.signature, b."moduleName", b."kernelRelease", a.content
+       from "Build" b join "Artifact" a on a.sha256 = b."artifactSha256" where b."patchId" = $1 limit 1`,
       [patch.id],
     );
-    const file = path.join(a.dataDir, "artifacts", one.artifactSha256.slice(0, 2), one.artifactSha256);
-    const bytes = fs.readFileSync(file);
+    const bytes = one.content;
     expect(crypto.createHash("sha256").update(bytes).digest("hex")).toBe(one.artifactSha256);
     const artifact = JSON.parse(bytes.toString("utf8"));
     expect(artifact).toMatchObject({ kernelRelease: one.kernelRelease, moduleName: one.moduleName });
