@@ -6,6 +6,7 @@ import os from "node:os";
 import { createCommandBuilder } from "./command";
 import { createKbuildBuilder, type KernelReleases } from "./kbuild";
 import { createSimulateBuilder } from "./simulate";
+import { kernelReleases } from "@/lib/builds/kbuild/releases";
 
 export { createCommandBuilder, type CommandBuilderOptions } from "./command";
 export { createKbuildBuilder, type KbuildBuilderOptions, type KernelReleases, type ReleaseTree } from "./kbuild";

@@ -32,6 +32,8 @@ export interface ReleaseTree {
   source: string;
   /** Source unpacked, R's .config, `make modules_prepare` done with KERNELRELEASE=R, Module.symvers. */
   tree: string;
+  /** For every make in the tree: KERNELRELEASE=R, R's compiler. */
+  makeArgs: string[];
   /** vmlinux's symbols (from R's unstripped vmlinux: FILE symbols, kallsyms order). */
   vmlinuxSymbols(): Promise<SymbolTable>;
   /** R's vmlinux as an ELF (from its vmlinuz). */
@@ -99,7 +101,7 @@ export function createKbuildBuilder(opts: KbuildBuilderOptions): Builder {
     }
     if (units.length === 0) throw new BuildFailure(`already fixed in ${release}: its source (${r.source}) already has this change in ${alreadyFixed.join(", ")}`, "already_fixed");
 
-    const ctx: TreeContext = { tree: r.tree, release, signal: req.signal, log: req.log, timeoutMs, make };
+    const ctx: TreeContext = { tree: r.tree, makeArgs: r.makeArgs, signal: req.signal, log: req.log, timeoutMs, make };
     const work = path.join(req.workDir, "objects");
     await mkdir(work, { recursive: true });
     const diffs: { unit: Unit; object: string; diff: ObjectDiff }[] = [];
@@ -229,7 +231,7 @@ export function createKbuildBuilder(opts: KbuildBuilderOptions): Builder {
     // Link: the wrapper and the patch objects, with kbuild against R's prepared tree.
     await writeFile(path.join(moduleDir, "wrapper.c"), wrapperSource({ moduleName, description: `Splicer live patch ${req.patchId} for ${release}`, objects: [...objects.values()] }));
     await writeFile(path.join(moduleDir, "Kbuild"), kbuildFile(moduleName, ["wrapper.o", ...patchObjects]));
-    const args = [...make.slice(1), "-C", r.tree, `KERNELRELEASE=${release}`, `M=${moduleDir}`, "KBUILD_MODPOST_WARN=1", "modules"];
+    const args = [...make.slice(1), "-C", r.tree, ...r.makeArgs, `M=${moduleDir}`, "KBUILD_MODPOST_WARN=1", "modules"];
     req.log(`$ ${[make[0] as string, ...args].map(shellQuote).join(" ")}`);
     const started = Date.now();
     const linked = await runProcess(make[0] as string, args, { cwd: moduleDir, env: passedEnv(), signal: req.signal, timeoutMs, maxLogBytes, log: req.log });

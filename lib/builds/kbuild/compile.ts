@@ -22,7 +22,8 @@ export type CompileResult =
 
 export interface TreeContext {
   tree: string;
-  release: string;
+  /** KERNELRELEASE=R and R's compiler, for every make in the tree. */
+  makeArgs: string[];
   signal: AbortSignal;
   log: (line: string) => void;
   timeoutMs: number;
@@ -79,7 +80,7 @@ export function compilerErrors(lines: string[]): string[] {
 
 async function make(ctx: TreeContext, target: string): Promise<{ ok: boolean; lines: string[]; notBuilt: boolean }> {
   const argv = ctx.make ?? ["make"];
-  const args = [...argv.slice(1), "-C", ctx.tree, `KERNELRELEASE=${ctx.release}`, `KCFLAGS=${SECTION_CFLAGS}`, target];
+  const args = [...argv.slice(1), "-C", ctx.tree, ...ctx.makeArgs, `KCFLAGS=${SECTION_CFLAGS}`, target];
   const lines: string[] = [];
   const run = await runProcess(argv[0] as string, args, { cwd: ctx.tree, env: { ...passedEnv(), LC_ALL: "C" }, signal: ctx.signal, timeoutMs: ctx.timeoutMs, maxLogBytes: 512 * 1024, log: (l) => lines.push(l) });
   if (run.kind === "spawn-error") throw new Error(`cannot run ${argv[0]}: ${run.error.message}`, { cause: run.error });

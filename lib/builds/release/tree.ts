@@ -7,7 +7,7 @@ import "server-only";
 import { constants } from "node:fs";
 import { access, copyFile, readFile } from "node:fs/promises";
 import path from "node:path";
-import { makefileVersion, parseKernelConfig } from "@/lib/builds/kbuild/headers";
+import { makefileVersion, parseKernelConfig } from "@/lib/builds/release/kernel-text";
 import { ReleasePreparationFailed, ReleaseUnavailable } from "./errors";
 import { runStep, seconds, type StepContext } from "./exec";
 

@@ -14,9 +14,9 @@ describe("a console's build configuration", () => {
   });
 
   it("SPLICER_BUILD_WORKERS=0 runs none, and then does not read (or refuse) the builder's settings", () => {
-    const c = loadConsoleBuildConfig({ SPLICER_BUILD_WORKERS: "0", SPLICER_BUILDER: "kbuild" }, who);
+    const c = loadConsoleBuildConfig({ SPLICER_BUILD_WORKERS: "0", SPLICER_BUILDER: "command" }, who);
     expect(c).toMatchObject({ workers: 0, builder: null });
-    expect(() => loadConsoleBuildConfig({ SPLICER_BUILD_WORKERS: "1", SPLICER_BUILDER: "kbuild" }, who)).toThrow(/SPLICER_BUILDER=kbuild needs SPLICER_KERNEL_SOURCE_TEMPLATE/);
+    expect(() => loadConsoleBuildConfig({ SPLICER_BUILD_WORKERS: "1", SPLICER_BUILDER: "command" }, who)).toThrow(/SPLICER_BUILDER=command needs SPLICER_BUILD_COMMAND/);
   });
 
   it("caps the stop grace: the console's whole shutdown has 20 s", () => {
@@ -47,7 +47,7 @@ describe("a build worker's configuration", () => {
         SPLICER_BUILD_STOP_GRACE_SEC: "0",
         SPLICER_BUILD_TIMEOUT_SEC: "600",
         SPLICER_BUILDER: "kbuild",
-        SPLICER_KERNEL_SOURCE_TEMPLATE: "/usr/src/linux-source-6.1.tar.xz",
+        SPLICER_KERNEL_CACHE_DIR: "/var/cache/splicer/kernels",
       },
       who,
     );
@@ -55,7 +55,7 @@ describe("a build worker's configuration", () => {
       dataDir: "/var/cache/splicer",
       concurrency: 4,
       run: { leaseMs: 12_000, timeoutMs: 600_000, stopGraceMs: 0, workerName: "rack2-builder.7" },
-      builder: { builder: "kbuild", timeoutMs: 600_000 },
+      builder: { builder: "kbuild", cacheDir: "/var/cache/splicer/kernels", timeoutMs: 600_000 },
     });
   });
 
@@ -74,8 +74,8 @@ describe("a build worker's configuration", () => {
   });
 
   it("names every bad setting at once: its own and the builder's", () => {
-    expect(() => loadBuildWorkerConfig({ SPLICER_BUILD_CONCURRENCY: "lots", SPLICER_BUILDER: "kbuild" }, who)).toThrow(
-      /DATABASE_URL[\s\S]*SPLICER_BUILD_CONCURRENCY[\s\S]*SPLICER_BUILDER=kbuild needs/,
+    expect(() => loadBuildWorkerConfig({ SPLICER_BUILD_CONCURRENCY: "lots", SPLICER_BUILDER: "command" }, who)).toThrow(
+      /DATABASE_URL[\s\S]*SPLICER_BUILD_CONCURRENCY[\s\S]*SPLICER_BUILDER=command needs/,
     );
   });
 });

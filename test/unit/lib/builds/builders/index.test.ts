@@ -40,28 +40,15 @@ describe("builder configuration", () => {
     expect(createBuilder(single).name).toBe("command");
   });
 
-  it("reads the kbuild builder: one source tarball for every release, headers per release", () => {
-    const env = { SPLICER_BUILDER: "kbuild", SPLICER_KERNEL_SOURCE_TEMPLATE: "/usr/src/linux-source-6.1.tar.xz" };
-    expect(loadBuilderConfig(env)).toEqual({
-      builder: "kbuild",
-      kernelSourceTemplate: "/usr/src/linux-source-6.1.tar.xz",
-      headersTemplate: "/usr/src/linux-headers-{release}",
-      timeoutMs: 1_800_000,
-    });
+  it("reads the kbuild builder: nothing needed on Debian (apt), a cache and other distributions' releases optional", () => {
+    expect(loadBuilderConfig({ SPLICER_BUILDER: "kbuild" })).toEqual({ builder: "kbuild", timeoutMs: 1_800_000 });
     const custom = loadBuilderConfig({
-      ...env,
-      SPLICER_KERNEL_SOURCE_TEMPLATE: "/srv/src/linux-{release}",
-      SPLICER_KERNEL_HEADERS_TEMPLATE: "/srv/headers/{release}",
-      SPLICER_KBUILD_CACHE_DIR: "/var/cache/splicer",
+      SPLICER_BUILDER: "kbuild",
+      SPLICER_KERNEL_CACHE_DIR: "/var/cache/splicer/kernels",
+      SPLICER_KERNEL_RELEASES_DIR: "/srv/kernels",
       SPLICER_BUILD_TIMEOUT_SEC: "600",
     });
-    expect(custom).toEqual({
-      builder: "kbuild",
-      kernelSourceTemplate: "/srv/src/linux-{release}",
-      headersTemplate: "/srv/headers/{release}",
-      cacheDir: "/var/cache/splicer",
-      timeoutMs: 600_000,
-    });
+    expect(custom).toEqual({ builder: "kbuild", cacheDir: "/var/cache/splicer/kernels", releasesDir: "/srv/kernels", timeoutMs: 600_000 });
     expect(createBuilder(custom, { dataDir: "/tmp/data" }).name).toBe("kbuild");
   });
 
@@ -80,11 +67,6 @@ describe("builder configuration", () => {
     [{ SPLICER_BUILD_TIMEOUT_SEC: "soon" }, /SPLICER_BUILD_TIMEOUT_SEC/],
     [{ SPLICER_BUILD_TIMEOUT_SEC: "0" }, /SPLICER_BUILD_TIMEOUT_SEC/],
     [{ SPLICER_SIMULATE_BUILD_MS: "-5" }, /SPLICER_SIMULATE_BUILD_MS/],
-    [{ SPLICER_BUILDER: "kbuild" }, /SPLICER_BUILDER=kbuild needs SPLICER_KERNEL_SOURCE_TEMPLATE/],
-    [
-      { SPLICER_BUILDER: "kbuild", SPLICER_KERNEL_SOURCE_TEMPLATE: "/usr/src/linux-source-6.1.tar.xz", SPLICER_KERNEL_HEADERS_TEMPLATE: "/usr/src/linux-headers" },
-      /SPLICER_KERNEL_HEADERS_TEMPLATE must contain \{release\}/,
-    ],
   ])("rejects bad configuration %j", (env, message) => {
     expect(() => loadBuilderConfig(env)).toThrow(/^bad builder configuration/);
     expect(() => loadBuilderConfig(env)).toThrow(message);

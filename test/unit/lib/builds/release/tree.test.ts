@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseKernelConfig } from "@/lib/builds/kbuild/headers";
+import { parseKernelConfig } from "@/lib/builds/release/kernel-text";
 import { compilerOf, configChanges, harmlessConfigChanges } from "@/lib/builds/release/tree";
 
 describe("the tree's configuration", () => {
