@@ -98,6 +98,7 @@ describe("a hostile agent in a rollout", () => {
 
     // One wave of all ten; the hostile host's failure is within budget.
     const sentBefore = hostile.sent;
+    const t0 = Date.now();
     const rr = await post("/api/v1/rollouts", { patchId: patch.id, groupId: group.id, strategy: { canary: 0, waves: "100%", maxInFlight: 10, failureBudget: 1, hostTimeoutSec: 10 } });
     expect(rr.status, await rr.clone().text()).toBe(201);
     const started = (await rr.json()) as RolloutSummary;
@@ -107,6 +108,7 @@ describe("a hostile agent in a rollout", () => {
       const r = await getJson<RolloutDetail>(c, `/api/v1/rollouts/${started.id}`);
       return r.status === "completed" || r.status === "paused" ? r : null;
     }, { what: "the rollout to finish", timeoutMs: 90_000, intervalMs: 250 });
+    const elapsedMs = Date.now() - t0;
 
     const honest = done.hosts.filter((h) => h.hostId !== hostile.hostId);
     expect(honest.map((h) => `${h.hostname}: ${h.state}${h.error ? ` (${h.error})` : ""}`)).toEqual(honest.map((h) => `${h.hostname}: succeeded`));
@@ -117,9 +119,11 @@ describe("a hostile agent in a rollout", () => {
     for (const a of fleet.agents) expect((await a.kernel.listLivepatches()).map((l) => l.name)).toContain(done.patch.moduleName);
 
     // The attack really ran through the rollout: the hostile host got its job, and sent a poisoned
-    // update in most of the 100 ms batches while the honest hosts reported.
+    // update in most of the 100 ms batches while the honest hosts reported (a count relative to
+    // how long the rollout took: a faster rollout leaves fewer batches to poison).
     expect(hostile.jobs.length).toBe(1);
-    expect(hostile.sent - sentBefore).toBeGreaterThan(20);
+    const sent = hostile.sent - sentBefore;
+    expect(sent, `${sent} poisoned updates in ${elapsedMs} ms`).toBeGreaterThanOrEqual(Math.max(5, Math.floor((0.5 * elapsedMs) / 105)));
   });
 
   it("refuses every poisoned update with a protocol_error naming the field", async () => {
