@@ -1,7 +1,7 @@
 // A module's symbols as the kernel's livepatch core counts them: the module's own symbol table
 // (kallsyms of a module is its symtab's "core" symbols, in symtab order), with each local symbol's
 // FILE symbol, so that placeSymbol can compute sympos for a module as it does for vmlinux.
-import { readElf, SHF, STB, STT, type Sym } from "./elf";
+import { SHF, STB, STT, type ElfObject, type Sym } from "./elf";
 import { sectionKind } from "./kernel-object";
 import { symbolTable, type KernelSymbol, type SymbolTable } from "./symbols";
 
@@ -14,8 +14,8 @@ function isCoreSymbol(s: Sym): boolean {
   return sectionKind(s.section) !== "init";
 }
 
-export function moduleSymbolTable(name: string, ko: Buffer): SymbolTable {
-  const obj = readElf(ko);
+/** `obj`: the module's .ko as read by readElf (read once, shared with moduleGlobals and ModuleCode). */
+export function moduleSymbolTable(name: string, obj: ElfObject): SymbolTable {
   const list: Omit<KernelSymbol, "position">[] = [];
   let file: string | undefined;
   let group = -1;
@@ -40,6 +40,6 @@ export function moduleSymbolTable(name: string, ko: Buffer): SymbolTable {
 }
 
 /** Names a module defines as global symbols (for references from other files of the same module). */
-export function moduleGlobals(ko: Buffer): Set<string> {
-  return new Set(readElf(ko).symbols.filter((s) => s.section && s.bind !== STB.LOCAL && s.name).map((s) => s.name));
+export function moduleGlobals(obj: ElfObject): Set<string> {
+  return new Set(obj.symbols.filter((s) => s.section && s.bind !== STB.LOCAL && s.name).map((s) => s.name));
 }

@@ -2,7 +2,7 @@
 // from the release's source ("pre") must be the code the release shipped. A mismatch means the
 // source, config or compiler is not what built the running kernel, and the patch would replace
 // code nobody looked at: the build is refused, naming the function.
-import { readElf, readSectionTable, SHT, STT, type ElfObject, type Section, type Sym } from "./elf";
+import { readSectionTable, SHT, STT, type ElfObject, type Section, type Sym } from "./elf";
 import { relocationWidth, sectionKind } from "./kernel-object";
 import type { KernelSymbol } from "./symbols";
 
@@ -59,10 +59,8 @@ export class VmlinuxCode {
 
 /** A module as shipped (.ko): its functions' code with their relocation sites, by kernel symbol. */
 export class ModuleCode {
-  private readonly obj: ElfObject;
   private readonly funcs: Sym[];
-  constructor(ko: Buffer) {
-    this.obj = readElf(ko);
+  constructor(private readonly obj: ElfObject) {
     this.funcs = this.obj.symbols.filter((s) => s.type === STT.FUNC && s.section && sectionKind(s.section) === "text");
   }
   /** The `position`-th (1-based) function of this name in symbol-table order. */

@@ -153,8 +153,8 @@ export function createKbuildBuilder(opts: KbuildBuilderOptions): Builder {
       if (!m) {
         const ko = await r.modulePath(name);
         if (!ko) throw new UnresolvedSymbol(`${release} has no module ${name}.ko`, name);
-        const bytes = await readFile(ko);
-        m = { table: moduleSymbolTable(name, bytes), globals: moduleGlobals(bytes), code: new ModuleCode(bytes) };
+        const obj = readElf(await readFile(ko));
+        m = { table: moduleSymbolTable(name, obj), globals: moduleGlobals(obj), code: new ModuleCode(obj) };
         moduleTables.set(name, m);
       }
       return m;
