@@ -3,6 +3,7 @@
 // here: components import the inferred types.
 import { z } from "zod";
 import { LivepatchSchema, storableText } from "@/agent/protocol";
+import { BuildOutcome as DbBuildOutcome } from "@/lib/generated/prisma/enums";
 
 export const RoleSchema = z.enum(["viewer", "operator", "admin"]);
 export type Role = z.infer<typeof RoleSchema>;
@@ -375,11 +376,34 @@ export type PatchDetail = z.infer<typeof PatchDetailSchema>;
 
 export const BuildStatusSchema = z.enum(["queued", "building", "succeeded", "failed"]);
 export type BuildStatus = z.infer<typeof BuildStatusSchema>;
+/**
+ * How a finished build ended (the database enum, one definition): built; refused (the builder
+ * cannot carry the change safely, the reason names the symbol); not_built (the patched file is not
+ * compiled in the release's config: nothing to patch); does_not_compile (the file does not compile
+ * with only the diff applied: the fix needs more); already_fixed (the release's source has the
+ * patch already: nothing to do, not a failure); failed, timeout, bad_output (the build went wrong).
+ */
+export const BuildOutcomeSchema = z.enum(DbBuildOutcome);
+export type BuildOutcome = z.infer<typeof BuildOutcomeSchema>;
+/** What a built module replaces and adds, per release. */
+export const BuildReportSchema = z.object({
+  /** The exact source the module was built from, e.g. Debian 6.1.192-1 (Linux 6.1.192). */
+  source: z.string().optional(),
+  /** Each function the module replaces: its klp_object (vmlinux or a module), kallsyms position among same-named symbols, source file. */
+  replaced: z.array(z.object({ object: z.string(), function: z.string(), sympos: z.number().int(), file: z.string() })),
+  /** Functions the patch adds (called by the replaced ones). */
+  added: z.array(z.object({ object: z.string(), function: z.string(), file: z.string() })),
+});
+export type BuildReport = z.infer<typeof BuildReportSchema>;
 export const BuildSchema = z.object({
   id: z.string(),
   patchId: z.string(),
   kernelRelease: z.string(),
   status: BuildStatusSchema,
+  /** Set once finished: `built` when succeeded, why not otherwise. */
+  outcome: BuildOutcomeSchema.nullable(),
+  /** Set when built. */
+  report: BuildReportSchema.nullable(),
   /** Active hosts of the fleet running this release now. */
   hostCount: z.number(),
   error: z.string().nullable(),

@@ -3,6 +3,7 @@ import type { Build, BuildWorkerInfo } from "@/lib/api/schemas";
 import type { Actor } from "@/lib/audit/actor";
 import { appendAudit } from "@/lib/audit/append";
 import { prisma } from "@/lib/db/client";
+import { Prisma } from "@/lib/generated/prisma/client";
 import { ConflictError, NotFoundError } from "@/lib/errors";
 import { notify } from "@/lib/realtime/bus";
 
@@ -26,6 +27,8 @@ export async function listBuilds(patchId: string): Promise<Build[]> {
     patchId: r.patchId,
     kernelRelease: r.kernelRelease,
     status: r.status,
+    outcome: r.outcome,
+    report: r.report as Build["report"],
     hostCount: hostCount.get(r.kernelRelease) ?? 0,
     error: r.error,
     attempts: r.attempts,
@@ -54,7 +57,7 @@ export async function rebuild(opts: { actor: Actor; buildId: string }): Promise<
     if (b.status !== "failed") throw new ConflictError(`only failed builds can be rebuilt; this one is ${b.status}`, "not_failed");
     await tx.build.update({
       where: { id: b.id },
-      data: { status: "queued", error: null, queuedAt: new Date(), startedAt: null, finishedAt: null, retryAt: null, log: "" },
+      data: { status: "queued", outcome: null, report: Prisma.DbNull, error: null, queuedAt: new Date(), startedAt: null, finishedAt: null, retryAt: null, log: "" },
     });
     await notify(tx, { type: "builds.changed", patchId: b.patchId, buildId: b.id });
     await appendAudit(tx, { actor: opts.actor, action: "build.rebuild_requested", target: { type: "build", id: b.id }, details: { patchId: b.patchId, kernelRelease: b.kernelRelease } });

@@ -1,4 +1,5 @@
 import "server-only";
+import { BuildOutcomeSchema, BuildReportSchema } from "@/lib/api/schemas";
 import { SYSTEM } from "@/lib/audit/actor";
 import { appendAudit } from "@/lib/audit/append";
 import { prisma, type Tx } from "@/lib/db/client";
@@ -8,6 +9,7 @@ import { putArtifact } from "./artifact-store";
 import { sha256Hex } from "./artifacts";
 import { MAX_MODULE_NAME, MODULE_NAME_RE } from "./builders/module-name";
 import type { BuildResult } from "./queue";
+import type { BuildReport, FailureReason } from "./types";
 import type { SigningKey } from "./signing";
 
 // A console records what build workers finished: it checks a built artifact against what the
@@ -32,6 +34,12 @@ export function artifactProblem(r: { artifactSha256: string; artifactSize: numbe
   if (actual !== r.artifactSha256) return `the stored artifact hashes to ${actual}, not ${r.artifactSha256} as its build says`;
   if (content.byteLength !== r.artifactSize) return `the stored artifact has ${content.byteLength} bytes, not ${r.artifactSize} as its build says`;
   return null;
+}
+
+/** A worker's report as the API shows it; one that does not parse is dropped (the module is what counts), not stored. */
+function reportOf(report: unknown): BuildReport | null {
+  const parsed = BuildReportSchema.safeParse(report);
+  return parsed.success ? parsed.data : null;
 }
 
 /** The patch's analysis says what a builder refused and why, per release (one statement: concurrent builds of one patch cannot overwrite each other's entries). */
@@ -63,25 +71,29 @@ async function recordOne(opts: { signingKey: SigningKey; dataDir: string; record
       for update of b skip locked`;
     if (!b) return false;
     const r = b.result;
-    let outcome: { status: "succeeded"; artifactSha256: string; artifactSize: number; moduleName: string; signature: string } | { status: "failed"; error: string };
+    let outcome:
+      | { status: "succeeded"; outcome: "built"; artifactSha256: string; artifactSize: number; moduleName: string; signature: string; report: BuildReport | null }
+      | { status: "failed"; outcome: FailureReason; error: string };
     let line: string;
     if (r.status === "succeeded") {
       const problem = artifactProblem(r, b.content);
       if (problem) {
-        outcome = { status: "failed", error: `not signed: ${problem}` };
+        outcome = { status: "failed", outcome: "bad_output", error: `not signed: ${problem}` };
         line = `${opts.recorder} refused to sign the artifact: ${problem}`;
       } else {
         const signature = opts.signingKey.sign({ artifactSha256: r.artifactSha256, patchId: b.patchId, kernelRelease: b.kernelRelease, moduleName: r.moduleName });
-        outcome = { status: "succeeded", artifactSha256: r.artifactSha256, artifactSize: r.artifactSize, moduleName: r.moduleName, signature };
+        outcome = { status: "succeeded", outcome: "built", artifactSha256: r.artifactSha256, artifactSize: r.artifactSize, moduleName: r.moduleName, signature, report: reportOf(r.report) };
         line = `artifact checked and signed by ${opts.recorder}`;
         signed = { sha256: r.artifactSha256, bytes: b.content! };
       }
     } else {
-      outcome = { status: "failed", error: r.error };
+      // A worker from before outcomes were recorded names none.
+      outcome = { status: "failed", outcome: BuildOutcomeSchema.exclude(["built"]).catch("failed").parse(r.outcome), error: r.error };
       line = `recorded by ${opts.recorder}`;
     }
     await tx.$executeRaw`
-      update "Build" set status = ${outcome.status}::"BuildStatus", result = null, "finishedAt" = now(), "leaseUntil" = null,
+      update "Build" set status = ${outcome.status}::"BuildStatus", outcome = ${outcome.outcome}::"BuildOutcome", result = null,
+        report = ${outcome.status === "succeeded" && outcome.report ? JSON.stringify(outcome.report) : null}::jsonb, "finishedAt" = now(), "leaseUntil" = null,
         error = ${outcome.status === "failed" ? outcome.error : null},
         "artifactSha256" = ${outcome.status === "succeeded" ? outcome.artifactSha256 : null},
         "artifactSize" = ${outcome.status === "succeeded" ? outcome.artifactSize : null},
@@ -99,6 +111,7 @@ async function recordOne(opts: { signingKey: SigningKey; dataDir: string; record
         patchId: b.patchId,
         kernelRelease: b.kernelRelease,
         worker: r.worker,
+        outcome: outcome.outcome,
         ...(outcome.status === "succeeded" ? { artifactSha256: outcome.artifactSha256, moduleName: outcome.moduleName } : { error: outcome.error }),
       },
     });

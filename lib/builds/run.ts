@@ -94,7 +94,7 @@ export async function runBuild(rt: BuildRuntime, claim: Claim, stopping: AbortSi
     const stored = await storeArtifact({ bytes: artifact.bytes });
     appendLog(`artifact ${artifact.fileName}: ${stored.size} bytes, sha256 ${stored.sha256}, stored; a console checks and signs it`);
     await flush();
-    const ours = await submitResult(claim, rt.workerId, { status: "succeeded", artifactSha256: stored.sha256, artifactSize: stored.size, moduleName: artifact.moduleName, worker: rt.workerName });
+    const ours = await submitResult(claim, rt.workerId, { status: "succeeded", artifactSha256: stored.sha256, artifactSize: stored.size, moduleName: artifact.moduleName, report: artifact.report ?? null, worker: rt.workerName });
     return ours ? "built" : "lost";
   } catch (err) {
     const why = reason();
@@ -108,8 +108,8 @@ export async function runBuild(rt: BuildRuntime, claim: Claim, stopping: AbortSi
       const message = why === "timeout" && !(err instanceof BuildFailure && err.reason !== "timeout") ? `timed out after ${rt.timeoutMs / 1000} s` : (err as Error).message;
       appendLog(`build failed: ${message}`);
       await flush();
-      const refused = err instanceof BuildFailure && err.reason === "refused";
-      const ours = await submitResult(claim, rt.workerId, { status: "failed", error: message, ...(refused ? { refusedBy: rt.builder.name } : {}), worker: rt.workerName });
+      const outcome = why === "timeout" ? "timeout" : (err as BuildFailure).reason;
+      const ours = await submitResult(claim, rt.workerId, { status: "failed", outcome, error: message, ...(outcome === "refused" ? { refusedBy: rt.builder.name } : {}), worker: rt.workerName });
       return ours ? "failed" : "lost";
     }
     // Not the build's fault: back to the queue, for this or another worker to try again later.

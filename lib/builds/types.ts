@@ -1,5 +1,8 @@
 // The contract between the build queue (lib/builds/queue.ts) and the builders (lib/builds/builders/*).
+import type { BuildOutcome, BuildReport } from "@/lib/api/schemas";
 import type { PatchAnalysis } from "@/lib/patches/types";
+
+export type { BuildReport };
 
 export interface BuildRequest {
   buildId: string;
@@ -17,14 +20,6 @@ export interface BuildRequest {
   log: (line: string) => void;
 }
 
-/** What a build replaced, per release: shown on the patch page and in the API. */
-export interface BuildReport {
-  /** The exact source the module was built from, e.g. Debian 6.1.192-1 (Linux 6.1.192). */
-  source?: string;
-  replaced: { object: string; function: string; sympos: number; file: string }[];
-  added: { object: string; function: string; file: string }[];
-}
-
 export interface BuiltArtifact {
   /** The loadable module (a .ko), or for the simulate builder a JSON description. */
   bytes: Buffer;
@@ -35,15 +30,8 @@ export interface BuiltArtifact {
   report?: BuildReport;
 }
 
-/**
- * How a build ended without a module, as the patch page shows it:
- * - refused: the builder cannot carry the change safely (the reason names the symbol);
- * - not_built: the patched file is not compiled in this release's config: nothing to patch;
- * - does_not_compile: the patched file does not compile on its own (the fix needs more than the diff);
- * - already_fixed: the release's source already has the patch: nothing to do, not a failure;
- * - failed, timeout, bad_output: the build went wrong.
- */
-export type FailureReason = "refused" | "not_built" | "does_not_compile" | "already_fixed" | "failed" | "timeout" | "bad_output";
+/** How a build ended without a module (lib/api/schemas.ts BuildOutcomeSchema says what each means). */
+export type FailureReason = Exclude<BuildOutcome, "built">;
 
 /** The build itself failed (bad patch, compiler error, timeout): recorded, not retried. */
 export class BuildFailure extends Error {

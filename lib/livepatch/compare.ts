@@ -161,7 +161,7 @@ export function correlate(pre: ObjectIndex, post: ObjectIndex): Map<Sym, Sym> {
       const a = referencedSymbols(post, postFn).filter((s) => numbered(s) && !out.has(s));
       const b = referencedSymbols(pre, preFn).filter((s) => numbered(s) && !used.has(s));
       for (const s of a) {
-        const i = b.findIndex((p) => baseName(p.name) === baseName(s.name) && p.type === s.type && !used.has(p));
+        const i = b.findIndex((p) => baseName(p.name) === baseName(s.name) && p.type === s.type && !used.has(p) && sameConstant(p, s));
         if (i < 0) continue;
         const p = b[i] as Sym;
         b.splice(i, 1);
@@ -180,9 +180,22 @@ export function correlate(pre: ObjectIndex, post: ObjectIndex): Map<Sym, Sym> {
   const preLeft = left(pre, (s) => used.has(s));
   for (const [base, list] of left(post, (s) => out.has(s))) {
     const other = preLeft.get(base);
-    if (list.length === 1 && other?.length === 1 && (list[0] as Sym).type === (other[0] as Sym).type) out.set(list[0] as Sym, other[0] as Sym);
+    const [s, p] = [list[0] as Sym, other?.[0]];
+    if (list.length === 1 && other?.length === 1 && p && s.type === p.type && sameConstant(p, s)) out.set(s, p);
   }
   return out;
+}
+
+/**
+ * A read-only static local (`__func__.N`, a `static const` table) pairs only with one of the same
+ * bytes: a function may reference several (its own `__func__` and an inlined helper's) in an order
+ * the patch changes, and a constant whose content changes needs no binding to the kernel's copy
+ * (nothing writes it): the module carries its own. Writable ones pair by use alone.
+ */
+function sameConstant(pre: Sym, post: Sym): boolean {
+  const readOnly = (s: Sym) => s.section !== undefined && (s.section.flags & SHF.WRITE) === 0n;
+  if (!readOnly(pre) || !readOnly(post)) return true;
+  return pre.size === post.size && slice(pre).equals(slice(post));
 }
 
 function relasIn(idx: ObjectIndex, s: Sym): Rela[] {

@@ -16,7 +16,23 @@ export interface KlpConversion {
 
 const KLP_SYM = /^\.klp\.sym\.([^.]+)\.([^,]+),(\d+)$/;
 
-export function klpRelocations(ko: Buffer): KlpConversion {
+/** The module cannot be made a livepatch module as built: the kernel would refuse or misapply it. */
+export class KlpLayoutError extends Error {
+  override name = "KlpLayoutError";
+}
+
+export interface KlpOptions {
+  /**
+   * The klp_object (vmlinux or a module) whose code each section of the module patches, by section
+   * name; null when sections of several objects were merged into it. A `.klp.rela.<object>.*`
+   * section is applied when <object> loads, so its name is the object the code patches, not the
+   * object of the symbols it reaches (nfsd's code reaches sunrpc's symbols in `.klp.rela.nfsd.*`).
+   * Sections not named here (the wrapper's) take the object of their symbols.
+   */
+  objectOf?: ReadonlyMap<string, string | null>;
+}
+
+export function klpRelocations(ko: Buffer, opts: KlpOptions = {}): KlpConversion {
   const obj = readElf(ko);
   const sections: Record<string, number> = {};
   const klpSyms = new Set<Sym>();
@@ -38,9 +54,17 @@ export function klpRelocations(ko: Buffer): KlpConversion {
         keep.push(r);
         continue;
       }
-      const list = moved.get(m[1] as string) ?? [];
+      const symObject = m[1] as string;
+      const owner = opts.objectOf?.get(target.name);
+      if (owner === null) throw new KlpLayoutError(`${target.name} holds code of several patched objects, and a livepatch relocation section belongs to one`);
+      const secObject = owner ?? symObject;
+      // kernel/livepatch/core.c klp_resolve_symbols: a module's section may not reach vmlinux's
+      // symbols (those must be exports), and vmlinux's code cannot reach a module's.
+      if (secObject !== "vmlinux" && symObject === "vmlinux") throw new KlpLayoutError(`${secObject}'s new code refers to ${m[2]}, a symbol of vmlinux that vmlinux does not export: the kernel refuses that from a module's livepatch relocations`);
+      if (secObject === "vmlinux" && symObject !== "vmlinux") throw new KlpLayoutError(`new code in vmlinux refers to ${m[2]} of the module ${symObject}, which vmlinux cannot reach`);
+      const list = moved.get(secObject) ?? [];
       list.push(r);
-      moved.set(m[1] as string, list);
+      moved.set(secObject, list);
     }
     if (moved.size === 0) continue;
     if ((target.flags & SHF.ALLOC) === 0n) throw new Error(`livepatch symbols referenced from the non-allocated section ${target.name}`);
@@ -49,7 +73,7 @@ export function klpRelocations(ko: Buffer): KlpConversion {
       const name = `.klp.rela.${object}.${target.name.replace(/^\./, "")}`;
       if (name in sections) throw new Error(`two relocation sections for ${target.name}`);
       sections[name] = relas.length;
-      added.push({ name, type: SHT.RELA, flags: SHF.ALLOC | SHF.INFO_LINK | SHF.RELA_LIVEPATCH, addr: 0n, addralign: 8, entsize: 24, data: Buffer.alloc(0), size: 0, index: 0, target, relas });
+      added.push({ name, type: SHT.RELA, flags: SHF.ALLOC | SHF.INFO_LINK | SHF.RELA_LIVEPATCH, addr: 0n, addralign: 8, entsize: 24, data: Buffer.alloc(0), size: 0, index: 0, target: target, relas });
     }
   }
   // A relocation section left empty goes; the kernel would apply nothing from it anyway.

@@ -6,7 +6,7 @@
 // relocation once the module is linked.
 import { SHF, SHN, STB, STT, SHT, EM_X86_64, ET, type ElfObject, type Rela, type Section, type Sym } from "./elf";
 import type { ObjectDiff, Refusal } from "./compare";
-import { ALT_REPLACEMENT, SPECIAL_SECTIONS, coldParent, resolveTarget, sectionKind, type ObjectIndex } from "./kernel-object";
+import { ALT_REPLACEMENT, SPECIAL_SECTIONS, baseName, coldParent, resolveTarget, sectionKind, type ObjectIndex } from "./kernel-object";
 import { UnresolvedSymbol } from "./symbols";
 
 /** How included code reaches a symbol it does not carry. */
@@ -42,6 +42,18 @@ export type PatchObjectResult =
 
 export const KLP_SYM_PREFIX = ".klp.sym.";
 export const klpSymbolName = (object: string, name: string, sympos: number) => `${KLP_SYM_PREFIX}${object}.${name},${sympos}`;
+
+/**
+ * A function's name as the compiler stores it (`__func__.N`): read-only bytes with no relocations,
+ * only ever printed. The module carries its own copy, as it does string literals: a module's
+ * `__func__.N` cannot be placed in the running kernel when its .ko has no FILE symbols (ext4 has
+ * five `__func__.25`), and nothing tells the copy from the original but its address.
+ */
+function functionName(idx: ObjectIndex, s: Sym): boolean {
+  if (s.type !== STT.OBJECT || s.bind !== STB.LOCAL || !s.section || (s.section.flags & SHF.WRITE) !== 0n) return false;
+  if (!["__func__", "__FUNCTION__", "__PRETTY_FUNCTION__"].includes(baseName(s.name))) return false;
+  return !(idx.relaOf.get(s.section)?.relas ?? []).some((r) => r.offset >= s.value && r.offset < s.value + s.size);
+}
 
 export function buildPatchObject(opts: PatchObjectOptions): PatchObjectResult {
   const { diff } = opts;
@@ -138,7 +150,10 @@ export function buildPatchObject(opts: PatchObjectOptions): PatchObjectResult {
       return { offset, type: r.type, sym: outside(r.sym), addend: r.addend };
     }
     const s = t.sym;
-    if (carried.has(s)) return { offset, type: r.type, sym: carry(s), addend: t.delta };
+    if (carried.has(s) || functionName(post, s)) {
+      carried.add(s);
+      return { offset, type: r.type, sym: carry(s), addend: t.delta };
+    }
     if (s.section && sectionKind(s.section) === "init") {
       refusals.push({ code: "init_changed", symbol: s.name, message: `the new code refers to ${s.name}, which is __init/__exit and gone from the running kernel` });
     }

@@ -1,5 +1,6 @@
 import "server-only";
-import { resolveCount, type RolloutHostState } from "@/lib/api/schemas";
+import { resolveCount, type BuildOutcome, type RolloutHostState } from "@/lib/api/schemas";
+import { skipReasonOf } from "@/lib/builds/outcomes";
 import { SYSTEM } from "@/lib/audit/actor";
 import { appendAuditMany, type AuditInput } from "@/lib/audit/append";
 import { prisma, type Db } from "@/lib/db/client";
@@ -74,15 +75,18 @@ export async function advanceRollout(id: string, now = new Date()): Promise<Adva
           from "Build" b
           where rh."rolloutId" = ${id}::uuid and rh.state = 'waiting_for_build' and b."patchId" = ${r.patchId}::uuid
             and b."kernelRelease" = rh."kernelRelease" and b.status = 'succeeded'`;
-        finished.push(
-          ...(await tx.$queryRaw<FinishedRow[]>`
-            update "RolloutHost" rh set state = 'skipped', "buildId" = b.id, "finishedAt" = ${now}, "updatedAt" = ${now},
-              error = 'the build for ' || rh."kernelRelease" || ' failed: ' || coalesce(b.error, 'see its log')
-            from "Build" b
-            where rh."rolloutId" = ${id}::uuid and rh.state = 'waiting_for_build' and b."patchId" = ${r.patchId}::uuid
-              and b."kernelRelease" = rh."kernelRelease" and b.status = 'failed'
-            returning rh."hostId"::text, rh.state::text, rh.error`),
-        );
+        const failedBuilds = await tx.$queryRaw<{ id: string; kernelRelease: string; outcome: BuildOutcome | null; error: string | null }[]>`
+          select distinct b.id::text, b."kernelRelease", b.outcome::text as outcome, b.error
+          from "Build" b join "RolloutHost" rh on rh."kernelRelease" = b."kernelRelease"
+          where rh."rolloutId" = ${id}::uuid and rh.state = 'waiting_for_build' and b."patchId" = ${r.patchId}::uuid and b.status = 'failed'`;
+        for (const b of failedBuilds) {
+          finished.push(
+            ...(await tx.$queryRaw<FinishedRow[]>`
+              update "RolloutHost" rh set state = 'skipped', "buildId" = ${b.id}::uuid, "finishedAt" = ${now}, "updatedAt" = ${now}, error = ${skipReasonOf(b)}
+              where rh."rolloutId" = ${id}::uuid and rh.state = 'waiting_for_build' and rh."kernelRelease" = ${b.kernelRelease}
+              returning rh."hostId"::text, rh.state::text, rh.error`),
+          );
+        }
       }
       await recordHostResults(tx, r, finished);
 

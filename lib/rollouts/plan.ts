@@ -1,6 +1,7 @@
 import "server-only";
 import { resolveCount, type RolloutHostState, type RolloutPreview, type RolloutStrategy } from "@/lib/api/schemas";
 import { livepatchModuleName } from "@/lib/builds/builders/module-name";
+import { skipReasonOf } from "@/lib/builds/outcomes";
 import type { Db } from "@/lib/db/client";
 import { ConflictError, NotFoundError } from "@/lib/errors";
 import { memberSql } from "@/lib/groups/selector";
@@ -78,7 +79,7 @@ export async function planRollout(opts: { db: Db; patchId: string; groupId: stri
     from "Host" h where ${memberSql(storedSelector(group.selector))}
     order by h.hostname`;
   const builds = new Map(
-    (await db.build.findMany({ where: { patchId: patch.id }, select: { id: true, kernelRelease: true, status: true, error: true } })).map((b) => [b.kernelRelease, b]),
+    (await db.build.findMany({ where: { patchId: patch.id }, select: { id: true, kernelRelease: true, status: true, outcome: true, error: true } })).map((b) => [b.kernelRelease, b]),
   );
 
   const targeted = (release: string) => patch.targetReleases.length === 0 || patch.targetReleases.includes(release);
@@ -91,7 +92,7 @@ export async function planRollout(opts: { db: Db; patchId: string; groupId: stri
     else if (!targeted(m.kernelRelease)) skip(`kernel ${m.kernelRelease} is not one this patch targets`);
     else if (m.applied) skip(`already applied: livepatch ${moduleName} is live`);
     else if (m.busyIn !== null) skip(`already being patched by rollout ${m.busyIn}`);
-    else if (build?.status === "failed") skip(`the build for ${m.kernelRelease} failed: ${build.error ?? "see its log"}`);
+    else if (build?.status === "failed") skip(skipReasonOf(build));
     else candidates.push({ ...m, ready: build?.status === "succeeded", buildId: build?.id ?? null });
   }
 

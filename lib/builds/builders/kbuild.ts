@@ -8,7 +8,7 @@ import { compileUnit, withTree, type TreeContext } from "@/lib/builds/kbuild/com
 import { BuildFailure, type Builder, type BuildReport, type BuildRequest, type BuiltArtifact } from "@/lib/builds/types";
 import { diffObjects, type ObjectDiff } from "@/lib/livepatch/compare";
 import { readElf, STB, STT, writeElf, type Sym } from "@/lib/livepatch/elf";
-import { klpRelocations } from "@/lib/livepatch/klp";
+import { KlpLayoutError, klpRelocations, type KlpConversion } from "@/lib/livepatch/klp";
 import { moduleGlobals, moduleSymbolTable } from "@/lib/livepatch/module-symbols";
 import { kbuildFile, wrapperSource, type KlpObjectSpec } from "@/lib/livepatch/module-source";
 import { buildPatchObject, type Reach, type SymbolRef } from "@/lib/livepatch/patch-object";
@@ -165,6 +165,8 @@ export function createKbuildBuilder(opts: KbuildBuilderOptions): Builder {
     const moduleDir = path.join(req.workDir, "module");
     await mkdir(moduleDir, { recursive: true });
     const patchObjects: string[] = [];
+    /** The klp_object each section of the patch objects patches (null: several; kbuild merges same-named sections). */
+    const sectionObject = new Map<string, string | null>();
     for (const [i, { unit, object, diff }] of diffs.entries()) {
       if (diff.changed.length === 0 && diff.added.length === 0) continue;
       const table = object === "vmlinux" ? vmlinux : (await moduleInfo(object)).table;
@@ -215,6 +217,7 @@ export function createKbuildBuilder(opts: KbuildBuilderOptions): Builder {
       // Entry symbols unique across the module's patch objects.
       const obj = built.object;
       for (const s of obj.symbols) if (s.name.startsWith("__splicer_new_")) s.name = s.name.replace("__splicer_new_", `__splicer_new_${i}_`);
+      for (const sec of obj.sections) sectionObject.set(sec.name, sectionObject.has(sec.name) && sectionObject.get(sec.name) !== object ? null : object);
       const spec = objects.get(object) ?? { object, functions: [] };
       spec.functions.push(...built.replaced.map((x) => ({ ...x, entry: x.entry.replace("__splicer_new_", `__splicer_new_${i}_`) })));
       objects.set(object, spec);
@@ -241,7 +244,13 @@ export function createKbuildBuilder(opts: KbuildBuilderOptions): Builder {
     if (linked.signal || linked.code !== 0) throw new BuildFailure(`make ${linked.signal ? `killed by ${linked.signal}` : `exited with status ${linked.code}`}:\n${linked.tail.join("\n").slice(-4000)}`, "failed");
     const ko = path.join(moduleDir, `${moduleName}.ko`);
     await run("strip", ["--strip-debug", ko]);
-    const conv = klpRelocations(await readFile(ko));
+    let conv: KlpConversion;
+    try {
+      conv = klpRelocations(await readFile(ko), { objectOf: sectionObject });
+    } catch (err) {
+      if (err instanceof KlpLayoutError) refuse(req, [err.message]);
+      throw err;
+    }
     const unexported = conv.undefined.filter((s) => symvers.get(s) !== "vmlinux");
     if (unexported.length > 0) refuse(req, unexported.map((s) => `the module would need ${s}, which vmlinux does not export`));
     for (const [name, n] of Object.entries(conv.sections)) req.log(`${name}: ${n} livepatch relocation${n === 1 ? "" : "s"}`);

@@ -119,6 +119,28 @@ CASES.push(
   { name: "a changed function that adds a static local before its own", pre: STATICS_PRE, post: STATICS_ONE_MORE, changed: ["g"], addedData: ["calls"] },
 );
 
+// `__func__` of an inlined helper and of the function itself: two numbered constants referenced
+// from one function, whose order the patch swaps (ext4_mb_load_buddy_gfp in Debian 6.1.192-2).
+// Constants pair by content, not by the order the function happens to reference them.
+const FUNC_NAMES = (body: string) => `${HEAD}static inline __attribute__((always_inline)) int helper_with_a_long_name(int x) { return printk("%s %d\\n", __func__, x); }
+int f(int x) { ${body} }
+`;
+CASES.push(
+  {
+    name: "a function whose inlined helper's __func__ and its own swap order",
+    pre: FUNC_NAMES(`printk("%s\\n", __func__); return helper_with_a_long_name(x);`),
+    post: FUNC_NAMES(`int r = helper_with_a_long_name(x); printk("%s\\n", __func__); return r;`),
+    changed: ["f"],
+  },
+  {
+    name: "a read-only static local whose content changes is the patch's own copy",
+    pre: `${HEAD}int f(int x) { static const char tag[] = "old"; return printk(tag, x); }\n`,
+    post: `${HEAD}int f(int x) { static const char tag[] = "newer"; return printk(tag, x); }\n`,
+    changed: ["f"],
+    addedData: ["tag"],
+  },
+);
+
 let dir: string;
 const diffs = new Map<string, ObjectDiff>();
 beforeAll(async () => {

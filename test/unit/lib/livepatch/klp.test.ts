@@ -2,7 +2,7 @@ import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EM_X86_64, ET, SHF, SHN, SHT, STB, STT, readElf, readSectionTable, writeElf, type ElfObject, type Section, type Sym } from "@/lib/livepatch/elf";
-import { klpRelocations, type KlpConversion } from "@/lib/livepatch/klp";
+import { KlpLayoutError, klpRelocations, type KlpConversion } from "@/lib/livepatch/klp";
 import { buildShowPatch, compile, localName, parseRelocations, parseSections, parseSymbols, tempDir, tool, writeTemp } from "./helpers";
 
 // What kbuild links the patch object with: the klp_patch registration, here without kernel headers.
@@ -20,7 +20,7 @@ interface Linked {
 
 let dir: string;
 /** A patch object linked with ld -r into a fake .ko and converted. */
-async function link(name: string, sympos?: Parameters<typeof buildShowPatch>[1], object?: (name: string) => string): Promise<Linked> {
+async function link(name: string, sympos?: Parameters<typeof buildShowPatch>[1], object?: (name: string) => string, objectOf?: Map<string, string | null>): Promise<Linked> {
   const d = path.join(dir, name);
   await fs.mkdir(d);
   const built = await buildShowPatch(d, sympos);
@@ -38,18 +38,20 @@ async function link(name: string, sympos?: Parameters<typeof buildShowPatch>[1],
   const wrapper = await compile(d, "wrapper", WRAPPER);
   const ko = path.join(d, "fake.ko");
   await tool("ld", ["-r", "-o", ko, wrapper.path, patchPath]);
-  const conv = klpRelocations(await fs.readFile(ko));
+  const conv = klpRelocations(await fs.readFile(ko), { objectOf });
   const out = await writeTemp(d, "out.ko", conv.bytes);
   return { ko, out, conv };
 }
 
 let vmlinux: Linked;
 let mixed: Linked;
+// show patched in the module nfsd: helper, state and show's static locals are nfsd's, the rest
+// another module's (sunrpc's, as nfsd4_sequence reaches svc_reserve).
+const ofNfsd = (name: string) => (name === "helper" || name === "state" || /^(counter|warned)\.\d+$/.test(name) ? "nfsd" : "sunrpc");
 beforeAll(async () => {
   dir = await tempDir("klp");
   vmlinux = await link("vmlinux");
-  // helper and show's static locals in a module "nfsd", the rest in vmlinux.
-  mixed = await link("mixed", undefined, (name) => (name === "helper" || name === "state" || /^(counter|warned)\.\d+$/.test(name) ? "nfsd" : "vmlinux"));
+  mixed = await link("mixed", undefined, ofNfsd, new Map([[".text.show", "nfsd"]]));
 });
 afterAll(async () => {
   await fs.rm(dir, { recursive: true, force: true });
@@ -60,7 +62,8 @@ const relocations = async (file: string) => parseRelocations((await tool("readel
 describe("klpRelocations on a linked module", () => {
   it.each([
     ["vmlinux", () => vmlinux, ["vmlinux"]],
-    ["vmlinux and a module", () => mixed, ["nfsd", "vmlinux"]],
+    // All in nfsd's section, applied when nfsd loads (sunrpc is loaded by then: nfsd needs it).
+    ["a module reaching another module", () => mixed, ["nfsd"]],
   ] as const)("moves the relocations against .klp.sym symbols into .klp.rela sections (%s)", async (_what, get, objects) => {
     const { ko, out, conv } = get();
     const before = (await relocations(ko)).get(".rela.text.show") ?? [];
@@ -83,7 +86,7 @@ describe("klpRelocations on a linked module", () => {
       const raw = readSectionTable(await fs.readFile(out)).find((s) => s.name === name);
       expect(raw?.flags).toBe(SHF.ALLOC | SHF.INFO_LINK | SHF.RELA_LIVEPATCH);
       // Exactly the relocations against this object's livepatch symbols, with their types and addends.
-      const moved = before.filter((r) => r.target.startsWith(`.klp.sym.${o}.`));
+      const moved = before.filter((r) => r.target.startsWith(".klp.sym."));
       expect(moved.length).toBeGreaterThan(0);
       expect(conv.sections[name]).toBe(moved.length);
       expect(after.get(name)).toEqual(moved);
@@ -138,6 +141,15 @@ describe("malformed livepatch symbols", () => {
 
   it("refuses a livepatch symbol the module defines", () => {
     expect(() => klpRelocations(objectReferring(".klp.sym.vmlinux.helper,0", { defined: true }))).toThrow(/defined in the module/);
+  });
+
+  it("refuses what kernel/livepatch/core.c would refuse or never apply", () => {
+    const nfsd = new Map([[".text.f", "nfsd"]]);
+    expect(klpRelocations(objectReferring(".klp.sym.sunrpc.svc_reserve,0"), { objectOf: nfsd }).sections).toEqual({ ".klp.rela.nfsd.text.f": 1 });
+    expect(() => klpRelocations(objectReferring(".klp.sym.vmlinux.saved_command_line,0"), { objectOf: nfsd })).toThrow(KlpLayoutError);
+    expect(() => klpRelocations(objectReferring(".klp.sym.vmlinux.saved_command_line,0"), { objectOf: nfsd })).toThrow(/nfsd's new code refers to saved_command_line, a symbol of vmlinux/);
+    expect(() => klpRelocations(objectReferring(".klp.sym.nfsd.nfsd_serv,0"), { objectOf: new Map([[".text.f", "vmlinux"]]) })).toThrow(/new code in vmlinux refers to nfsd_serv of the module nfsd/);
+    expect(() => klpRelocations(objectReferring(".klp.sym.nfsd.nfsd_serv,0"), { objectOf: new Map([[".text.f", null]]) })).toThrow(/\.text\.f holds code of several patched objects/);
   });
 
   it("refuses a livepatch symbol used from a section that is not loaded", () => {

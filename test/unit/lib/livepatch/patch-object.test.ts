@@ -258,3 +258,24 @@ describe("special sections", () => {
     }
   });
 });
+
+describe("buildPatchObject and a function's name (__func__)", () => {
+  it("carries the changed function's __func__ itself instead of asking the running kernel for it", async () => {
+    const src = (msg: string) => `extern int printk(const char *fmt, ...);\nint report(int x) { return printk("%s: ${msg} %d\\n", __func__, x); }\n`;
+    const pre = await compile(dir, "func-pre", src("old"));
+    const post = await compile(dir, "func-post", src("new"));
+    const diff = diffObjects(readElf(pre.bytes), readElf(post.bytes));
+    expect(diff.changed.map((s) => s.name)).toEqual(["report"]);
+    // Unchanged, so paired with the kernel's: without the copy it would be asked for (and a
+    // module's duplicates cannot be placed).
+    const func = diff.post.obj.symbols.find((s) => s.name.startsWith("__func__."));
+    expect(func && diff.correlation.get(func)).toBeDefined();
+    const resolver = recordingResolver({ exports: ["printk"], sympos: { report: 0 } });
+    const r = ok(buildPatchObject({ diff, object: "vmlinux", resolve: resolver.resolve }));
+    expect(resolver.asked.map((a) => a.name).sort()).toEqual(["printk", "report"]);
+    const syms = parseSymbols((await tool("readelf", ["-sW", await writeTemp(dir, "func.o", writeElf(r.object))])).stdout);
+    const copy = syms.find((s) => s.name === func!.name);
+    expect(copy).toMatchObject({ type: "OBJECT", bind: "LOCAL", size: 7 });
+    expect(copy?.ndx).toMatch(/^\d+$/);
+  });
+});
