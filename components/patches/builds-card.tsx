@@ -1,7 +1,7 @@
 "use client";
 import * as React from "react";
 import { Hammer, RotateCcw, ScrollText, Wrench } from "lucide-react";
-import type { Build, PatchDetail } from "@/lib/api/schemas";
+import type { Build, BuildOutcome, PatchDetail } from "@/lib/api/schemas";
 import { ApiRequestError } from "../api";
 import { Card, CardHeader } from "../ui/card";
 import { EmptyState } from "../ui/empty-state";
@@ -17,15 +17,28 @@ import { useBuildLog, useBuildWorkers, useEnsureBuilds, useRebuild } from "./use
 
 const buildTone: Record<Build["status"], Tone> = { queued: "warn", building: "warn", succeeded: "ok", failed: "bad" };
 
+/** How each finished outcome reads; "nothing to do" outcomes are not failures. */
+const outcomeView: Record<BuildOutcome, { label: string; tone: Tone; benign?: true }> = {
+  built: { label: "built", tone: "ok" },
+  refused: { label: "refused", tone: "bad" },
+  not_built: { label: "not built in this release", tone: "neutral", benign: true },
+  does_not_compile: { label: "does not compile alone", tone: "bad" },
+  already_fixed: { label: "already fixed", tone: "ok", benign: true },
+  failed: { label: "failed", tone: "bad" },
+  timeout: { label: "timed out", tone: "bad" },
+  bad_output: { label: "bad output", tone: "bad" },
+};
+
 function errorText(e: unknown): string {
   if (e instanceof ApiRequestError) return e.message;
   return e instanceof Error ? e.message : String(e);
 }
 
-export function BuildStatusBadge({ status }: { status: Build["status"] }) {
+export function BuildStatusBadge({ status, outcome }: { status: Build["status"]; outcome?: BuildOutcome | null }) {
+  const finished = outcome && (status === "succeeded" || status === "failed") ? outcomeView[outcome] : null;
   return (
-    <span className="inline-flex items-center gap-1.5" data-testid="build-status">
-      <StatusBadge tone={buildTone[status]}>{status}</StatusBadge>
+    <span className="inline-flex items-center gap-1.5" data-testid="build-status" data-outcome={finished ? outcome : undefined}>
+      <StatusBadge tone={finished?.tone ?? buildTone[status]}>{finished?.label ?? status}</StatusBadge>
       {status === "building" ? <Spinner className="size-3.5 text-warn" /> : null}
     </span>
   );
@@ -64,8 +77,10 @@ function BuildLogDialog({ build, onClose }: { build: Build | null; onClose: () =
           description={`${build.builder} builder · attempt ${build.attempts}${build.worker ? ` · build worker ${build.worker}` : ""}`}
         >
           <div className="mb-2 flex flex-wrap items-center gap-3 text-xs text-muted-foreground" data-testid="build-log-status" data-status={status}>
-            {status ? <BuildStatusBadge status={status} /> : null}
-            {build.error && status === "failed" ? <span className="min-w-0 break-words text-bad">{build.error}</span> : null}
+            {status ? <BuildStatusBadge status={status} outcome={status === build.status ? build.outcome : null} /> : null}
+            {build.error && status === "failed" ? (
+              <span className={cn("min-w-0 break-words", build.outcome && outcomeView[build.outcome].benign ? "text-muted-foreground" : "text-bad")}>{build.error}</span>
+            ) : null}
             {q.isFetching ? <Spinner className="size-3" /> : null}
           </div>
           {q.isError ? (
@@ -89,6 +104,27 @@ function BuildLogDialog({ build, onClose }: { build: Build | null; onClose: () =
   );
 }
 
+/** What the module replaces (with the kallsyms position when a name is not unique) and adds. */
+function BuildReportList({ report }: { report: NonNullable<Build["report"]> }) {
+  return (
+    <div className="mt-1.5 max-w-md space-y-0.5 text-xs text-muted-foreground" data-testid="build-report">
+      {report.replaced.map((f) => (
+        <p key={`${f.object}:${f.function}:${f.sympos}`} className="break-words" data-testid="build-replaced">
+          replaces <span className="font-mono text-foreground">{f.function}</span>
+          {f.sympos ? <span className="font-mono"> #{f.sympos}</span> : null} in <span className="font-mono">{f.object}</span>
+          <span className="text-subtle-foreground"> · {f.file}</span>
+        </p>
+      ))}
+      {report.added.map((f) => (
+        <p key={`${f.object}:${f.function}`} className="break-words" data-testid="build-added">
+          adds <span className="font-mono text-foreground">{f.function}</span> in <span className="font-mono">{f.object}</span>
+        </p>
+      ))}
+      {report.source ? <p className="text-subtle-foreground">from {report.source}</p> : null}
+    </div>
+  );
+}
+
 export function BuildsCard({ p }: { p: PatchDetail }) {
   const op = useOperator();
   const canBuild = op.can("operator");
@@ -97,13 +133,14 @@ export function BuildsCard({ p }: { p: PatchDetail }) {
   const [openId, setOpenId] = React.useState<string | null>(null);
   const open = p.builds.find((b) => b.id === openId) ?? null;
   const builds = React.useMemo(() => [...p.builds].sort((a, b) => a.kernelRelease.localeCompare(b.kernelRelease, undefined, { numeric: true })), [p.builds]);
-  const counts = builds.reduce<Record<string, number>>((acc, b) => ((acc[b.status] = (acc[b.status] ?? 0) + 1), acc), {});
+  // Finished builds count by outcome: an already-fixed release is not a failure.
+  const stateOf = (b: Build) => (b.outcome && (b.status === "succeeded" || b.status === "failed") ? outcomeView[b.outcome].label : b.status);
+  const counts = builds.reduce<Record<string, number>>((acc, b) => ((acc[stateOf(b)] = (acc[stateOf(b)] ?? 0) + 1), acc), {});
   const waiting = builds.some((b) => b.status === "queued" || b.status === "building");
   const workers = useBuildWorkers(waiting);
   const online = workers.data?.items.filter((w) => w.online) ?? [];
-  const summary = (["succeeded", "building", "queued", "failed"] as const)
-    .filter((s) => counts[s])
-    .map((s) => `${counts[s]} ${s}`)
+  const summary = Object.entries(counts)
+    .map(([state, n]) => `${n} ${state}`)
     .join(", ");
 
   return (
@@ -205,12 +242,17 @@ export function BuildsCard({ p }: { p: PatchDetail }) {
                       </button>
                     </td>
                     <td className="border-b border-border px-3 py-2">
-                      <BuildStatusBadge status={b.status} />
+                      <BuildStatusBadge status={b.status} outcome={b.outcome} />
                       {b.error ? (
-                        <p className="mt-1 max-w-md text-xs break-words text-bad" data-testid="build-error">
+                        <p
+                          className={cn("mt-1 max-w-md text-xs break-words", b.outcome && outcomeView[b.outcome].benign ? "text-muted-foreground" : "text-bad")}
+                          data-testid="build-error"
+                        >
+                          {b.outcome === "already_fixed" ? "Nothing to do: " : null}
                           {b.error}
                         </p>
                       ) : null}
+                      {b.report ? <BuildReportList report={b.report} /> : null}
                     </td>
                     <td className="border-b border-border px-3 py-2 text-right tabular text-muted-foreground">{numberFmt.format(b.hostCount)}</td>
                     <td className="border-b border-border px-3 py-2 font-mono text-xs text-muted-foreground">

@@ -13,6 +13,8 @@ export interface KernelSymbol {
   /** For local symbols: the FILE symbol's name (a base name, e.g. `cmdline.c`) and which FILE group. */
   file?: string;
   fileGroup?: number;
+  /** For local symbols: the source path relative to the kernel tree, when the debug info told it. */
+  path?: string;
   /** 1-based position among the symbols of this name, in kallsyms order (what klp's sympos counts). */
   position: number;
 }

@@ -7,7 +7,8 @@ import { alreadyApplied, applyFileDiff, HunkDoesNotApply } from "@/lib/builds/kb
 import { compileUnit, withTree, type TreeContext } from "@/lib/builds/kbuild/compile";
 import { BuildFailure, type Builder, type BuildReport, type BuildRequest, type BuiltArtifact } from "@/lib/builds/types";
 import { diffObjects, type ObjectDiff } from "@/lib/livepatch/compare";
-import { readElf, STB, STT, writeElf, type Sym } from "@/lib/livepatch/elf";
+import { readElf, STB, STT, writeElf, type ElfObject, type Sym } from "@/lib/livepatch/elf";
+import { sectionKind } from "@/lib/livepatch/kernel-object";
 import { KlpLayoutError, klpRelocations, type KlpConversion } from "@/lib/livepatch/klp";
 import { moduleGlobals, moduleSymbolTable } from "@/lib/livepatch/module-symbols";
 import { kbuildFile, wrapperSource, type KlpObjectSpec } from "@/lib/livepatch/module-source";
@@ -116,6 +117,14 @@ export function createKbuildBuilder(opts: KbuildBuilderOptions): Builder {
           continue;
         }
         if (pre.kind === "error") throw new BuildFailure(`${u.file.path} does not compile in ${release}'s tree as shipped: ${pre.errors.join("; ")}`, "failed");
+        // kbuild compiles a file its config leaves out when asked for it by name (as built-in code):
+        // R's own binaries say whether the unit is part of R.
+        const absent = await absentFromRelease(r, u.file.path, pre.object, readElf(await readFile(preOut)));
+        if (absent) {
+          notBuilt.push(u.file.path);
+          req.log(`${u.file.path} is not built in ${release}: ${absent}`);
+          continue;
+        }
         req.log(`compiled ${u.file.path} as shipped${pre.cached ? " (cached)" : ""} in ${formatMs(pre.ms)}: part of ${pre.object === "vmlinux" ? "vmlinux" : `module ${pre.object}`}`);
         const postOut = path.join(work, `${i}.post.o`);
         const post = await compileUnit(ctx, { file: u.file.path, text: u.post, out: postOut });
@@ -261,6 +270,21 @@ export function createKbuildBuilder(opts: KbuildBuilderOptions): Builder {
   }
 
   return { name: "kbuild", build };
+}
+
+/**
+ * Why a compiled unit is not part of R, or null when it is: a module R does not ship, or none of
+ * its functions in vmlinux (a global by name; a static by name in the same source file, by path
+ * where the debug info gives one: many statics share names, and base names, across files).
+ */
+async function absentFromRelease(r: ReleaseTree, file: string, object: string, unit: ElfObject): Promise<string | null> {
+  if (object !== "vmlinux") return (await r.modulePath(object)) ? null : `${r.release} ships no module ${object}.ko`;
+  const functions = unit.symbols.filter((s) => s.type === STT.FUNC && s.section && sectionKind(s.section) === "text");
+  if (functions.length === 0) return null;
+  const table = await r.vmlinuxSymbols();
+  const base = path.basename(file);
+  const present = functions.some((fn) => table.lookup(fn.name).some((k) => (fn.bind === STB.LOCAL ? k.local && (k.path ? k.path === file : k.file === base) : !k.local)));
+  return present ? null : `none of its ${functions.length} functions is in ${r.release}'s vmlinux (its config leaves the file out)`;
 }
 
 function refuse(req: BuildRequest, reasons: string[]): never {

@@ -42,7 +42,7 @@ export function symbolTableOf(index: SymbolIndex): SymbolTable {
     size: s.size,
     type: s.type,
     local: s.bind === "LOCAL",
-    ...(s.file !== undefined ? { file: index.fileOf(s)?.name, fileGroup: s.file } : {}),
+    ...(s.file !== undefined ? { file: index.fileOf(s)?.name, fileGroup: s.file, path: index.fileOf(s)?.path } : {}),
     position,
   });
   return {

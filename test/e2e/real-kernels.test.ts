@@ -11,15 +11,11 @@ import fs from "node:fs";
 import path from "node:path";
 import type { Browser, BrowserContext } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Build as ApiBuild, Group, PatchDetail, RolloutDetail, RolloutSummary } from "@/lib/api/schemas";
+import type { Build, Group, PatchDetail, RolloutDetail, RolloutSummary } from "@/lib/api/schemas";
 import { SHOTS, haveBrowser, launchBrowser, openPage, signInAsAdmin } from "../helpers/browser";
 import { ROOT, eventually, startTestConsole, type TestConsole } from "../helpers/console";
-import type { BuildReport } from "@/lib/builds/types";
 import { KERNEL_CACHE_DIR } from "../helpers/kernels";
 import { bootTestGuests, vmSkipReason, type TestGuest } from "../helpers/vm";
-
-// Not yet in the API: a build's outcome and what it replaced (the next step of issue 10).
-type Build = ApiBuild & { outcome?: string; report?: BuildReport };
 
 const R55 = "6.1.0-55-amd64";
 const R56 = "6.1.0-56-amd64";
