@@ -3,7 +3,7 @@
 // source, config or compiler is not what built the running kernel, and the patch would replace
 // code nobody looked at: the build is refused, naming the function.
 import { readSectionTable, SHT, STT, type ElfObject, type Section, type Sym } from "./elf";
-import { relocationWidth, sectionKind } from "./kernel-object";
+import { indexObject, relocationWidth, resolveTarget, sectionKind, type ObjectIndex } from "./kernel-object";
 import type { KernelSymbol } from "./symbols";
 
 export type RunPreResult = { ok: true } | { ok: false; reason: string };
@@ -60,14 +60,46 @@ export class VmlinuxCode {
 /** A module as shipped (.ko): its functions' code with their relocation sites, by kernel symbol. */
 export class ModuleCode {
   private readonly funcs: Sym[];
-  constructor(private readonly obj: ElfObject) {
-    this.funcs = this.obj.symbols.filter((s) => s.type === STT.FUNC && s.section && sectionKind(s.section) === "text");
+  readonly index: ObjectIndex;
+  constructor(obj: ElfObject) {
+    this.index = indexObject(obj);
+    this.funcs = obj.symbols.filter((s) => s.type === STT.FUNC && s.section && sectionKind(s.section) === "text");
   }
   /** The `position`-th (1-based) function of this name in symbol-table order. */
-  function(name: string, position = 1): { bytes: Buffer; mask: Mask } | undefined {
-    const fn = this.funcs.filter((s) => s.name === name)[position - 1];
-    return fn ? functionCode(this.obj, fn) : undefined;
+  function(name: string, position = 1): Sym | undefined {
+    return this.funcs.filter((s) => s.name === name)[position - 1];
   }
+}
+
+/**
+ * Run-pre for one function of a module. A module ships relocatable, so more than its bytes can be
+ * checked: where both the code compiled here and the shipped code have a relocation at the same
+ * place, both must name the same symbol at the same offset. That is what proves a static local or
+ * a static function the new code binds to by name (`_rs.26`) is the one the running code uses.
+ */
+export function runPreModule(opts: { name: string; pre: ObjectIndex; preFn: Sym; shipped: ObjectIndex; shippedFn: Sym }): RunPreResult {
+  const pre = functionCode(opts.pre.obj, opts.preFn);
+  const shipped = functionCode(opts.shipped.obj, opts.shippedFn);
+  const bytes = compareCode({ name: opts.name, pre: pre.bytes, preMask: pre.mask, shipped: shipped.bytes, shippedMask: shipped.mask });
+  if (!bytes.ok) return bytes;
+  const named = (idx: ObjectIndex, fn: Sym) => {
+    const m = new Map<bigint, { name: string; delta: bigint }>();
+    for (const r of idx.relaOf.get(fn.section as Section)?.relas ?? []) {
+      if (r.offset < fn.value || r.offset >= fn.value + fn.size) continue;
+      const t = resolveTarget(idx, r);
+      if (t.kind === "symbol" && t.sym.name !== "") m.set(r.offset - fn.value, { name: t.sym.name, delta: t.delta });
+    }
+    return m;
+  };
+  const shippedTargets = named(opts.shipped, opts.shippedFn);
+  for (const [at, mine] of named(opts.pre, opts.preFn)) {
+    const theirs = shippedTargets.get(at);
+    if (theirs && (theirs.name !== mine.name || theirs.delta !== mine.delta)) {
+      const show = (x: { name: string; delta: bigint }) => `${x.name}${x.delta === 0n ? "" : x.delta > 0n ? `+${x.delta}` : `${x.delta}`}`;
+      return { ok: false, reason: `${opts.name} refers to ${show(theirs)} at byte ${at} in the running kernel but to ${show(mine)} when compiled from this source` };
+    }
+  }
+  return { ok: true };
 }
 
 /** Run-pre for one function of vmlinux. */

@@ -38,7 +38,7 @@ const sh = async (g: TestGuest, cmd: string) => (await g.guest.exec(cmd, { timeo
 const logs = () => guests.map((g) => g.logs()).join("\n");
 
 async function stage(diff: string, title: string, cves: string[] = []): Promise<PatchDetail> {
-  return json<PatchDetail>(await post("/api/v1/patches", { title, severity: "high", cves, diff }), 201);
+  return json<PatchDetail>(await post("/api/v1/patches", { title, severity: "high", cves, diff }));
 }
 
 /** Every build of the patch finished (any outcome), by release. */
@@ -206,8 +206,8 @@ describe.skipIf(vmSkipReason !== null)(`real security fixes, live on ${RELEASES.
     expect(await sh(guestOn(R56), "grep MemTotal /proc/meminfo")).toMatch(/ KB$/);
   });
 
-  it("shows the patch page with each release's outcome and the functions replaced", async () => {
-    if (!haveBrowser) return;
+  // Without Chromium (never in CI: helpers/browser.ts fails there) this one is skipped, not passed.
+  it.skipIf(!haveBrowser)("shows the patch page with each release's outcome and the functions replaced", async () => {
     const { items } = await json<{ items: { id: string; title: string }[] }>(await c.api("/api/v1/patches"));
     const ext4 = items.find((p) => p.title.startsWith("ext4:"))!;
     const browser: Browser = await launchBrowser();

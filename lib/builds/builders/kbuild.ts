@@ -13,7 +13,7 @@ import { KlpLayoutError, klpRelocations, type KlpConversion } from "@/lib/livepa
 import { moduleGlobals, moduleSymbolTable } from "@/lib/livepatch/module-symbols";
 import { kbuildFile, wrapperSource, type KlpObjectSpec } from "@/lib/livepatch/module-source";
 import { buildPatchObject, type Reach, type SymbolRef } from "@/lib/livepatch/patch-object";
-import { functionCode, ModuleCode, runPreVmlinux, compareCode, VmlinuxCode } from "@/lib/livepatch/run-pre";
+import { functionCode, ModuleCode, runPreModule, runPreVmlinux, VmlinuxCode } from "@/lib/livepatch/run-pre";
 import { placeSymbol, UnresolvedSymbol, type SymbolTable } from "@/lib/livepatch/symbols";
 import { parsePatch, type DiffFile } from "@/lib/patches/diff";
 import { livepatchModuleName } from "./module-name";
@@ -215,7 +215,7 @@ export function createKbuildBuilder(opts: KbuildBuilderOptions): Builder {
           const placement = placeSymbol({ table: m.table, name: preSym.name, local: preSym.bind === STB.LOCAL, file: diff.pre.file, unitLocals });
           const shipped = m.code.function(preSym.name, positionAmongFunctions(m.table, preSym.name, placement.symbol.addr));
           if (!shipped) refuse(req, [`${preSym.name} is not a function of ${object}.ko in ${release}`]);
-          const check = compareCode({ name: preSym.name, pre: preCode.bytes, preMask: preCode.mask, shipped: shipped.bytes, shippedMask: shipped.mask });
+          const check = runPreModule({ name: preSym.name, pre: diff.pre, preFn: preSym, shipped: m.code.index, shippedFn: shipped });
           if (!check.ok) refuse(req, [`run-pre check: ${check.reason}; the source, config or compiler is not what built ${release}`]);
         }
         req.log(`run-pre: ${preSym.name} matches ${release}'s ${object} code`);
