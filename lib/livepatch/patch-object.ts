@@ -6,7 +6,7 @@
 // relocation once the module is linked.
 import { SHF, SHN, STB, STT, SHT, EM_X86_64, ET, type ElfObject, type Rela, type Section, type Sym } from "./elf";
 import type { ObjectDiff, Refusal } from "./compare";
-import { ALT_REPLACEMENT, SPECIAL_SECTIONS, baseName, coldParent, resolveTarget, sectionKind, type ObjectIndex } from "./kernel-object";
+import { ALT_AUX, ALT_REPLACEMENT, SPECIAL_SECTIONS, baseName, coldParent, resolveTarget, sectionKind, targetOffset, type ObjectIndex } from "./kernel-object";
 import { UnresolvedSymbol } from "./symbols";
 
 /** How included code reaches a symbol it does not carry. */
@@ -41,6 +41,7 @@ export type PatchObjectResult =
   | { ok: false; refusals: Refusal[] };
 
 export const KLP_SYM_PREFIX = ".klp.sym.";
+const UNREACHABLE = ".splicer.unreachable";
 export const klpSymbolName = (object: string, name: string, sympos: number) => `${KLP_SYM_PREFIX}${object}.${name},${sympos}`;
 
 /**
@@ -114,6 +115,45 @@ export function buildPatchObject(opts: PatchObjectOptions): PatchObjectResult {
   };
   const carvedRelas: { section: Section; base: bigint; relas: Rela[] }[] = [];
 
+  // static_cpu_has() leaves a stub per use in .altinstr_aux (test the feature bit, jump back into
+  // the function) that runs until alternatives are applied, which for a module is at its load.
+  // The module carries the stubs its code jumps to, each up to the next stub any code jumps to.
+  let aux: { out: Section; starts: bigint[]; placed: Map<bigint, bigint> } | undefined;
+  const auxStub = (sec: Section, at: bigint): { section: Section; shift: bigint } => {
+    if (!aux) {
+      const starts = new Set<bigint>();
+      for (const [target, rs] of post.relaOf) {
+        if (target === sec || sectionKind(target) !== "text") continue;
+        for (const r of rs.relas ?? []) if (r.sym.section === sec) starts.add(resolveTarget(post, r).kind === "section" ? targetOffset(r) + (r.sym.type === STT.SECTION ? 0n : r.sym.value) : -1n);
+      }
+      starts.delete(-1n);
+      aux = { out: cloneSection(sec, Buffer.alloc(0), sec.name), starts: [...starts].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)), placed: new Map() };
+    }
+    const a = aux;
+    const start = [...a.starts].reverse().find((x) => x <= at) ?? 0n;
+    let placed = a.placed.get(start);
+    if (placed === undefined) {
+      const end = a.starts.find((x) => x > start) ?? BigInt(sec.data.length);
+      placed = BigInt(a.out.data.length);
+      a.out.data = Buffer.concat([a.out.data, sec.data.subarray(Number(start), Number(end))]);
+      a.out.size = a.out.data.length;
+      a.placed.set(start, placed);
+      const relas = post.relaOf.get(sec)?.relas?.filter((r) => r.offset >= start && r.offset < end) ?? [];
+      if (relas.length > 0) carvedRelas.push({ section: a.out, base: start - placed, relas });
+    }
+    return { section: a.out, shift: placed - start };
+  };
+  // A reference already refused: any symbol will do, the build does not go on.
+  const unreachable = (): Sym => {
+    let sym = external.get(UNREACHABLE);
+    if (!sym) {
+      sym = { name: UNREACHABLE, value: 0n, size: 0n, type: STT.NOTYPE, bind: STB.GLOBAL, other: 0, section: undefined, shndx: SHN.UNDEF, index: 0 };
+      external.set(UNREACHABLE, sym);
+      out.symbols.push(sym);
+    }
+    return sym;
+  };
+
   const outside = (s: Sym): Sym => {
     const pre = diff.correlation.get(s);
     const ref: SymbolRef = { name: pre?.name ?? s.name, inUnit: s.section !== undefined, local: s.bind === STB.LOCAL, type: s.type };
@@ -146,8 +186,12 @@ export function buildPatchObject(opts: PatchObjectOptions): PatchObjectResult {
         const base = r.sym.type === STT.SECTION ? 0n : r.sym.value;
         return { offset, type: r.type, sym: sectionSymbolOf(cloneSection(t.section)), addend: r.addend + base };
       }
+      if (t.section.name === ALT_AUX) {
+        const { section, shift } = auxStub(t.section, t.offset);
+        return { offset, type: r.type, sym: sectionSymbolOf(section), addend: r.addend + (r.sym.type === STT.SECTION ? 0n : r.sym.value) + shift };
+      }
       refusals.push({ code: "unsupported", symbol: t.section.name, message: `the new code refers to an unnamed place in ${t.section.name}, which a live patch cannot reach` });
-      return { offset, type: r.type, sym: outside(r.sym), addend: r.addend };
+      return { offset, type: r.type, sym: unreachable(), addend: r.addend };
     }
     const s = t.sym;
     if (carried.has(s) || functionName(post, s)) {
@@ -162,18 +206,28 @@ export function buildPatchObject(opts: PatchObjectOptions): PatchObjectResult {
 
   for (const s of carried) carry(s);
 
-  // Relocations of every cloned section, including the ones cloning pulls in (strings…).
+  // Relocations of every cloned section and of every carved piece, including the ones mapping
+  // pulls in (strings, static_cpu_has stubs…); a carved section's go in one relocation section.
   const done = new Set<Section>();
-  while (pending.length > 0) {
-    const src = pending.shift() as Section;
-    if (done.has(src)) continue;
-    done.add(src);
-    const relas = post.relaOf.get(src)?.relas ?? [];
-    if (relas.length === 0) continue;
-    const c = cloned.get(src) as Section;
-    addRelaSection(out, c, relas.map((r) => mapRela(r, r.offset)));
-  }
-  for (const carved of carvedRelas) addRelaSection(out, carved.section, carved.relas.map((r) => mapRela(r, r.offset - carved.base)));
+  const carvedOut = new Map<Section, Rela[]>();
+  let carvedDone = 0;
+  const drain = () => {
+    while (pending.length > 0 || carvedDone < carvedRelas.length) {
+      const src = pending.shift();
+      if (src) {
+        if (done.has(src)) continue;
+        done.add(src);
+        const relas = post.relaOf.get(src)?.relas ?? [];
+        if (relas.length > 0) addRelaSection(out, cloned.get(src) as Section, relas.map((r) => mapRela(r, r.offset)));
+        continue;
+      }
+      const carved = carvedRelas[carvedDone++]!;
+      const list = carvedOut.get(carved.section) ?? [];
+      list.push(...carved.relas.map((r) => mapRela(r, r.offset - carved.base)));
+      carvedOut.set(carved.section, list);
+    }
+  };
+  drain();
 
   // Special sections: the entries whose first relocation points into carried code.
   const carriedText = new Set([...cloned.keys()].filter((s) => sectionKind(s) === "text"));
@@ -207,15 +261,9 @@ export function buildPatchObject(opts: PatchObjectOptions): PatchObjectResult {
   if (needsAlt) {
     const repl = post.obj.sections.find((s) => s.name === ALT_REPLACEMENT);
     if (repl) cloneSection(repl);
-    // Its relocations, if cloning added it just now.
-    while (pending.length > 0) {
-      const src = pending.shift() as Section;
-      if (done.has(src)) continue;
-      done.add(src);
-      const relas = post.relaOf.get(src)?.relas ?? [];
-      if (relas.length > 0) addRelaSection(out, cloned.get(src) as Section, relas.map((r) => mapRela(r, r.offset)));
-    }
   }
+  drain();
+  for (const [section, relas] of carvedOut) addRelaSection(out, section, relas);
 
   // Entry points: a global alias for each replaced function, named for the wrapper to use.
   const replaced: ReplacedFunction[] = [];

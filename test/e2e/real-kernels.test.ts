@@ -36,6 +36,8 @@ const post = (p: string, body: unknown = {}) => c.api(p, { method: "POST", json:
 const guestOn = (release: string) => guests.find((g) => g.release === release)!;
 const sh = async (g: TestGuest, cmd: string) => (await g.guest.exec(cmd, { timeoutMs: 60_000 })).output.trim();
 const logs = () => guests.map((g) => g.logs()).join("\n");
+// A test builds and rolls out: minutes, and the first one prepares each release on a cold cache.
+const LONG = 20 * 60_000;
 
 async function stage(diff: string, title: string, cves: string[] = []): Promise<PatchDetail> {
   return json<PatchDetail>(await post("/api/v1/patches", { title, severity: "high", cves, diff }));
@@ -93,7 +95,7 @@ describe.skipIf(vmSkipReason !== null)(`real security fixes, live on ${RELEASES.
       const r = await json<{ items: { id: string; hostname: string }[] }>(await c.api(`/api/v1/hosts?q=${encodeURIComponent(g.hostname)}`));
       hostIds.set(g.release, r.items.find((h) => h.hostname === g.hostname)!.id);
     }
-  });
+  }, LONG);
 
   afterAll(async () => {
     await Promise.all(guests.map((g) => g.dispose()));
@@ -124,7 +126,7 @@ describe.skipIf(vmSkipReason !== null)(`real security fixes, live on ${RELEASES.
       expect(await livepatchState(g, moduleName)).toBe("1 0");
       await expectSameBoot(g);
     }
-  });
+  }, LONG);
 
   it("Debian's ext4 security update (6.1.192-1 → -2) is built for 55, already in 56, and live in ext4 once it loads", async () => {
     const patch = await stage(fixture("debian/6.1.192-1_6.1.192-2.diff"), "ext4: mballoc folio error handling (Debian 6.1.192-2)");
@@ -145,7 +147,7 @@ describe.skipIf(vmSkipReason !== null)(`real security fixes, live on ${RELEASES.
     await eventually(async () => (await sh(g, `cat /sys/kernel/livepatch/${m}/ext4/patched`)) === "1", { what: "ext4 patched once loaded" });
     expect(await livepatchState(g, m)).toBe("1 0");
     await expectSameBoot(g);
-  });
+  }, LONG);
 
   it("Debian's nfsd security update (6.1.192-2 → -3, CVE-2026-99362) is live on both, in nfsd once it loads", async () => {
     const patch = await stage(fixture("debian/6.1.192-2_6.1.192-3.diff"), "nfsd: SEQUENCE reply size (Debian 6.1.192-3)", ["CVE-2026-99362"]);
@@ -164,7 +166,7 @@ describe.skipIf(vmSkipReason !== null)(`real security fixes, live on ${RELEASES.
       expect(await livepatchState(g, m)).toBe("1 0");
       await expectSameBoot(g);
     }
-  });
+  }, LONG);
 
   it("a string-literal-only change takes effect", async () => {
     const patch = await stage(fixture("kernel/proc-loadavg-string-literal.diff"), "proc: loadavg marker (string literal only)");
@@ -174,7 +176,7 @@ describe.skipIf(vmSkipReason !== null)(`real security fixes, live on ${RELEASES.
     const rollout = await rollOut(patch.id, [R56]);
     expect(rollout.counts, logs()).toEqual({ succeeded: 1 });
     expect(await sh(guestOn(R56), "cat /proc/loadavg")).toMatch(/ splicer-loadavg$/);
-  });
+  }, LONG);
 
   it("a changed function keeps using the kernel's own static local: a once-only warning already given stays given", async () => {
     const g = guestOn(R56);
@@ -191,7 +193,7 @@ describe.skipIf(vmSkipReason !== null)(`real security fixes, live on ${RELEASES.
     // __already_done flag, not a fresh copy of its own (which would print "(splicer)" once).
     expect(await sh(g, "dmesg | grep -c splicer-oom-adj")).toBe("2");
     expect(await sh(g, "dmesg | grep -c 'deprecated (splicer)'")).toBe("0");
-  });
+  }, LONG);
 
   it("a helper the release inlined away is never a target: its callers are replaced, and the kernel takes the module", async () => {
     const patch = await stage(fixture("kernel/proc-meminfo-inlined-helper.diff"), "proc: meminfo unit (inlined helper)");
@@ -204,7 +206,7 @@ describe.skipIf(vmSkipReason !== null)(`real security fixes, live on ${RELEASES.
     const rollout = await rollOut(patch.id, [R56]);
     expect(rollout.counts, logs()).toEqual({ succeeded: 1 });
     expect(await sh(guestOn(R56), "grep MemTotal /proc/meminfo")).toMatch(/ KB$/);
-  });
+  }, LONG);
 
   // Without Chromium (never in CI: helpers/browser.ts fails there) this one is skipped, not passed.
   it.skipIf(!haveBrowser)("shows the patch page with each release's outcome and the functions replaced", async () => {
@@ -221,5 +223,5 @@ describe.skipIf(vmSkipReason !== null)(`real security fixes, live on ${RELEASES.
     } finally {
       await browser.close();
     }
-  });
+  }, LONG);
 });

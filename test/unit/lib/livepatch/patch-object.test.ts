@@ -279,3 +279,53 @@ describe("buildPatchObject and a function's name (__func__)", () => {
     expect(copy?.ndx).toMatch(/^\d+$/);
   });
 });
+
+// static_cpu_has() as 6.1 writes it (arch/x86/include/asm/cpufeature.h): the function jumps to a
+// stub in .altinstr_aux that tests the feature bit and jumps back, until alternatives are applied.
+const cpuHasSource = (bTimes: number) => `extern unsigned char cap[];
+static inline __attribute__((always_inline)) int has(void) {
+  asm goto("1: jmp 6f\\n"
+           ".pushsection .altinstr_aux,\\"ax\\"\\n"
+           "6: testb $1, cap(%%rip)\\n jnz %l[t_yes]\\n jmp %l[t_no]\\n"
+           ".popsection\\n" : : : : t_yes, t_no);
+  return 0;
+t_yes:
+  return 1;
+t_no:
+  return 0;
+}
+int __attribute__((noinline)) a(int x) { return has() ? x + 1 : x - 1; }
+int __attribute__((noinline)) b(int x) { return has() ? x * ${bTimes} : x - 2; }
+`;
+
+describe("static_cpu_has stubs (.altinstr_aux)", () => {
+  it("carry the changed function's own stub, its jumps back into the new code", async () => {
+    const d = await tempDir("patch-aux");
+    try {
+      const pre = await compile(d, "aux-pre", cpuHasSource(2));
+      const post = await compile(d, "aux-post", cpuHasSource(3));
+      const diff = diffObjects(readElf(pre.bytes), readElf(post.bytes));
+      expect(diff.changed.map((s) => s.name)).toEqual(["b"]);
+      const r = ok(buildPatchObject({ diff, object: "vmlinux", resolve: recordingResolver({ exports: ["cap"], sympos: { b: 0 } }).resolve }));
+      const file = await writeTemp(d, "aux.o", writeElf(r.object));
+
+      // One stub of the two (testb 7 bytes, jnz 6, jmp 5), the one b jumps to, byte for byte.
+      const postAux = readElf(post.bytes).sections.find((s) => s.name === ".altinstr_aux") as Section;
+      expect(postAux.data.length).toBe(36);
+      const aux = readElf(await fs.readFile(file)).sections.find((s) => s.name === ".altinstr_aux") as Section;
+      expect(aux.data.length).toBe(18);
+      expect(aux.data.equals(postAux.data.subarray(18, 36))).toBe(true);
+
+      const relas = parseRelocations((await tool("readelf", ["-rW", file])).stdout);
+      const fromB = relas.get(".rela.text.b") ?? [];
+      expect(fromB).toContainEqual({ type: expect.stringMatching(/R_X86_64_(PC32|PLT32)/), target: ".altinstr_aux - 4" });
+      const fromAux = relas.get(".rela.altinstr_aux") ?? [];
+      expect(fromAux.map((x) => x.target.split(" ")[0])).toEqual(["cap", "b", "b"]);
+      // ld accepts it, and no reference is left to a's code.
+      await tool("ld", ["-r", "-o", path.join(d, "aux-linked.o"), file]);
+      expect(parseSymbols((await tool("readelf", ["-sW", file])).stdout).some((s) => s.name === "a")).toBe(false);
+    } finally {
+      await fs.rm(d, { recursive: true, force: true });
+    }
+  });
+});
