@@ -24,6 +24,7 @@ const outcomeView: Record<BuildOutcome, { label: string; tone: Tone; benign?: tr
   not_built: { label: "not built in this release", tone: "neutral", benign: true },
   does_not_compile: { label: "does not compile alone", tone: "bad" },
   already_fixed: { label: "already fixed", tone: "ok", benign: true },
+  no_change: { label: "no change", tone: "ok", benign: true },
   failed: { label: "failed", tone: "bad" },
   timeout: { label: "timed out", tone: "bad" },
   bad_output: { label: "bad output", tone: "bad" },
@@ -248,7 +249,7 @@ export function BuildsCard({ p }: { p: PatchDetail }) {
                           className={cn("mt-1 max-w-md text-xs break-words", b.outcome && outcomeView[b.outcome].benign ? "text-muted-foreground" : "text-bad")}
                           data-testid="build-error"
                         >
-                          {b.outcome === "already_fixed" ? "Nothing to do: " : null}
+                          {b.outcome === "already_fixed" || b.outcome === "no_change" ? "Nothing to do: " : null}
                           {b.error}
                         </p>
                       ) : null}

@@ -381,7 +381,8 @@ export type BuildStatus = z.infer<typeof BuildStatusSchema>;
  * cannot carry the change safely, the reason names the symbol); not_built (the patched file is not
  * compiled in the release's config: nothing to patch); does_not_compile (the file does not compile
  * with only the diff applied: the fix needs more); already_fixed (the release's source has the
- * patch already: nothing to do, not a failure); failed, timeout, bad_output (the build went wrong).
+ * patch already: nothing to do, not a failure); no_change (the patch changes none of the release's
+ * compiled code: nothing to do); failed, timeout, bad_output (the build went wrong).
  */
 export const BuildOutcomeSchema = z.enum(DbBuildOutcome);
 export type BuildOutcome = z.infer<typeof BuildOutcomeSchema>;

@@ -8,6 +8,8 @@ export function skipReasonOf(b: { kernelRelease: string; outcome: BuildOutcome |
   switch (b.outcome) {
     case "already_fixed":
       return `nothing to do: kernel ${b.kernelRelease} already has this fix (${why})`;
+    case "no_change":
+      return `nothing to do: the patch changes none of kernel ${b.kernelRelease}'s code (${why})`;
     case "not_built":
       return `nothing to do: kernel ${b.kernelRelease} does not build the patched code (${why})`;
     case "refused":

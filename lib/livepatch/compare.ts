@@ -49,6 +49,8 @@ const isVariable = (s: Sym) => s.type === STT.OBJECT && isDefined(s);
 
 /** Sections whose contents are bookkeeping of the build, never compared. */
 const BOOKKEEPING = /^(\.modinfo|__ksymtab|__kcrctab|__ksymtab_strings|\.gnu\.linkonce\.this_module|__versions|\.export_symbol)/;
+/** Dynamic debug descriptors (include/linux/dynamic_debug.h). */
+const DYNDBG = "__dyndbg";
 
 export function diffObjects(preObj: ElfObject, postObj: ElfObject): ObjectDiff {
   const pre = indexObject(preObj);
@@ -113,6 +115,11 @@ export function diffObjects(preObj: ElfObject, postObj: ElfObject): ObjectDiff {
       continue;
     }
     if (kind === "special" || kind === "ignored" || kind === "strings") continue;
+    // A dynamic debug descriptor (pr_debug's `__UNIQUE_ID_ddebugN`) holds where the message is
+    // (file, function, line, format for the control file) and whether it is on: a moved line
+    // changes its initial value, not what the code does. The new code uses the kernel's own, so
+    // `echo … > dynamic_debug/control` goes on switching it.
+    if ((s.section as Section).name === DYNDBG) continue;
     if (old.size !== s.size) {
       refusals.push({ code: kind === "init" ? "init_changed" : "data_layout", symbol: s.name, message: `${s.name} changes size (${old.size} → ${s.size} bytes): the running kernel's instance cannot change layout` });
       continue;

@@ -83,7 +83,7 @@ export interface FixResult {
 }
 
 /** Outcomes that say the fix has nothing to be built from in R: they leave the denominator. */
-export const OUT_OF_SCOPE: ReadonlySet<Outcome> = new Set<Outcome>(["not_built", "does_not_compile", "already_fixed", "not_staged"]);
+export const OUT_OF_SCOPE: ReadonlySet<Outcome> = new Set<Outcome>(["not_built", "does_not_compile", "already_fixed", "no_change", "not_staged"]);
 
 const finished = (b: Build) => b.status === "succeeded" || b.status === "failed";
 

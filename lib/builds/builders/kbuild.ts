@@ -116,7 +116,15 @@ export function createKbuildBuilder(opts: KbuildBuilderOptions): Builder {
           req.log(`${u.file.path} is not built in ${release} (not in its config)`);
           continue;
         }
-        if (pre.kind === "error") throw new BuildFailure(`${u.file.path} does not compile in ${release}'s tree as shipped: ${pre.errors.join("; ")}`, "failed");
+        if (pre.kind === "error") {
+          // R's own source of the file, with R's config and compiler, does not compile: R's build
+          // did not compile it either (kbuild compiles a file named on the command line even when
+          // the config leaves it out, and what it needs is then missing).
+          for (const e of pre.errors) req.log(`  ${e}`);
+          notBuilt.push(u.file.path);
+          req.log(`${u.file.path} is not built in ${release}: its unpatched source does not compile with ${release}'s config (${pre.errors[0] ?? "compiler error"})`);
+          continue;
+        }
         // kbuild compiles a file its config leaves out when asked for it by name (as built-in code):
         // R's own binaries say whether the unit is part of R.
         const absent = await absentFromRelease(r, u.file.path, pre.object, readElf(await readFile(preOut)));
@@ -150,7 +158,7 @@ export function createKbuildBuilder(opts: KbuildBuilderOptions): Builder {
     }
     if (refusals.length > 0) refuse(req, refusals);
     if (diffs.every((d) => d.diff.changed.length === 0)) {
-      refuse(req, [`the patch changes no function's code in ${release} (the compiled objects are the same)`]);
+      throw new BuildFailure(`no change in ${release}: the patch changes none of its code (the objects compiled before and after the patch are the same)`, "no_change");
     }
 
     // Place every symbol, check each replaced function against R's code, build the patch objects.

@@ -9,6 +9,7 @@ describe("skipReasonOf", () => {
   it.each<[BuildOutcome | null, string | null, string]>([
     ["already_fixed", "the patch is in Debian 6.1.192-2's source", `nothing to do: kernel ${R} already has this fix (the patch is in Debian 6.1.192-2's source)`],
     ["not_built", "fs/nfsd/nfs4state.c is not built (CONFIG_NFSD is not set)", `nothing to do: kernel ${R} does not build the patched code (fs/nfsd/nfs4state.c is not built (CONFIG_NFSD is not set))`],
+    ["no_change", "the objects compiled before and after the patch are the same", `nothing to do: the patch changes none of kernel ${R}'s code (the objects compiled before and after the patch are the same)`],
     ["refused", "foo changes the layout of struct bar", `the build for ${R} was refused: foo changes the layout of struct bar`],
     ["does_not_compile", "x.c:1: error", `the build for ${R} failed: x.c:1: error`],
     ["timeout", null, `the build for ${R} failed: see its log`],

@@ -68,6 +68,13 @@ const CASES: Case[] = [
     refusals: [{ code: "data_changed", symbol: "limit" }],
   },
   {
+    // pr_debug's descriptor records the line: moving the call changes its initial value only.
+    name: "a dynamic debug descriptor whose line moves (the function changes, no refusal)",
+    pre: `${HEAD}struct dd { const char *fmt; unsigned int line; };\nint use(int x) { static struct dd __attribute__((section("__dyndbg"), used)) d = { "x %d", 10 }; return printk(d.fmt, x); }\n`,
+    post: `${HEAD}struct dd { const char *fmt; unsigned int line; };\nint use(int x) { static struct dd __attribute__((section("__dyndbg"), used)) d = { "x %d", 11 }; return printk(d.fmt, x + 1); }\n`,
+    changed: ["use"],
+  },
+  {
     name: "a changed static constant table",
     pre: `${HEAD}static const int table[4] = { 1, 2, 3, 4 };\nint pick(int i) { return table[i & 3]; }\n`,
     post: `${HEAD}static const int table[4] = { 1, 2, 3, 5 };\nint pick(int i) { return table[i & 3]; }\n`,
