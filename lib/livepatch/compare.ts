@@ -5,6 +5,7 @@ import { SHF, STT, sectionBytes, type Rela, type Section, type Sym } from "./elf
 import {
   baseName,
   coldParent,
+  DYNDBG,
   indexObject,
   resolveTarget,
   sectionKind,
@@ -49,8 +50,6 @@ const isVariable = (s: Sym) => s.type === STT.OBJECT && isDefined(s);
 
 /** Sections whose contents are bookkeeping of the build, never compared. */
 const BOOKKEEPING = /^(\.modinfo|__ksymtab|__kcrctab|__ksymtab_strings|\.gnu\.linkonce\.this_module|__versions|\.export_symbol)/;
-/** Dynamic debug descriptors (include/linux/dynamic_debug.h). */
-const DYNDBG = "__dyndbg";
 
 export function diffObjects(preObj: ElfObject, postObj: ElfObject): ObjectDiff {
   const pre = indexObject(preObj);

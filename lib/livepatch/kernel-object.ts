@@ -25,6 +25,8 @@ export const SPECIAL_SECTIONS: Record<string, { entrySize: number; pair?: { name
 };
 /** Code only reachable through .altinstructions entries: carried whole when any entry is. */
 export const ALT_REPLACEMENT = ".altinstr_replacement";
+/** Dynamic debug descriptors (include/linux/dynamic_debug.h), pr_debug's static keys among them. */
+export const DYNDBG = "__dyndbg";
 /** static_cpu_has()'s stubs, jumped to from the functions until alternatives are applied. */
 export const ALT_AUX = ".altinstr_aux";
 

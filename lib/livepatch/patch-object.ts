@@ -6,7 +6,7 @@
 // relocation once the module is linked.
 import { SHF, SHN, STB, STT, SHT, EM_X86_64, ET, type ElfObject, type Rela, type Section, type Sym } from "./elf";
 import type { ObjectDiff, Refusal } from "./compare";
-import { ALT_AUX, ALT_REPLACEMENT, SPECIAL_SECTIONS, baseName, coldParent, resolveTarget, sectionKind, targetOffset, type ObjectIndex } from "./kernel-object";
+import { ALT_AUX, ALT_REPLACEMENT, DYNDBG, SPECIAL_SECTIONS, baseName, coldParent, resolveTarget, sectionKind, targetOffset, type ObjectIndex } from "./kernel-object";
 import { UnresolvedSymbol } from "./symbols";
 
 /** How included code reaches a symbol it does not carry. */
@@ -37,7 +37,7 @@ export interface ReplacedFunction {
 }
 
 export type PatchObjectResult =
-  | { ok: true; object: ElfObject; replaced: ReplacedFunction[]; added: string[]; klpSymbols: string[] }
+  | { ok: true; object: ElfObject; replaced: ReplacedFunction[]; added: string[]; klpSymbols: string[]; notes: string[] }
   | { ok: false; refusals: Refusal[] };
 
 export const KLP_SYM_PREFIX = ".klp.sym.";
@@ -60,6 +60,7 @@ export function buildPatchObject(opts: PatchObjectOptions): PatchObjectResult {
   const { diff } = opts;
   const post = diff.post;
   const refusals: Refusal[] = [...diff.refusals];
+  const notes: string[] = [];
   const out: ElfObject = { type: ET.REL, machine: EM_X86_64, flags: 0, osabi: 0, sections: [], symbols: [] };
 
   // What the module carries: changed and new functions with their .cold parts, new variables.
@@ -236,7 +237,17 @@ export function buildPatchObject(opts: PatchObjectOptions): PatchObjectResult {
     const sec = post.obj.sections.find((s) => s.name === name);
     if (!sec) continue;
     const relas = post.relaOf.get(sec)?.relas ?? [];
-    const entries = entriesOwnedBy(post, sec, relas, spec.entrySize, carriedText);
+    let entries = entriesOwnedBy(post, sec, relas, spec.entrySize, carriedText);
+    if (name === "__jump_table" && opts.object !== "vmlinux") {
+      // A module's own static keys cannot be reached (checkKeys), but pr_debug's are only a
+      // debug switch: without its entry the site keeps the code it was compiled with, the
+      // default-off branch, so the patched code's debug messages stay off (as kpatch does).
+      const dyndbg = entries.filter((i) => jumpKeyIn(post, relas, i * spec.entrySize, spec.entrySize) === DYNDBG);
+      if (dyndbg.length > 0) {
+        notes.push(`${dyndbg.length} pr_debug site(s) of the new code stay off: their dynamic debug switches are the module's own`);
+        entries = entries.filter((i) => !dyndbg.includes(i));
+      }
+    }
     if (entries.length === 0) continue;
     if (name === ".altinstructions") needsAlt = true;
     const data = Buffer.concat(entries.map((i) => sec.data.subarray(i * spec.entrySize, (i + 1) * spec.entrySize)));
@@ -282,7 +293,7 @@ export function buildPatchObject(opts: PatchObjectOptions): PatchObjectResult {
   });
 
   if (refusals.length > 0) return { ok: false, refusals: dedupe(refusals) };
-  return { ok: true, object: out, replaced, added: diff.added.map((s) => s.name), klpSymbols: [...external.keys()].filter((n) => n.startsWith(KLP_SYM_PREFIX)) };
+  return { ok: true, object: out, replaced, added: diff.added.map((s) => s.name), klpSymbols: [...external.keys()].filter((n) => n.startsWith(KLP_SYM_PREFIX)), notes };
 }
 
 function addRelaSection(out: ElfObject, target: Section, relas: Rela[]): void {
@@ -301,6 +312,14 @@ function entriesOwnedBy(post: ObjectIndex, sec: Section, relas: Rela[], size: nu
     if (target && text.has(target)) owners.add(Number(r.offset) / size);
   }
   return [...owners].sort((a, b) => a - b);
+}
+
+/** The section of the static key a __jump_table entry (code, target, key) uses. */
+function jumpKeyIn(post: ObjectIndex, relas: Rela[], base: number, size: number): string | undefined {
+  const key = relas.find((r) => Number(r.offset) >= base + 8 && Number(r.offset) < base + size);
+  if (!key) return undefined;
+  const t = resolveTarget(post, key);
+  return t.kind === "symbol" ? t.sym.section?.name : t.section.name;
 }
 
 /** Static keys and static calls are set up when a module loads, before a module's livepatch relocations are resolved. */

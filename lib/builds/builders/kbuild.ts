@@ -206,6 +206,7 @@ export function createKbuildBuilder(opts: KbuildBuilderOptions): Builder {
       if (object !== "vmlinux") await moduleInfo(object);
       const built = buildPatchObject({ diff, object, resolve: resolver });
       if (!built.ok) refuse(req, built.refusals.map((x) => `${x.message} (${unit.file.path})`));
+      for (const n of built.notes) req.log(`${unit.file.path}: ${n}`);
 
       // Run-pre: the code replaced must be the code R runs.
       for (const s of diff.changed) {

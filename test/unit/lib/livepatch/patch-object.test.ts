@@ -329,3 +329,36 @@ describe("static_cpu_has stubs (.altinstr_aux)", () => {
     }
   });
 });
+
+// pr_debug in a module as 6.1 compiles it: a jump label (arch_static_branch) whose key is in the
+// module's own dynamic debug descriptor (section __dyndbg).
+const prDebugSource = (n: number) => `extern int printk(const char *fmt, ...);
+struct dd { const char *fmt; long key; };
+static struct dd __attribute__((section("__dyndbg"), used, aligned(8))) desc = { "debug %d", 0 };
+static struct dd __attribute__((section("__data_keys"), used, aligned(8))) other = { "other", 0 };
+#define BRANCH(k) ({ int on = 0; asm goto("1: .byte 0x0f,0x1f,0x44,0x00,0x00\\n .pushsection __jump_table, \\"aw\\"\\n .balign 8\\n .long 1b - ., %l[yes] - .\\n .quad %c0 - .\\n .popsection\\n" : : "i"(&(k).key) : : yes); goto no; yes: on = 1; no: on; })
+int show(int x) { if (BRANCH(desc)) printk(desc.fmt, x); return x * ${n}; }
+int other_fn(int x) { if (BRANCH(other)) printk("o"); return x + ${n}; }
+`;
+
+describe("pr_debug in a module (jump labels on __dyndbg keys)", () => {
+  it("drops the changed code's pr_debug entries, so its debug messages stay off, and refuses other module keys", async () => {
+    const d = await tempDir("patch-dyndbg");
+    try {
+      const build = async (pre: string, post: string) => {
+        const diff = diffObjects(readElf((await compile(d, "dd-pre", pre)).bytes), readElf((await compile(d, "dd-post", post)).bytes));
+        return buildPatchObject({ diff, object: "mymod", resolve: recordingResolver({ exports: ["printk"], sympos: { show: 0, other_fn: 0, desc: 0, other: 0 }, object: "mymod" }).resolve });
+      };
+      const r = ok(await build(prDebugSource(2), prDebugSource(3).replace("x + 3", "x + 2")));
+      expect(r.replaced.map((x) => x.name)).toEqual(["show"]);
+      expect(r.notes).toEqual(["1 pr_debug site(s) of the new code stay off: their dynamic debug switches are the module's own"]);
+      expect(r.object.sections.some((s) => s.name === "__jump_table")).toBe(false);
+
+      // A key that is not a debug switch is still refused in a module.
+      const other = await build(prDebugSource(2), prDebugSource(2).replace("x + 2", "x + 5"));
+      expect(other.ok ? [] : other.refusals.map((x) => x.message)).toEqual([expect.stringMatching(/jump label \(static key\) other of module mymod/)]);
+    } finally {
+      await fs.rm(d, { recursive: true, force: true });
+    }
+  });
+});
