@@ -25,5 +25,7 @@ export function loadEnv(env: NodeJS.ProcessEnv = process.env): Env {
 
 /** The console's data directory (signing key, artifacts, embedded database), absolute. */
 export function dataDir(): string {
-  return path.resolve(process.env.SPLICER_DATA_DIR ?? ".data");
+  // Not a build input: without the comment Turbopack traces the whole project from here, the data
+  // directory's prepared kernel trees included (millions of files: next build ran out of memory).
+  return path.resolve(/* turbopackIgnore: true */ process.env.SPLICER_DATA_DIR ?? ".data");
 }

@@ -28,6 +28,7 @@ import { CveChips, SeverityBadge, VerdictBadge } from "../patches/patch-badges";
 import { RolloutDialog } from "../rollouts/rollout-dialog";
 import { RecentRollouts } from "../rollouts/recent-rollouts";
 import { SelectorChips } from "./selector-chips";
+import { rebootOnly } from "@/lib/patches/live-patchable";
 import { GroupFormDialog } from "./group-form-dialog";
 import { useDeleteGroup, useGroup } from "./use-groups";
 
@@ -56,7 +57,7 @@ function RollOutCell({ p, canRoll, onRoll }: { p: GroupPatchStatus; canRoll: boo
   }
   if (!canRoll) return null;
   const why =
-    p.verdict === "requires-reboot"
+    rebootOnly(p)
       ? "This patch changes kernel data: it needs a kernel update and a reboot, not a live patch."
       : p.missing === 0
         ? "Live on every member it targets: nothing to roll out."

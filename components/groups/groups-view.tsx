@@ -18,6 +18,7 @@ import { StatusDot } from "../ui/badge";
 import { numberFmt } from "../ui/time";
 import { cn } from "../ui/cn";
 import { SeverityBadge } from "../patches/patch-badges";
+import { rebootOnly } from "@/lib/patches/live-patchable";
 import { ReleaseChips, SelectorChips } from "./selector-chips";
 import { GroupFormDialog } from "./group-form-dialog";
 import { useGroups } from "./use-groups";
@@ -28,7 +29,7 @@ const SEV_RANK = { critical: 0, high: 1, medium: 2, low: 3 } as const;
 /** Live-patchable patches still missing somewhere in the group, worst first. */
 export function missingPatches(g: Pick<Group, "patches">): GroupPatchStatus[] {
   return g.patches
-    .filter((p) => p.missing > 0 && p.verdict !== "requires-reboot")
+    .filter((p) => p.missing > 0 && !rebootOnly(p))
     .sort((a, b) => SEV_RANK[a.severity] - SEV_RANK[b.severity] || b.missing - a.missing);
 }
 

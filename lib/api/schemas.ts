@@ -498,6 +498,8 @@ export const GroupPatchStatusSchema = z.object({
   missing: z.number(),
   /** A rollout of this patch to this group that is not finished. */
   activeRolloutId: z.string().nullable(),
+  /** Some release's build of the patch made a module (the verdict that counts, over the preview's). */
+  anyBuilt: z.boolean(),
 });
 export type GroupPatchStatus = z.infer<typeof GroupPatchStatusSchema>;
 

@@ -26,13 +26,14 @@ async function groupStats(row: GroupRow): Promise<Group> {
     prisma.$queryRaw<{ kernelRelease: string; hosts: number }[]>`
       select h."kernelRelease", count(*)::int as hosts from "Host" h where ${where} and h."kernelRelease" <> ''
       group by 1 order by 2 desc, 1`,
-    prisma.$queryRaw<{ id: string; title: string; cves: string[]; severity: string; verdict: string; targeted: number; applied: number; active: string | null }[]>`
+    prisma.$queryRaw<{ id: string; title: string; cves: string[]; severity: string; verdict: string; targeted: number; applied: number; active: string | null; anyBuilt: boolean }[]>`
       with m as (select h."kernelRelease", h.livepatches from "Host" h where ${where})
       select p.id::text, p.title, p.cves, p.severity::text, p.verdict::text,
         count(*) filter (where t.targeted)::int as targeted,
         count(*) filter (where t.targeted and m.livepatches @> jsonb_build_array(jsonb_build_object('name', ${MODULE}, 'enabled', true)))::int as applied,
         (select r.id::text from "Rollout" r where r."patchId" = p.id and r."groupId" = ${row.id}::uuid and r.kind = 'apply'
-           and r.status in ('running', 'paused', 'aborting') order by r."createdAt" desc limit 1) as active
+           and r.status in ('running', 'paused', 'aborting') order by r."createdAt" desc limit 1) as active,
+        exists (select 1 from "Build" b where b."patchId" = p.id and b.status = 'succeeded') as "anyBuilt"
       from "Patch" p
       join m on true
       cross join lateral (select cardinality(p."targetReleases") = 0 or m."kernelRelease" = any(p."targetReleases") as targeted) t
@@ -61,6 +62,7 @@ async function groupStats(row: GroupRow): Promise<Group> {
         applied: p.applied,
         missing: p.targeted - p.applied,
         activeRolloutId: p.active,
+        anyBuilt: p.anyBuilt,
       }),
     ),
   };

@@ -1,3 +1,4 @@
+import { rebootOnly } from "@/lib/patches/live-patchable";
 import "server-only";
 import { resolveCount, type RolloutHostState, type RolloutPreview, type RolloutStrategy } from "@/lib/api/schemas";
 import { livepatchModuleName } from "@/lib/builds/builders/module-name";
@@ -62,9 +63,6 @@ export async function planRollout(opts: { db: Db; patchId: string; groupId: stri
   const { db, strategy } = opts;
   const patch = await db.patch.findUnique({ where: { id: opts.patchId }, select: { id: true, title: true, cves: true, verdict: true, targetReleases: true } });
   if (!patch) throw new NotFoundError("patch");
-  if (patch.verdict === "requires_reboot") {
-    throw new ConflictError("this patch cannot be applied live: its analysis says it requires a reboot", "requires_reboot");
-  }
   const group = await db.group.findUnique({ where: { id: opts.groupId }, select: { id: true, name: true, selector: true } });
   if (!group) throw new NotFoundError("group");
   const moduleName = livepatchModuleName(patch.id);
@@ -82,6 +80,9 @@ export async function planRollout(opts: { db: Db; patchId: string; groupId: stri
     (await db.build.findMany({ where: { patchId: patch.id }, select: { id: true, kernelRelease: true, status: true, outcome: true, error: true } })).map((b) => [b.kernelRelease, b]),
   );
 
+  if (rebootOnly({ verdict: patch.verdict, anyBuilt: [...builds.values()].some((b) => b.status === "succeeded") })) {
+    throw new ConflictError("this patch cannot be applied live: its analysis says it requires a reboot and no release's build says otherwise", "requires_reboot");
+  }
   const targeted = (release: string) => patch.targetReleases.length === 0 || patch.targetReleases.includes(release);
   const skipped: PlannedHost[] = [];
   const candidates: (Member & { ready: boolean; buildId: string | null })[] = [];

@@ -154,8 +154,15 @@ export interface LoadTarget {
  * replaces in vmlinux is redirected (the livepatch module defines it and vmlinux's object is
  * patched), and the guest still answers on the same boot.
  */
-export async function loadAll(o: { call: Call; target: LoadTarget; results: FixResult[]; log: Log }): Promise<void> {
+export async function loadAll(o: { call: Call; release: string; target: LoadTarget; results: FixResult[]; log: Log }): Promise<void> {
   const bootId = await o.target.exec("cat /proc/sys/kernel/random/boot_id");
+  // A rollout plans by the kernel the host reported: wait for its first inventory.
+  for (let tries = 0; ; tries++) {
+    const h = await ok<{ kernelRelease: string }>(o.call, "GET", `/api/v1/hosts/${o.target.hostId}`);
+    if (h.kernelRelease === o.release) break;
+    if (tries > 240) throw new Error(`the guest never reported kernel ${o.release} (it says ${JSON.stringify(h.kernelRelease)})`);
+    await new Promise((res) => setTimeout(res, 500));
+  }
   for (const r of o.results.filter((x) => x.outcome === "built")) {
     const started = await ok<{ id: string }>(o.call, "POST", "/api/v1/rollouts", { patchId: r.patchId, groupId: o.target.groupId, strategy: { canary: 0, waves: "100%", failureBudget: 1 } });
     let d: RolloutDetail;

@@ -77,7 +77,7 @@ try {
     const hostId = hosts.items.find((h) => h.hostname === g.hostname)!.id;
     const group = await c.json<{ id: string }>("/api/v1/groups", { method: "POST", body: JSON.stringify({ name: "coverage guest", selector: { hostIds: [hostId] } }) });
     const exec = async (cmd: string) => (await g.guest.exec(cmd, { timeoutMs: 60_000 })).output.trim();
-    await loadAll({ call, target: { hostId, groupId: group.id, exec }, results, log });
+    await loadAll({ call, release, target: { hostId, groupId: group.id, exec }, results, log });
     // Still up and working after all of them: a few of the patched paths run.
     await exec("cat /proc/meminfo /proc/cmdline /proc/loadavg > /dev/null; ls / > /dev/null; echo ok");
   }
