@@ -7,40 +7,21 @@
 // codes, and how many changes it could not attribute ("cannot tell": a goto label as context, a
 // context cut short, none). E.g. the trees of Debian's linux-source-6.1 6.1.187-1 and 6.1.190-1
 // (`apt-get download linux-source-6.1=6.1.187-1`, then /usr/src/linux-source-6.1.tar.xz in it).
-import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { analysePatch, type PatchAnalysis } from "../../lib/patches/analysis";
+import { treeDiffs } from "./coverage-corpus";
 import { log, machine, pct } from "./lib";
 
 const { values } = parseArgs({ options: { old: { type: "string" }, new: { type: "string" }, dir: { type: "string" }, out: { type: "string" } } });
-
-/** Each changed (or added, or removed) .c file of the two trees as its own diff. */
-function* treeDiffs(oldTree: string, newTree: string): Generator<{ name: string; text: string }> {
-  const list = (root: string) => new Set(execFileSync("find", [".", "-name", "*.c", "-type", "f"], { cwd: root, maxBuffer: 1 << 28, encoding: "utf8" }).split("\n").filter(Boolean).map((p) => p.slice(2)));
-  const before = list(oldTree);
-  const after = list(newTree);
-  for (const file of [...new Set([...before, ...after])].sort()) {
-    const a = before.has(file) ? path.join(oldTree, file) : "/dev/null";
-    const b = after.has(file) ? path.join(newTree, file) : "/dev/null";
-    if (a !== "/dev/null" && b !== "/dev/null" && fs.readFileSync(a).equals(fs.readFileSync(b))) continue;
-    const labels = ["--label", before.has(file) ? `a/${file}` : "/dev/null", "--label", after.has(file) ? `b/${file}` : "/dev/null"];
-    try {
-      execFileSync("diff", ["-upN", ...labels, a, b], { maxBuffer: 1 << 28 });
-    } catch (err) {
-      const e = err as { status?: number; stdout?: Buffer };
-      if (e.status !== 1 || !e.stdout) throw err; // 1: the files differ
-      yield { name: file, text: e.stdout.toString("utf8") };
-    }
-  }
-}
 
 function* dirDiffs(dir: string): Generator<{ name: string; text: string }> {
   for (const f of fs.readdirSync(dir).filter((n) => n.endsWith(".diff")).sort()) yield { name: f, text: fs.readFileSync(path.join(dir, f), "utf8") };
 }
 
-const source = values.dir ? dirDiffs(values.dir) : values.old && values.new ? treeDiffs(values.old, values.new) : undefined;
+const fromTrees = (a: string, b: string) => Array.from(treeDiffs(a, b), (d) => ({ name: d.file, text: d.text }));
+const source = values.dir ? dirDiffs(values.dir) : values.old && values.new ? fromTrees(values.old, values.new) : undefined;
 if (!source) throw new Error("give --old and --new source trees, or --dir with .diff files");
 // Made first, so that the timings are the analysis alone, not diff's processes beside it.
 const diffs = [...source];
