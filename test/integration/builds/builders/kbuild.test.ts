@@ -16,19 +16,12 @@ import { readElf, writeElf } from "@/lib/livepatch/elf";
 import { VmlinuxCode } from "@/lib/livepatch/run-pre";
 import { analysePatch } from "@/lib/patches/analysis";
 import { ROOT } from "../../../helpers/console";
-import { KERNEL_CACHE_DIR } from "../../../helpers/kernels";
+import { KERNEL_CACHE_DIR, releaseUnavailable } from "../../../helpers/kernels";
 
 const RELEASE = "6.1.0-56-amd64";
 const fixture = (name: string) => fs.readFileSync(path.join(ROOT, "test/fixtures", name), "utf8");
 
-function aptKnows(pkg: string): boolean {
-  try {
-    return execFileSync("apt-cache", ["show", pkg], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).includes(`Package: ${pkg}`);
-  } catch {
-    return false;
-  }
-}
-const skip = process.env.CI !== "true" && !aptKnows(`linux-image-${RELEASE}-unsigned`);
+const skip = releaseUnavailable(RELEASE);
 
 let scratch: string;
 let tree: ReleaseTree;

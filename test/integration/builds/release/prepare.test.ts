@@ -13,19 +13,12 @@ import { parseReadelfSymbols } from "@/lib/builds/release/readelf";
 import { kallsymsOrder, parseSystemMap } from "@/lib/builds/release/kallsyms";
 import { indexElf } from "@/lib/builds/release/symbols";
 import { SymbolIndex, type KernelSymbol } from "@/lib/builds/release/symbol-index";
+import { KERNEL_CACHE_DIR, releaseUnavailable } from "../../../helpers/kernels";
 
-const ROOT = path.resolve(import.meta.dirname, "../../../..");
-const CACHE = process.env.SPLICER_TEST_KERNEL_CACHE ?? path.join(ROOT, ".data/kernel-cache");
+const CACHE = KERNEL_CACHE_DIR;
 const RELEASE = "6.1.0-55-amd64";
 
-function aptKnows(pkg: string): boolean {
-  try {
-    return execFileSync("apt-cache", ["show", pkg], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).includes(`Package: ${pkg}`);
-  } catch {
-    return false;
-  }
-}
-const skip = process.env.CI !== "true" && !aptKnows(`linux-image-${RELEASE}-unsigned`);
+const skip = releaseUnavailable(RELEASE);
 
 const log: string[] = [];
 let r: PreparedRelease;
