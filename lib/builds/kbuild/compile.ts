@@ -3,7 +3,7 @@ import "server-only";
 // kbuild itself (`make <dir>/<file>.o`), so the object is built with exactly the flags, objtool
 // passes and config the release was built with, plus function and data sections for the diff.
 //
-// The tree is shared by every build of the release: one build at a time holds it (treeLock), the
+// The tree is shared by every build of the release: one build at a time holds it (withTree), the
 // patched text is written in place only while compiling and a journal restores the original if
 // the process dies in between.
 import { createHash } from "node:crypto";
@@ -11,6 +11,7 @@ import { copyFile, mkdir, readFile, rename, rm, writeFile } from "node:fs/promis
 import path from "node:path";
 import { readFileIfExists } from "@/lib/files";
 import { formatMs, passedEnv, runProcess } from "@/lib/builds/builders/process";
+import { acquireLock } from "@/lib/builds/release/lock";
 import { BuildFailure } from "@/lib/builds/types";
 
 export const SECTION_CFLAGS = "-ffunction-sections -fdata-sections";
@@ -34,17 +35,26 @@ const JOURNAL = ".splicer-journal.json";
 const PRE_CACHE = ".splicer-pre";
 const locks = new Map<string, Promise<void>>();
 
-/** Runs `fn` holding the tree (in this process; one build worker owns a cache directory). */
+/**
+ * Runs `fn` holding the tree: builds of this process queue in order, and other processes sharing
+ * the cache directory (a console and a build worker with one data dir) wait on a lock directory
+ * beside the tree, the release preparation's kind (a dead holder's lock is taken over).
+ */
 export async function withTree<T>(ctx: TreeContext, fn: () => Promise<T>): Promise<T> {
   const previous = locks.get(ctx.tree) ?? Promise.resolve();
   let release!: () => void;
   const mine = new Promise<void>((r) => (release = r));
   const chained = previous.then(() => mine);
   locks.set(ctx.tree, chained);
-  await previous;
   try {
-    await recoverJournal(ctx);
-    return await fn();
+    await previous;
+    const held = await acquireLock({ lockDir: `${ctx.tree}.lock`, signal: ctx.signal, onWait: (owner) => ctx.log(`waiting for the release tree: ${owner} is compiling in it`) });
+    try {
+      await recoverJournal(ctx);
+      return await fn();
+    } finally {
+      await held.release();
+    }
   } finally {
     release();
     if (locks.get(ctx.tree) === chained) locks.delete(ctx.tree);
