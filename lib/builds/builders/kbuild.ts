@@ -7,7 +7,7 @@ import { alreadyApplied, applyFileDiff, HunkDoesNotApply } from "@/lib/builds/kb
 import { compileUnit, withTree, type TreeContext } from "@/lib/builds/kbuild/compile";
 import { BuildFailure, type Builder, type BuildReport, type BuildRequest, type BuiltArtifact } from "@/lib/builds/types";
 import { diffObjects, type ObjectDiff } from "@/lib/livepatch/compare";
-import { readElf, STB, STT, writeElf, type ElfObject, type Sym } from "@/lib/livepatch/elf";
+import { readElf, SHN, STB, STT, writeElf, type ElfObject, type Sym } from "@/lib/livepatch/elf";
 import { sectionKind } from "@/lib/livepatch/kernel-object";
 import { KlpLayoutError, klpRelocations, type KlpConversion } from "@/lib/livepatch/klp";
 import { moduleGlobals, moduleSymbolTable } from "@/lib/livepatch/module-symbols";
@@ -163,7 +163,9 @@ export function createKbuildBuilder(opts: KbuildBuilderOptions): Builder {
 
     // Place every symbol, check each replaced function against R's code, build the patch objects.
     const vmlinux = await r.vmlinuxSymbols();
-    const symvers = await readSymvers(path.join(r.tree, "Module.symvers"));
+    const { exporters: symvers, namespaces } = await readSymvers(path.join(r.tree, "Module.symvers"));
+    /** Symbol namespaces of the exports the module uses (EXPORT_SYMBOL_NS: modpost refuses a module that does not import them). */
+    const importNamespaces = new Set<string>();
     const moduleTables = new Map<string, { table: SymbolTable; globals: Set<string>; code: ModuleCode }>();
     const moduleInfo = async (name: string) => {
       let m = moduleTables.get(name);
@@ -239,6 +241,10 @@ export function createKbuildBuilder(opts: KbuildBuilderOptions): Builder {
       const spec = objects.get(object) ?? { object, functions: [] };
       spec.functions.push(...built.replaced.map((x) => ({ ...x, entry: x.entry.replace("__splicer_new_", `__splicer_new_${i}_`) })));
       objects.set(object, spec);
+      for (const s of obj.symbols) {
+        const ns = s.section === undefined && s.shndx === SHN.UNDEF ? namespaces.get(s.name) : undefined;
+        if (ns) importNamespaces.add(ns);
+      }
       const name = `patch${i}.o`;
       await writeFile(path.join(moduleDir, name), writeElf(obj));
       // kbuild's modpost reads each object's .cmd file; these objects are not compiled by kbuild.
@@ -250,7 +256,7 @@ export function createKbuildBuilder(opts: KbuildBuilderOptions): Builder {
     for (const x of report.replaced) req.log(`replaces ${x.function}${x.sympos ? ` (sympos ${x.sympos})` : ""} in ${x.object}`);
 
     // Link: the wrapper and the patch objects, with kbuild against R's prepared tree.
-    await writeFile(path.join(moduleDir, "wrapper.c"), wrapperSource({ moduleName, description: `Splicer live patch ${req.patchId} for ${release}`, objects: [...objects.values()] }));
+    await writeFile(path.join(moduleDir, "wrapper.c"), wrapperSource({ moduleName, description: `Splicer live patch ${req.patchId} for ${release}`, objects: [...objects.values()], importNamespaces: [...importNamespaces].sort() }));
     await writeFile(path.join(moduleDir, "Kbuild"), kbuildFile(moduleName, ["wrapper.o", ...patchObjects]));
     const args = [...make.slice(1), "-C", r.tree, ...r.makeArgs, `M=${moduleDir}`, "KBUILD_MODPOST_WARN=1", "modules"];
     req.log(`$ ${[make[0] as string, ...args].map(shellQuote).join(" ")}`);
@@ -320,14 +326,16 @@ function positionAmongFunctions(table: SymbolTable, name: string, addr: bigint):
   return i < 0 ? 1 : i + 1;
 }
 
-/** Module.symvers: symbol → the object exporting it ("vmlinux" or a module's path). */
-async function readSymvers(file: string): Promise<Map<string, string>> {
-  const out = new Map<string, string>();
+/** Module.symvers (crc, symbol, module, export type, namespace): who exports each symbol, and in which namespace. */
+async function readSymvers(file: string): Promise<{ exporters: Map<string, string>; namespaces: Map<string, string> }> {
+  const exporters = new Map<string, string>();
+  const namespaces = new Map<string, string>();
   for (const line of (await readFile(file, "utf8")).split("\n")) {
-    const [, name, mod] = line.split("\t");
-    if (name && mod) out.set(name, mod === "vmlinux" ? "vmlinux" : path.basename(mod));
+    const [, name, mod, , ns] = line.split("\t");
+    if (name && mod) exporters.set(name, mod === "vmlinux" ? "vmlinux" : path.basename(mod));
+    if (name && ns) namespaces.set(name, ns);
   }
-  return out;
+  return { exporters, namespaces };
 }
 
 /** The C files the patch changes; other files must be without effect on the running kernel. */

@@ -57,6 +57,13 @@ describe("wrapperSource", () => {
     ]);
   });
 
+  it("imports the symbol namespaces of the exports the new code uses, and none without", () => {
+    const src = wrapperSource({ moduleName: "livepatch_6f1a2b3c", description: "cxl", objects: [VMLINUX], importNamespaces: ["CXL", "CRYPTO_INTERNAL"] });
+    expect(src.split("\n").filter((l) => l.startsWith("MODULE_IMPORT_NS"))).toEqual(["MODULE_IMPORT_NS(CXL);", "MODULE_IMPORT_NS(CRYPTO_INTERNAL);"]);
+    expect(source([VMLINUX])).not.toContain("MODULE_IMPORT_NS");
+    expect(() => wrapperSource({ moduleName: "livepatch_6f1a2b3c", description: "x", objects: [VMLINUX], importNamespaces: ["CXL); evil("] })).toThrow(/bad symbol namespace/);
+  });
+
   it("writes the description as a C string of printable ASCII", () => {
     const src = source([VMLINUX], 'Fix "cmdline" \\ for CVE-2026-1 – naïve\nsecond line');
     expect(src).toContain('MODULE_DESCRIPTION("Fix \\"cmdline\\" \\\\ for CVE-2026-1 ? na?ve?second line");');
