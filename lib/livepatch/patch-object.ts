@@ -6,7 +6,7 @@
 // relocation once the module is linked.
 import { SHF, SHN, STB, STT, SHT, EM_X86_64, ET, type ElfObject, type Rela, type Section, type Sym } from "./elf";
 import type { ObjectDiff, Refusal } from "./compare";
-import { ALT_AUX, ALT_REPLACEMENT, DYNDBG, SPECIAL_SECTIONS, baseName, coldParent, resolveTarget, sectionKind, targetOffset, type ObjectIndex } from "./kernel-object";
+import { ALT_AUX, ALT_REPLACEMENT, DYNDBG, SPECIAL_SECTIONS, baseName, coldParent, resolveTarget, sectionKind, type ObjectIndex } from "./kernel-object";
 import { UnresolvedSymbol } from "./symbols";
 
 /** How included code reaches a symbol it does not carry. */
@@ -125,13 +125,15 @@ export function buildPatchObject(opts: PatchObjectOptions): PatchObjectResult {
       const starts = new Set<bigint>();
       for (const [target, rs] of post.relaOf) {
         if (target === sec || sectionKind(target) !== "text") continue;
-        for (const r of rs.relas ?? []) if (r.sym.section === sec) starts.add(resolveTarget(post, r).kind === "section" ? targetOffset(r) + (r.sym.type === STT.SECTION ? 0n : r.sym.value) : -1n);
+        for (const r of rs.relas ?? []) {
+          const t = r.sym.section === sec ? resolveTarget(post, r) : undefined;
+          if (t?.kind === "section") starts.add(t.offset);
+        }
       }
-      starts.delete(-1n);
       aux = { out: cloneSection(sec, Buffer.alloc(0), sec.name), starts: [...starts].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)), placed: new Map() };
     }
     const a = aux;
-    const start = [...a.starts].reverse().find((x) => x <= at) ?? 0n;
+    const start = a.starts.findLast((x) => x <= at) ?? 0n;
     let placed = a.placed.get(start);
     if (placed === undefined) {
       const end = a.starts.find((x) => x > start) ?? BigInt(sec.data.length);
@@ -144,12 +146,12 @@ export function buildPatchObject(opts: PatchObjectOptions): PatchObjectResult {
     }
     return { section: a.out, shift: placed - start };
   };
-  // A reference already refused: any symbol will do, the build does not go on.
-  const unreachable = (): Sym => {
-    let sym = external.get(UNREACHABLE);
+  /** The module's one undefined symbol of this name, resolved at load. */
+  const externalSymbol = (name: string): Sym => {
+    let sym = external.get(name);
     if (!sym) {
-      sym = { name: UNREACHABLE, value: 0n, size: 0n, type: STT.NOTYPE, bind: STB.GLOBAL, other: 0, section: undefined, shndx: SHN.UNDEF, index: 0 };
-      external.set(UNREACHABLE, sym);
+      sym = { name, value: 0n, size: 0n, type: STT.NOTYPE, bind: STB.GLOBAL, other: 0, section: undefined, shndx: SHN.UNDEF, index: 0 };
+      external.set(name, sym);
       out.symbols.push(sym);
     }
     return sym;
@@ -168,13 +170,7 @@ export function buildPatchObject(opts: PatchObjectOptions): PatchObjectResult {
       } else throw err;
     }
     const name = reach.kind === "export" ? ref.name : klpSymbolName(reach.object, reach.name, reach.sympos);
-    let sym = external.get(name);
-    if (!sym) {
-      sym = { name, value: 0n, size: 0n, type: STT.NOTYPE, bind: STB.GLOBAL, other: 0, section: undefined, shndx: SHN.UNDEF, index: 0 };
-      external.set(name, sym);
-      out.symbols.push(sym);
-    }
-    return sym;
+    return externalSymbol(name);
   };
 
   /** The output relocation for a relocation of carried code. */
@@ -182,17 +178,19 @@ export function buildPatchObject(opts: PatchObjectOptions): PatchObjectResult {
     const t = resolveTarget(post, r);
     if (t.kind === "section") {
       const kind = sectionKind(t.section);
+      // Where the symbol the relocation names sits in its section (0 for the section's own).
+      const base = r.sym.type === STT.SECTION ? 0n : r.sym.value;
       if (kind === "strings" || kind === "rodata" || kind === "other" || t.section.name === ALT_REPLACEMENT) {
         // Against the cloned section's own symbol: a `.LC` label is not carried.
-        const base = r.sym.type === STT.SECTION ? 0n : r.sym.value;
         return { offset, type: r.type, sym: sectionSymbolOf(cloneSection(t.section)), addend: r.addend + base };
       }
       if (t.section.name === ALT_AUX) {
         const { section, shift } = auxStub(t.section, t.offset);
-        return { offset, type: r.type, sym: sectionSymbolOf(section), addend: r.addend + (r.sym.type === STT.SECTION ? 0n : r.sym.value) + shift };
+        return { offset, type: r.type, sym: sectionSymbolOf(section), addend: r.addend + base + shift };
       }
       refusals.push({ code: "unsupported", symbol: t.section.name, message: `the new code refers to an unnamed place in ${t.section.name}, which a live patch cannot reach` });
-      return { offset, type: r.type, sym: unreachable(), addend: r.addend };
+      // Refused already: any symbol will do, the build does not go on.
+      return { offset, type: r.type, sym: externalSymbol(UNREACHABLE), addend: r.addend };
     }
     const s = t.sym;
     if (carried.has(s) || functionName(post, s)) {
