@@ -223,6 +223,13 @@ export async function startSimulatedFleet(
     log: new Logger("silent"),
   });
   await fleet.waitConnected(opts.agents, 60_000);
+  // Connected is not yet known: wait until the console has stored every agent's inventory, so a
+  // test that reads the hosts (or plans a rollout) right away sees their kernel releases.
+  const hostnames = fleet.agents.map((a) => a.profile.hostname);
+  await eventually(async () => {
+    const rows = await c.db.query<{ n: number }>(`select count(*)::int as n from "Host" where hostname = any($1) and "kernelRelease" <> ''`, [hostnames]);
+    return rows[0].n === hostnames.length;
+  }, { what: `the inventory of all ${hostnames.length} simulated agents`, timeoutMs: 60_000 });
   return fleet;
 }
 

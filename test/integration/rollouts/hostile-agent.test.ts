@@ -102,7 +102,7 @@ describe("a hostile agent in a rollout", () => {
     const rr = await post("/api/v1/rollouts", { patchId: patch.id, groupId: group.id, strategy: { canary: 0, waves: "100%", maxInFlight: 10, failureBudget: 1, hostTimeoutSec: 10 } });
     expect(rr.status, await rr.clone().text()).toBe(201);
     const started = (await rr.json()) as RolloutSummary;
-    expect(started.hostCount).toBe(HONEST + 1);
+    expect(started.hostCount, JSON.stringify(started)).toBe(HONEST + 1);
 
     const done = await eventually(async () => {
       const r = await getJson<RolloutDetail>(c, `/api/v1/rollouts/${started.id}`);
