@@ -1,6 +1,7 @@
 // A module's symbols as the kernel's livepatch core counts them: the module's own symbol table
 // (kallsyms of a module is its symtab's "core" symbols, in symtab order), with each local symbol's
-// FILE symbol, so that placeSymbol can compute sympos for a module as it does for vmlinux.
+// FILE symbol (or, where the .ko has none, its symtab index), so that placeSymbol can compute
+// sympos for a module as it does for vmlinux.
 import { SHF, STB, STT, type ElfObject, type Sym } from "./elf";
 import { sectionKind } from "./kernel-object";
 import { symbolTable, type KernelSymbol, type SymbolTable } from "./symbols";
@@ -19,7 +20,10 @@ export function moduleSymbolTable(name: string, obj: ElfObject): SymbolTable {
   const list: Omit<KernelSymbol, "position">[] = [];
   let file: string | undefined;
   let group = -1;
-  for (const s of obj.symbols) {
+  // Debian's shipped modules have no FILE symbols: placeSymbol tells same-named locals apart by
+  // their order instead.
+  const noFiles = !obj.symbols.some((s) => s.type === STT.FILE);
+  for (const [index, s] of obj.symbols.entries()) {
     if (s.type === STT.FILE) {
       file = s.name;
       group++;
@@ -34,6 +38,7 @@ export function moduleSymbolTable(name: string, obj: ElfObject): SymbolTable {
       type: TYPE_NAMES[s.type] ?? String(s.type),
       local,
       ...(local && file !== undefined ? { file, fileGroup: group } : {}),
+      ...(local && noFiles ? { order: index } : {}),
     });
   }
   return symbolTable(name, list);

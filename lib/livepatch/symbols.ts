@@ -15,6 +15,11 @@ export interface KernelSymbol {
   fileGroup?: number;
   /** For local symbols: the source path relative to the kernel tree, when the debug info told it. */
   path?: string;
+  /**
+   * For local symbols of a table without FILE symbols (a shipped module .ko): the index in its
+   * symbol table, where each object file's locals are one run, in the object's own order.
+   */
+  order?: number;
   /** 1-based position among the symbols of this name, in kallsyms order (what klp's sympos counts). */
   position: number;
 }
@@ -71,6 +76,11 @@ export function placeSymbol(opts: { table: SymbolTable; name: string; local: boo
     if (globals.length === 1) return { symbol: globals[0] as KernelSymbol, sympos: sympos(globals[0] as KernelSymbol) };
     throw new UnresolvedSymbol(`${name} is defined ${globals.length === 0 ? "only as a local symbol" : `${globals.length} times as a global symbol`} in ${table.object}: cannot tell which one the patch means`, name);
   }
+  const locals = all.filter((s) => s.local);
+  if (locals.length > 1 && locals.every((s) => s.file === undefined && s.order !== undefined)) {
+    const c = betweenAnchors(table, name, locals, [...(opts.unitLocals ?? [])]);
+    return { symbol: c, sympos: sympos(c) };
+  }
   let candidates = all.filter((s) => s.local && (opts.file === undefined || s.file === opts.file));
   if (candidates.length > 1) {
     const locals = [...(opts.unitLocals ?? [])].filter((n) => n !== name && table.lookup(n).length > 0);
@@ -83,6 +93,34 @@ export function placeSymbol(opts: { table: SymbolTable; name: string; local: boo
       : `${name} occurs ${candidates.length} times in files named ${opts.file ?? "like the patched file"} in ${table.object}: cannot tell which one the patch means`,
     name,
   );
+}
+
+/**
+ * Which of several same-named locals of a table without FILE symbols is the patched file's: the
+ * linker writes each object's local symbols as one run in the object's order, so the one meant lies
+ * between two of the file's other locals that occur once in the table (anchors), and any other copy,
+ * being another object's, lies outside them. The anchors must keep the compiled file's order (else
+ * the shipped object is not what this compile gives); without an anchor on each side, refused.
+ */
+function betweenAnchors(table: SymbolTable, name: string, candidates: KernelSymbol[], unitLocals: string[]): KernelSymbol {
+  const at = unitLocals.indexOf(name);
+  const refuse = (why: string) => new UnresolvedSymbol(`${name} occurs ${candidates.length} times in ${table.object}, which has no FILE symbols, and ${why}: cannot tell which one the patch means`, name);
+  if (at < 0) throw refuse("the patched file has no such local");
+  const anchors: { unitIndex: number; order: number }[] = [];
+  for (const [unitIndex, n] of unitLocals.entries()) {
+    if (n === name) continue;
+    const found = table.lookup(n);
+    if (found.length === 1 && found[0]?.local && found[0].order !== undefined) anchors.push({ unitIndex, order: found[0].order });
+  }
+  for (let i = 1; i < anchors.length; i++) {
+    if ((anchors[i] as { order: number }).order < (anchors[i - 1] as { order: number }).order) throw refuse("the patched file's other locals are not in its order there");
+  }
+  const before = anchors.filter((a) => a.unitIndex < at).at(-1);
+  const after = anchors.find((a) => a.unitIndex > at);
+  if (!before || !after) throw refuse(`the patched file has no local occurring once there ${before ? "after" : "before"} it`);
+  const inside = candidates.filter((s) => (s.order as number) > before.order && (s.order as number) < after.order);
+  if (inside.length !== 1) throw refuse(`${inside.length} of them lie among the patched file's own locals`);
+  return inside[0] as KernelSymbol;
 }
 
 /** A SymbolTable over a list in kallsyms order (used for modules and in tests). */

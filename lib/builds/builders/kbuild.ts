@@ -63,7 +63,8 @@ const run = promisify(execFile);
 interface Unit {
   file: DiffFile;
   pre: string;
-  post: string;
+  /** null: the patch deletes the file. */
+  post: string | null;
 }
 
 export function createKbuildBuilder(opts: KbuildBuilderOptions): Builder {
@@ -86,6 +87,14 @@ export function createKbuildBuilder(opts: KbuildBuilderOptions): Builder {
     const alreadyFixed: string[] = [];
     for (const f of files) {
       const pre = await readFile(path.join(r.tree, f.path), "utf8").catch(() => undefined);
+      if (f.status === "deleted") {
+        // Whether a deleted file matters depends on R building it: compiled below.
+        if (pre === undefined) {
+          alreadyFixed.push(f.path);
+          req.log(`${f.path}: the patch deletes it and ${release}'s source has no such file`);
+        } else units.push({ file: f, pre, post: null });
+        continue;
+      }
       if (pre === undefined) throw new BuildFailure(`${f.path} is not in ${release}'s source (${r.source})`, "failed");
       try {
         units.push({ file: f, pre, post: applyFileDiff(pre, f) });
@@ -107,6 +116,7 @@ export function createKbuildBuilder(opts: KbuildBuilderOptions): Builder {
     await mkdir(work, { recursive: true });
     const diffs: { unit: Unit; object: string; diff: ObjectDiff }[] = [];
     const notBuilt: string[] = [];
+    const deletedBuilt: string[] = [];
     await withTree(ctx, async () => {
       for (const [i, u] of units.entries()) {
         const preOut = path.join(work, `${i}.pre.o`);
@@ -134,6 +144,10 @@ export function createKbuildBuilder(opts: KbuildBuilderOptions): Builder {
           continue;
         }
         req.log(`compiled ${u.file.path} as shipped${pre.cached ? " (cached)" : ""} in ${formatMs(pre.ms)}: part of ${pre.object === "vmlinux" ? "vmlinux" : `module ${pre.object}`}`);
+        if (u.post === null) {
+          deletedBuilt.push(`${u.file.path} is deleted by the patch, but ${release} runs its code (in ${pre.object === "vmlinux" ? "vmlinux" : `${pre.object}.ko`}): a live patch replaces functions, it cannot take code out of the kernel`);
+          continue;
+        }
         const postOut = path.join(work, `${i}.post.o`);
         const post = await compileUnit(ctx, { file: u.file.path, text: u.post, out: postOut });
         if (post.kind === "error") {
@@ -146,6 +160,7 @@ export function createKbuildBuilder(opts: KbuildBuilderOptions): Builder {
         diffs.push({ unit: u, object: pre.object, diff });
       }
     });
+    if (deletedBuilt.length > 0) refuse(req, deletedBuilt);
     if (diffs.length === 0) throw new BuildFailure(`not built in ${release}: ${notBuilt.join(", ")} ${notBuilt.length === 1 ? "is" : "are"} not part of its config, so there is nothing to patch`, "not_built");
 
     // The verdict of the object diff.
@@ -346,8 +361,10 @@ function filesToPatch(req: BuildRequest): DiffFile[] {
   for (const file of parsed.files) {
     const a = req.analysis.files.find((x) => x.path === file.path);
     if (file.path.endsWith(".c")) {
-      if (file.status !== "modified") problems.push(`${file.path} is ${file.status} by the patch: a live patch can only change functions of existing files`);
-      else out.push(file);
+      // A deleted file matters only if R builds it (the builder finds out); an added or renamed one
+      // is not in R's build at all.
+      if (file.status === "modified" || file.status === "deleted") out.push(file);
+      else problems.push(`${file.path} is ${file.status} by the patch: a live patch can only change functions of existing files`);
       continue;
     }
     if (a && a.findings.length > 0 && a.findings.every((f) => f.impact === "none")) {

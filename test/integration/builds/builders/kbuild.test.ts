@@ -73,6 +73,20 @@ function diffOf(file: string, from: string, to: string): string {
   throw new Error("no difference");
 }
 
+/** A diff deleting `file` of R's source, as git and `diff -upN --label /dev/null` write it. */
+function deletionOf(file: string): string {
+  const before = path.join(tree.tree, file);
+  expect(fs.existsSync(before), `${file} is in R's source`).toBe(true);
+  try {
+    execFileSync("diff", ["-upN", "--label", `a/${file}`, "--label", "/dev/null", before, "/dev/null"]);
+  } catch (err) {
+    const e = err as { status?: number; stdout?: Buffer };
+    if (e.status === 1 && e.stdout) return e.stdout.toString("utf8");
+    throw err;
+  }
+  throw new Error("no difference");
+}
+
 /** XORs the bytes of a function past its 5-byte ftrace call: code no compile of R's source gives. */
 const scramble = (bytes: Buffer) => {
   for (let i = 5; i < bytes.length; i++) bytes[i] = (bytes[i] as number) ^ 0x5a;
@@ -146,6 +160,27 @@ describe.skipIf(skip)(`the kbuild builder's outcomes on ${RELEASE}${skip ? " (sk
     const err = await failure(build(createKbuildBuilder({ releases }), diff, lines));
     expect(err.reason, lines.join("\n")).toBe("not_built");
     expect(err.message).toContain("fs/ntfs3/super.c");
+  }, 300_000);
+
+  it("refuses to delete a file whose code R runs, naming the file and where its code is", async () => {
+    const lines: string[] = [];
+    const err = await failure(build(createKbuildBuilder({ releases }), deletionOf("fs/proc/cmdline.c"), lines));
+    expect(err.reason, lines.join("\n")).toBe("refused");
+    expect(err.message).toContain("fs/proc/cmdline.c is deleted by the patch, but 6.1.0-56-amd64 runs its code (in vmlinux)");
+  }, 300_000);
+
+  it("says a file the patch deletes is not built in R when R's config leaves it out (ntfs3)", async () => {
+    const lines: string[] = [];
+    const err = await failure(build(createKbuildBuilder({ releases }), deletionOf("fs/ntfs3/super.c"), lines));
+    expect(err.reason, lines.join("\n")).toBe("not_built");
+    expect(err.message).toContain("fs/ntfs3/super.c");
+  }, 300_000);
+
+  it("says a file the patch deletes is already gone from R's source (6.1.192 removed the old ntfs driver)", async () => {
+    const diff = ["--- a/fs/ntfs/super.c", "+++ /dev/null", "@@ -1,2 +0,0 @@", "-// SPDX-License-Identifier: GPL-2.0-or-later", "-/*", ""].join("\n");
+    const err = await failure(build(createKbuildBuilder({ releases }), diff));
+    expect(err.reason).toBe("already_fixed");
+    expect(err.message).toContain("fs/ntfs/super.c");
   }, 300_000);
 
   it("says a fix that needs more than its diff does not compile alone, naming what is missing", async () => {

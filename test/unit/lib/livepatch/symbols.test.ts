@@ -75,6 +75,41 @@ describe("placeSymbol", () => {
   });
 });
 
+describe("placeSymbol in a module without FILE symbols (same-named locals told apart by symtab order)", () => {
+  // bridge.ko as Debian ships it: each object's locals one run in the object's order, no FILE symbols.
+  const local = (name: string, order: number): Row => ({ name, addr: 0n, size: 1, type: "OBJECT", local: true, order });
+  const MODULE = symbolTable("bridge", [
+    local("br_init", 0),
+    local("__already_done.6", 1), // br.o
+    local("br_device_event", 2),
+    local("fdb_rcu_free", 3), // br_fdb.o
+    local("__already_done.6", 4),
+    local("fdb_delete", 5),
+    local("__already_done.7", 6),
+    local("fdb_insert", 7),
+    local("__already_done.6", 8), // br_vlan.o
+    local("__vlan_add", 9),
+  ]);
+  const FDB = ["fdb_rcu_free", "__already_done.6", "fdb_delete", "__already_done.7", "fdb_insert"];
+
+  it.each([
+    ["br_fdb.c's copy, between two of its locals that occur once", { name: "__already_done.6", unitLocals: FDB }, 2],
+    ["br.c's copy", { name: "__already_done.6", unitLocals: ["br_init", "__already_done.6", "br_device_event"] }, 1],
+    ["anchors past a neighbour that is itself not unique", { name: "__already_done.6", unitLocals: ["fdb_rcu_free", "__already_done.6", "__already_done.9", "fdb_insert"] }, 2],
+  ] as const)("places %s", (_what, opts, sympos) => {
+    expect(placeSymbol({ table: MODULE, local: true, file: "br_fdb.c", ...opts, unitLocals: [...opts.unitLocals] }).sympos).toBe(sympos);
+  });
+
+  it.each([
+    ["no local of the file on one side (br_vlan.c's copy is its first local)", ["__already_done.6", "__vlan_add"], /no local occurring once there before it/],
+    ["the file's locals in another order than compiled (not the shipped object)", ["fdb_insert", "__already_done.6", "fdb_rcu_free"], /not in its order/],
+    ["the anchors enclosing two copies (runs are not what the linker writes)", ["br_init", "__already_done.6", "fdb_insert"], /2 of them lie among/],
+    ["the file not having the local at all", ["fdb_rcu_free", "fdb_insert"], /has no such local/],
+  ] as const)("refuses when %s", (_what, unitLocals, message) => {
+    expect(() => placeSymbol({ table: MODULE, name: "__already_done.6", local: true, file: "br_fdb.c", unitLocals: [...unitLocals] })).toThrow(message);
+  });
+});
+
 describe("symbolTable", () => {
   it("numbers each name's symbols from 1 in table order and groups locals by file", () => {
     expect(TABLE.lookup("show").map((s) => [s.position, s.fileGroup])).toEqual([
