@@ -157,13 +157,14 @@ export function correlate(pre: ObjectIndex, post: ObjectIndex): Map<Sym, Sym> {
     }
   }
   // Numbered locals (`__already_done.12`) renumber when a patch adds one before them: walk the
-  // references of each pair of functions in step and pair the unpaired locals they reach.
+  // references of each pair of functions in step and pair the unpaired locals they reach; and of
+  // each pair of variables (a table of `__compound_literal.N` pin lists, pinctrl-amd's
+  // kerncz_groups, renumbered by a literal the patch adds before it).
   const numbered = (s: Sym) => named(s) && s.bind === 0 && /\.\d+$/.test(s.name);
   let progress = true;
   while (progress) {
     progress = false;
     for (const [postFn, preFn] of out) {
-      if (postFn.type !== STT.FUNC) continue;
       const a = referencedSymbols(post, postFn).filter((s) => numbered(s) && !out.has(s));
       const b = referencedSymbols(pre, preFn).filter((s) => numbered(s) && !used.has(s));
       for (const s of a) {

@@ -126,6 +126,25 @@ CASES.push(
   { name: "a changed function that adds a static local before its own", pre: STATICS_PRE, post: STATICS_ONE_MORE, changed: ["g"], addedData: ["calls"] },
 );
 
+// A table of file-scope compound literals (pinctrl-amd's kerncz_groups, pin lists in a header),
+// renumbered by a literal the patch adds before it: the table is the same, its literals pair
+// through it, not by their numbers.
+const LITERALS = (extra: string, wake: string) => `${HEAD}struct group { const char *name; const unsigned *pins; unsigned n; };
+${extra}int wake(int x) { ${wake} }
+static const struct group groups[] = {
+\t{ "g0", (const unsigned[]){ 1, 2 }, 2 },
+\t{ "g1", (const unsigned[]){ 3 }, 1 },
+};
+const struct group *group_of(int i) { return &groups[i]; }
+`;
+CASES.push({
+  name: "a table of compound literals renumbered by a new literal before it",
+  pre: LITERALS("", `return printk("wake %d\\n", x);`),
+  post: LITERALS("static const unsigned *const extra = (const unsigned[]){ 4, 5, 6 };\n", `return printk("wake %d %u\\n", x, extra[x]);`),
+  changed: ["wake"],
+  addedData: ["__compound_literal"],
+});
+
 // `__func__` of an inlined helper and of the function itself: two numbered constants referenced
 // from one function, whose order the patch swaps (ext4_mb_load_buddy_gfp in Debian 6.1.192-2).
 // Constants pair by content, not by the order the function happens to reference them.
@@ -164,6 +183,17 @@ afterAll(async () => {
 const names = (list: Sym[]) => list.map((s) => s.name).sort();
 
 describe("diffObjects", () => {
+  it("the table's literals really are renumbered (else the case proves nothing)", () => {
+    const d = diffs.get("a table of compound literals renumbered by a new literal before it") as ObjectDiff;
+    const pins = (idx: ObjectDiff["pre"]) => {
+      const groups = idx.byName.get("groups") as Sym;
+      const rela = idx.obj.sections.find((s) => s.target === groups.section);
+      return (rela?.relas ?? []).map((r) => r.sym.section?.name).filter((n) => n?.includes("compound"));
+    };
+    expect(pins(d.pre)).toEqual([".rodata.__compound_literal.0", ".rodata.__compound_literal.1"]);
+    expect(pins(d.post)).toEqual([".rodata.__compound_literal.1", ".rodata.__compound_literal.2"]);
+  });
+
   it.each(CASES)("$name", (c) => {
     const d = diffs.get(c.name) as ObjectDiff;
     expect(names(d.changed), "changed").toEqual([...(c.changed ?? [])].sort());
