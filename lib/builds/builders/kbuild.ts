@@ -4,11 +4,11 @@ import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { promisify } from "node:util";
 import { alreadyApplied, applyFileDiff, HunkDoesNotApply } from "@/lib/builds/kbuild/apply";
+import { absentFromRelease } from "@/lib/builds/kbuild/absent";
 import { compileUnit, withTree, type TreeContext } from "@/lib/builds/kbuild/compile";
 import { BuildFailure, type Builder, type BuildReport, type BuildRequest, type BuiltArtifact } from "@/lib/builds/types";
 import { diffObjects, type ObjectDiff } from "@/lib/livepatch/compare";
-import { readElf, SHN, STB, STT, writeElf, type ElfObject, type Sym } from "@/lib/livepatch/elf";
-import { sectionKind } from "@/lib/livepatch/kernel-object";
+import { readElf, SHN, STB, STT, writeElf, type Sym } from "@/lib/livepatch/elf";
 import { KlpLayoutError, klpRelocations, type KlpConversion } from "@/lib/livepatch/klp";
 import { moduleGlobals, moduleSymbolTable } from "@/lib/livepatch/module-symbols";
 import { kbuildFile, wrapperSource, type KlpObjectSpec } from "@/lib/livepatch/module-source";
@@ -45,6 +45,8 @@ export interface ReleaseTree {
 
 export interface KernelReleases {
   prepare(opts: { release: string; signal: AbortSignal; log: (line: string) => void }): Promise<ReleaseTree>;
+  /** The releases prepared already (no download or extraction before their builds). */
+  prepared?(): Promise<string[]>;
 }
 
 export interface KbuildBuilderOptions {
@@ -299,22 +301,7 @@ export function createKbuildBuilder(opts: KbuildBuilderOptions): Builder {
     return { bytes, moduleName, fileName: `${moduleName}.ko`, report };
   }
 
-  return { name: "kbuild", build };
-}
-
-/**
- * Why a compiled unit is not part of R, or null when it is: a module R does not ship, or none of
- * its functions in vmlinux (a global by name; a static by name in the same source file, by path
- * where the debug info gives one: many statics share names, and base names, across files).
- */
-async function absentFromRelease(r: ReleaseTree, file: string, object: string, unit: ElfObject): Promise<string | null> {
-  if (object !== "vmlinux") return (await r.modulePath(object)) ? null : `${r.release} ships no module ${object}.ko`;
-  const functions = unit.symbols.filter((s) => s.type === STT.FUNC && s.section && sectionKind(s.section) === "text");
-  if (functions.length === 0) return null;
-  const table = await r.vmlinuxSymbols();
-  const base = path.basename(file);
-  const present = functions.some((fn) => table.lookup(fn.name).some((k) => (fn.bind === STB.LOCAL ? k.local && (k.path ? k.path === file : k.file === base) : !k.local)));
-  return present ? null : `none of its ${functions.length} functions is in ${r.release}'s vmlinux (its config leaves the file out)`;
+  return { name: "kbuild", build, ...(opts.releases.prepared ? { preparedReleases: opts.releases.prepared } : {}) };
 }
 
 function refuse(req: BuildRequest, reasons: string[]): never {
