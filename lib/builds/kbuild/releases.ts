@@ -2,7 +2,7 @@ import "server-only";
 // The kbuild builder's view of a prepared release (lib/builds/release): its tree, its code, and
 // its symbols as livepatch counts them (only what kallsyms lists; sympos as the kernel resolves it).
 import type { KernelReleases, ReleaseTree } from "@/lib/builds/builders/kbuild";
-import { prepareRelease, type PreparedRelease, type SymbolIndex } from "@/lib/builds/release";
+import { prepareRelease, preparedReleases, type PreparedRelease, type SymbolIndex } from "@/lib/builds/release";
 import type { KernelSymbol as LivepatchSymbol, SymbolTable } from "@/lib/livepatch/symbols";
 
 export function kernelReleases(opts: { cacheDir: string; releasesDir?: string }): KernelReleases {
@@ -11,6 +11,7 @@ export function kernelReleases(opts: { cacheDir: string; releasesDir?: string })
       const r = await prepareRelease({ release, cacheDir: opts.cacheDir, ...(opts.releasesDir ? { releasesDir: opts.releasesDir } : {}), signal, log });
       return releaseTree(r);
     },
+    prepared: () => preparedReleases(opts.cacheDir),
   };
 }
 

@@ -15,7 +15,7 @@ import "server-only";
 // (/lib/modules/R as shipped) and manifest.json, written last. A directory without a valid
 // manifest is an unfinished preparation and is redone; a lock keeps two preparations of R apart.
 import { existsSync } from "node:fs";
-import { mkdir, rename, rm } from "node:fs/promises";
+import { mkdir, readdir, rename, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { dataDir } from "@/lib/config";
@@ -102,6 +102,19 @@ const REQUIRED_FILES: Array<keyof Manifest["files"]> = ["tree", "config", "symve
 
 function complete(dir: string, m: Manifest, release: string): boolean {
   return m.release === release && REQUIRED_FILES.every((k) => existsSync(path.resolve(dir, m.files[k] as string)));
+}
+
+/** The releases prepared in a cache directory (what a build worker advertises: it takes their builds first). */
+export async function preparedReleases(cacheDir: string = defaultCacheDir()): Promise<string[]> {
+  const names = await readdir(path.resolve(cacheDir)).catch(() => [] as string[]);
+  const out: string[] = [];
+  for (const release of names) {
+    if (!RELEASE_NAME_RE.test(release)) continue;
+    const dir = path.resolve(cacheDir, release);
+    const m = await readManifest(path.join(dir, "manifest.json"));
+    if (m && complete(dir, m, release)) out.push(release);
+  }
+  return out.sort();
 }
 
 export async function prepareRelease(o: PrepareReleaseOptions): Promise<PreparedRelease> {

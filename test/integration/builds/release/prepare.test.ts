@@ -8,7 +8,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { prepareRelease, ReleaseUnavailable, type PreparedRelease } from "@/lib/builds/release";
+import { prepareRelease, preparedReleases, ReleaseUnavailable, type PreparedRelease } from "@/lib/builds/release";
 import { parseReadelfSymbols } from "@/lib/builds/release/readelf";
 import { kallsymsOrder, parseSystemMap } from "@/lib/builds/release/kallsyms";
 import { indexElf } from "@/lib/builds/release/symbols";
@@ -141,6 +141,21 @@ describe.skipIf(skip)(`preparing Debian's ${RELEASE}${skip ? " (skipped: apt doe
     expect(a!.reused && b!.reused).toBe(true);
     expect(a!.tree).toBe(r.tree);
     expect(Date.now() - started).toBeLessThan(5000);
+  });
+
+  it("is listed among the cache's prepared releases (what a build worker advertises), an unfinished one is not", async () => {
+    expect(await preparedReleases(CACHE)).toContain(RELEASE);
+    const cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), "splicer-kcache-"));
+    try {
+      fs.mkdirSync(path.join(cacheDir, "6.1.0-98-amd64", "tree"), { recursive: true });
+      fs.cpSync(path.join(CACHE, RELEASE, "manifest.json"), path.join(cacheDir, RELEASE, "manifest.json"), { recursive: true });
+      fs.mkdirSync(path.join(cacheDir, "not a release"));
+      // A manifest whose files are not there is not a prepared release.
+      expect(await preparedReleases(cacheDir)).toEqual([]);
+      expect(await preparedReleases(path.join(cacheDir, "missing"))).toEqual([]);
+    } finally {
+      fs.rmSync(cacheDir, { recursive: true, force: true });
+    }
   });
 });
 
