@@ -72,6 +72,16 @@ export class ModuleCode {
 }
 
 /**
+ * The names a relocation to `sym` may mean: itself, and when it is empty (a `lock_class_key` without
+ * lockdep: ib_core's `__key.0` and `__key.1` share one address) every empty symbol at its address.
+ */
+function sameAddress(idx: ObjectIndex, sym: Sym): Set<string> {
+  if (sym.size !== 0n || !sym.section) return new Set([sym.name]);
+  const at = (idx.definedIn.get(sym.section) ?? []).filter((s) => s.size === 0n && s.value === sym.value && s.name !== "");
+  return new Set([sym.name, ...at.map((s) => s.name)]);
+}
+
+/**
  * Run-pre for one function of a module. A module ships relocatable, so more than its bytes can be
  * checked: where both the code compiled here and the shipped code have a relocation at the same
  * place, both must name the same symbol at the same offset. That is what proves a static local or
@@ -83,18 +93,18 @@ export function runPreModule(opts: { name: string; pre: ObjectIndex; preFn: Sym;
   const bytes = compareCode({ name: opts.name, pre: pre.bytes, preMask: pre.mask, shipped: shipped.bytes, shippedMask: shipped.mask });
   if (!bytes.ok) return bytes;
   const named = (idx: ObjectIndex, fn: Sym) => {
-    const m = new Map<bigint, { name: string; delta: bigint }>();
+    const m = new Map<bigint, { name: string; delta: bigint; aliases: Set<string> }>();
     for (const r of idx.relaOf.get(fn.section as Section)?.relas ?? []) {
       if (r.offset < fn.value || r.offset >= fn.value + fn.size) continue;
       const t = resolveTarget(idx, r);
-      if (t.kind === "symbol" && t.sym.name !== "") m.set(r.offset - fn.value, { name: t.sym.name, delta: t.delta });
+      if (t.kind === "symbol" && t.sym.name !== "") m.set(r.offset - fn.value, { name: t.sym.name, delta: t.delta, aliases: sameAddress(idx, t.sym) });
     }
     return m;
   };
   const shippedTargets = named(opts.shipped, opts.shippedFn);
   for (const [at, mine] of named(opts.pre, opts.preFn)) {
     const theirs = shippedTargets.get(at);
-    if (theirs && (theirs.name !== mine.name || theirs.delta !== mine.delta)) {
+    if (theirs && (!theirs.aliases.has(mine.name) || theirs.delta !== mine.delta)) {
       const show = (x: { name: string; delta: bigint }) => `${x.name}${x.delta === 0n ? "" : x.delta > 0n ? `+${x.delta}` : `${x.delta}`}`;
       return { ok: false, reason: `${opts.name} refers to ${show(theirs)} at byte ${at} in the running kernel but to ${show(mine)} when compiled from this source` };
     }
