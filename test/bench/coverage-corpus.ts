@@ -148,6 +148,12 @@ export interface LoadTarget {
   exec(cmd: string): Promise<string>;
 }
 
+/** The modules the built fixes patch: the guest carries them (`extraModules`) so each is loaded before its fix. */
+export function patchedModules(results: FixResult[]): string[] {
+  const objects = results.filter((r) => r.outcome === "built").flatMap((r) => r.build?.report?.replaced.map((f) => f.object) ?? []);
+  return [...new Set(objects.filter((x) => x !== "vmlinux"))].sort();
+}
+
 /**
  * Rolls each built fix out to the guest, one after the other, and checks its kernel: the rollout
  * says succeeded only if the patch is enabled with no transition pending, every function it
@@ -164,6 +170,16 @@ export async function loadAll(o: { call: Call; release: string; target: LoadTarg
     await new Promise((res) => setTimeout(res, 500));
   }
   for (const r of o.results.filter((x) => x.outcome === "built")) {
+    // The module a fix patches is loaded first (the guest's `load-module`), so the rollout patches
+    // it in place and the check below sees it patched; one the guest cannot load (xen_netback
+    // outside Xen) is checked as registered only, and said so.
+    const loaded: string[] = [];
+    const unloadable: string[] = [];
+    for (const m of [...new Set((r.build?.report?.replaced ?? []).map((f) => f.object).filter((x) => x !== "vmlinux"))]) {
+      const out = await o.target.exec(`load-module ${m} 2>&1 && echo LOADED`);
+      if (out.endsWith("LOADED")) loaded.push(m);
+      else unloadable.push(`${m} (${out.split("\n").filter(Boolean).at(-1) ?? "failed"})`);
+    }
     const started = await ok<{ id: string }>(o.call, "POST", "/api/v1/rollouts", { patchId: r.patchId, groupId: o.target.groupId, strategy: { canary: 0, waves: "100%", failureBudget: 1 } });
     let d: RolloutDetail;
     for (;;) {
@@ -173,7 +189,7 @@ export async function loadAll(o: { call: Call; release: string; target: LoadTarg
     }
     const host = d.hosts.find((h) => h.hostId === o.target.hostId);
     const module = r.build!.moduleName!;
-    const seen = await kernelView(o.target, module, r.build!.report);
+    const seen = await kernelView(o.target, module, r.build!.report, { loaded, unloadable });
     const succeeded = host?.state === "succeeded";
     r.live = { ok: succeeded && seen.ok, detail: succeeded ? seen.detail : `rollout ${d.status}, host ${host?.state}: ${host?.error ?? ""}` };
     o.log(`${r.live.ok ? "live  " : "NOT LIVE"} ${r.file} (${module}): ${r.live.detail}`);
@@ -183,7 +199,12 @@ export async function loadAll(o: { call: Call; release: string; target: LoadTarg
 }
 
 /** What the guest's kernel shows of a livepatch module that should be live. */
-export async function kernelView(target: LoadTarget, module: string, report: BuildReport | null | undefined): Promise<{ ok: boolean; detail: string }> {
+export async function kernelView(
+  target: LoadTarget,
+  module: string,
+  report: BuildReport | null | undefined,
+  modules: { loaded: string[]; unloadable: string[] } = { loaded: [], unloadable: [] },
+): Promise<{ ok: boolean; detail: string }> {
   const state = await target.exec(`cat /sys/kernel/livepatch/${module}/enabled /sys/kernel/livepatch/${module}/transition 2>&1 | tr '\\n' ' '`);
   if (state.trim() !== "1 0") return { ok: false, detail: `enabled/transition: ${state.trim()}` };
   const replaced = report?.replaced ?? [];
@@ -201,8 +222,16 @@ export async function kernelView(target: LoadTarget, module: string, report: Bui
     const dir = `/sys/kernel/livepatch/${module}/${f.object}/${f.function},${f.sympos === 0 ? 1 : f.sympos}`;
     if ((await target.exec(`test -d ${dir} && echo yes || echo no`)).trim() !== "yes") problems.push(`no ${dir}`);
   }
-  const modules = [...new Set(replaced.map((f) => f.object).filter((x) => x !== "vmlinux"))];
-  const detail = `${replaced.length} function(s) in ${[...new Set(replaced.map((f) => f.object))].join(", ")}${modules.length ? ` (module objects are patched when they load)` : ""}`;
+  // A loaded module's object is patched now: the kernel resolved its livepatch relocations.
+  for (const m of modules.loaded) {
+    const patched = await target.exec(`cat /sys/kernel/livepatch/${module}/${m}/patched 2>&1`);
+    if (patched.trim() !== "1") problems.push(`${m} is loaded but its object is not patched (patched=${patched.trim()})`);
+  }
+  const notes = [
+    ...(modules.loaded.length ? [`loaded and patched: ${modules.loaded.join(", ")}`] : []),
+    ...(modules.unloadable.length ? [`cannot load in this guest, patched when it loads: ${modules.unloadable.join(", ")}`] : []),
+  ];
+  const detail = `${replaced.length} function(s) in ${[...new Set(replaced.map((f) => f.object))].join(", ")}${notes.length ? ` (${notes.join("; ")})` : ""}`;
   return problems.length ? { ok: false, detail: problems.join("; ") } : { ok: true, detail };
 }
 

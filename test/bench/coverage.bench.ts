@@ -17,7 +17,7 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { prepareRelease } from "../../lib/builds/release";
 import { missingVmTools, prepareGuest } from "../../scripts/lib/vm/fleet";
-import { buildAll, loadAll, sampleOrder, sourceTree, summarise, treeDiffs, type Call, type FixResult } from "./coverage-corpus";
+import { buildAll, loadAll, patchedModules, sampleOrder, sourceTree, summarise, treeDiffs, type Call, type FixResult } from "./coverage-corpus";
 import { ROOT, benchDatabase, exited, log, machine, startBenchConsole } from "./lib";
 
 const { values } = parseArgs({
@@ -67,7 +67,7 @@ try {
   if (values.load) {
     const runDir = fs.mkdtempSync(path.join(os.tmpdir(), "splicer-coverage-vm-"));
     const token = (await c.json<{ token: string }>("/api/v1/enrollment-tokens", { method: "POST", body: JSON.stringify({ maxUses: 2, expiresInHours: 1 }) })).token;
-    const g = await prepareGuest({ release, server: c.url, enrollToken: token, cacheDir: path.join(ROOT, ".data/vm-cache"), runDir, agentBundle: path.join(ROOT, "agent/dist/splicer-agent.js"), memoryMb: 1024, progress: log });
+    const g = await prepareGuest({ release, server: c.url, enrollToken: token, cacheDir: path.join(ROOT, ".data/vm-cache"), runDir, agentBundle: path.join(ROOT, "agent/dist/splicer-agent.js"), memoryMb: 2048, extraModules: patchedModules(results), progress: log });
     stopGuest = async () => {
       await g.guest.stop();
       fs.rmSync(runDir, { recursive: true, force: true });

@@ -4,14 +4,14 @@
 // kernel. The sample is the first SAMPLE fixes in scope (built in R and compile alone) in the
 // benchmark's fixed order, not a chosen few. Skipped where QEMU or apt are missing, except in CI.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildAll, loadAll, sampleOrder, sourceTree, summarise, treeDiffs, type Call, type FixResult } from "../bench/coverage-corpus";
+import { buildAll, loadAll, patchedModules, sampleOrder, sourceTree, summarise, treeDiffs, type Call, type FixResult } from "../bench/coverage-corpus";
 import { ROOT, startTestConsole, type TestConsole } from "../helpers/console";
 import { KERNEL_CACHE_DIR } from "../helpers/kernels";
 import { bootTestGuest, vmSkipReason, type TestGuest } from "../helpers/vm";
 import path from "node:path";
 
 const RELEASE = "6.1.0-54-amd64";
-const SAMPLE = 12;
+const SAMPLE = 20;
 
 let c: TestConsole;
 let guest: TestGuest | undefined;
@@ -37,7 +37,7 @@ describe.skipIf(vmSkipReason !== null)(`coverage sample: ${SAMPLE} fixes of 6.1.
     };
     const results: FixResult[] = await buildAll({ call, release: RELEASE, diffs, concurrency: 2, inScope: SAMPLE, log });
 
-    guest = await bootTestGuest(c, RELEASE);
+    guest = await bootTestGuest(c, RELEASE, { extraModules: patchedModules(results) });
     const hosts = (await (await c.api(`/api/v1/hosts?q=${encodeURIComponent(guest.hostname)}`)).json()) as { items: { id: string; hostname: string }[] };
     const hostId = hosts.items.find((h) => h.hostname === guest!.hostname)!.id;
     const group = (await (await c.api("/api/v1/groups", { method: "POST", json: { name: "coverage guest", selector: { hostIds: [hostId] } }, headers: { origin: c.url } })).json()) as { id: string };
