@@ -102,7 +102,8 @@ function BuilderRefusals({ refusals }: { refusals: PatchAnalysis["builderRefusal
   );
 }
 
-function VerdictCard({ a }: { a: PatchAnalysis }) {
+/** `built`: the releases whose build made a module (their object diff overrules this preview). */
+function VerdictCard({ a, built }: { a: PatchAnalysis; built: string[] }) {
   const notes = a.files.flatMap((f) => f.findings.filter((x) => x.impact === "none"));
   const tone = verdictTone[a.verdict];
   return (
@@ -126,6 +127,25 @@ function VerdictCard({ a }: { a: PatchAnalysis }) {
             <FindingItem key={i} f={f} />
           ))}
         </ul>
+      ) : null}
+      {a.verdict !== "hot-patchable" && built.length > 0 ? (
+        <p data-testid="verdict-overruled" className="border-t border-border bg-ok-soft px-4 py-2 text-[13px] text-ok">
+          This verdict is the staging preview, read from the diff&apos;s text; a build&apos;s verdict is the one that counts.{" "}
+          {built.length <= 3 ? (
+            <>
+              The build{built.length === 1 ? "" : "s"} for{" "}
+              {built.map((r, i) => (
+                <span key={r}>
+                  {i > 0 ? ", " : ""}
+                  <code className="font-mono text-[12px]">{r}</code>
+                </span>
+              ))}{" "}
+              made a live patch: {built.length === 1 ? "that release" : "those releases"} can be patched live.
+            </>
+          ) : (
+            <span title={built.join(", ")}>The builds for {built.length} releases made a live patch: those releases can be patched live (see Builds).</span>
+          )}
+        </p>
       ) : null}
       <BuilderRefusals refusals={a.builderRefusals} />
       {notes.length > 0 ? (
@@ -278,7 +298,7 @@ export function PatchDetail({ id }: { id: string }) {
       />
       <div className="flex flex-col gap-4">
         <div className="grid items-start gap-4 lg:grid-cols-[minmax(0,1fr)_24rem]">
-          <VerdictCard a={a} />
+          <VerdictCard a={a} built={p.builds.filter((b) => b.status === "succeeded").map((b) => b.kernelRelease)} />
           <Card className="overflow-hidden">
             <CardHeader title="Patch" />
             <dl>

@@ -232,6 +232,29 @@ describe.skipIf(!haveBrowser)("patches in a browser", () => {
     }
   });
 
+  it("says when a release's build overrules the staging preview, and not before", async () => {
+    // The preview calls it needs-review (a function removed); the builder is the verdict that counts.
+    const patch = await stageViaApi("net: drop an unused helper", "function-removed.diff");
+    expect(patch.verdict).toBe("needs-review");
+    await page.goto(`/patches/${patch.id}`);
+    await waitLive(page);
+    await poll(() => page.getByTestId("verdict-title").textContent()).toBe("needs-review");
+    const releases = new Set((await getJson<FleetSummary>("/api/v1/fleet/summary")).kernels.map((k) => k.kernelRelease));
+    await slowPoll(() => page.getByTestId("build-row").evaluateAll((els) => els.map((e) => e.getAttribute("data-status")))).toEqual([...releases].map(() => "succeeded"));
+    const note = page.getByTestId("verdict-overruled");
+    await poll(() => note.count()).toBe(1);
+    expect(await note.textContent()).toContain(`The builds for ${releases.size} releases made a live patch`);
+    expect((await note.locator("span[title]").getAttribute("title"))?.split(", ").sort()).toEqual([...releases].sort());
+    expect(await note.textContent()).toMatch(/can be patched live/);
+    // A hot-patchable patch has nothing to overrule; a refused one has no build to cite.
+    for (const id of [cmdline.id, skbuff.id]) {
+      await page.goto(`/patches/${id}`);
+      await waitLive(page);
+      await page.getByTestId("build-row").first().waitFor();
+      expect(await page.getByTestId("verdict-overruled").count()).toBe(0);
+    }
+  });
+
   it("no page broke its Content Security Policy", () => {
     expect(cspViolations).toEqual([]);
   });
