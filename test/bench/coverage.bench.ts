@@ -64,7 +64,30 @@ try {
   const order = values.sample ? sampleOrder(all) : all;
   const results: FixResult[] = await buildAll({ call, release, diffs: order, concurrency: Number(values.concurrency), inScope: values.sample ? Number(values.sample) : undefined, log });
 
-  if (values.load) {
+  // The builds' results are kept even if loading goes wrong (a guest that dies is itself a finding).
+  let loadError: string | null = null;
+  const write = () => {
+    const report = {
+      date: new Date().toISOString(),
+      machine: machine(),
+      from: values.from,
+      to: values.to,
+      release,
+      source: prepared.debianVersion,
+      changedFiles: all.length,
+      sample: values.sample ? Number(values.sample) : null,
+      prepare: prepared.reused ? { reused: true, recordedMs: prepared.timings } : { reused: false, seconds: +prepareSec.toFixed(1), timings: prepared.timings },
+      buildConcurrency: Number(values.concurrency),
+      ...summarise(results),
+      ...(loadError ? { loadError } : {}),
+      fixes: results.map((r) => ({ file: r.file, outcome: r.outcome, reason: r.reason?.split("\n")[0] ?? null, buildSec: r.buildSec, replaced: r.build?.report?.replaced.map((f) => `${f.object}:${f.function}`), live: r.live })),
+    };
+    if (values.out) fs.writeFileSync(values.out, JSON.stringify(report, null, 2) + "\n");
+    return report;
+  };
+  write();
+
+  const load = async () => {
     const runDir = fs.mkdtempSync(path.join(os.tmpdir(), "splicer-coverage-vm-"));
     const token = (await c.json<{ token: string }>("/api/v1/enrollment-tokens", { method: "POST", body: JSON.stringify({ maxUses: 2, expiresInHours: 1 }) })).token;
     const g = await prepareGuest({ release, server: c.url, enrollToken: token, cacheDir: path.join(ROOT, ".data/vm-cache"), runDir, agentBundle: path.join(ROOT, "agent/dist/splicer-agent.js"), memoryMb: 2048, extraModules: patchedModules(results), progress: log });
@@ -79,25 +102,17 @@ try {
     const exec = async (cmd: string) => (await g.guest.exec(cmd, { timeoutMs: 60_000 })).output.trim();
     await loadAll({ call, release, target: { hostId, groupId: group.id, exec }, results, log });
     // Still up and working after all of them: a few of the patched paths run.
-    await exec("cat /proc/meminfo /proc/cmdline /proc/loadavg > /dev/null; ls / > /dev/null; echo ok");
-  }
+    const up = await exec("cat /proc/meminfo /proc/cmdline /proc/loadavg > /dev/null; ls / > /dev/null; echo ok");
+    if (up !== "ok") throw new Error(`the guest does not answer after the last rollout: ${up}`);
+  };
+  if (values.load) await load().catch((err: unknown) => {
+    loadError = err instanceof Error ? err.message : String(err);
+    log(`loading stopped: ${loadError}`);
+    process.exitCode = 1;
+  });
 
   const summary = summarise(results);
-  const report = {
-    date: new Date().toISOString(),
-    machine: machine(),
-    from: values.from,
-    to: values.to,
-    release,
-    source: prepared.debianVersion,
-    changedFiles: all.length,
-    sample: values.sample ? Number(values.sample) : null,
-    prepare: prepared.reused ? { reused: true, recordedMs: prepared.timings } : { reused: false, seconds: +prepareSec.toFixed(1), timings: prepared.timings },
-    buildConcurrency: Number(values.concurrency),
-    ...summary,
-    fixes: results.map((r) => ({ file: r.file, outcome: r.outcome, reason: r.reason?.split("\n")[0] ?? null, buildSec: r.buildSec, replaced: r.build?.report?.replaced.map((f) => `${f.object}:${f.function}`), live: r.live })),
-  };
-  if (values.out) fs.writeFileSync(values.out, JSON.stringify(report, null, 2) + "\n");
+  const report = write();
   console.log(JSON.stringify({ ...report, fixes: undefined }, null, 2));
   const met = (summary.livePct ?? summary.builtPct) >= 90 && (summary.falseSuccess ?? 0) === 0;
   console.log(`${met ? "TARGET MET" : "TARGET NOT MET"}: ${summary.live ?? summary.built} of ${summary.inScope} in-scope fixes ${summary.live !== undefined ? "live" : "built"} (${summary.livePct ?? summary.builtPct}%), ${summary.falseSuccess ?? 0} false successes`);
