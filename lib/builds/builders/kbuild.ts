@@ -345,12 +345,15 @@ function filesToPatch(req: BuildRequest): DiffFile[] {
   const parsed = parsePatch(req.diff);
   const problems: string[] = [];
   const out: DiffFile[] = [];
+  const added: string[] = [];
   for (const file of parsed.files) {
     const a = req.analysis.files.find((x) => x.path === file.path);
     if (file.path.endsWith(".c")) {
-      // A deleted file matters only if R builds it (the builder finds out); an added or renamed one
-      // is not in R's build at all.
+      // A deleted file matters only if R builds it (the builder finds out). An added one is in no
+      // build of R: nothing R runs changes by it (code of the patch that calls into it does not
+      // compile alone). A renamed or copied one would change what R's build compiles.
       if (file.status === "modified" || file.status === "deleted") out.push(file);
+      else if (file.status === "added") added.push(file.path);
       else problems.push(`${file.path} is ${file.status} by the patch: a live patch can only change functions of existing files`);
       continue;
     }
@@ -365,6 +368,10 @@ function filesToPatch(req: BuildRequest): DiffFile[] {
     );
   }
   if (problems.length > 0) refuse(req, problems);
+  for (const f of added) req.log(`${f} is new with the patch: no build of ${req.kernelRelease} compiles it, so nothing it runs changes by it`);
+  if (out.length === 0 && added.length > 0) {
+    throw new BuildFailure(`not built in ${req.kernelRelease}: ${added.join(", ")} ${added.length === 1 ? "is a new file" : "are new files"}, which its build does not compile, so there is nothing to patch`, "not_built");
+  }
   if (out.length === 0) refuse(req, ["the patch changes no C file"]);
   return out;
 }

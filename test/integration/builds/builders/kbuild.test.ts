@@ -183,6 +183,15 @@ describe.skipIf(skip)(`the kbuild builder's outcomes on ${RELEASE}${skip ? " (sk
     expect(err.message).toContain("fs/ntfs/super.c");
   }, 300_000);
 
+  it("says a file the patch adds is not built in R: no build of R compiles it", async () => {
+    const diff = ["--- /dev/null", "+++ b/drivers/misc/splicer_new.c", "@@ -0,0 +1,2 @@", "+// SPDX-License-Identifier: GPL-2.0", "+int splicer_new(void) { return 1; }", ""].join("\n");
+    const lines: string[] = [];
+    const err = await failure(build(createKbuildBuilder({ releases }), diff, lines));
+    expect(err.reason).toBe("not_built");
+    expect(err.message).toContain("drivers/misc/splicer_new.c is a new file");
+    expect(lines.join("\n")).not.toMatch(/compiled /);
+  }, 300_000);
+
   it("says a fix that needs more than its diff does not compile alone, naming what is missing", async () => {
     const diff = diffOf("fs/proc/cmdline.c", "seq_putc(m, '\\n');", "splicer_helper_from_another_patch(m);");
     const err = await failure(build(createKbuildBuilder({ releases }), diff));
