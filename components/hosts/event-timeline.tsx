@@ -7,6 +7,7 @@ import { RelativeTime } from "../ui/relative-time";
 import { StatusBadge, type Tone } from "../ui/badge";
 import Link from "next/link";
 import { LabelChip } from "./label-chips";
+import { FAILED_HOST_STATES, HOST, isHostState, isIn } from "@/lib/rollouts/states";
 
 const EVENT: Record<HostEvent["type"], { icon: LucideIcon; tone: Tone; title: string }> = {
   enrolled: { icon: Sparkles, tone: "accent", title: "Enrolled" },
@@ -170,7 +171,7 @@ function EventDetails({ e }: { e: HostEvent }) {
       );
     case "rollout_result": {
       const state = str(d.state);
-      const tone: Tone = state === "succeeded" ? "ok" : state === "failed" || state === "unreachable" ? "bad" : state === "skipped" ? "off" : "neutral";
+      const tone: Tone = !isHostState(state) ? "neutral" : state === HOST.succeeded ? "ok" : isIn(FAILED_HOST_STATES, state) ? "bad" : state === HOST.skipped ? "off" : "neutral";
       const patch = d.patch && typeof d.patch === "object" ? str((d.patch as Record<string, unknown>).title) : str(d.patch);
       return (
         <span className="flex flex-col gap-0.5">

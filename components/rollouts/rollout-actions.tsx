@@ -10,7 +10,8 @@ import { Dialog, DialogContent } from "../ui/dialog";
 import { Field, Textarea } from "../ui/input";
 import { InlineError } from "../ui/error-state";
 import { numberFmt } from "../ui/time";
-import { IN_FLIGHT, sumCounts } from "./rollout-state";
+import { IN_FLIGHT_HOST_STATES } from "@/lib/rollouts/states";
+import { sumCounts } from "./rollout-state";
 import { useRolloutAction, type RolloutAction } from "./use-rollouts";
 
 interface ActionCopy {
@@ -22,7 +23,7 @@ interface ActionCopy {
 
 function copy(action: RolloutAction, r: RolloutDetail): ActionCopy {
   const n = `rollout ${r.number}`;
-  const inFlight = sumCounts(r.counts, IN_FLIGHT);
+  const inFlight = sumCounts(r.counts, IN_FLIGHT_HOST_STATES);
   const applied = (r.counts.succeeded ?? 0) + inFlight;
   switch (action) {
     case "pause":

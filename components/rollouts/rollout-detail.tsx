@@ -17,7 +17,8 @@ import { cn } from "../ui/cn";
 import { formatDuration, formatExact, numberFmt } from "../ui/time";
 import { CveChips } from "../patches/patch-badges";
 import { ActionButton, RolloutActions } from "./rollout-actions";
-import { HOST_STATE_META, IN_FLIGHT, RollbackBadge, RolloutStatusBadge, STATE_ORDER, StateBar, sumCounts } from "./rollout-state";
+import { FAILED_HOST_STATES, FINAL_HOST_STATES, HOST_STATE_READ_ORDER, IN_FLIGHT_HOST_STATES } from "@/lib/rollouts/states";
+import { HOST_STATE_META, RollbackBadge, RolloutStatusBadge, StateBar, sumCounts } from "./rollout-state";
 import { RolloutHostsCard } from "./rollout-hosts";
 import { strategyWords } from "./strategy";
 import { isActive, useRollout, type RolloutAction } from "./use-rollouts";
@@ -36,7 +37,7 @@ function RolloutRef({ id, prefix }: { id: string; prefix: string }) {
 /** Why a rollout is not simply running: paused (and why), aborting, or how it ended. */
 function Banner({ r, onAction }: { r: RolloutDetailT; onAction: (a: RolloutAction) => void }) {
   const can = useOperator().can("operator");
-  const failed = sumCounts(r.counts, ["failed", "unreachable"]);
+  const failed = sumCounts(r.counts, FAILED_HOST_STATES);
   let tone: "warn" | "bad" | "ok" | "off";
   let icon: React.ReactNode;
   let title: string;
@@ -54,7 +55,7 @@ function Banner({ r, onAction }: { r: RolloutDetailT; onAction: (a: RolloutActio
     tone = "warn";
     icon = <Hourglass />;
     title = "Aborting";
-    text = `No new hosts are dispatched; waiting for the ${sumCounts(r.counts, IN_FLIGHT)} in flight to finish.`;
+    text = `No new hosts are dispatched; waiting for the ${sumCounts(r.counts, IN_FLIGHT_HOST_STATES)} in flight to finish.`;
   } else if (r.status === "aborted") {
     tone = "off";
     icon = <OctagonX />;
@@ -92,7 +93,7 @@ function Banner({ r, onAction }: { r: RolloutDetailT; onAction: (a: RolloutActio
 }
 
 function CountChips({ r, selected, onToggle }: { r: RolloutDetailT; selected: RolloutHostState[]; onToggle: (s: RolloutHostState) => void }) {
-  const states = STATE_ORDER.filter((s) => (r.counts[s] ?? 0) > 0);
+  const states = HOST_STATE_READ_ORDER.filter((s) => (r.counts[s] ?? 0) > 0);
   return (
     <div className="flex flex-wrap gap-1.5" data-testid="state-chips" role="group" aria-label="Filter hosts by state">
       {states.map((s) => {
@@ -136,7 +137,7 @@ function ProgressCard({
   wave: number | undefined;
   onWave: (w: number | undefined) => void;
 }) {
-  const done = sumCounts(r.counts, ["succeeded", "reverted", "failed", "unreachable", "skipped"]);
+  const done = sumCounts(r.counts, FINAL_HOST_STATES);
   const pct = r.hostCount > 0 ? Math.floor((done / r.hostCount) * 100) : 100;
   const waves = r.waves.filter((w) => w.hosts > 0);
   const now = useNow();
@@ -169,7 +170,7 @@ function ProgressCard({
               ) : null}
             </div>
             {waves.map((w) => {
-              const wDone = sumCounts(w.counts, ["succeeded", "reverted", "failed", "unreachable", "skipped"]);
+              const wDone = sumCounts(w.counts, FINAL_HOST_STATES);
               const current = isActive(r.status) && w.index === r.currentWave && wDone < w.hosts;
               const on = wave === w.index;
               return (

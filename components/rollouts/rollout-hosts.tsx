@@ -18,7 +18,8 @@ import { RelativeTime } from "../ui/relative-time";
 import { cn } from "../ui/cn";
 import { formatDuration, formatExact } from "../ui/time";
 import { Pagination } from "../hosts/pagination";
-import { HOST_STATE_META, IN_FLIGHT, RolloutHostStateBadge } from "./rollout-state";
+import { FAILED_HOST_STATES, HOST, IN_FLIGHT_HOST_STATES, isIn, WAITING_HOST_STATES } from "@/lib/rollouts/states";
+import { HOST_STATE_META, RolloutHostStateBadge } from "./rollout-state";
 import { isActive, useRolloutHost, useRolloutHosts } from "./use-rollouts";
 
 /** A clock that ticks every second while `on`: live durations for hosts in flight. */
@@ -39,7 +40,7 @@ function Duration({ h }: { h: RolloutHost }) {
   if (!h.startedAt) return <span className="text-subtle-foreground">—</span>;
   const end = h.finishedAt ? new Date(h.finishedAt).getTime() : Math.max(now, Date.now());
   const sec = (end - new Date(h.startedAt).getTime()) / 1000;
-  const live = !h.finishedAt && IN_FLIGHT.includes(h.state);
+  const live = !h.finishedAt && isIn(IN_FLIGHT_HOST_STATES, h.state);
   return (
     <span className={cn("font-mono text-xs tabular", live ? "text-warn" : "text-muted-foreground")} title={h.finishedAt ? `Finished ${formatExact(new Date(h.finishedAt))}` : "Still running"}>
       {sec < 10 ? `${sec.toFixed(1)}s` : formatDuration(sec)}
@@ -74,7 +75,7 @@ function columns(onOpen: (h: RolloutHost) => void) {
       cell: (c) =>
         c.getValue() ? (
           <span
-            className={cn("block truncate text-xs", c.row.original.state === "skipped" ? "text-muted-foreground" : "text-bad")}
+            className={cn("block truncate text-xs", c.row.original.state === HOST.skipped ? "text-muted-foreground" : "text-bad")}
             title={c.getValue() ?? undefined}
             data-testid="rollout-host-error"
           >
@@ -149,7 +150,7 @@ function HostLogDialog({ r, host, onClose }: { r: RolloutDetail; host: RolloutHo
               <p
                 className={cn(
                   "rounded-md border px-3 py-2 text-[13px] break-words",
-                  d.state === "skipped" ? "border-border bg-muted/60 text-muted-foreground" : "border-bad/25 bg-bad-soft text-bad",
+                  d.state === HOST.skipped ? "border-border bg-muted/60 text-muted-foreground" : "border-bad/25 bg-bad-soft text-bad",
                 )}
                 data-testid="host-error"
               >
@@ -185,9 +186,9 @@ function HostLogDialog({ r, host, onClose }: { r: RolloutDetail; host: RolloutHo
                 {d === undefined
                   ? "Loading…"
                   : d.log ||
-                    (d.state === "pending" || d.state === "waiting_for_build"
+                    (isIn(WAITING_HOST_STATES, d.state)
                       ? "Not dispatched yet: the agent's log appears here once it starts."
-                      : d.state === "skipped"
+                      : d.state === HOST.skipped
                         ? "Skipped before anything was sent to the host."
                         : "(the agent sent no log lines)")}
               </pre>
@@ -225,7 +226,7 @@ export function RolloutHostsCard({
   React.useEffect(() => setPage(1), [key]);
   const active = isActive(r.status);
   const hosts = useRolloutHosts(r.id, { state: states.length ? states : undefined, q: q || undefined, wave, offset: (page - 1) * limit, limit }, active);
-  const inFlight = (hosts.data?.items ?? []).some((h) => !h.finishedAt && IN_FLIGHT.includes(h.state));
+  const inFlight = (hosts.data?.items ?? []).some((h) => !h.finishedAt && isIn(IN_FLIGHT_HOST_STATES, h.state));
   const now = useTick(inFlight);
   const cols = React.useMemo(() => columns(setOpen), []);
   const filtered = states.length > 0 || wave !== undefined || q !== "";
@@ -306,7 +307,7 @@ export function RolloutHostsCard({
             fetching={hosts.isPlaceholderData}
             getRowId={(h) => h.hostId}
             onRowClick={(row) => setOpen(row.original)}
-            rowClassName={(row) => (row.original.state === "failed" || row.original.state === "unreachable" ? "bg-bad-soft/40" : undefined)}
+            rowClassName={(row) => (isIn(FAILED_HOST_STATES, row.original.state) ? "bg-bad-soft/40" : undefined)}
             skeletonRows={8}
             className="max-h-[40rem]"
             empty={

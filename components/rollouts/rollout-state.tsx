@@ -1,6 +1,7 @@
 import * as React from "react";
 import { Undo2 } from "lucide-react";
-import type { RolloutHostState, RolloutStatus, RolloutSummary } from "@/lib/api/schemas";
+import type { RolloutStatus, RolloutSummary } from "@/lib/api/schemas";
+import { FAILED_HOST_STATES, FINAL_HOST_STATES, HOST, HOST_STATE_BAR_ORDER, HOST_STATE_READ_ORDER, IN_FLIGHT_HOST_STATES, isIn, type RolloutHostState } from "@/lib/rollouts/states";
 import { Badge, StatusBadge, type Tone } from "../ui/badge";
 import { Spinner } from "../ui/button";
 import { Tooltip } from "../ui/tooltip";
@@ -8,23 +9,6 @@ import { cn } from "../ui/cn";
 import { numberFmt } from "../ui/time";
 
 type Counts = Partial<Record<RolloutHostState, number>>;
-
-/** Host states in the order an operator reads them: problems first, then progress, then the rest. */
-export const STATE_ORDER: RolloutHostState[] = [
-  "failed",
-  "unreachable",
-  "applying",
-  "verifying",
-  "downloading",
-  "dispatched",
-  "waiting_for_build",
-  "pending",
-  "succeeded",
-  "reverted",
-  "skipped",
-];
-
-export const IN_FLIGHT: RolloutHostState[] = ["dispatched", "downloading", "applying", "verifying"];
 
 interface StateMeta {
   label: string;
@@ -40,25 +24,30 @@ interface StateMeta {
 const ORANGE_BADGE = "bg-orange-soft text-orange border-orange/30";
 const VIOLET_BADGE = "bg-violet-soft text-violet border-violet/30";
 
-export const HOST_STATE_META: Record<RolloutHostState, StateMeta> = {
-  pending: { label: "pending", tone: "neutral", bar: "bg-border-strong", hint: "Waiting for its wave" },
-  waiting_for_build: { label: "waiting for build", tone: "warn", bar: "bg-warn/45", hint: "Its kernel release's build is queued or building" },
-  dispatched: { label: "dispatched", tone: "warn", bar: "bg-warn", hint: "Job sent to the agent" },
-  downloading: { label: "downloading", tone: "warn", bar: "bg-warn", hint: "The agent is fetching and verifying the artifact" },
-  applying: { label: "applying", tone: "warn", bar: "bg-warn", hint: "Loading the livepatch module" },
-  verifying: { label: "verifying", tone: "warn", bar: "bg-warn", hint: "Waiting for the livepatch transition to finish" },
-  succeeded: { label: "succeeded", tone: "ok", bar: "bg-ok", hint: "The patch is live on this host" },
-  failed: { label: "failed", tone: "bad", bar: "bg-bad", hint: "The agent reported an error (see its log)" },
-  unreachable: { label: "unreachable", tone: "bad", bar: "bg-orange", hint: "Offline past its deadline", badgeClass: ORANGE_BADGE },
-  skipped: { label: "skipped", tone: "off", bar: "bg-off/45", hint: "Not patched, for the reason given" },
-  reverted: { label: "reverted", tone: "neutral", bar: "bg-violet", hint: "The patch was taken back off this host", badgeClass: VIOLET_BADGE },
+const META: Record<RolloutHostState, Omit<StateMeta, "label">> = {
+  pending: { tone: "neutral", bar: "bg-border-strong", hint: "Waiting for its wave" },
+  waiting_for_build: { tone: "warn", bar: "bg-warn/45", hint: "Its kernel release's build is queued or building" },
+  dispatched: { tone: "warn", bar: "bg-warn", hint: "Job sent to the agent" },
+  downloading: { tone: "warn", bar: "bg-warn", hint: "The agent is fetching and verifying the artifact" },
+  applying: { tone: "warn", bar: "bg-warn", hint: "Loading the livepatch module" },
+  verifying: { tone: "warn", bar: "bg-warn", hint: "Waiting for the livepatch transition to finish" },
+  succeeded: { tone: "ok", bar: "bg-ok", hint: "The patch is live on this host" },
+  failed: { tone: "bad", bar: "bg-bad", hint: "The agent reported an error (see its log)" },
+  unreachable: { tone: "bad", bar: "bg-orange", hint: "Offline past its deadline", badgeClass: ORANGE_BADGE },
+  skipped: { tone: "off", bar: "bg-off/45", hint: "Not patched, for the reason given" },
+  reverted: { tone: "neutral", bar: "bg-violet", hint: "The patch was taken back off this host", badgeClass: VIOLET_BADGE },
 };
+
+/** Each state's look; its label is its name, spelled for reading (`waiting for build`). */
+export const HOST_STATE_META = Object.fromEntries(
+  Object.entries(META).map(([state, m]) => [state, { ...m, label: state.replaceAll("_", " ") }]),
+) as Record<RolloutHostState, StateMeta>;
 
 export function RolloutHostStateBadge({ state, className }: { state: RolloutHostState; className?: string }) {
   const m = HOST_STATE_META[state];
   return (
     <span className="inline-flex items-center gap-1.5" data-testid="host-state" data-state={state}>
-      <StatusBadge tone={m.tone} pulse={IN_FLIGHT.includes(state)} className={cn(m.badgeClass, className)}>
+      <StatusBadge tone={m.tone} pulse={isIn(IN_FLIGHT_HOST_STATES, state)} className={cn(m.badgeClass, className)}>
         {m.label}
       </StatusBadge>
     </span>
@@ -113,21 +102,6 @@ export function RollbackBadge() {
   );
 }
 
-/** Segments for a bar: finished states first (left), then in flight, then waiting. */
-const BAR_ORDER: RolloutHostState[] = [
-  "succeeded",
-  "reverted",
-  "failed",
-  "unreachable",
-  "verifying",
-  "applying",
-  "downloading",
-  "dispatched",
-  "waiting_for_build",
-  "skipped",
-  "pending",
-];
-
 export function sumCounts(counts: Counts, states: readonly RolloutHostState[]): number {
   return states.reduce((n, s) => n + (counts[s] ?? 0), 0);
 }
@@ -146,8 +120,8 @@ export function StateBar({
   height?: string;
   testId?: string;
 }) {
-  const segs = BAR_ORDER.filter((s) => s !== "pending" && (counts[s] ?? 0) > 0);
-  const label = STATE_ORDER.filter((s) => counts[s])
+  const segs = HOST_STATE_BAR_ORDER.filter((s) => s !== HOST.pending && (counts[s] ?? 0) > 0);
+  const label = HOST_STATE_READ_ORDER.filter((s) => counts[s])
     .map((s) => `${numberFmt.format(counts[s]!)} ${HOST_STATE_META[s].label}`)
     .join(", ");
   return (
@@ -162,7 +136,7 @@ export function StateBar({
         ? segs.map((s) => (
             <div
               key={s}
-              className={cn("h-full transition-[width] duration-500 ease-out", HOST_STATE_META[s].bar, IN_FLIGHT.includes(s) && "animate-pulse")}
+              className={cn("h-full transition-[width] duration-500 ease-out", HOST_STATE_META[s].bar, isIn(IN_FLIGHT_HOST_STATES, s) && "animate-pulse")}
               style={{ width: `${((counts[s] ?? 0) / total) * 100}%` }}
             />
           ))
@@ -173,14 +147,14 @@ export function StateBar({
 
 /** "412 / 500" done, with a short bar: the list's progress cell. */
 export function RolloutProgress({ r, className }: { r: Pick<RolloutSummary, "counts" | "hostCount" | "failures" | "kind">; className?: string }) {
-  const done = sumCounts(r.counts, ["succeeded", "reverted", "failed", "unreachable", "skipped"]);
-  const bad = sumCounts(r.counts, ["failed", "unreachable"]);
-  const inFlight = sumCounts(r.counts, IN_FLIGHT);
+  const done = sumCounts(r.counts, FINAL_HOST_STATES);
+  const bad = sumCounts(r.counts, FAILED_HOST_STATES);
+  const inFlight = sumCounts(r.counts, IN_FLIGHT_HOST_STATES);
   return (
     <Tooltip
       content={
         <span className="flex flex-col gap-0.5 py-0.5 tabular">
-          {STATE_ORDER.filter((s) => r.counts[s]).map((s) => (
+          {HOST_STATE_READ_ORDER.filter((s) => r.counts[s]).map((s) => (
             <span key={s} className="flex items-center justify-between gap-4">
               <span className="flex items-center gap-1.5">
                 <span className={cn("size-2 rounded-sm", HOST_STATE_META[s].bar)} />

@@ -4,6 +4,7 @@
 import { z } from "zod";
 import { LivepatchSchema, storableText } from "@/agent/protocol";
 import { BuildOutcome as DbBuildOutcome } from "@/lib/generated/prisma/enums";
+import { ROLLOUT_HOST_STATES, type RolloutHostState } from "@/lib/rollouts/states";
 
 export const RoleSchema = z.enum(["viewer", "operator", "admin"]);
 export type Role = z.infer<typeof RoleSchema>;
@@ -600,14 +601,9 @@ export const RolloutCreateSchema = z.object({
 });
 export type RolloutCreate = z.infer<typeof RolloutCreateSchema>;
 
-export const ROLLOUT_HOST_STATES = [
-  "pending", "waiting_for_build", "dispatched", "downloading", "applying", "verifying",
-  "succeeded", "failed", "skipped", "unreachable", "reverted",
-] as const;
+/** lib/rollouts/states.ts: the states, their sets and orders. */
 export const RolloutHostStateSchema = z.enum(ROLLOUT_HOST_STATES);
-export type RolloutHostState = z.infer<typeof RolloutHostStateSchema>;
-export const FINAL_HOST_STATES: readonly RolloutHostState[] = ["succeeded", "failed", "skipped", "unreachable", "reverted"];
-export const IN_FLIGHT_HOST_STATES: readonly RolloutHostState[] = ["dispatched", "downloading", "applying", "verifying"];
+export type { RolloutHostState };
 
 export const RolloutStatusSchema = z.enum(["running", "paused", "aborting", "aborted", "completed"]);
 export type RolloutStatus = z.infer<typeof RolloutStatusSchema>;

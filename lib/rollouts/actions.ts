@@ -10,6 +10,8 @@ import { notify } from "@/lib/realtime/bus";
 import { planWaves, type PlannedHost } from "./plan";
 import { failuresOf, getRolloutSummary, storedStrategy, type StateCounts } from "./query";
 import { insertRolloutHosts } from "./start";
+import { HOST, IN_FLIGHT_HOST_STATES, MAY_BE_LIVE_HOST_STATES, WAITING_HOST_STATES } from "./states";
+import { sqlList, sqlName } from "./states-sql";
 
 type Locked = { id: string; number: number; kind: string; status: string; pauseKind: string | null; patchId: string; groupId: string | null; groupName: string; strategy: unknown };
 
@@ -87,11 +89,11 @@ export function abortRollout(opts: { actor: Actor; id: string; reason?: string }
 async function abortLocked(tx: Tx, r: Locked, actor: Actor, reason?: string): Promise<Prisma.RolloutUpdateInput & { details?: Record<string, unknown> }> {
   if (!["running", "paused"].includes(r.status)) throw cannot(r, "aborted");
   const skipped = await tx.$executeRaw`
-    update "RolloutHost" set state = 'skipped', error = ${`rollout aborted by ${actor.name}${reason ? `: ${reason}` : ""} before this host's turn`},
+    update "RolloutHost" set state = ${sqlName(HOST.skipped)}, error = ${`rollout aborted by ${actor.name}${reason ? `: ${reason}` : ""} before this host's turn`},
       "finishedAt" = now(), "updatedAt" = now()
-    where "rolloutId" = ${r.id}::uuid and state in ('pending', 'waiting_for_build')`;
+    where "rolloutId" = ${r.id}::uuid and state in ${sqlList(WAITING_HOST_STATES)}`;
   const [{ n }] = await tx.$queryRaw<{ n: number }[]>`
-    select count(*)::int as n from "RolloutHost" where "rolloutId" = ${r.id}::uuid and state in ('dispatched', 'downloading', 'applying', 'verifying')`;
+    select count(*)::int as n from "RolloutHost" where "rolloutId" = ${r.id}::uuid and state in ${sqlList(IN_FLIGHT_HOST_STATES)}`;
   return {
     status: n > 0 ? "aborting" : "aborted",
     pauseKind: null,
@@ -126,7 +128,7 @@ export async function rollbackRollout(opts: { actor: Actor; id: string; reason?:
       const hosts = await tx.$queryRaw<{ hostId: string; hostname: string; kernelRelease: string; online: boolean }[]>`
         select rh."hostId"::text, h.hostname, h."kernelRelease", h.online from "RolloutHost" rh join "Host" h on h.id = rh."hostId"
         where rh."rolloutId" = ${r.id}::uuid and h.status = 'active'
-          and (rh.state in ('succeeded', 'dispatched', 'downloading', 'applying', 'verifying')
+          and (rh.state in ${sqlList(MAY_BE_LIVE_HOST_STATES)}
                or h.livepatches @> jsonb_build_array(jsonb_build_object('name', ${moduleName}::text)))
         order by h.hostname`;
       if (hosts.length === 0) throw new ConflictError(`nothing to roll back: rollout ${r.number} applied the patch to no host`, "nothing_to_do");
@@ -134,7 +136,7 @@ export async function rollbackRollout(opts: { actor: Actor; id: string; reason?:
       const strategy = RolloutStrategySchema.parse({ ...base, pauseAfterCanary: false });
       const waves = planWaves(hosts.map((h) => ({ ...h, ready: true })), strategy);
       const planned: PlannedHost[] = waves.flatMap((w, i) =>
-        w.map((h) => ({ hostId: h.hostId, hostname: h.hostname, kernelRelease: h.kernelRelease, wave: i, state: "pending" as const, buildId: null, error: null })),
+        w.map((h) => ({ hostId: h.hostId, hostname: h.hostname, kernelRelease: h.kernelRelease, wave: i, state: HOST.pending, buildId: null, error: null })),
       );
       const rb = await tx.rollout.create({
         data: {

@@ -6,10 +6,11 @@ import { appendAuditMany, type AuditInput } from "@/lib/audit/append";
 import { prisma, type Db } from "@/lib/db/client";
 import { log } from "@/lib/log";
 import { notify } from "@/lib/realtime/bus";
+import { BuildStatus } from "@/lib/generated/prisma/enums";
 import { failuresOf, storedStrategy, type StateCounts } from "./query";
+import { FAILED_HOST_STATES, HOST, IN_FLIGHT_HOST_STATES, isIn, OPEN_HOST_STATES } from "./states";
+import { sqlList, sqlName } from "./states-sql";
 
-const IN_FLIGHT = ["dispatched", "downloading", "applying", "verifying"];
-const OPEN = ["pending", "waiting_for_build", ...IN_FLIGHT];
 
 type RolloutRow = {
   id: string; number: number; kind: "apply" | "rollback"; status: string; patchId: string; rollbackOfId: string | null; strategy: unknown;
@@ -60,30 +61,30 @@ export async function advanceRollout(id: string, now = new Date()): Promise<Adva
       // in time), unreachable if it is not.
       const finished = await tx.$queryRaw<FinishedRow[]>`
         update "RolloutHost" rh set
-          state = (case when h.online then 'failed' else 'unreachable' end)::"RolloutHostState",
+          state = (case when h.online then ${sqlName(HOST.failed)} else ${sqlName(HOST.unreachable)} end)::"RolloutHostState",
           error = case when h.online then 'no result within ' || ${strategy.hostTimeoutSec}::int || ' s (last state: ' || replace(rh.state::text, '_', ' ') || ')'
                        else 'host offline; no result within ' || ${strategy.hostTimeoutSec}::int || ' s' end,
           "finishedAt" = ${now}, "deadlineAt" = null, "updatedAt" = ${now}
         from "Host" h
-        where h.id = rh."hostId" and rh."rolloutId" = ${id}::uuid and rh.state::text = any(${IN_FLIGHT}::text[]) and rh."deadlineAt" < ${now}
+        where h.id = rh."hostId" and rh."rolloutId" = ${id}::uuid and rh.state in ${sqlList(IN_FLIGHT_HOST_STATES)} and rh."deadlineAt" < ${now}
         returning rh."hostId"::text, rh.state::text, rh.error`;
 
       // Hosts waiting for their release's build: ready when it succeeded, skipped when it failed.
       if (r.kind === "apply") {
         await tx.$executeRaw`
-          update "RolloutHost" rh set state = 'pending', "buildId" = b.id, "updatedAt" = ${now}
+          update "RolloutHost" rh set state = ${sqlName(HOST.pending)}, "buildId" = b.id, "updatedAt" = ${now}
           from "Build" b
-          where rh."rolloutId" = ${id}::uuid and rh.state = 'waiting_for_build' and b."patchId" = ${r.patchId}::uuid
-            and b."kernelRelease" = rh."kernelRelease" and b.status = 'succeeded'`;
+          where rh."rolloutId" = ${id}::uuid and rh.state = ${sqlName(HOST.waiting_for_build)} and b."patchId" = ${r.patchId}::uuid
+            and b."kernelRelease" = rh."kernelRelease" and b.status = ${sqlName(BuildStatus.succeeded)}`;
         const failedBuilds = await tx.$queryRaw<{ id: string; kernelRelease: string; outcome: BuildOutcome | null; error: string | null }[]>`
           select distinct b.id::text, b."kernelRelease", b.outcome::text as outcome, b.error
           from "Build" b join "RolloutHost" rh on rh."kernelRelease" = b."kernelRelease"
-          where rh."rolloutId" = ${id}::uuid and rh.state = 'waiting_for_build' and b."patchId" = ${r.patchId}::uuid and b.status = 'failed'`;
+          where rh."rolloutId" = ${id}::uuid and rh.state = ${sqlName(HOST.waiting_for_build)} and b."patchId" = ${r.patchId}::uuid and b.status = ${sqlName(BuildStatus.failed)}`;
         for (const b of failedBuilds) {
           finished.push(
             ...(await tx.$queryRaw<FinishedRow[]>`
-              update "RolloutHost" rh set state = 'skipped', "buildId" = ${b.id}::uuid, "finishedAt" = ${now}, "updatedAt" = ${now}, error = ${skipReasonOf(b)}
-              where rh."rolloutId" = ${id}::uuid and rh.state = 'waiting_for_build' and rh."kernelRelease" = ${b.kernelRelease}
+              update "RolloutHost" rh set state = ${sqlName(HOST.skipped)}, "buildId" = ${b.id}::uuid, "finishedAt" = ${now}, "updatedAt" = ${now}, error = ${skipReasonOf(b)}
+              where rh."rolloutId" = ${id}::uuid and rh.state = ${sqlName(HOST.waiting_for_build)} and rh."kernelRelease" = ${b.kernelRelease}
               returning rh."hostId"::text, rh.state::text, rh.error`),
           );
         }
@@ -98,9 +99,9 @@ export async function advanceRollout(id: string, now = new Date()): Promise<Adva
       let canaryFailures = 0;
       for (const row of rows) {
         counts[row.state] = (counts[row.state] ?? 0) + row.n;
-        if (OPEN.includes(row.state)) openWaves.add(row.wave);
-        if (IN_FLIGHT.includes(row.state)) inFlight += row.n;
-        if (row.wave === 0 && (row.state === "failed" || row.state === "unreachable")) canaryFailures += row.n;
+        if (isIn(OPEN_HOST_STATES, row.state)) openWaves.add(row.wave);
+        if (isIn(IN_FLIGHT_HOST_STATES, row.state)) inFlight += row.n;
+        if (row.wave === 0 && isIn(FAILED_HOST_STATES, row.state)) canaryFailures += row.n;
       }
       const failures = failuresOf(counts);
       const lowestOpen = openWaves.size ? Math.min(...openWaves) : null;
@@ -123,7 +124,7 @@ export async function advanceRollout(id: string, now = new Date()): Promise<Adva
         const budget = resolveCount(strategy.failureBudget, r.hostCount);
         const newFailures = failures - r.failuresAccepted;
         if (strategy.canary > 0 && canaryFailures > 0 && newFailures > 0 && currentWave === 0) {
-          const first = await tx.rolloutHost.findFirst({ where: { rolloutId: id, wave: 0, state: { in: ["failed", "unreachable"] } }, orderBy: { finishedAt: "asc" }, select: { hostname: true, error: true } });
+          const first = await tx.rolloutHost.findFirst({ where: { rolloutId: id, wave: 0, state: { in: [...FAILED_HOST_STATES] } }, orderBy: { finishedAt: "asc" }, select: { hostname: true, error: true } });
           pause = { kind: "failures", reason: `canary failed on ${first?.hostname ?? "a host"}: ${first?.error ?? "see its log"}` };
         } else if (newFailures > budget) {
           pause = { kind: "failures", reason: `failure budget exceeded: ${newFailures} host${newFailures === 1 ? "" : "s"} failed, the budget allows ${budget}` };
@@ -146,13 +147,13 @@ export async function advanceRollout(id: string, now = new Date()): Promise<Adva
             const [{ n }] = await tx.$queryRaw<{ n: number }[]>`
               with picked as (
                 select rh.id from "RolloutHost" rh
-                where rh."rolloutId" = ${id}::uuid and rh.wave = ${currentWave} and rh.state = 'pending'
+                where rh."rolloutId" = ${id}::uuid and rh.wave = ${currentWave} and rh.state = ${sqlName(HOST.pending)}
                   and (${r.rollbackOfId}::uuid is null or not exists (
-                    select 1 from "RolloutHost" o where o."rolloutId" = ${r.rollbackOfId}::uuid and o."hostId" = rh."hostId" and o.state::text = any(${OPEN}::text[])))
+                    select 1 from "RolloutHost" o where o."rolloutId" = ${r.rollbackOfId}::uuid and o."hostId" = rh."hostId" and o.state in ${sqlList(OPEN_HOST_STATES)}))
                 order by rh.hostname limit ${slots}
                 for update skip locked),
               upd as (
-                update "RolloutHost" rh set state = 'dispatched', "dispatchedAt" = ${now}, "deadlineAt" = ${deadline}, "updatedAt" = ${now}
+                update "RolloutHost" rh set state = ${sqlName(HOST.dispatched)}, "dispatchedAt" = ${now}, "deadlineAt" = ${deadline}, "updatedAt" = ${now}
                 from picked where rh.id = picked.id returning 1)
               select count(*)::int as n from upd`;
             dispatched = n;

@@ -7,6 +7,8 @@ import { prisma, type Tx } from "@/lib/db/client";
 import { Prisma } from "@/lib/generated/prisma/client";
 import { notify } from "@/lib/realtime/bus";
 import { recordHostResults } from "./engine";
+import { FINAL_HOST_STATES, HOST, IN_FLIGHT_HOST_STATES, IN_FLIGHT_RANK, isIn, PHASE, PHASE_RANK, stateOfPhase } from "./states";
+import { sqlList, sqlName, sqlRank } from "./states-sql";
 
 type JobRow = { jobId: string; hostId: string; kind: "apply" | "rollback"; patchId: string; buildId: string | null; kernelRelease: string; deadlineAt: Date | null };
 
@@ -29,7 +31,7 @@ const jobColumns = Prisma.sql`rh.id::text as "jobId", rh."hostId"::text, r.kind:
 export async function dispatchedJobs(opts: { rolloutId: string; at: string }): Promise<{ hostId: string; job: Job }[]> {
   const rows = await prisma.$queryRaw<JobRow[]>`
     select ${jobColumns} from "RolloutHost" rh join "Rollout" r on r.id = rh."rolloutId"
-    where rh."rolloutId" = ${opts.rolloutId}::uuid and rh."dispatchedAt" = ${new Date(opts.at)} and rh.state = 'dispatched'`;
+    where rh."rolloutId" = ${opts.rolloutId}::uuid and rh."dispatchedAt" = ${new Date(opts.at)} and rh.state = ${sqlName(HOST.dispatched)}`;
   return rows.map((r) => ({ hostId: r.hostId, job: toJob(r) }));
 }
 
@@ -37,12 +39,10 @@ export async function dispatchedJobs(opts: { rolloutId: string; at: string }): P
 export async function openJobsForHost(hostId: string): Promise<Job[]> {
   const rows = await prisma.$queryRaw<JobRow[]>`
     select ${jobColumns} from "RolloutHost" rh join "Rollout" r on r.id = rh."rolloutId"
-    where rh."hostId" = ${hostId}::uuid and rh.state in ('dispatched', 'downloading', 'applying', 'verifying')
+    where rh."hostId" = ${hostId}::uuid and rh.state in ${sqlList(IN_FLIGHT_HOST_STATES)}
     order by rh."dispatchedAt"`;
   return rows.map((r) => toJob(r));
 }
-
-const PHASE_RANK: Record<JobUpdate["phase"], number> = { accepted: 1, downloading: 2, applying: 3, verifying: 4, succeeded: 5, failed: 5 };
 
 /** Of several updates of one job by one host, the one furthest along (the latest of equals). */
 export function latestPerJob(batch: { hostId: string; update: JobUpdate }[]): { hostId: string; update: JobUpdate }[] {
@@ -85,10 +85,10 @@ async function applyParsed(tx: Tx, items: { hostId: string; u: z.output<typeof J
     )
     update "RolloutHost" rh set
       state = (case
-        when u.phase = 'accepted' then rh.state::text
-        when u.phase = 'succeeded' and r.kind = 'rollback' then 'reverted'
+        when u.phase = ${sqlName(PHASE.accepted)} then rh.state::text
+        when u.phase = ${sqlName(PHASE.succeeded)} and r.kind = 'rollback' then ${sqlName(stateOfPhase(PHASE.succeeded, "rollback") as string)}
         else u.phase end)::"RolloutHostState",
-      error = case when u.phase = 'failed' then coalesce(u.error, 'the agent reported a failure without a reason') else rh.error end,
+      error = case when u.phase = ${sqlName(PHASE.failed)} then coalesce(u.error, 'the agent reported a failure without a reason') else rh.error end,
       log = coalesce(u.log, rh.log),
       "blockingTasks" = coalesce(u.blocking, rh."blockingTasks"),
       -- The console's clock, not the agent's: a host's clock may be off (VMs, no NTP), durations must not be.
@@ -97,11 +97,10 @@ async function applyParsed(tx: Tx, items: { hostId: string; u: z.output<typeof J
       "updatedAt" = now()
     from u, "Rollout" r, "Patch" p
     where rh.id = u.id and rh."hostId" = u."hostId" and r.id = rh."rolloutId" and p.id = r."patchId"
-      and rh.state in ('dispatched', 'downloading', 'applying', 'verifying')
-      and array_position(array['accepted','downloading','applying','verifying','succeeded','failed']::text[], u.phase)
-          >= coalesce(array_position(array['dispatched','downloading','applying','verifying']::text[], rh.state::text), 99)
+      and rh.state in ${sqlList(IN_FLIGHT_HOST_STATES)}
+      and ${sqlRank(PHASE_RANK, Prisma.sql`u.phase`)} >= ${sqlRank(IN_FLIGHT_RANK, Prisma.sql`rh.state::text`)}
     returning rh."rolloutId"::text, rh."hostId"::text, rh.state::text, rh.error, r.number, r.kind::text, p.title as "patchTitle"`;
-  const finished = rows.filter((r) => ["succeeded", "failed", "reverted"].includes(r.state));
+  const finished = rows.filter((r) => isIn(FINAL_HOST_STATES, r.state));
   const byRollout = new Map<string, Updated[]>();
   for (const r of rows) byRollout.set(r.rolloutId, [...(byRollout.get(r.rolloutId) ?? []), r]);
   for (const [rolloutId, list] of byRollout) {

@@ -1,12 +1,15 @@
 import { rebootOnly } from "@/lib/patches/live-patchable";
 import "server-only";
-import { resolveCount, type RolloutHostState, type RolloutPreview, type RolloutStrategy } from "@/lib/api/schemas";
+import { resolveCount, type RolloutPreview, type RolloutStrategy } from "@/lib/api/schemas";
 import { livepatchModuleName } from "@/lib/builds/builders/module-name";
 import { skipReasonOf } from "@/lib/builds/outcomes";
 import type { Db } from "@/lib/db/client";
 import { ConflictError, NotFoundError } from "@/lib/errors";
 import { memberSql } from "@/lib/groups/selector";
 import { storedSelector } from "@/lib/groups/groups";
+import { BuildStatus } from "@/lib/generated/prisma/enums";
+import { HOST, OPEN_HOST_STATES, type WAITING_HOST_STATES } from "./states";
+import { sqlList } from "./states-sql";
 
 /** One host's row as a rollout starts: its wave (null when skipped up front) and first state. */
 export interface PlannedHost {
@@ -14,7 +17,7 @@ export interface PlannedHost {
   hostname: string;
   kernelRelease: string;
   wave: number | null;
-  state: Extract<RolloutHostState, "pending" | "waiting_for_build" | "skipped">;
+  state: (typeof WAITING_HOST_STATES)[number] | typeof HOST.skipped;
   buildId: string | null;
   error: string | null;
 }
@@ -72,7 +75,7 @@ export async function planRollout(opts: { db: Db; patchId: string; groupId: stri
       h.livepatches @> jsonb_build_array(jsonb_build_object('name', ${moduleName}::text, 'enabled', true)) as applied,
       (select r.number from "RolloutHost" rh join "Rollout" r on r.id = rh."rolloutId"
         where rh."hostId" = h.id and r."patchId" = ${patch.id}::uuid
-          and rh.state in ('pending', 'waiting_for_build', 'dispatched', 'downloading', 'applying', 'verifying')
+          and rh.state in ${sqlList(OPEN_HOST_STATES)}
         order by r.number limit 1) as "busyIn"
     from "Host" h where ${memberSql(storedSelector(group.selector))}
     order by h.hostname`;
@@ -80,27 +83,27 @@ export async function planRollout(opts: { db: Db; patchId: string; groupId: stri
     (await db.build.findMany({ where: { patchId: patch.id }, select: { id: true, kernelRelease: true, status: true, outcome: true, error: true } })).map((b) => [b.kernelRelease, b]),
   );
 
-  if (rebootOnly({ verdict: patch.verdict, anyBuilt: [...builds.values()].some((b) => b.status === "succeeded") })) {
+  if (rebootOnly({ verdict: patch.verdict, anyBuilt: [...builds.values()].some((b) => b.status === BuildStatus.succeeded) })) {
     throw new ConflictError("this patch cannot be applied live: its analysis says it requires a reboot and no release's build says otherwise", "requires_reboot");
   }
   const targeted = (release: string) => patch.targetReleases.length === 0 || patch.targetReleases.includes(release);
   const skipped: PlannedHost[] = [];
   const candidates: (Member & { ready: boolean; buildId: string | null })[] = [];
   for (const m of members) {
-    const skip = (error: string) => skipped.push({ hostId: m.id, hostname: m.hostname, kernelRelease: m.kernelRelease, wave: null, state: "skipped", buildId: null, error });
+    const skip = (error: string) => skipped.push({ hostId: m.id, hostname: m.hostname, kernelRelease: m.kernelRelease, wave: null, state: HOST.skipped, buildId: null, error });
     const build = builds.get(m.kernelRelease);
     if (!m.kernelRelease) skip("kernel release unknown: the host has not reported its inventory yet");
     else if (!targeted(m.kernelRelease)) skip(`kernel ${m.kernelRelease} is not one this patch targets`);
     else if (m.applied) skip(`already applied: livepatch ${moduleName} is live`);
     else if (m.busyIn !== null) skip(`already being patched by rollout ${m.busyIn}`);
-    else if (build?.status === "failed") skip(skipReasonOf(build));
-    else candidates.push({ ...m, ready: build?.status === "succeeded", buildId: build?.id ?? null });
+    else if (build?.status === BuildStatus.failed) skip(skipReasonOf(build));
+    else candidates.push({ ...m, ready: build?.status === BuildStatus.succeeded, buildId: build?.id ?? null });
   }
 
   const waves = planWaves(candidates, strategy);
   const hosts: PlannedHost[] = [
     ...waves.flatMap((wave, i) =>
-      wave.map((c): PlannedHost => ({ hostId: c.id, hostname: c.hostname, kernelRelease: c.kernelRelease, wave: i, state: c.ready ? "pending" : "waiting_for_build", buildId: c.buildId, error: null })),
+      wave.map((c): PlannedHost => ({ hostId: c.id, hostname: c.hostname, kernelRelease: c.kernelRelease, wave: i, state: c.ready ? HOST.pending : HOST.waiting_for_build, buildId: c.buildId, error: null })),
     ),
     ...skipped,
   ];

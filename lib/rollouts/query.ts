@@ -1,6 +1,6 @@
 import "server-only";
 import {
-  FINAL_HOST_STATES, resolveCount, RolloutStrategySchema, type RolloutDetail, type RolloutHost, type RolloutHostDetail, type RolloutHostState,
+  resolveCount, RolloutStrategySchema, type RolloutDetail, type RolloutHost, type RolloutHostDetail, type RolloutHostState,
   type RolloutListItem, type RolloutStrategy, type RolloutSummary, RolloutHostsQuerySchema, RolloutListQuerySchema,
 } from "@/lib/api/schemas";
 import { livepatchModuleName } from "@/lib/builds/builders/module-name";
@@ -8,6 +8,8 @@ import { prisma } from "@/lib/db/client";
 import { NotFoundError } from "@/lib/errors";
 import { Prisma } from "@/lib/generated/prisma/client";
 import type { z } from "zod";
+import { FAILED_HOST_STATES, FINAL_HOST_STATES, HOST_STATE_READ_ORDER, isIn } from "./states";
+import { sqlPosition } from "./states-sql";
 
 const summarySelect = {
   id: true, number: true, kind: true, status: true, pauseKind: true, pauseReason: true, strategy: true, hostCount: true, currentWave: true,
@@ -26,7 +28,7 @@ export function storedStrategy(json: unknown): RolloutStrategy {
 
 /** Failures that count against the budget: hosts that failed or could not be reached. */
 export function failuresOf(counts: StateCounts): number {
-  return (counts.failed ?? 0) + (counts.unreachable ?? 0);
+  return FAILED_HOST_STATES.reduce((n, s) => n + (counts[s] ?? 0), 0);
 }
 
 function toSummary(r: SummaryRow, counts: StateCounts): RolloutSummary {
@@ -111,7 +113,7 @@ function toHost(h: HostRow): RolloutHost {
 const hostSelect = { hostId: true, hostname: true, kernelRelease: true, wave: true, state: true, error: true, dispatchedAt: true, finishedAt: true } as const;
 
 // Hosts in the order an operator wants them: problems first, then in flight, then the rest.
-const STATE_ORDER = Prisma.sql`array_position(array['failed','unreachable','verifying','applying','downloading','dispatched','waiting_for_build','pending','succeeded','reverted','skipped']::text[], state::text)`;
+const STATE_ORDER = sqlPosition(HOST_STATE_READ_ORDER, Prisma.sql`state::text`);
 
 export async function getRolloutDetail(id: string, opts: { states?: RolloutHostState[]; hosts: "all" | "none" }): Promise<RolloutDetail> {
   const summary = await getRolloutSummary(id);
@@ -163,6 +165,6 @@ export async function getRolloutHost(id: string, hostId: string): Promise<Rollou
     log: h.log,
     blockingTasks: (h.blockingTasks as RolloutHostDetail["blockingTasks"]) ?? null,
     dispatchedAt: h.dispatchedAt?.toISOString() ?? null,
-    deadlineAt: FINAL_HOST_STATES.includes(h.state) ? null : (h.deadlineAt?.toISOString() ?? null),
+    deadlineAt: isIn(FINAL_HOST_STATES, h.state) ? null : (h.deadlineAt?.toISOString() ?? null),
   };
 }

@@ -8,6 +8,8 @@ import type { Prisma } from "@/lib/generated/prisma/client";
 import { notify } from "@/lib/realtime/bus";
 import { assertSomethingToDo, planRollout, type PlannedHost } from "./plan";
 import { getRolloutSummary } from "./query";
+import { HOST } from "./states";
+import { sqlName } from "./states-sql";
 
 // Serialises rollout starts of the same patch, so two operators clicking at once cannot both
 // take the same host (the second sees the first's hosts as busy).
@@ -26,7 +28,7 @@ export async function insertRolloutHosts(tx: Tx, rolloutId: string, hosts: Plann
   await tx.$executeRaw`
     insert into "RolloutHost" (id, "rolloutId", "hostId", hostname, "kernelRelease", wave, state, "buildId", error, "finishedAt")
     select gen_random_uuid(), ${rolloutId}::uuid, u."hostId", u.hostname, u.release, u.wave, u.state::"RolloutHostState", u."buildId", u.error,
-      case when u.state = 'skipped' then now() end
+      case when u.state = ${sqlName(HOST.skipped)} then now() end
     from unnest(${hosts.map((h) => h.hostId)}::uuid[], ${hosts.map((h) => h.hostname)}::text[], ${hosts.map((h) => h.kernelRelease)}::text[],
       ${hosts.map((h) => h.wave)}::int[], ${hosts.map((h) => h.state)}::text[], ${hosts.map((h) => h.buildId)}::uuid[], ${hosts.map((h) => h.error)}::text[])
       as u("hostId", hostname, release, wave, state, "buildId", error)`;
@@ -46,7 +48,7 @@ export async function startRollout(opts: { actor: Actor; input: RolloutCreate })
       assertSomethingToDo(plan);
       const queued = plan.missingBuilds.length ? await ensureBuilds({ patchId: input.patchId, kernelReleases: plan.missingBuilds, tx }) : [];
       const buildIds = new Map(queued.map((b) => [b.kernelRelease, b.id]));
-      const hosts = plan.hosts.map((h) => (h.buildId || h.state !== "waiting_for_build" ? h : { ...h, buildId: buildIds.get(h.kernelRelease) ?? null }));
+      const hosts = plan.hosts.map((h) => (h.buildId || h.state !== HOST.waiting_for_build ? h : { ...h, buildId: buildIds.get(h.kernelRelease) ?? null }));
       const rollout = await tx.rollout.create({
         data: {
           kind: "apply",

@@ -1,0 +1,26 @@
+import "server-only";
+// The states module's sets and orders as SQL, so a query never spells a state: `state in
+// ${sqlList(IN_FLIGHT_HOST_STATES)}`. Rendered inline (not as parameters) like the literals they
+// replace: they are this module's constants, checked to be plain names, never input.
+import { Prisma } from "@/lib/generated/prisma/client";
+
+const NAME = /^[a-z_]+$/;
+
+function quote(v: string): string {
+  if (!NAME.test(v)) throw new Error(`not a state or phase name: ${JSON.stringify(v)}`);
+  return `'${v}'`;
+}
+
+/** `'name'`. */
+export const sqlName = (v: string): Prisma.Sql => Prisma.raw(quote(v));
+
+/** `('a', 'b')`, for `x in …`. */
+export const sqlList = (values: readonly string[]): Prisma.Sql => Prisma.raw(`(${values.map(quote).join(", ")})`);
+
+/** The 1-based position of `column` (text) in `order`, null when absent: for `order by`. */
+export const sqlPosition = (order: readonly string[], column: Prisma.Sql): Prisma.Sql =>
+  Prisma.sql`array_position(${Prisma.raw(`array[${order.map(quote).join(",")}]::text[]`)}, ${column})`;
+
+/** `(case column when 'a' then 1 … end)`: a rank by name, null for a name not ranked. */
+export const sqlRank = (ranks: Readonly<Record<string, number>>, column: Prisma.Sql): Prisma.Sql =>
+  Prisma.sql`(case ${column} ${Prisma.raw(Object.entries(ranks).map(([k, n]) => `when ${quote(k)} then ${Number(n)}`).join(" "))} end)`;

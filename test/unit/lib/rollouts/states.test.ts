@@ -1,0 +1,114 @@
+import fs from "node:fs";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { FINAL_JOB_PHASES, JOB_PHASES } from "@/agent/protocol";
+import {
+  DONE_HOST_STATES,
+  FAILED_HOST_STATES,
+  FINAL_HOST_STATES,
+  HOST,
+  HOST_STATE_BAR_ORDER,
+  HOST_STATE_READ_ORDER,
+  IN_FLIGHT_HOST_STATES,
+  IN_FLIGHT_RANK,
+  isHostState,
+  MAY_BE_LIVE_HOST_STATES,
+  OPEN_HOST_STATES,
+  PHASE,
+  PHASE_RANK,
+  ROLLOUT_HOST_STATES,
+  stateOfPhase,
+  WAITING_HOST_STATES,
+} from "@/lib/rollouts/states";
+import { sqlList, sqlName, sqlPosition, sqlRank } from "@/lib/rollouts/states-sql";
+import { Prisma } from "@/lib/generated/prisma/client";
+import { ROOT } from "../../../helpers/console";
+
+// The states module against what it mirrors: the database enum as schema.prisma declares it
+// (not the generated client it is built from) and the agent protocol's job phases.
+const schemaEnum = (name: string): string[] => {
+  const schema = fs.readFileSync(path.join(ROOT, "prisma/schema.prisma"), "utf8");
+  const block = new RegExp(`enum ${name} \\{([^}]*)\\}`).exec(schema)?.[1] ?? "";
+  return block.split("\n").map((l) => l.replace(/\/\/.*/, "").trim()).filter(Boolean);
+};
+const sorted = (xs: readonly string[]) => [...xs].sort();
+
+describe("rollout host states", () => {
+  it("are the database enum's, in its order", () => {
+    expect(ROLLOUT_HOST_STATES).toEqual(schemaEnum("RolloutHostState"));
+    for (const s of ROLLOUT_HOST_STATES) expect(HOST[s]).toBe(s);
+  });
+
+  it("are each waiting, in flight or final, exactly one of them", () => {
+    expect(sorted([...WAITING_HOST_STATES, ...IN_FLIGHT_HOST_STATES, ...FINAL_HOST_STATES])).toEqual(sorted(ROLLOUT_HOST_STATES));
+    expect(sorted(OPEN_HOST_STATES)).toEqual(sorted([...WAITING_HOST_STATES, ...IN_FLIGHT_HOST_STATES]));
+  });
+
+  it.each([
+    ["failed (what the budget counts)", FAILED_HOST_STATES, ["failed", "unreachable"]],
+    ["done", DONE_HOST_STATES, ["reverted", "succeeded"]],
+    ["maybe live", MAY_BE_LIVE_HOST_STATES, ["applying", "dispatched", "downloading", "succeeded", "verifying"]],
+  ] as const)("names the %s set", (_what, set, want) => {
+    expect(sorted(set)).toEqual(want);
+  });
+
+  it("orders every state once for reading and for bars, problems first when reading", () => {
+    expect(sorted(HOST_STATE_READ_ORDER)).toEqual(sorted(ROLLOUT_HOST_STATES));
+    expect(sorted(HOST_STATE_BAR_ORDER)).toEqual(sorted(ROLLOUT_HOST_STATES));
+    expect(HOST_STATE_READ_ORDER.slice(0, 2)).toEqual(FAILED_HOST_STATES);
+    expect(HOST_STATE_BAR_ORDER.slice(0, 2)).toEqual(DONE_HOST_STATES);
+  });
+
+  it("tells a stored string that names a state", () => {
+    expect(isHostState("waiting_for_build")).toBe(true);
+    expect(isHostState("built")).toBe(false);
+  });
+});
+
+describe("job phases", () => {
+  it("are the protocol's", () => {
+    expect(Object.keys(PHASE)).toEqual([...JOB_PHASES]);
+    expect(Object.keys(PHASE_RANK).sort()).toEqual(sorted(JOB_PHASES));
+  });
+
+  it("rank the final phases above every other and equal to each other", () => {
+    const top = Math.max(...Object.values(PHASE_RANK));
+    for (const p of JOB_PHASES) expect(PHASE_RANK[p] === top).toBe(FINAL_JOB_PHASES.includes(p));
+  });
+
+  it.each([
+    ["accepted", "apply", null],
+    ["downloading", "apply", "downloading"],
+    ["applying", "rollback", "applying"],
+    ["verifying", "apply", "verifying"],
+    ["succeeded", "apply", "succeeded"],
+    ["succeeded", "rollback", "reverted"],
+    ["failed", "rollback", "failed"],
+  ] as const)("%s moves an %s's host to %s", (phase, kind, state) => {
+    expect(stateOfPhase(phase, kind)).toBe(state);
+  });
+
+  it("rank an in-flight state as the phase that put the host there (dispatched: as accepted)", () => {
+    expect(Object.keys(IN_FLIGHT_RANK).sort()).toEqual(sorted(IN_FLIGHT_HOST_STATES));
+    expect(IN_FLIGHT_RANK.dispatched).toBe(PHASE_RANK.accepted);
+    for (const p of JOB_PHASES) {
+      const s = stateOfPhase(p, "apply");
+      if (s && s in IN_FLIGHT_RANK) expect(IN_FLIGHT_RANK[s as keyof typeof IN_FLIGHT_RANK]).toBe(PHASE_RANK[p]);
+    }
+  });
+});
+
+describe("states as SQL", () => {
+  const text = (sql: Prisma.Sql) => sql.sql;
+  it("renders sets, names, positions and ranks from the constants", () => {
+    expect(text(sqlList(FAILED_HOST_STATES))).toBe("('failed', 'unreachable')");
+    expect(text(sqlName(HOST.skipped))).toBe("'skipped'");
+    expect(text(sqlPosition(FAILED_HOST_STATES, Prisma.sql`state::text`))).toBe("array_position(array['failed','unreachable']::text[], state::text)");
+    expect(text(sqlRank({ a: 1, b_c: 2 }, Prisma.sql`x`))).toBe("(case x when 'a' then 1 when 'b_c' then 2 end)");
+  });
+
+  it("refuses anything that is not a plain name (they are inlined)", () => {
+    expect(() => sqlList(["failed", "x'); drop table x; --"])).toThrow(/not a state or phase name/);
+    expect(() => sqlName("Failed")).toThrow(/not a state or phase name/);
+  });
+});
