@@ -8,9 +8,10 @@ import { ConflictError, NotFoundError } from "@/lib/errors";
 import type { Prisma } from "@/lib/generated/prisma/client";
 import { notify } from "@/lib/realtime/bus";
 import { planWaves, type PlannedHost } from "./plan";
-import { failuresOf, getRolloutSummary, storedStrategy, type StateCounts } from "./query";
+import { getRolloutSummary, storedStrategy } from "./query";
+import { ACTIONS, decideAction, DONE_AS, type OperatorAction } from "./decide";
 import { insertRolloutHosts } from "./start";
-import { HOST, IN_FLIGHT_HOST_STATES, MAY_BE_LIVE_HOST_STATES, WAITING_HOST_STATES } from "./states";
+import { failuresOf, HOST, IN_FLIGHT_HOST_STATES, MAY_BE_LIVE_HOST_STATES, WAITING_HOST_STATES, type StateCounts } from "./states";
 import { sqlList, sqlName } from "./states-sql";
 
 type Locked = { id: string; number: number; kind: string; status: string; pauseKind: string | null; patchId: string; groupId: string | null; groupName: string; strategy: unknown };
@@ -31,15 +32,18 @@ async function counts(tx: Tx, id: string): Promise<StateCounts> {
 }
 
 
-async function act(opts: { actor: Actor; id: string; reason?: string }, action: "pause" | "resume" | "approve" | "abort", change: (tx: Tx, r: Locked) => Promise<Prisma.RolloutUpdateInput & { details?: Record<string, unknown> }>): Promise<RolloutSummary> {
+type ActionOpts = { actor: Actor; id: string; reason?: string };
+
+/** One operator action, in one transaction under the rollout's lock: decideAction says what it does. */
+async function act(opts: ActionOpts, action: OperatorAction): Promise<RolloutSummary> {
   await prisma.$transaction(async (tx) => {
     const r = await lock(tx, opts.id);
-    const { details, ...data } = await change(tx, r);
+    const { data, details } = await actLocked(tx, r, action, opts);
     await tx.rollout.update({ where: { id: r.id }, data });
     await notify(tx, { type: "rollouts.changed", id: r.id });
     await appendAudit(tx, {
       actor: opts.actor,
-      action: `rollout.${action === "pause" ? "paused" : action === "resume" ? "resumed" : action === "approve" ? "approved" : "aborted"}`,
+      action: `rollout.${DONE_AS[action]}`,
       target: { type: "rollout", id: r.id },
       details: { number: r.number, ...(opts.reason ? { reason: opts.reason } : {}), ...details },
     });
@@ -47,62 +51,42 @@ async function act(opts: { actor: Actor; id: string; reason?: string }, action: 
   return getRolloutSummary(opts.id);
 }
 
-const cannot = (r: Locked, what: string) => new ConflictError(`rollout ${r.number} is ${r.status}; it cannot be ${what}`, "invalid_state");
-
-export function pauseRollout(opts: { actor: Actor; id: string; reason?: string }): Promise<RolloutSummary> {
-  return act(opts, "pause", async (_tx, r) => {
-    if (r.status !== "running") throw cannot(r, "paused");
-    return { status: "paused", pauseKind: "operator", pauseReason: `paused by ${opts.actor.name}${opts.reason ? `: ${opts.reason}` : ""}` };
-  });
-}
-
-/** Resumes a paused rollout. After a failure pause, the failures so far are accepted: the budget counts new ones. */
-export function resumeRollout(opts: { actor: Actor; id: string; reason?: string }): Promise<RolloutSummary> {
-  return act(opts, "resume", async (tx, r) => {
-    if (r.status !== "paused") throw cannot(r, "resumed");
-    const failures = failuresOf(await counts(tx, r.id));
-    return {
-      status: "running",
-      pauseKind: null,
-      pauseReason: null,
-      ...(r.pauseKind === "failures" ? { failuresAccepted: failures } : {}),
-      ...(r.pauseKind === "approval" ? { canaryApproved: true } : {}),
-      details: { after: r.pauseKind, ...(r.pauseKind === "failures" ? { failuresAccepted: failures } : {}) },
-    };
-  });
-}
-
-export function approveRollout(opts: { actor: Actor; id: string; reason?: string }): Promise<RolloutSummary> {
-  return act(opts, "approve", async (_tx, r) => {
-    if (r.status !== "paused" || r.pauseKind !== "approval") {
-      throw new ConflictError(`rollout ${r.number} is not waiting for approval (it is ${r.status})`, "invalid_state");
-    }
-    return { status: "running", pauseKind: null, pauseReason: null, canaryApproved: true };
-  });
-}
-
-/** Stops dispatching: hosts not yet started are skipped now; hosts in flight finish and report. */
-export function abortRollout(opts: { actor: Actor; id: string; reason?: string }): Promise<RolloutSummary> {
-  return act(opts, "abort", async (tx, r) => abortLocked(tx, r, opts.actor, opts.reason));
-}
-
-async function abortLocked(tx: Tx, r: Locked, actor: Actor, reason?: string): Promise<Prisma.RolloutUpdateInput & { details?: Record<string, unknown> }> {
-  if (!["running", "paused"].includes(r.status)) throw cannot(r, "aborted");
+async function actLocked(tx: Tx, r: Locked, action: OperatorAction, opts: ActionOpts): Promise<{ data: Prisma.RolloutUpdateInput; details: Record<string, unknown> }> {
+  const failures = action === "resume" ? failuresOf(await counts(tx, r.id)) : 0;
+  // In-flight hosts finish and report after an abort; skipping the waiting ones does not change them.
+  const inFlight = action === "abort" ? await countIn(tx, r.id, IN_FLIGHT_HOST_STATES) : 0;
+  const d = decideAction({ action, status: r.status, pauseKind: r.pauseKind, failures, inFlight });
+  if (!d.ok) throw new ConflictError(`rollout ${r.number} ${d.reason}`, "invalid_state");
+  const { finished, pauseReason, ...change } = d.change;
+  const data: Prisma.RolloutUpdateInput = {
+    ...change,
+    pauseReason: pauseReason === "operator" ? `paused by ${opts.actor.name}${opts.reason ? `: ${opts.reason}` : ""}` : null,
+    ...(finished ? { finishedAt: new Date() } : {}),
+  };
+  if (action === "resume") return { data, details: { after: r.pauseKind, ...(change.failuresAccepted !== undefined ? { failuresAccepted: change.failuresAccepted } : {}) } };
+  if (action !== "abort") return { data, details: {} };
   const skipped = await tx.$executeRaw`
-    update "RolloutHost" set state = ${sqlName(HOST.skipped)}, error = ${`rollout aborted by ${actor.name}${reason ? `: ${reason}` : ""} before this host's turn`},
+    update "RolloutHost" set state = ${sqlName(HOST.skipped)}, error = ${`rollout aborted by ${opts.actor.name}${opts.reason ? `: ${opts.reason}` : ""} before this host's turn`},
       "finishedAt" = now(), "updatedAt" = now()
     where "rolloutId" = ${r.id}::uuid and state in ${sqlList(WAITING_HOST_STATES)}`;
-  const [{ n }] = await tx.$queryRaw<{ n: number }[]>`
-    select count(*)::int as n from "RolloutHost" where "rolloutId" = ${r.id}::uuid and state in ${sqlList(IN_FLIGHT_HOST_STATES)}`;
-  return {
-    status: n > 0 ? "aborting" : "aborted",
-    pauseKind: null,
-    pauseReason: null,
-    nextWaveAt: null,
-    ...(n > 0 ? {} : { finishedAt: new Date() }),
-    details: { skipped, inFlight: n },
-  };
+  return { data, details: { skipped, inFlight } };
 }
+
+async function countIn(tx: Tx, id: string, states: readonly string[]): Promise<number> {
+  const [{ n }] = await tx.$queryRaw<{ n: number }[]>`
+    select count(*)::int as n from "RolloutHost" where "rolloutId" = ${id}::uuid and state in ${sqlList(states)}`;
+  return n;
+}
+
+export const pauseRollout = (opts: ActionOpts): Promise<RolloutSummary> => act(opts, "pause");
+
+/** Resumes a paused rollout. After a failure pause, the failures so far are accepted: the budget counts new ones. */
+export const resumeRollout = (opts: ActionOpts): Promise<RolloutSummary> => act(opts, "resume");
+
+export const approveRollout = (opts: ActionOpts): Promise<RolloutSummary> => act(opts, "approve");
+
+/** Stops dispatching: hosts not yet started are skipped now; hosts in flight finish and report. */
+export const abortRollout = (opts: ActionOpts): Promise<RolloutSummary> => act(opts, "abort");
 
 /**
  * Takes the patch back from every host where this rollout applied it (or may still apply it: a
@@ -118,10 +102,10 @@ export async function rollbackRollout(opts: { actor: Actor; id: string; reason?:
       const existing = await tx.rollout.findUnique({ where: { rollbackOfId: r.id }, select: { number: true } });
       if (existing) throw new ConflictError(`rollout ${r.number} was already rolled back by rollout ${existing.number}`, "already_rolled_back");
       let aborted: Record<string, unknown> | null = null;
-      if (r.status === "running" || r.status === "paused") {
-        const { details, ...data } = await abortLocked(tx, r, actor, "rolling back");
+      if ((ACTIONS.abort.from as readonly string[]).includes(r.status)) {
+        const { data, details } = await actLocked(tx, r, "abort", { actor, id: r.id, reason: "rolling back" });
         await tx.rollout.update({ where: { id: r.id }, data });
-        aborted = details ?? {};
+        aborted = details;
       }
       const moduleName = livepatchModuleName(r.patchId);
       // Hosts this rollout applied the patch to, may still apply it to, or where it is live.

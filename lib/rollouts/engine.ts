@@ -1,5 +1,5 @@
 import "server-only";
-import { resolveCount, type BuildOutcome, type RolloutHostState } from "@/lib/api/schemas";
+import type { BuildOutcome, RolloutHostState } from "@/lib/api/schemas";
 import { skipReasonOf } from "@/lib/builds/outcomes";
 import { SYSTEM } from "@/lib/audit/actor";
 import { appendAuditMany, type AuditInput } from "@/lib/audit/append";
@@ -7,8 +7,9 @@ import { prisma, type Db } from "@/lib/db/client";
 import { log } from "@/lib/log";
 import { notify } from "@/lib/realtime/bus";
 import { BuildStatus } from "@/lib/generated/prisma/enums";
-import { failuresOf, storedStrategy, type StateCounts } from "./query";
-import { FAILED_HOST_STATES, HOST, IN_FLIGHT_HOST_STATES, isIn, OPEN_HOST_STATES } from "./states";
+import { storedStrategy } from "./query";
+import { decideStep, pauseReason, type StepRollout, type WaveCount } from "./decide";
+import { FAILED_HOST_STATES, HOST, IN_FLIGHT_HOST_STATES, OPEN_HOST_STATES } from "./states";
 import { sqlList, sqlName } from "./states-sql";
 
 
@@ -91,78 +92,39 @@ export async function advanceRollout(id: string, now = new Date()): Promise<Adva
       }
       await recordHostResults(tx, r, finished);
 
-      const rows = await tx.$queryRaw<{ wave: number; state: RolloutHostState; n: number }[]>`
+      const waves = await tx.$queryRaw<WaveCount[]>`
         select wave, state::text, count(*)::int as n from "RolloutHost" where "rolloutId" = ${id}::uuid and wave is not null group by 1, 2`;
-      const counts: StateCounts = {};
-      const openWaves = new Set<number>();
-      let inFlight = 0;
-      let canaryFailures = 0;
-      for (const row of rows) {
-        counts[row.state] = (counts[row.state] ?? 0) + row.n;
-        if (isIn(OPEN_HOST_STATES, row.state)) openWaves.add(row.wave);
-        if (isIn(IN_FLIGHT_HOST_STATES, row.state)) inFlight += row.n;
-        if (row.wave === 0 && isIn(FAILED_HOST_STATES, row.state)) canaryFailures += row.n;
-      }
-      const failures = failuresOf(counts);
-      const lowestOpen = openWaves.size ? Math.min(...openWaves) : null;
-
-      let status = r.status;
+      const d = decideStep({ rollout: { ...r, status: r.status as StepRollout["status"] }, strategy, waves, now });
+      const { status, currentWave, nextWaveAt, counts } = d;
       let pause: { kind: string; reason: string } | null = null;
-      let currentWave = r.currentWave;
-      let nextWaveAt = r.nextWaveAt;
-      let dispatched = 0;
+      if (d.pause) {
+        const canaryHost =
+          d.pause.kind === "failures" && d.pause.cause === "canary"
+            ? await tx.rolloutHost.findFirst({ where: { rolloutId: id, wave: 0, state: { in: [...FAILED_HOST_STATES] } }, orderBy: { finishedAt: "asc" }, select: { hostname: true, error: true } })
+            : null;
+        pause = { kind: d.pause.kind, reason: pauseReason(d.pause, canaryHost) };
+      }
+      if (d.event === "abort_finished") audits.push({ actor: SYSTEM, action: "rollout.abort_finished", target, details: { number: r.number, counts } });
+      if (d.event === "completed") audits.push({ actor: SYSTEM, action: r.kind === "rollback" ? "rollback.completed" : "rollout.completed", target, details: { number: r.number, patch: r.patchTitle, counts } });
+      if (d.event === "paused" && pause) audits.push({ actor: SYSTEM, action: "rollout.paused", target, details: { number: r.number, kind: pause.kind, reason: pause.reason } });
 
-      if (status === "aborting") {
-        if (inFlight === 0) {
-          status = "aborted";
-          audits.push({ actor: SYSTEM, action: "rollout.abort_finished", target, details: { number: r.number, counts } });
-        }
-      } else if (lowestOpen === null) {
-        status = "completed";
-        audits.push({ actor: SYSTEM, action: r.kind === "rollback" ? "rollback.completed" : "rollout.completed", target, details: { number: r.number, patch: r.patchTitle, counts } });
-      } else if (status === "running") {
-        const budget = resolveCount(strategy.failureBudget, r.hostCount);
-        const newFailures = failures - r.failuresAccepted;
-        if (strategy.canary > 0 && canaryFailures > 0 && newFailures > 0 && currentWave === 0) {
-          const first = await tx.rolloutHost.findFirst({ where: { rolloutId: id, wave: 0, state: { in: [...FAILED_HOST_STATES] } }, orderBy: { finishedAt: "asc" }, select: { hostname: true, error: true } });
-          pause = { kind: "failures", reason: `canary failed on ${first?.hostname ?? "a host"}: ${first?.error ?? "see its log"}` };
-        } else if (newFailures > budget) {
-          pause = { kind: "failures", reason: `failure budget exceeded: ${newFailures} host${newFailures === 1 ? "" : "s"} failed, the budget allows ${budget}` };
-        } else {
-          if (lowestOpen > currentWave) {
-            const leavingCanary = currentWave === 0 && strategy.canary > 0;
-            currentWave = lowestOpen;
-            if (leavingCanary && strategy.pauseAfterCanary && !r.canaryApproved) {
-              const rest = rows.filter((x) => x.wave > 0).reduce((a, x) => a + x.n, 0);
-              pause = { kind: "approval", reason: `canary succeeded on ${counts.succeeded ?? counts.reverted ?? 0} host(s); approve to continue with the other ${rest}` };
-            } else if (strategy.waitBetweenWavesSec > 0) {
-              nextWaveAt = new Date(now.getTime() + strategy.waitBetweenWavesSec * 1000);
-            }
-          }
-          const slots = strategy.maxInFlight - inFlight;
-          if (!pause && slots > 0 && (!nextWaveAt || nextWaveAt <= now)) {
-            nextWaveAt = null;
-            const deadline = new Date(now.getTime() + strategy.hostTimeoutSec * 1000);
-            // A rollback waits, host by host, for the rollout it undoes to finish with that host.
-            const [{ n }] = await tx.$queryRaw<{ n: number }[]>`
-              with picked as (
-                select rh.id from "RolloutHost" rh
-                where rh."rolloutId" = ${id}::uuid and rh.wave = ${currentWave} and rh.state = ${sqlName(HOST.pending)}
-                  and (${r.rollbackOfId}::uuid is null or not exists (
-                    select 1 from "RolloutHost" o where o."rolloutId" = ${r.rollbackOfId}::uuid and o."hostId" = rh."hostId" and o.state in ${sqlList(OPEN_HOST_STATES)}))
-                order by rh.hostname limit ${slots}
-                for update skip locked),
-              upd as (
-                update "RolloutHost" rh set state = ${sqlName(HOST.dispatched)}, "dispatchedAt" = ${now}, "deadlineAt" = ${deadline}, "updatedAt" = ${now}
-                from picked where rh.id = picked.id returning 1)
-              select count(*)::int as n from upd`;
-            dispatched = n;
-          }
-        }
-        if (pause) {
-          status = "paused";
-          audits.push({ actor: SYSTEM, action: "rollout.paused", target, details: { number: r.number, kind: pause.kind, reason: pause.reason } });
-        }
+      let dispatched = 0;
+      if (d.dispatch) {
+        const deadline = new Date(now.getTime() + strategy.hostTimeoutSec * 1000);
+        // A rollback waits, host by host, for the rollout it undoes to finish with that host.
+        const [{ n }] = await tx.$queryRaw<{ n: number }[]>`
+          with picked as (
+            select rh.id from "RolloutHost" rh
+            where rh."rolloutId" = ${id}::uuid and rh.wave = ${d.dispatch.wave} and rh.state = ${sqlName(HOST.pending)}
+              and (${r.rollbackOfId}::uuid is null or not exists (
+                select 1 from "RolloutHost" o where o."rolloutId" = ${r.rollbackOfId}::uuid and o."hostId" = rh."hostId" and o.state in ${sqlList(OPEN_HOST_STATES)}))
+            order by rh.hostname limit ${d.dispatch.slots}
+            for update skip locked),
+          upd as (
+            update "RolloutHost" rh set state = ${sqlName(HOST.dispatched)}, "dispatchedAt" = ${now}, "deadlineAt" = ${deadline}, "updatedAt" = ${now}
+            from picked where rh.id = picked.id returning 1)
+          select count(*)::int as n from upd`;
+        dispatched = n;
       }
 
       const changed =

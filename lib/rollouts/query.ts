@@ -8,7 +8,7 @@ import { prisma } from "@/lib/db/client";
 import { NotFoundError } from "@/lib/errors";
 import { Prisma } from "@/lib/generated/prisma/client";
 import type { z } from "zod";
-import { FAILED_HOST_STATES, FINAL_HOST_STATES, HOST_STATE_READ_ORDER, isIn } from "./states";
+import { failuresOf, FINAL_HOST_STATES, HOST_STATE_READ_ORDER, isIn, type StateCounts } from "./states";
 import { sqlPosition } from "./states-sql";
 
 const summarySelect = {
@@ -20,16 +20,10 @@ const summarySelect = {
 } as const satisfies Prisma.RolloutSelect;
 type SummaryRow = Prisma.RolloutGetPayload<{ select: typeof summarySelect }>;
 
-export type StateCounts = Partial<Record<RolloutHostState, number>>;
-
 export function storedStrategy(json: unknown): RolloutStrategy {
   return RolloutStrategySchema.parse(json);
 }
 
-/** Failures that count against the budget: hosts that failed or could not be reached. */
-export function failuresOf(counts: StateCounts): number {
-  return FAILED_HOST_STATES.reduce((n, s) => n + (counts[s] ?? 0), 0);
-}
 
 function toSummary(r: SummaryRow, counts: StateCounts): RolloutSummary {
   const strategy = storedStrategy(r.strategy);

@@ -101,3 +101,11 @@ export const isIn = (states: readonly RolloutHostState[], s: RolloutHostState): 
 
 /** Whether a stored string (an event's details) names a host state. */
 export const isHostState = (s: string): s is RolloutHostState => (ROLLOUT_HOST_STATES as readonly string[]).includes(s);
+
+/** Hosts per state (a rollout's, a wave's). */
+export type StateCounts = Partial<Record<RolloutHostState, number>>;
+
+/** Failures that count against the budget: hosts that failed or could not be reached. */
+export function failuresOf(counts: StateCounts): number {
+  return FAILED_HOST_STATES.reduce((n, s) => n + (counts[s] ?? 0), 0);
+}
