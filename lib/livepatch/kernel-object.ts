@@ -154,6 +154,9 @@ export function resolveTarget(idx: ObjectIndex, r: Rela): Target {
     }
   }
   const found = new Set(biases.map((b) => containing(r.addend + b)).filter((s): s is Sym => s !== undefined));
+  // Not inside any: the end of one (ORC's terminator entry after a function in a shared section,
+  // `.ref.text` holding several `__ref` functions, the padding after it), as with one per section.
+  if (found.size === 0) for (const b of biases) for (const s of syms) if (s.size > 0n && s.value + s.size === r.addend + b) found.add(s);
   const sym = found.size === 1 ? [...found][0] : undefined;
   if (sym) return { kind: "symbol", sym, delta: r.addend - sym.value };
   return { kind: "section", section, offset: targetOffset(r) };
