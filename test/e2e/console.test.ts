@@ -7,7 +7,7 @@ import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FleetSummary, Host, HostList } from "@/lib/api/schemas";
 import type { Fleet } from "@/agent/sim/fleet";
-import { SHOTS, VIEWPORT, cspViolations, haveBrowser, launchBrowser, openPage, signInAsAdmin, waitLive, poll } from "../helpers/browser";
+import { SHOTS, VIEWPORT, expectScreenshot, cspViolations, haveBrowser, launchBrowser, openPage, signInAsAdmin, waitLive, poll } from "../helpers/browser";
 import { ROOT, startSimulatedFleet, eventually, startAgentProcess, startTestConsole, type AgentProcess, type TestConsole, getJson as getJsonAs } from "../helpers/console";
 import { makeFakeHost } from "../helpers/fake-host";
 
@@ -231,7 +231,7 @@ describe.skipIf(!haveBrowser)("console in a browser", () => {
       }
     }
     for (const name of ["login", "fleet", "hosts", "host-detail", "add-hosts", "audit", "settings"]) {
-      for (const theme of ["light", "dark"]) expect(fs.statSync(path.join(SHOTS, `${name}-${theme}.png`)).size).toBeGreaterThan(10_000);
+      for (const theme of ["light", "dark"]) expectScreenshot(path.join(SHOTS, `${name}-${theme}.png`));
     }
   });
 

@@ -10,7 +10,7 @@ import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FleetSummary, PatchDetail, PatchSummary } from "@/lib/api/schemas";
 import type { Fleet } from "@/agent/sim/fleet";
-import { SHOTS, VIEWPORT, cspViolations, haveBrowser, launchBrowser, openPage, signInAsAdmin, waitLive, poll, slowPoll } from "../helpers/browser";
+import { SHOTS, VIEWPORT, expectScreenshot, cspViolations, haveBrowser, launchBrowser, openPage, signInAsAdmin, waitLive, poll, slowPoll } from "../helpers/browser";
 import { ROOT, startSimulatedFleet, startTestConsole, type TestConsole, getJson as getJsonAs } from "../helpers/console";
 
 const FIXTURES = path.join(ROOT, "test/unit/lib/patches/fixtures");
@@ -228,7 +228,7 @@ describe.skipIf(!haveBrowser)("patches in a browser", () => {
       }
     }
     for (const name of ["patches-list", "patches-new", "patch-detail", "patch-detail-reboot"]) {
-      for (const theme of ["light", "dark"]) expect(fs.statSync(path.join(SHOTS, `${name}-${theme}.png`)).size).toBeGreaterThan(10_000);
+      for (const theme of ["light", "dark"]) expectScreenshot(path.join(SHOTS, `${name}-${theme}.png`));
     }
   });
 

@@ -12,7 +12,7 @@ import path from "node:path";
 import type { Browser, BrowserContext } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Build, Group, PatchDetail, RolloutDetail, RolloutSummary } from "@/lib/api/schemas";
-import { SHOTS, haveBrowser, launchBrowser, openPage, signInAsAdmin } from "../helpers/browser";
+import { SHOTS, expectScreenshot, haveBrowser, launchBrowser, openPage, signInAsAdmin } from "../helpers/browser";
 import { ROOT, eventually, startTestConsole, type TestConsole } from "../helpers/console";
 import { KERNEL_CACHE_DIR } from "../helpers/kernels";
 import { bootTestGuests, vmSkipReason, type TestGuest } from "../helpers/vm";
@@ -220,6 +220,7 @@ describe.skipIf(vmSkipReason !== null)(`real security fixes, live on ${RELEASES.
       await page.getByText("ext4_mb_load_buddy_gfp").first().waitFor();
       await page.getByText(/already fixed/i).first().waitFor();
       await page.screenshot({ path: path.join(SHOTS, "patch-real-kernels-light.png"), fullPage: true });
+      expectScreenshot(path.join(SHOTS, "patch-real-kernels-light.png"));
     } finally {
       await browser.close();
     }

@@ -2,6 +2,7 @@
 // sign-in, and waiting for the live connection. In CI a missing browser fails the run.
 import { expect } from "vitest";
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import { ROOT } from "./console";
@@ -12,7 +13,25 @@ if (!haveBrowser && process.env.CI === "true") {
   // Never let CI go green by skipping the browser.
   throw new Error(`CI=true but no Chromium at ${CHROMIUM}: apt-get install -y chromium`);
 }
-export const SHOTS = path.join(ROOT, "docs/screenshots");
+/**
+ * Where the browser tests write their screenshots: a scratch directory during `npm test`, the
+ * tracked docs/screenshots only with `npm run screenshots` (SPLICER_SCREENSHOTS_DIR).
+ */
+export const SHOTS = process.env.SPLICER_SCREENSHOTS_DIR ? path.resolve(ROOT, process.env.SPLICER_SCREENSHOTS_DIR) : path.join(os.tmpdir(), "splicer-screenshots");
+
+/**
+ * A screenshot was written as a real page: a PNG of the viewport's width (at least its height),
+ * and not next to empty (a blank page compresses to a few kilobytes).
+ */
+export function expectScreenshot(file: string): void {
+  const png = fs.readFileSync(file);
+  expect(png.subarray(1, 4).toString("latin1"), file).toBe("PNG");
+  const width = png.readUInt32BE(16);
+  const height = png.readUInt32BE(20);
+  expect({ file, width }).toEqual({ file, width: VIEWPORT.width });
+  expect(height, file).toBeGreaterThanOrEqual(VIEWPORT.height);
+  expect(png.length, file).toBeGreaterThan(10_000);
+}
 export const VIEWPORT = { width: 1440, height: 900 };
 
 export async function launchBrowser(): Promise<Browser> {
