@@ -28,31 +28,23 @@ export const FAILED_HOST_STATES = [HOST.failed, HOST.unreachable] as const satis
 /** Where a rollout may hold the patch live: applied, or on the way (what a rollback must take back). */
 export const MAY_BE_LIVE_HOST_STATES = [HOST.succeeded, ...IN_FLIGHT_HOST_STATES] as const;
 
+/** Furthest along first. */
+const byProgress = (states: readonly RolloutHostState[]) => [...states].reverse();
+
 /** The order an operator reads states in (lists, counts): problems first, then progress (furthest first), then the rest. */
 export const HOST_STATE_READ_ORDER: readonly RolloutHostState[] = [
-  HOST.failed,
-  HOST.unreachable,
-  HOST.verifying,
-  HOST.applying,
-  HOST.downloading,
-  HOST.dispatched,
-  HOST.waiting_for_build,
-  HOST.pending,
-  HOST.succeeded,
-  HOST.reverted,
+  ...FAILED_HOST_STATES,
+  ...byProgress(IN_FLIGHT_HOST_STATES),
+  ...byProgress(WAITING_HOST_STATES),
+  ...DONE_HOST_STATES,
   HOST.skipped,
 ];
 
 /** The order of a progress bar's segments: finished first (left), then in flight, then waiting. */
 export const HOST_STATE_BAR_ORDER: readonly RolloutHostState[] = [
-  HOST.succeeded,
-  HOST.reverted,
-  HOST.failed,
-  HOST.unreachable,
-  HOST.verifying,
-  HOST.applying,
-  HOST.downloading,
-  HOST.dispatched,
+  ...DONE_HOST_STATES,
+  ...FAILED_HOST_STATES,
+  ...byProgress(IN_FLIGHT_HOST_STATES),
   HOST.waiting_for_build,
   HOST.skipped,
   HOST.pending,

@@ -52,6 +52,11 @@ describe("rollout host states", () => {
     expect(sorted(set)).toEqual(want);
   });
 
+  it("reads failures first, then in flight furthest along first, then waiting, then finished", () => {
+    expect(HOST_STATE_READ_ORDER).toEqual(["failed", "unreachable", "verifying", "applying", "downloading", "dispatched", "waiting_for_build", "pending", "succeeded", "reverted", "skipped"]);
+    expect(HOST_STATE_BAR_ORDER).toEqual(["succeeded", "reverted", "failed", "unreachable", "verifying", "applying", "downloading", "dispatched", "waiting_for_build", "skipped", "pending"]);
+  });
+
   it("orders every state once for reading and for bars, problems first when reading", () => {
     expect(sorted(HOST_STATE_READ_ORDER)).toEqual(sorted(ROLLOUT_HOST_STATES));
     expect(sorted(HOST_STATE_BAR_ORDER)).toEqual(sorted(ROLLOUT_HOST_STATES));
