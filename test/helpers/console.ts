@@ -9,6 +9,8 @@ import type { EnrollResponse } from "@/agent/protocol";
 import { Logger } from "@/agent/log";
 import { startFleet, type Fleet, type FleetOptions } from "@/agent/sim/fleet";
 import { createTestDatabase } from "./db";
+import { eventually } from "./wait";
+export { eventually };
 
 export const ROOT = path.resolve(import.meta.dirname, "../..");
 
@@ -187,23 +189,6 @@ export function startAgentProcess(opts: {
       await exit;
     },
   };
-}
-
-/** Polls until `check` returns a truthy value, or fails with the last value seen. */
-export async function eventually<T>(check: () => Promise<T | null | undefined | false>, opts: { timeoutMs?: number; intervalMs?: number; what?: string } = {}): Promise<T> {
-  const deadline = Date.now() + (opts.timeoutMs ?? 20_000);
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await check();
-      if (v) return v;
-      last = v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${opts.what ?? "condition"}; last: ${last instanceof Error ? last.message : JSON.stringify(last)}`);
-    await new Promise((r) => setTimeout(r, opts.intervalMs ?? 200));
-  }
 }
 
 /** N simulated agents (the real agent code, simulate backend) in this process, all connected. */

@@ -24,6 +24,7 @@ import {
   type EnrollRequest,
   type Inventory,
 } from "../../../agent/protocol";
+import { eventually } from "../../helpers/wait";
 
 export interface FakeHost {
   hostId: string;
@@ -243,11 +244,7 @@ export class FakeConsole {
   }
 }
 
-/** Polls `cond` until it holds or `timeoutMs` passes. */
+/** Polls `cond` until it holds or `timeoutMs` passes (test/helpers/wait.ts, polled every 10 ms). */
 export async function waitFor(cond: () => boolean, timeoutMs = 5000, what = "condition"): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
+  await eventually(async () => cond(), { timeoutMs, intervalMs: 10, what });
 }
