@@ -26,4 +26,10 @@ export const qk = {
   rolloutHosts: (id: string, f?: unknown) => (f === undefined ? (["rollouts", "hosts", id] as const) : (["rollouts", "hosts", id, f] as const)),
   rolloutHost: (id: string, hostId?: string) => (hostId ? (["rollouts", "host", id, hostId] as const) : (["rollouts", "host", id] as const)),
   rolloutPreview: (body: unknown) => ["rollout-preview", body] as const,
+  /** Everything under "patches" is refetched on every audit event. */
+  patches: ["patches"] as const,
+  patchList: ["patches", "list"] as const,
+  patch: (id: string) => ["patches", "detail", id] as const,
+  buildLog: (buildId: string) => ["patches", "build-log", buildId] as const,
+  buildWorkers: ["patches", "build-workers"] as const,
 };

@@ -2,23 +2,15 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import type { Build, BuildWorkerInfo, PatchCreate, PatchDetail, PatchSummary } from "@/lib/api/schemas";
 import { apiFetch } from "../api";
+import { qk } from "../hooks/keys";
 import { useRealtime } from "../realtime/realtime-provider";
-
-/** Query keys of the Patches section; the realtime provider invalidates ["patches"] on every audit event. */
-export const patchKeys = {
-  all: ["patches"] as const,
-  list: ["patches", "list"] as const,
-  detail: (id: string) => ["patches", "detail", id] as const,
-  buildLog: (buildId: string) => ["patches", "build-log", buildId] as const,
-  buildWorkers: ["patches", "build-workers"] as const,
-};
 
 type BuildStatus = Build["status"];
 const active = (s: BuildStatus) => s === "queued" || s === "building";
 
 export function usePatches() {
   return useQuery({
-    queryKey: patchKeys.list,
+    queryKey: qk.patchList,
     queryFn: ({ signal }) => apiFetch<{ items: PatchSummary[] }>("/patches", { signal }),
   });
 }
@@ -26,7 +18,7 @@ export function usePatches() {
 export function usePatch(id: string) {
   const live = useRealtime().status === "live";
   return useQuery({
-    queryKey: patchKeys.detail(id),
+    queryKey: qk.patch(id),
     queryFn: ({ signal }) => apiFetch<PatchDetail>(`/patches/${encodeURIComponent(id)}`, { signal }),
     // Builds move on by themselves: the socket's "builds:changed" refetches this. Only while the
     // socket is down, look again slowly while any build is still queued or building.
@@ -40,8 +32,8 @@ export function useStagePatch() {
   return useMutation({
     mutationFn: (body: PatchCreate) => apiFetch<PatchDetail>("/patches", { method: "POST", body }),
     onSuccess: (p) => {
-      qc.setQueryData(patchKeys.detail(p.id), p);
-      void qc.invalidateQueries({ queryKey: patchKeys.list });
+      qc.setQueryData(qk.patch(p.id), p);
+      void qc.invalidateQueries({ queryKey: qk.patchList });
     },
   });
 }
@@ -56,7 +48,7 @@ export interface BuildLog {
 export function useBuildLog(buildId: string | null) {
   const live = useRealtime().status === "live";
   return useQuery({
-    queryKey: patchKeys.buildLog(buildId ?? ""),
+    queryKey: qk.buildLog(buildId ?? ""),
     enabled: !!buildId,
     queryFn: ({ signal }) => apiFetch<BuildLog>(`/builds/${encodeURIComponent(buildId!)}/log`, { signal }),
     refetchInterval: (q) => (!live && q.state.data && active(q.state.data.status) ? 5_000 : false),
@@ -68,8 +60,8 @@ export function useRebuild(patchId: string) {
   return useMutation({
     mutationFn: (buildId: string) => apiFetch<{ ok: true }>(`/builds/${encodeURIComponent(buildId)}/rebuild`, { method: "POST" }),
     onSettled: (_d, _e, buildId) => {
-      void qc.invalidateQueries({ queryKey: patchKeys.detail(patchId) });
-      void qc.invalidateQueries({ queryKey: patchKeys.buildLog(buildId) });
+      void qc.invalidateQueries({ queryKey: qk.patch(patchId) });
+      void qc.invalidateQueries({ queryKey: qk.buildLog(buildId) });
     },
   });
 }
@@ -78,14 +70,14 @@ export function useEnsureBuilds(patchId: string) {
   const qc = useQueryClient();
   return useMutation({
     mutationFn: () => apiFetch<{ created: string[]; items: Build[] }>(`/patches/${encodeURIComponent(patchId)}/builds`, { method: "POST", body: {} }),
-    onSettled: () => void qc.invalidateQueries({ queryKey: patchKeys.detail(patchId) }),
+    onSettled: () => void qc.invalidateQueries({ queryKey: qk.patch(patchId) }),
   });
 }
 
 /** The processes that run builds; looked at again every few seconds while `watch` (builds wait). */
 export function useBuildWorkers(watch: boolean) {
   return useQuery({
-    queryKey: patchKeys.buildWorkers,
+    queryKey: qk.buildWorkers,
     queryFn: ({ signal }) => apiFetch<{ items: BuildWorkerInfo[] }>("/build-workers", { signal }),
     refetchInterval: watch ? 10_000 : false,
   });

@@ -123,7 +123,7 @@ export function RealtimeProvider({ children }: { children: React.ReactNode }) {
       void qc.invalidateQueries({ queryKey: qk.apiTokens });
       void qc.invalidateQueries({ queryKey: qk.settings });
       // Staging a patch is audited too: a patch staged elsewhere shows up without a reload.
-      void qc.invalidateQueries({ queryKey: ["patches"] });
+      void qc.invalidateQueries({ queryKey: qk.patches });
       // And groups: one created, edited or deleted elsewhere.
       void qc.invalidateQueries({ queryKey: qk.groupList });
     });
@@ -133,11 +133,10 @@ export function RealtimeProvider({ children }: { children: React.ReactNode }) {
     });
     socket.on("builds:changed", (e) => {
       if (!e || typeof e.patchId !== "string") return;
-      // Keys of components/patches/use-patches.ts (patchKeys), spelled out to keep imports one-way.
       // A log that grew only needs the open log refetched; a state change needs the patch page
       // (its build matrix) and the log's status line.
-      if (!e.log) void qc.invalidateQueries({ queryKey: ["patches", "detail", e.patchId] });
-      if (e.buildId) void qc.invalidateQueries({ queryKey: ["patches", "build-log", e.buildId] });
+      if (!e.log) void qc.invalidateQueries({ queryKey: qk.patch(e.patchId) });
+      if (e.buildId) void qc.invalidateQueries({ queryKey: qk.buildLog(e.buildId) });
     });
 
     return () => {
