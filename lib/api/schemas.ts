@@ -3,8 +3,7 @@
 // here: components import the inferred types.
 import { z } from "zod";
 import { LivepatchSchema, storableText } from "@/agent/protocol";
-import { BuildOutcome as DbBuildOutcome } from "@/lib/generated/prisma/enums";
-import { ROLLOUT_HOST_STATES, type RolloutHostState } from "@/lib/rollouts/states";
+import { BuildOutcome as DbBuildOutcome, RolloutHostState as DbRolloutHostState } from "@/lib/generated/prisma/enums";
 
 export const RoleSchema = z.enum(["viewer", "operator", "admin"]);
 export type Role = z.infer<typeof RoleSchema>;
@@ -601,9 +600,9 @@ export const RolloutCreateSchema = z.object({
 });
 export type RolloutCreate = z.infer<typeof RolloutCreateSchema>;
 
-/** lib/rollouts/states.ts: the states, their sets and orders. */
-export const RolloutHostStateSchema = z.enum(ROLLOUT_HOST_STATES);
-export type { RolloutHostState };
+/** The database enum; lib/rollouts/states.ts names their sets and orders. */
+export const RolloutHostStateSchema = z.enum(DbRolloutHostState);
+export type RolloutHostState = z.infer<typeof RolloutHostStateSchema>;
 
 export const RolloutStatusSchema = z.enum(["running", "paused", "aborting", "aborted", "completed"]);
 export type RolloutStatus = z.infer<typeof RolloutStatusSchema>;
