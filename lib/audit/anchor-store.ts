@@ -7,7 +7,7 @@ import "server-only";
 import crypto from "node:crypto";
 import fs from "node:fs/promises";
 import path from "node:path";
-import { ensureKeysDir, KEYS_DIR, publishExclusive } from "@/lib/builds/signing";
+import { ensureKeysDir, KEYS_DIR, publishExclusive } from "@/lib/signing/signing";
 import { prisma } from "@/lib/db/client";
 import { isNotFound, readFileIfExists } from "@/lib/files";
 import { log } from "@/lib/log";

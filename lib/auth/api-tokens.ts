@@ -4,7 +4,7 @@ import type { Actor } from "@/lib/audit/actor";
 import { appendAudit } from "@/lib/audit/append";
 import { newSecret, secretPrefix, sha256 } from "@/lib/crypto";
 import { prisma } from "@/lib/db/client";
-import { notify } from "@/lib/realtime/bus";
+import { notify } from "@/lib/db/bus";
 import { ConflictError, ForbiddenError, NotFoundError } from "@/lib/errors";
 import { roleAtLeast } from "./roles";
 

@@ -3,7 +3,7 @@ import type { Operator, Role } from "@/lib/api/schemas";
 import type { Actor } from "@/lib/audit/actor";
 import { appendAudit } from "@/lib/audit/append";
 import { prisma } from "@/lib/db/client";
-import { notify } from "@/lib/realtime/bus";
+import { notify } from "@/lib/db/bus";
 import { ConflictError, NotFoundError } from "@/lib/errors";
 import { SYSTEM } from "@/lib/audit/actor";
 import { generatePassword, hashPassword } from "./password";

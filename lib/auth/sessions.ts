@@ -5,7 +5,7 @@ import { prisma } from "@/lib/db/client";
 import type { Tx } from "@/lib/db/client";
 import type { Actor } from "@/lib/audit/actor";
 import { appendAudit } from "@/lib/audit/append";
-import { notify } from "@/lib/realtime/bus";
+import { notify } from "@/lib/db/bus";
 
 // Database sessions in the style of Lucia v3's guide (the Copenhagen Book): the cookie holds a
 // 256-bit random secret; the database holds only its sha256, so a leaked table is no key.

@@ -3,7 +3,7 @@ import type { Actor } from "@/lib/audit/actor";
 import { appendAudit } from "@/lib/audit/append";
 import { prisma, type Tx } from "@/lib/db/client";
 import { NotFoundError } from "@/lib/errors";
-import { notify } from "@/lib/realtime/bus";
+import { notify } from "@/lib/db/bus";
 
 /**
  * Makes sure a build exists for each (patch, kernel release) that should have one, and returns

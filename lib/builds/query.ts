@@ -5,7 +5,7 @@ import { appendAudit } from "@/lib/audit/append";
 import { prisma } from "@/lib/db/client";
 import { Prisma } from "@/lib/generated/prisma/client";
 import { ConflictError, NotFoundError } from "@/lib/errors";
-import { notify } from "@/lib/realtime/bus";
+import { notify } from "@/lib/db/bus";
 
 /** A patch's builds, one per kernel release, with how many active hosts run each release. */
 export async function listBuilds(patchId: string): Promise<Build[]> {

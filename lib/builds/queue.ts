@@ -1,7 +1,7 @@
 import "server-only";
 import { Prisma } from "@/lib/generated/prisma/client";
 import { prisma } from "@/lib/db/client";
-import { publish } from "@/lib/realtime/bus";
+import { publish } from "@/lib/db/bus";
 import type { BuildReport, FailureReason } from "./types";
 
 // The build queue is the Build table itself: a queued row is a job. Workers (build workers on any

@@ -4,13 +4,13 @@ import { SYSTEM } from "@/lib/audit/actor";
 import { appendAudit } from "@/lib/audit/append";
 import { prisma, type Tx } from "@/lib/db/client";
 import { log } from "@/lib/log";
-import { notify } from "@/lib/realtime/bus";
+import { notify } from "@/lib/db/bus";
 import { putArtifact } from "./artifact-store";
 import { sha256Hex } from "./artifacts";
-import { MAX_MODULE_NAME, MODULE_NAME_RE } from "./builders/module-name";
+import { MAX_MODULE_NAME, MODULE_NAME_RE } from "@/lib/patches/module-name";
 import type { BuildResult } from "./queue";
 import type { BuildReport, FailureReason } from "./types";
-import type { SigningKey } from "./signing";
+import type { SigningKey } from "@/lib/signing/signing";
 
 // A console records what build workers finished: it checks a built artifact against what the
 // worker claimed, signs it with the console's key, and writes the audit event. Workers hold

@@ -6,7 +6,7 @@ import { createBuilder } from "./builders";
 import type { ConsoleBuildConfig } from "./config";
 import { planMissingBuilds } from "./plan";
 import { recordFinishedBuilds } from "./recorder";
-import { loadSigningKey } from "./signing";
+import { loadSigningKey } from "@/lib/signing/signing";
 import { startBuildWorker, type BuildWorker } from "./worker";
 
 const SWEEP_MS = 10_000;

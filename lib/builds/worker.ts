@@ -4,7 +4,7 @@ import os from "node:os";
 import { prisma } from "@/lib/db/client";
 import { Prisma } from "@/lib/generated/prisma/client";
 import { log } from "@/lib/log";
-import { listenBus, type BusListener } from "@/lib/realtime/bus";
+import { listenBus, type BusListener } from "@/lib/db/bus";
 import type { BuildRunSettings } from "./config";
 import { claimNextBuild, handBack, retryDelayMs, type Claim } from "./queue";
 import { runBuild, type BuildRuntime } from "./run";

@@ -1,14 +1,14 @@
 import "server-only";
 import type { EnrollRequest, EnrollResponse } from "@/agent/protocol";
 import { appendAuditMany } from "@/lib/audit/append";
-import { loadSigningKey } from "@/lib/builds/signing";
+import { loadSigningKey } from "@/lib/signing/signing";
 import { dataDir } from "@/lib/config";
 import { newSecret, sha256 } from "@/lib/crypto";
 import { prisma, type Tx } from "@/lib/db/client";
 import { DomainError } from "@/lib/errors";
 import { rowErrorMessage, writeIsolatingBadRows } from "@/lib/db/isolate";
 import { log } from "@/lib/log";
-import { notify } from "@/lib/realtime/bus";
+import { notify } from "@/lib/db/bus";
 import { tokenState } from "./enrollment-tokens";
 import { credentialMatches } from "./presence";
 

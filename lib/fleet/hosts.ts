@@ -7,7 +7,7 @@ import { appendAudit } from "@/lib/audit/append";
 import { prisma } from "@/lib/db/client";
 import { BadRequestError, ConflictError, NotFoundError } from "@/lib/errors";
 import type { Prisma } from "@/lib/generated/prisma/client";
-import { notify } from "@/lib/realtime/bus";
+import { notify } from "@/lib/db/bus";
 import { groupMemberIds, storedSelector } from "@/lib/groups/groups";
 import { effectiveKernel, hostsMissingPatch } from "./exposure";
 

@@ -15,7 +15,7 @@ import { bumpFleetVersion } from "@/lib/fleet/summary";
 import { log } from "@/lib/log";
 import { metrics } from "@/lib/metrics";
 import { getSettings } from "@/lib/settings/settings";
-import { listenBus, type BusEvent, type BusListener } from "./bus";
+import { listenBus, type BusEvent, type BusListener } from "@/lib/db/bus";
 import { JobRelay } from "./job-relay";
 import { uiOriginAllowed } from "./ui-origin";
 import { AGENT_EVENTS, onValidated, RefusedMessage, refuse } from "./validate";

@@ -5,7 +5,7 @@ import { SYSTEM } from "@/lib/audit/actor";
 import { appendAuditMany, type AuditInput } from "@/lib/audit/append";
 import { prisma, type Db } from "@/lib/db/client";
 import { log } from "@/lib/log";
-import { notify } from "@/lib/realtime/bus";
+import { notify } from "@/lib/db/bus";
 import { BuildStatus } from "@/lib/generated/prisma/enums";
 import { storedStrategy } from "./query";
 import { decideStep, pauseReason, type StepRollout, type WaveCount } from "./decide";

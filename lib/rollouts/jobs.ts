@@ -1,11 +1,11 @@
 import "server-only";
 import { FINAL_JOB_PHASES, JobUpdateSchema, type Job, type JobUpdate } from "@/agent/protocol";
 import type { RolloutHostState } from "@/lib/api/schemas";
-import { livepatchModuleName } from "@/lib/builds/builders/module-name";
+import { livepatchModuleName } from "@/lib/patches/module-name";
 import type { z } from "zod";
 import { prisma, type Tx } from "@/lib/db/client";
 import { Prisma } from "@/lib/generated/prisma/client";
-import { notify } from "@/lib/realtime/bus";
+import { notify } from "@/lib/db/bus";
 import { recordHostResults } from "./engine";
 import { FINAL_HOST_STATES, HOST, IN_FLIGHT_HOST_STATES, IN_FLIGHT_RANK, isIn, PHASE, PHASE_RANK, stateOfPhase } from "./states";
 import { sqlList, sqlName, sqlRank } from "./states-sql";

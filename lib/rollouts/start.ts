@@ -5,7 +5,7 @@ import { appendAudit } from "@/lib/audit/append";
 import { ensureBuilds } from "@/lib/builds/plan";
 import { prisma, type Tx } from "@/lib/db/client";
 import type { Prisma } from "@/lib/generated/prisma/client";
-import { notify } from "@/lib/realtime/bus";
+import { notify } from "@/lib/db/bus";
 import { assertSomethingToDo, planRollout, type PlannedHost } from "./plan";
 import { getRolloutSummary } from "./query";
 import { HOST } from "./states";

@@ -3,7 +3,7 @@ import { SettingsSchema, type Settings } from "@/lib/api/schemas";
 import type { Actor } from "@/lib/audit/actor";
 import { appendAudit } from "@/lib/audit/append";
 import { prisma } from "@/lib/db/client";
-import { notify } from "@/lib/realtime/bus";
+import { notify } from "@/lib/db/bus";
 
 export const DEFAULT_SETTINGS: Settings = { heartbeatIntervalSec: 30, staleAfterSec: 3600, hostEventRetentionDays: 90 };
 const KEY = "fleet";

@@ -11,7 +11,7 @@ import { kernelReleases } from "@/lib/builds/kbuild/releases";
 export { createCommandBuilder, type CommandBuilderOptions } from "./command";
 export { createKbuildBuilder, type KbuildBuilderOptions, type KernelReleases, type ReleaseTree } from "./kbuild";
 export { createSimulateBuilder, SIMULATED_FORMAT, type SimulatedArtifact, type SimulateBuilderOptions } from "./simulate";
-export { livepatchModuleName } from "./module-name";
+export { livepatchModuleName } from "@/lib/patches/module-name";
 
 // Which builder the console uses, from its environment:
 //

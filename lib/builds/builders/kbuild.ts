@@ -16,7 +16,7 @@ import { buildPatchObject, type Reach, type SymbolRef } from "@/lib/livepatch/pa
 import { functionCode, ModuleCode, runPreModule, runPreVmlinux, VmlinuxCode } from "@/lib/livepatch/run-pre";
 import { placeSymbol, UnresolvedSymbol, type SymbolTable } from "@/lib/livepatch/symbols";
 import { parsePatch, type DiffFile } from "@/lib/patches/diff";
-import { livepatchModuleName } from "./module-name";
+import { livepatchModuleName } from "@/lib/patches/module-name";
 import { formatMs, passedEnv, runProcess, shellQuote } from "./process";
 
 // The `kbuild` builder: a livepatch module built from object code, for the exact kernel a host

@@ -1,4 +1,4 @@
-// The console signs with lib/builds/signing.ts; the agent verifies with agent/artifact.ts. These
+// The console signs with lib/signing/signing.ts; the agent verifies with agent/artifact.ts. These
 // are separate code paths (the agent must not import lib/); check that they agree.
 import * as fs from "node:fs/promises";
 import * as os from "node:os";
@@ -6,7 +6,7 @@ import * as path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { consoleKeyFingerprint, pinConsoleKey, verifyArtifact } from "@/agent/artifact";
 import { openArtifact, putArtifact } from "@/lib/builds/artifact-store";
-import { loadSigningKey } from "@/lib/builds/signing";
+import { loadSigningKey } from "@/lib/signing/signing";
 
 let dataDir: string;
 beforeEach(async () => {

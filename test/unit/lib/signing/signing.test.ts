@@ -6,7 +6,7 @@ import * as path from "node:path";
 import { promisify } from "node:util";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { artifactSignaturePayload, type ArtifactSignedFields } from "@/agent/protocol";
-import { KEYS_DIR, PRIVATE_KEY_FILE, PUBLIC_KEY_FILE, SigningKeyError, loadSigningKey } from "@/lib/builds/signing";
+import { KEYS_DIR, PRIVATE_KEY_FILE, PUBLIC_KEY_FILE, SigningKeyError, loadSigningKey } from "@/lib/signing/signing";
 
 const fields: ArtifactSignedFields = {
   artifactSha256: createHash("sha256").update("a livepatch module").digest("hex"),
@@ -80,7 +80,7 @@ describe("loadSigningKey", () => {
 
   it("console processes starting at the same moment on one data dir end up with one key", async () => {
     const root = path.resolve(import.meta.dirname, "../../../..");
-    const modulePath = path.join(root, "lib/builds/signing.ts");
+    const modulePath = path.join(root, "lib/signing/signing.ts");
     // Every process waits for the same instant before loading, so their first loads overlap.
     const startAt = Date.now() + 2500;
     const script = `

@@ -3,9 +3,9 @@ import { DomainError, ForbiddenError, NotFoundError, UnauthorizedError } from "@
 import { prisma } from "@/lib/db/client";
 import { authenticateAgent, credentialMatches } from "@/lib/fleet/presence";
 import { appendAudit } from "@/lib/audit/append";
-import { notify } from "@/lib/realtime/bus";
-import { ArtifactCorruptedError, ArtifactStoreError } from "./artifact-store";
-import { readArtifact } from "./artifacts";
+import { notify } from "@/lib/db/bus";
+import { ArtifactCorruptedError, ArtifactStoreError } from "@/lib/builds/artifact-store";
+import { readArtifact } from "@/lib/builds/artifacts";
 
 /**
  * An artifact for an agent: only to an enrolled, active host, only for the kernel release that

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { encodeBusEvent } from "@/lib/realtime/bus";
+import { encodeBusEvent } from "@/lib/db/bus";
 
 describe("bus events", () => {
   it("stay under Postgres' 8000-byte NOTIFY limit by collapsing large id lists to `all`", () => {
