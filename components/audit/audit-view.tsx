@@ -8,7 +8,7 @@ import { useHost } from "../hooks/use-hosts";
 import type { AuditEvent } from "@/lib/api/schemas";
 import { auditExportUrl, useAudit, type AuditFilter } from "../hooks/use-audit";
 import { useDebouncedText } from "../hooks/use-debounced-text";
-import { useOperator } from "../shell/operator-context";
+import { useOperator } from "../hooks/operator-context";
 import { PageHeader } from "../ui/page-header";
 import { Card } from "../ui/card";
 import { DataTable } from "../ui/data-table";

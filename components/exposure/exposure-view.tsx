@@ -12,9 +12,9 @@ import { ErrorState } from "../ui/error-state";
 import { buttonClass } from "../ui/button";
 import { cn } from "../ui/cn";
 import { numberFmt } from "../ui/time";
-import { StatCard } from "../fleet/stat-card";
+import { StatCard } from "../ui/stat-card";
 import { SeverityBadge } from "../patches/patch-badges";
-import { useExposure } from "./use-exposure";
+import { useExposure } from "../hooks/use-exposure";
 
 /** Where "show me these hosts" goes: the hosts list, filtered to those still missing the patch. */
 export function exposedHostsHref(item: Pick<ExposureItem, "patches">, extra: Record<string, string> = {}): string {

@@ -10,7 +10,7 @@ import { Badge } from "../ui/badge";
 import { numberFmt } from "../ui/time";
 import { SeverityBadge } from "../patches/patch-badges";
 import { ExposureBar, exposedHostsHref } from "./exposure-view";
-import { useExposure } from "./use-exposure";
+import { useExposure } from "../hooks/use-exposure";
 
 /** The fleet overview's five worst open CVEs, each linking to the hosts still exposed. */
 export function TopExposuresCard({ className }: { className?: string }) {

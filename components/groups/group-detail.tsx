@@ -7,8 +7,8 @@ import { ArrowRight, Boxes, Cpu, FileDiff, Pencil, Rocket, Server, Trash2 } from
 import type { GroupPatchStatus } from "@/lib/api/schemas";
 import { ApiRequestError, plainMessage } from "../api";
 import { useHosts, type HostSort } from "../hooks/use-hosts";
-import { useOperator } from "../shell/operator-context";
-import { useRealtime } from "../realtime/realtime-provider";
+import { useOperator } from "../hooks/operator-context";
+import { useRealtime } from "../hooks/realtime-provider";
 import { PageHeader } from "../ui/page-header";
 import { Breadcrumb } from "../ui/breadcrumb";
 import { Card, CardHeader } from "../ui/card";
@@ -23,14 +23,14 @@ import { Badge } from "../ui/badge";
 import { cn } from "../ui/cn";
 import { numberFmt } from "../ui/time";
 import { hostColumns } from "../hosts/hosts-columns";
-import { Pagination } from "../hosts/pagination";
+import { Pagination } from "../ui/pagination";
 import { CveChips, SeverityBadge, VerdictBadge } from "../patches/patch-badges";
 import { RolloutDialog } from "../rollouts/rollout-dialog";
 import { RecentRollouts } from "../rollouts/recent-rollouts";
 import { SelectorChips } from "./selector-chips";
 import { rebootOnly } from "@/lib/patches/live-patchable";
 import { GroupFormDialog } from "./group-form-dialog";
-import { useDeleteGroup, useGroup } from "./use-groups";
+import { useDeleteGroup, useGroup } from "../hooks/use-groups";
 
 function AppliedBar({ p }: { p: GroupPatchStatus }) {
   const share = p.targeted > 0 ? p.applied / p.targeted : 0;

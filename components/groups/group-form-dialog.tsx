@@ -13,7 +13,7 @@ import { Popover, PopoverContent, PopoverTrigger } from "../ui/popover";
 import { Badge } from "../ui/badge";
 import { cn } from "../ui/cn";
 import { numberFmt } from "../ui/time";
-import { useCreateGroup, useGroupPreview, useUpdateGroup } from "./use-groups";
+import { useCreateGroup, useGroupPreview, useUpdateGroup } from "../hooks/use-groups";
 
 /** `env=prod, role=web` → {env: "prod", role: "web"}; a malformed part is reported, not dropped. */
 export function parseLabels(text: string): { labels: Record<string, string>; error?: string } {

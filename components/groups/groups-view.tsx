@@ -5,7 +5,7 @@ import { useRouter } from "next/navigation";
 import { createColumnHelper } from "@tanstack/react-table";
 import { Boxes, Plus, ShieldCheck } from "lucide-react";
 import type { Group, GroupPatchStatus } from "@/lib/api/schemas";
-import { useOperator } from "../shell/operator-context";
+import { useOperator } from "../hooks/operator-context";
 import { PageHeader } from "../ui/page-header";
 import { Card } from "../ui/card";
 import { DataTable } from "../ui/data-table";
@@ -21,7 +21,7 @@ import { SeverityBadge } from "../patches/patch-badges";
 import { rebootOnly } from "@/lib/patches/live-patchable";
 import { ReleaseChips, SelectorChips } from "./selector-chips";
 import { GroupFormDialog } from "./group-form-dialog";
-import { useGroups } from "./use-groups";
+import { useGroups } from "../hooks/use-groups";
 
 const col = createColumnHelper<Group>();
 const SEV_RANK = { critical: 0, high: 1, medium: 2, low: 3 } as const;

@@ -4,7 +4,7 @@ import Link from "next/link";
 import { AlertTriangle, KeyRound, Radio, ShieldAlert, Terminal } from "lucide-react";
 import { useCreateEnrollmentToken, type EnrollmentTokenCreated } from "../hooks/use-admin";
 import { useHosts } from "../hooks/use-hosts";
-import { useOperator } from "../shell/operator-context";
+import { useOperator } from "../hooks/operator-context";
 import { PageHeader } from "../ui/page-header";
 import { Card, CardBody, CardHeader } from "../ui/card";
 import { Button } from "../ui/button";

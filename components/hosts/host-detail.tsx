@@ -5,7 +5,7 @@ import { FileDiff, HardDrive, History, ScrollText, ShieldAlert, ShieldCheck, Tag
 import type { HostDetail as HostDetailT, PatchSummary } from "@/lib/api/schemas";
 import { isUnauthorized, ApiRequestError } from "../api";
 import { useHost } from "../hooks/use-hosts";
-import { useOperator } from "../shell/operator-context";
+import { useOperator } from "../hooks/operator-context";
 import { PageHeader } from "../ui/page-header";
 import { Card, CardHeader } from "../ui/card";
 import { ErrorState } from "../ui/error-state";

@@ -2,8 +2,8 @@
 import * as React from "react";
 import Link from "next/link";
 import { Boxes, Plus, Search, ShieldAlert, Tag, X } from "lucide-react";
-import { useGroup } from "../groups/use-groups";
-import { usePatches } from "../patches/use-patches";
+import { useGroup } from "../hooks/use-groups";
+import { usePatches } from "../hooks/use-patches";
 import type { FleetSummary } from "@/lib/api/schemas";
 import { ALL, Select } from "../ui/select";
 import { Input } from "../ui/input";

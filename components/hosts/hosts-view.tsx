@@ -5,8 +5,8 @@ import { useRouter } from "next/navigation";
 import type { SortingState } from "@tanstack/react-table";
 import { Plus, SearchX, Server } from "lucide-react";
 import { useFleetSummary, useHosts } from "../hooks/use-hosts";
-import { useOperator } from "../shell/operator-context";
-import { useRealtime } from "../realtime/realtime-provider";
+import { useOperator } from "../hooks/operator-context";
+import { useRealtime } from "../hooks/realtime-provider";
 import { PageHeader } from "../ui/page-header";
 import { Card } from "../ui/card";
 import { DataTable } from "../ui/data-table";
@@ -16,7 +16,7 @@ import { Button, buttonClass } from "../ui/button";
 import { numberFmt } from "../ui/time";
 import { hostColumns } from "./hosts-columns";
 import { CLEAR_FILTERS, HostsFilters } from "./hosts-filters";
-import { Pagination } from "./pagination";
+import { Pagination } from "../ui/pagination";
 import { PAGE_SIZES, useHostsUrlState } from "./use-hosts-url-state";
 
 export function HostsView() {

@@ -6,7 +6,7 @@ import Link from "next/link";
 import { GitMerge, ShieldCheck, TriangleAlert } from "lucide-react";
 import type { Host } from "@/lib/api/schemas";
 import { useHostIdentityAction } from "../hooks/use-hosts";
-import { useOperator } from "../shell/operator-context";
+import { useOperator } from "../hooks/operator-context";
 import { Dialog, DialogContent, DialogTrigger } from "../ui/dialog";
 import { Button } from "../ui/button";
 import { Field, Textarea } from "../ui/input";

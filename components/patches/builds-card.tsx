@@ -12,8 +12,8 @@ import { Dialog, DialogContent } from "../ui/dialog";
 import { RelativeTime } from "../ui/relative-time";
 import { cn } from "../ui/cn";
 import { formatBytes, formatDuration, formatExact, numberFmt } from "../ui/time";
-import { useOperator } from "../shell/operator-context";
-import { useBuildLog, useBuildWorkers, useEnsureBuilds, useRebuild } from "./use-patches";
+import { useOperator } from "../hooks/operator-context";
+import { useBuildLog, useBuildWorkers, useEnsureBuilds, useRebuild } from "../hooks/use-patches";
 
 const buildTone: Record<Build["status"], Tone> = { queued: "warn", building: "warn", succeeded: "ok", failed: "bad" };
 

@@ -19,7 +19,7 @@ import { formatExact, numberFmt } from "../ui/time";
 import { CveChips, SeverityBadge, VerdictBadge, verdictHint, verdictTone } from "./patch-badges";
 import { Breadcrumb } from "../ui/breadcrumb";
 import { DiffView } from "./diff-view";
-import { usePatch } from "./use-patches";
+import { usePatch } from "../hooks/use-patches";
 import { BuildsCard } from "./builds-card";
 
 function Row({ label, children, copy, mono }: { label: string; children: React.ReactNode; copy?: string; mono?: boolean }) {

@@ -5,7 +5,7 @@ import { useRouter } from "next/navigation";
 import { createColumnHelper } from "@tanstack/react-table";
 import { FileDiff, Plus } from "lucide-react";
 import type { PatchSummary } from "@/lib/api/schemas";
-import { useOperator } from "../shell/operator-context";
+import { useOperator } from "../hooks/operator-context";
 import { PageHeader } from "../ui/page-header";
 import { Card } from "../ui/card";
 import { DataTable } from "../ui/data-table";
@@ -15,7 +15,7 @@ import { RelativeTime } from "../ui/relative-time";
 import { Tooltip } from "../ui/tooltip";
 import { buttonClass } from "../ui/button";
 import { CveChips, SeverityBadge, VerdictBadge, verdictHint } from "./patch-badges";
-import { usePatches } from "./use-patches";
+import { usePatches } from "../hooks/use-patches";
 
 const col = createColumnHelper<PatchSummary>();
 

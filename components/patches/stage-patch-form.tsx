@@ -6,7 +6,7 @@ import { FileUp, ShieldAlert, X } from "lucide-react";
 import { CveSchema, MAX_DIFF_BYTES, type PatchCreate } from "@/lib/api/schemas";
 import { ApiRequestError, fieldIssue } from "../api";
 import { useFleetSummary } from "../hooks/use-hosts";
-import { useOperator } from "../shell/operator-context";
+import { useOperator } from "../hooks/operator-context";
 import { PageHeader } from "../ui/page-header";
 import { Card, CardBody, CardHeader } from "../ui/card";
 import { Field, Input, Textarea, inputClass } from "../ui/input";
@@ -18,7 +18,7 @@ import { cn } from "../ui/cn";
 import { numberFmt } from "../ui/time";
 import { SEVERITIES } from "./patch-badges";
 import { Breadcrumb } from "../ui/breadcrumb";
-import { useStagePatch } from "./use-patches";
+import { useStagePatch } from "../hooks/use-patches";
 
 type Severity = PatchCreate["severity"];
 

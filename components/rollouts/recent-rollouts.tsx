@@ -9,7 +9,7 @@ import { RelativeTime } from "../ui/relative-time";
 import { buttonClass } from "../ui/button";
 import { ErrorState } from "../ui/error-state";
 import { RollbackBadge, RolloutHostStateBadge, RolloutProgress, RolloutStatusBadge } from "./rollout-state";
-import { useRollouts, type RolloutsFilter } from "./use-rollouts";
+import { useRollouts, type RolloutsFilter } from "../hooks/use-rollouts";
 
 function Row({ r, hostState }: { r: RolloutSummary; hostState?: React.ReactNode }) {
   return (

@@ -4,7 +4,7 @@ import { useRouter } from "next/navigation";
 import { CheckCheck, OctagonX, Pause, Play, Undo2 } from "lucide-react";
 import type { RolloutDetail } from "@/lib/api/schemas";
 import { plainMessage } from "../api";
-import { useOperator } from "../shell/operator-context";
+import { useOperator } from "../hooks/operator-context";
 import { Button } from "../ui/button";
 import { Dialog, DialogContent } from "../ui/dialog";
 import { Field, Textarea } from "../ui/input";
@@ -12,7 +12,7 @@ import { InlineError } from "../ui/error-state";
 import { numberFmt } from "../ui/time";
 import { IN_FLIGHT_HOST_STATES } from "@/lib/rollouts/states";
 import { sumCounts } from "./rollout-state";
-import { useRolloutAction, type RolloutAction } from "./use-rollouts";
+import { useRolloutAction, type RolloutAction } from "../hooks/use-rollouts";
 
 interface ActionCopy {
   title: string;

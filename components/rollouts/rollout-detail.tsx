@@ -4,7 +4,7 @@ import Link from "next/link";
 import { AlertTriangle, CheckCircle2, Clock, Hourglass, Info, OctagonX, PauseCircle, Rocket, Settings2, Undo2 } from "lucide-react";
 import type { RolloutDetail as RolloutDetailT, RolloutHostState } from "@/lib/api/schemas";
 import { ApiRequestError } from "../api";
-import { useOperator } from "../shell/operator-context";
+import { useOperator } from "../hooks/operator-context";
 import { PageHeader } from "../ui/page-header";
 import { Breadcrumb } from "../ui/breadcrumb";
 import { Card, CardHeader } from "../ui/card";
@@ -21,7 +21,7 @@ import { FAILED_HOST_STATES, FINAL_HOST_STATES, HOST_STATE_READ_ORDER, IN_FLIGHT
 import { HOST_STATE_META, RollbackBadge, RolloutStatusBadge, StateBar, sumCounts } from "./rollout-state";
 import { RolloutHostsCard } from "./rollout-hosts";
 import { strategyWords } from "./strategy";
-import { isActive, useRollout, type RolloutAction } from "./use-rollouts";
+import { isActive, useRollout, type RolloutAction } from "../hooks/use-rollouts";
 
 function RolloutRef({ id, prefix }: { id: string; prefix: string }) {
   const q = useRollout(id);

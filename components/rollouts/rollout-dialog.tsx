@@ -13,7 +13,7 @@ import { cn } from "../ui/cn";
 import { numberFmt } from "../ui/time";
 import { CveChips } from "../patches/patch-badges";
 import { DEFAULT_DRAFT, StrategyEditor, WaveSequence, draftToStrategy, isDefaultDraft, strategyWords, type StrategyDraft } from "./strategy";
-import { useRolloutPreview, useStartRollout } from "./use-rollouts";
+import { useRolloutPreview, useStartRollout } from "../hooks/use-rollouts";
 
 const buildTone: Record<RolloutPreview["kernelReleases"][number]["build"], Tone> = {
   succeeded: "ok",

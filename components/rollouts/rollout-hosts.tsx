@@ -17,10 +17,10 @@ import { Badge } from "../ui/badge";
 import { RelativeTime } from "../ui/relative-time";
 import { cn } from "../ui/cn";
 import { formatDuration, formatExact } from "../ui/time";
-import { Pagination } from "../hosts/pagination";
+import { Pagination } from "../ui/pagination";
 import { FAILED_HOST_STATES, HOST, IN_FLIGHT_HOST_STATES, isIn, WAITING_HOST_STATES } from "@/lib/rollouts/states";
 import { HOST_STATE_META, RolloutHostStateBadge } from "./rollout-state";
-import { isActive, useRolloutHost, useRolloutHosts } from "./use-rollouts";
+import { isActive, useRolloutHost, useRolloutHosts } from "../hooks/use-rollouts";
 
 /** A clock that ticks every second while `on`: live durations for hosts in flight. */
 function useTick(on: boolean): number {

@@ -14,9 +14,9 @@ import { RelativeTime } from "../ui/relative-time";
 import { Button, buttonClass } from "../ui/button";
 import { cn } from "../ui/cn";
 import { formatDuration, numberFmt } from "../ui/time";
-import { Pagination } from "../hosts/pagination";
+import { Pagination } from "../ui/pagination";
 import { RollbackBadge, RolloutProgress, RolloutStatusBadge } from "./rollout-state";
-import { useRollouts } from "./use-rollouts";
+import { useRollouts } from "../hooks/use-rollouts";
 
 const col = createColumnHelper<RolloutSummary>();
 

@@ -4,7 +4,7 @@ import { createColumnHelper } from "@tanstack/react-table";
 import { KeySquare, Plus } from "lucide-react";
 import { API_TOKEN_DEFAULT_DAYS, API_TOKEN_MAX_DAYS, type ApiToken, type Role } from "@/lib/api/schemas";
 import { useApiTokens, useCreateApiToken, useRevokeApiToken, type ApiTokenCreated } from "../hooks/use-admin";
-import { useOperator } from "../shell/operator-context";
+import { useOperator } from "../hooks/operator-context";
 import { DataTable } from "../ui/data-table";
 import { Button } from "../ui/button";
 import { Dialog, DialogContent } from "../ui/dialog";

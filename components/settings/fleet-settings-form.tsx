@@ -3,7 +3,7 @@ import * as React from "react";
 import { Check } from "lucide-react";
 import { SettingsSchema } from "@/lib/api/schemas";
 import { useSettings, useUpdateSettings } from "../hooks/use-admin";
-import { useOperator } from "../shell/operator-context";
+import { useOperator } from "../hooks/operator-context";
 import { Card, CardHeader } from "../ui/card";
 import { Field, Input } from "../ui/input";
 import { Button } from "../ui/button";

@@ -4,7 +4,7 @@ import { createColumnHelper } from "@tanstack/react-table";
 import { KeyRound, MoreHorizontal, Shield, UserCheck, UserPlus, UserX, Users } from "lucide-react";
 import type { Operator, Role } from "@/lib/api/schemas";
 import { useCreateOperator, useOperators, useUpdateOperator } from "../hooks/use-admin";
-import { useOperator } from "../shell/operator-context";
+import { useOperator } from "../hooks/operator-context";
 import { DataTable } from "../ui/data-table";
 import { Button } from "../ui/button";
 import { Dialog, DialogContent } from "../ui/dialog";

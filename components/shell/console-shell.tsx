@@ -1,7 +1,7 @@
 "use client";
 import * as React from "react";
-import { OperatorProvider, type SessionOperator } from "./operator-context";
-import { RealtimeProvider } from "../realtime/realtime-provider";
+import { OperatorProvider, type SessionOperator } from "../hooks/operator-context";
+import { RealtimeProvider } from "../hooks/realtime-provider";
 import { Sidebar } from "./sidebar";
 import { Topbar } from "./topbar";
 

@@ -3,7 +3,7 @@ import * as React from "react";
 import { useTheme } from "next-themes";
 import { Moon, Sun } from "lucide-react";
 import { GlobalSearch } from "./global-search";
-import { useRealtime } from "../realtime/realtime-provider";
+import { useRealtime } from "../hooks/realtime-provider";
 import { StatusDot } from "../ui/badge";
 import { Tooltip } from "../ui/tooltip";
 import { Button } from "../ui/button";

@@ -13,7 +13,7 @@ import {
   DropdownMenuSeparator,
   DropdownMenuTrigger,
 } from "../ui/dropdown-menu";
-import { useOperator } from "./operator-context";
+import { useOperator } from "../hooks/operator-context";
 
 export async function signOut() {
   try {

@@ -2,8 +2,8 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import type { Build, BuildWorkerInfo, PatchCreate, PatchDetail, PatchSummary } from "@/lib/api/schemas";
 import { apiFetch } from "../api";
-import { qk } from "../hooks/keys";
-import { useRealtime } from "../realtime/realtime-provider";
+import { qk } from "./keys";
+import { useRealtime } from "./realtime-provider";
 
 type BuildStatus = Build["status"];
 const active = (s: BuildStatus) => s === "queued" || s === "building";

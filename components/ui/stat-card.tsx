@@ -1,8 +1,8 @@
 import * as React from "react";
 import Link from "next/link";
-import { cn } from "../ui/cn";
-import { StatusDot, type Tone } from "../ui/badge";
-import { numberFmt } from "../ui/time";
+import { cn } from "./cn";
+import { StatusDot, type Tone } from "./badge";
+import { numberFmt } from "./time";
 
 /** 0.004 → "<1%", 0.996 → ">99%": never claim all or nothing when it is not. */
 function formatShare(share: number): string {

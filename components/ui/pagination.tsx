@@ -1,8 +1,8 @@
 "use client";
 import { ChevronLeft, ChevronRight, ChevronsLeft, ChevronsRight } from "lucide-react";
-import { Button } from "../ui/button";
-import { Select } from "../ui/select";
-import { numberFmt } from "../ui/time";
+import { Button } from "./button";
+import { Select } from "./select";
+import { numberFmt } from "./time";
 
 export function Pagination({
   page,

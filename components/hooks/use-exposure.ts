@@ -2,7 +2,7 @@
 import { useQuery } from "@tanstack/react-query";
 import type { Exposure } from "@/lib/api/schemas";
 import { apiFetch } from "../api";
-import { qk } from "../hooks/keys";
+import { qk } from "./keys";
 
 /** CVEs of staged patches and the hosts still exposed to them, worst first. */
 export function useExposure(limit = 100) {

@@ -3,7 +3,7 @@ import * as React from "react";
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import type { Group, GroupCreate, GroupPreview, GroupSelector } from "@/lib/api/schemas";
 import { ApiRequestError, apiFetch } from "../api";
-import { qk } from "../hooks/keys";
+import { qk } from "./keys";
 
 const notFound = (e: unknown) => e instanceof ApiRequestError && (e.status === 404 || e.status === 400);
 

@@ -13,8 +13,8 @@ import type {
   RolloutListItem,
 } from "@/lib/api/schemas";
 import { ApiRequestError, apiFetch } from "../api";
-import { qk } from "../hooks/keys";
-import { useRealtime } from "../realtime/realtime-provider";
+import { qk } from "./keys";
+import { useRealtime } from "./realtime-provider";
 
 const notFound = (e: unknown) => e instanceof ApiRequestError && (e.status === 404 || e.status === 400);
 

@@ -3,7 +3,7 @@ import * as React from "react";
 import { useQueryClient } from "@tanstack/react-query";
 import { io, type Socket } from "socket.io-client";
 import { UI_NAMESPACE, type UiServerEvents } from "@/lib/api/schemas";
-import { qk } from "../hooks/keys";
+import { qk } from "./keys";
 
 export type LiveStatus = "connecting" | "live" | "offline";
 
