@@ -21,6 +21,15 @@ export interface SymbolRef {
   type: number;
 }
 
+/**
+ * A `static struct lock_class_key __key` of mutex_init and its kind without lockdep: an empty
+ * struct, no bytes and no state, told apart only by an address lockdep (off) would use. New code
+ * takes its own rather than be bound to one of the kernel's same-named, same-placed copies.
+ */
+function emptyLockKey(s: Sym): boolean {
+  return s.type === STT.OBJECT && s.bind === STB.LOCAL && s.size === 0n && s.section !== undefined && sectionKind(s.section) === "data" && baseName(s.name) === "__key";
+}
+
 export interface PatchObjectOptions {
   diff: ObjectDiff;
   /** The object the functions belong to: "vmlinux" or a module name. */
@@ -193,7 +202,8 @@ export function buildPatchObject(opts: PatchObjectOptions): PatchObjectResult {
       return { offset, type: r.type, sym: externalSymbol(UNREACHABLE), addend: r.addend };
     }
     const s = t.sym;
-    if (carried.has(s) || functionName(post, s)) {
+    if (carried.has(s) || functionName(post, s) || emptyLockKey(s)) {
+      if (emptyLockKey(s) && !carried.has(s)) notes.push(`${s.name} (an empty lock_class_key: no lockdep, no state) is the module's own`);
       carried.add(s);
       return { offset, type: r.type, sym: carry(s), addend: t.delta };
     }

@@ -72,12 +72,14 @@ export class ModuleCode {
 }
 
 /**
- * The names a relocation to `sym` may mean: itself, and when it is empty (a `lock_class_key` without
- * lockdep: ib_core's `__key.0` and `__key.1` share one address) every empty symbol at its address.
+ * The names a relocation to `sym` may mean: every symbol that starts where it does. An empty one
+ * (a `lock_class_key` without lockdep) shares its address with its neighbour: ib_core's `__key.0`
+ * and `__key.1`, raid456's `__key.110` and `raid5_wq`; which of them a relocation names is the
+ * assembler's choice, the address is the same.
  */
 function sameAddress(idx: ObjectIndex, sym: Sym): Set<string> {
-  if (sym.size !== 0n || !sym.section) return new Set([sym.name]);
-  const at = (idx.definedIn.get(sym.section) ?? []).filter((s) => s.size === 0n && s.value === sym.value && s.name !== "");
+  if (!sym.section) return new Set([sym.name]);
+  const at = (idx.definedIn.get(sym.section) ?? []).filter((s) => s.value === sym.value && s.name !== "");
   return new Set([sym.name, ...at.map((s) => s.name)]);
 }
 

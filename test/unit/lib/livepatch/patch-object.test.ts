@@ -280,6 +280,34 @@ describe("buildPatchObject and a function's name (__func__)", () => {
   });
 });
 
+describe("buildPatchObject and an empty lock_class_key (mutex_init without lockdep)", () => {
+  it("gives the new code its own empty __key instead of asking the running kernel for one", async () => {
+    const src = (n: number) => `struct lock_class_key { };\nstruct mutex { int owner; };\nextern void __mutex_init(struct mutex *, const char *, struct lock_class_key *);
+struct mutex m;\nint setup(int x) { static struct lock_class_key __key; __mutex_init(&m, "m", &__key); return x + ${n}; }\n`;
+    const pre = await compile(dir, "key-pre", src(1));
+    const post = await compile(dir, "key-post", src(2));
+    const diff = diffObjects(readElf(pre.bytes), readElf(post.bytes));
+    expect(diff.changed.map((s) => s.name)).toEqual(["setup"]);
+    const key = diff.post.obj.symbols.find((s) => s.name.startsWith("__key."));
+    expect(key?.size).toBe(0n); // empty, else the case proves nothing
+    const resolver = recordingResolver({ exports: ["__mutex_init"], sympos: { setup: 0, m: 0 } });
+    const r = ok(buildPatchObject({ diff, object: "vmlinux", resolve: resolver.resolve }));
+    expect(resolver.asked.map((a) => a.name)).not.toContain(key!.name);
+    expect(r.notes.join("\n")).toMatch(/__key\.\d+ \(an empty lock_class_key: no lockdep, no state\) is the module's own/);
+    const syms = parseSymbols((await tool("readelf", ["-sW", await writeTemp(dir, "key.o", writeElf(r.object))])).stdout);
+    expect(syms.find((x) => x.name === key!.name)).toMatchObject({ type: "OBJECT", bind: "LOCAL", size: 0 });
+  });
+
+  it("binds a static local with state to the running kernel's, as before", async () => {
+    const src = (n: number) => `int count(int x) { static int calls; calls++; return x + calls + ${n}; }\n`;
+    const diff = diffObjects(readElf((await compile(dir, "cnt-pre", src(1))).bytes), readElf((await compile(dir, "cnt-post", src(2))).bytes));
+    const calls = diff.pre.obj.symbols.find((s) => s.name.startsWith("calls."))!;
+    const resolver = recordingResolver({ exports: [], sympos: { count: 0, [calls.name]: 0 } });
+    ok(buildPatchObject({ diff, object: "vmlinux", resolve: resolver.resolve }));
+    expect(resolver.asked.map((a) => a.name)).toContain(calls.name);
+  });
+});
+
 // static_cpu_has() as 6.1 writes it (arch/x86/include/asm/cpufeature.h): the function jumps to a
 // stub in .altinstr_aux that tests the feature bit and jumps back, until alternatives are applied.
 const cpuHasSource = (bTimes: number) => `extern unsigned char cap[];

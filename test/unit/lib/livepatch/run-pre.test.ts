@@ -87,6 +87,18 @@ int total(void) { return a + b; }
     }
   });
 
+  it("takes a reference to an empty variable for the variable that starts at the same address (raid456's __key.110 and raid5_wq)", async () => {
+    const keys = `struct lock_class_key { };\nextern void use(void *);\nstatic int v;\nstatic struct lock_class_key k;\nvoid __attribute__((noinline)) f(void) { use(&v); }\nvoid __attribute__((noinline)) g(void) { use(&k); }\n`;
+    const pre = indexObject(readElf((await compile(dir, "keyvar-pre", keys)).bytes));
+    const shipped = await shippedObject("keyvar-shipped", keys);
+    const sym = (name: string) => shipped.index.obj.symbols.find((x) => x.name === name)!;
+    expect(sym("k").value).toBe(sym("v").value); // else the case proves nothing
+    for (const name of ["f", "g"]) {
+      const preFn = pre.obj.symbols.find((x) => x.name === name && x.type === STT.FUNC)!;
+      expect(runPreModule({ name, pre, preFn, shipped: shipped.index, shippedFn: shipped.function(name)! })).toEqual({ ok: true });
+    }
+  });
+
   it("finds the n-th function of a name, and none past the last", async () => {
     const shipped = await shippedObject("shipped-lookup", source("a"));
     expect(shipped.function("bump")?.name).toBe("bump");
