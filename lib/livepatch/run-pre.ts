@@ -72,15 +72,21 @@ export class ModuleCode {
 }
 
 /**
- * The names a relocation to `sym` may mean: every symbol that starts where it does. An empty one
- * (a `lock_class_key` without lockdep) shares its address with its neighbour: ib_core's `__key.0`
- * and `__key.1`, raid456's `__key.110` and `raid5_wq`; which of them a relocation names is the
- * assembler's choice, the address is the same.
+ * The ways to name the place a relocation to `sym` + `delta` reaches, as `name@delta`: by `sym`,
+ * by any symbol that starts where it does (an empty `lock_class_key` without lockdep shares its
+ * address: ib_core's `__key.0` and `__key.1`, raid456's `__key.110` and `raid5_wq`), and by any
+ * that ends there (`vmbus_versions + 32`, the end of an array a loop runs to, is where the next
+ * variable starts). Which one a relocation names is the assembler's choice; the place is the same.
  */
-function sameAddress(idx: ObjectIndex, sym: Sym): Set<string> {
-  if (!sym.section) return new Set([sym.name]);
-  const at = (idx.definedIn.get(sym.section) ?? []).filter((s) => s.value === sym.value && s.name !== "");
-  return new Set([sym.name, ...at.map((s) => s.name)]);
+function namings(idx: ObjectIndex, sym: Sym, delta: bigint): Set<string> {
+  const out = new Set([`${sym.name}@${delta}`]);
+  if (!sym.section) return out;
+  for (const s of idx.definedIn.get(sym.section) ?? []) {
+    if (s.name === "") continue;
+    if (s.value === sym.value) out.add(`${s.name}@${delta}`);
+    if (s.value + s.size === sym.value) out.add(`${s.name}@${s.size + delta}`);
+  }
+  return out;
 }
 
 /**
@@ -95,18 +101,18 @@ export function runPreModule(opts: { name: string; pre: ObjectIndex; preFn: Sym;
   const bytes = compareCode({ name: opts.name, pre: pre.bytes, preMask: pre.mask, shipped: shipped.bytes, shippedMask: shipped.mask });
   if (!bytes.ok) return bytes;
   const named = (idx: ObjectIndex, fn: Sym) => {
-    const m = new Map<bigint, { name: string; delta: bigint; aliases: Set<string> }>();
+    const m = new Map<bigint, { name: string; delta: bigint; namings: Set<string> }>();
     for (const r of idx.relaOf.get(fn.section as Section)?.relas ?? []) {
       if (r.offset < fn.value || r.offset >= fn.value + fn.size) continue;
       const t = resolveTarget(idx, r);
-      if (t.kind === "symbol" && t.sym.name !== "") m.set(r.offset - fn.value, { name: t.sym.name, delta: t.delta, aliases: sameAddress(idx, t.sym) });
+      if (t.kind === "symbol" && t.sym.name !== "") m.set(r.offset - fn.value, { name: t.sym.name, delta: t.delta, namings: namings(idx, t.sym, t.delta) });
     }
     return m;
   };
   const shippedTargets = named(opts.shipped, opts.shippedFn);
   for (const [at, mine] of named(opts.pre, opts.preFn)) {
     const theirs = shippedTargets.get(at);
-    if (theirs && (!theirs.aliases.has(mine.name) || theirs.delta !== mine.delta)) {
+    if (theirs && !theirs.namings.has(`${mine.name}@${mine.delta}`)) {
       const show = (x: { name: string; delta: bigint }) => `${x.name}${x.delta === 0n ? "" : x.delta > 0n ? `+${x.delta}` : `${x.delta}`}`;
       return { ok: false, reason: `${opts.name} refers to ${show(theirs)} at byte ${at} in the running kernel but to ${show(mine)} when compiled from this source` };
     }

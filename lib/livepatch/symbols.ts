@@ -30,6 +30,8 @@ export interface SymbolTable {
   lookup(name: string): KernelSymbol[];
   /** The local symbol names of one FILE group. */
   groupLocals(fileGroup: number): Set<string>;
+  /** Local functions and variables in symtab order, for a table without FILE symbols (a module). */
+  localsInOrder?(): KernelSymbol[];
 }
 
 export class UnresolvedSymbol extends Error {
@@ -117,10 +119,31 @@ function betweenAnchors(table: SymbolTable, name: string, candidates: KernelSymb
   }
   const before = anchors.filter((a) => a.unitIndex < at).at(-1);
   const after = anchors.find((a) => a.unitIndex > at);
-  if (!before || !after) throw refuse(`the patched file has no local occurring once there ${before ? "after" : "before"} it`);
+  if (!before || !after) {
+    const whole = wholeRun(table, name, candidates, unitLocals);
+    if (whole) return whole;
+    throw refuse(`the patched file has no local occurring once there ${before ? "after" : "before"} it, and its locals are not one run there`);
+  }
   const inside = candidates.filter((s) => (s.order as number) > before.order && (s.order as number) < after.order);
   if (inside.length !== 1) throw refuse(`${inside.length} of them lie among the patched file's own locals`);
   return inside[0] as KernelSymbol;
+}
+
+/**
+ * Without an anchor on each side (iwlmvm's d3.c: every local of the file occurs in other files
+ * too): the one candidate at which the file's whole run of locals, in its order, is the table's.
+ */
+function wholeRun(table: SymbolTable, name: string, candidates: KernelSymbol[], unitLocals: string[]): KernelSymbol | null {
+  const seq = table.localsInOrder?.() ?? [];
+  const unit = unitLocals.filter((n) => table.lookup(n).some((k) => k.local));
+  const at = unit.indexOf(name);
+  if (at < 0 || unit.length < 2) return null;
+  const index = new Map(seq.map((k, i) => [k, i]));
+  const fits = candidates.filter((c) => {
+    const start = (index.get(c) ?? -1) - at;
+    return start >= 0 && start + unit.length <= seq.length && unit.every((n, k) => seq[start + k]?.name === n);
+  });
+  return fits.length === 1 ? (fits[0] as KernelSymbol) : null;
 }
 
 /** A SymbolTable over a list in kallsyms order (used for modules and in tests). */
@@ -138,5 +161,8 @@ export function symbolTable(object: string, symbols: Omit<KernelSymbol, "positio
       groups.set(s.fileGroup, g);
     }
   }
-  return { object, lookup: (n) => byName.get(n) ?? [], groupLocals: (g) => groups.get(g) ?? new Set() };
+  const ordered: KernelSymbol[] = [];
+  for (const list of byName.values()) for (const k of list) if (k.local && k.order !== undefined && (k.type === "FUNC" || k.type === "OBJECT")) ordered.push(k);
+  ordered.sort((a, b) => (a.order as number) - (b.order as number));
+  return { object, lookup: (n) => byName.get(n) ?? [], groupLocals: (g) => groups.get(g) ?? new Set(), localsInOrder: () => ordered };
 }

@@ -99,6 +99,16 @@ int total(void) { return a + b; }
     }
   });
 
+  it("takes the end of an array for the variable that starts there (a loop's bound: hv's vmbus_versions + 32)", async () => {
+    const src = `extern int use(int);\nstatic int next_var, arr[4];\nvoid set(int v, int i) { next_var = v; arr[i & 3] = v; }\nint __attribute__((noinline)) sum(void) { int s = 0; for (int *p = arr; p < arr + 4; p++) s += use(*p); return s + next_var; }\n`;
+    const pre = indexObject(readElf((await compile(dir, "end-pre", src)).bytes));
+    const shipped = await shippedObject("end-shipped", src);
+    const sym = (name: string) => shipped.index.obj.symbols.find((x) => x.name === name)!;
+    expect(sym("arr").value + sym("arr").size).toBe(sym("next_var").value); // else the case proves nothing
+    const preFn = pre.obj.symbols.find((x) => x.name === "sum" && x.type === STT.FUNC)!;
+    expect(runPreModule({ name: "sum", pre, preFn, shipped: shipped.index, shippedFn: shipped.function("sum")! })).toEqual({ ok: true });
+  });
+
   it("finds the n-th function of a name, and none past the last", async () => {
     const shipped = await shippedObject("shipped-lookup", source("a"));
     expect(shipped.function("bump")?.name).toBe("bump");

@@ -96,12 +96,14 @@ describe("placeSymbol in a module without FILE symbols (same-named locals told a
     ["br_fdb.c's copy, between two of its locals that occur once", { name: "__already_done.6", unitLocals: FDB }, 2],
     ["br.c's copy", { name: "__already_done.6", unitLocals: ["br_init", "__already_done.6", "br_device_event"] }, 1],
     ["anchors past a neighbour that is itself not unique", { name: "__already_done.6", unitLocals: ["fdb_rcu_free", "__already_done.6", "__already_done.9", "fdb_insert"] }, 2],
+    ["br_vlan.c's copy, its first local: no anchor before it, but the file's whole run of locals is there once", { name: "__already_done.6", unitLocals: ["__already_done.6", "__vlan_add"] }, 3],
   ] as const)("places %s", (_what, opts, sympos) => {
     expect(placeSymbol({ table: MODULE, local: true, file: "br_fdb.c", ...opts, unitLocals: [...opts.unitLocals] }).sympos).toBe(sympos);
   });
 
   it.each([
-    ["no local of the file on one side (br_vlan.c's copy is its first local)", ["__already_done.6", "__vlan_add"], /no local occurring once there before it/],
+    ["no local of the file on one side and no other local to make a run", ["__already_done.6"], /no local occurring once there before it, and its locals are not one run there/],
+    ["no anchor on one side and the file's run not in the table (its locals in another order)", ["__vlan_add", "__already_done.6"], /not one run there/],
     ["the file's locals in another order than compiled (not the shipped object)", ["fdb_insert", "__already_done.6", "fdb_rcu_free"], /not in its order/],
     ["the anchors enclosing two copies (runs are not what the linker writes)", ["br_init", "__already_done.6", "fdb_insert"], /2 of them lie among/],
     ["the file not having the local at all", ["fdb_rcu_free", "fdb_insert"], /has no such local/],
