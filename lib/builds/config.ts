@@ -2,6 +2,7 @@ import os from "node:os";
 import path from "node:path";
 import { z } from "zod";
 import { BuilderEnvSchema, loadBuilderConfig, type BuilderConfig } from "./builders";
+import { rawEnv } from "@/lib/config";
 
 // How a process runs builds, from its environment, parsed once at its start. Two kinds of
 // process run builds: a console (in-process workers, SPLICER_BUILD_WORKERS of them; 0 = none,
@@ -108,7 +109,7 @@ function runSettings(e: z.infer<typeof RunEnvSchema>, kind: "console" | "worker"
 }
 
 /** A console's build settings; throws one error naming every bad setting. */
-export function loadConsoleBuildConfig(env: Record<string, string | undefined> = process.env, who = { hostname: os.hostname(), pid: process.pid }): ConsoleBuildConfig {
+export function loadConsoleBuildConfig(env: Readonly<Record<string, string | undefined>> = rawEnv(), who = { hostname: os.hostname(), pid: process.pid }): ConsoleBuildConfig {
   const own = parse(ConsoleEnvSchema, env, "build configuration");
   // A console that runs no builds does not read the builder's settings: they belong to the workers.
   const wantsBuilder = own.data ? own.data.SPLICER_BUILD_WORKERS > 0 : true;
@@ -119,7 +120,7 @@ export function loadConsoleBuildConfig(env: Record<string, string | undefined> =
 }
 
 /** A build worker's settings (scripts/build-worker.ts); throws one error naming every bad setting. */
-export function loadBuildWorkerConfig(env: Record<string, string | undefined> = process.env, who = { hostname: os.hostname(), pid: process.pid }): BuildWorkerConfig {
+export function loadBuildWorkerConfig(env: Readonly<Record<string, string | undefined>> = rawEnv(), who = { hostname: os.hostname(), pid: process.pid }): BuildWorkerConfig {
   const own = parse(WorkerEnvSchema, env, "build worker configuration");
   const b = builderOrProblem(env);
   const problems = [...own.problems, ...b.problems];

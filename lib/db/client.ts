@@ -2,18 +2,19 @@ import "server-only";
 import { PrismaPg } from "@prisma/adapter-pg";
 import { PrismaClient } from "@/lib/generated/prisma/client";
 import { metrics } from "@/lib/metrics";
+import { env } from "@/lib/config";
 
 // One client per process, kept on globalThis so Next's module copies and server.ts share it.
 const globalForPrisma = globalThis as unknown as { __splicerPrisma?: PrismaClient };
 
 export function databaseUrl(): string {
-  const url = process.env.DATABASE_URL;
+  const url = env().DATABASE_URL;
   if (!url) throw new Error("DATABASE_URL is not set (scripts/start.ts sets it for the embedded database)");
   return url;
 }
 
 function create(): PrismaClient {
-  const adapter = new PrismaPg({ connectionString: databaseUrl(), max: Number(process.env.SPLICER_DB_POOL ?? 20) });
+  const adapter = new PrismaPg({ connectionString: databaseUrl(), max: env().SPLICER_DB_POOL });
   const base = new PrismaClient({ adapter });
   // Every query's latency feeds /metrics (splicer_db_query_seconds).
   return base.$extends({

@@ -19,6 +19,7 @@ import { listenBus, type BusEvent, type BusListener } from "@/lib/db/bus";
 import { JobRelay } from "./job-relay";
 import { uiOriginAllowed } from "./ui-origin";
 import { AGENT_EVENTS, onValidated, RefusedMessage, refuse } from "./validate";
+import { env } from "@/lib/config";
 
 export interface Gateway {
   io: Server;
@@ -31,7 +32,7 @@ const HEARTBEAT_FLUSH_MS = 2000;
 const UI_FLUSH_MS = 250;
 const SWEEP_MS = 15_000;
 // How often live /ui sockets' sessions and tokens are re-validated (see lib/config.ts).
-const UI_RECHECK_MS = Number(process.env.SPLICER_UI_RECHECK_MS) || 30_000;
+const UI_RECHECK_MS = env().SPLICER_UI_RECHECK_MS;
 // Host timeline retention: checked this often, at start and whenever the settings change.
 const PRUNE_MS = 10 * 60_000;
 // An agent may resend its inventory this often at most (it sends only on change).
@@ -40,7 +41,7 @@ const MAX_INVENTORIES_PER_MINUTE = 12;
 const MAX_JOB_UPDATES_PER_MINUTE = 600;
 
 function clientIp(socket: Socket): string | null {
-  const fwd = process.env.SPLICER_TRUST_PROXY === "1" ? socket.handshake.headers["x-forwarded-for"] : undefined;
+  const fwd = env().SPLICER_TRUST_PROXY ? socket.handshake.headers["x-forwarded-for"] : undefined;
   const ip = (typeof fwd === "string" ? fwd.split(",")[0].trim() : null) ?? socket.handshake.address;
   return ip?.replace(/^::ffff:/, "") || null;
 }

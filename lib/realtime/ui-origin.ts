@@ -1,9 +1,11 @@
+import { env } from "@/lib/config";
+
 /**
  * A /ui handshake's Origin must be the console itself (the Host it was reached at) or
  * SPLICER_PUBLIC_URL. Clients that send no Origin (scripts with a token) are not browsers on
  * another site, unless the browser says the request is cross-site.
  */
-export function uiOriginAllowed(headers: Record<string, string | string[] | undefined>, publicUrl = process.env.SPLICER_PUBLIC_URL): boolean {
+export function uiOriginAllowed(headers: Record<string, string | string[] | undefined>, publicUrl = env().SPLICER_PUBLIC_URL, trustProxy = env().SPLICER_TRUST_PROXY): boolean {
   const origin = headers.origin;
   if (typeof origin !== "string" || origin === "") return headers["sec-fetch-site"] !== "cross-site";
   let url: URL;
@@ -12,7 +14,7 @@ export function uiOriginAllowed(headers: Record<string, string | string[] | unde
   } catch {
     return false;
   }
-  const fwdHost = process.env.SPLICER_TRUST_PROXY === "1" ? headers["x-forwarded-host"] : undefined;
+  const fwdHost = trustProxy ? headers["x-forwarded-host"] : undefined;
   if (typeof fwdHost === "string" && url.host === fwdHost) return true;
   if (typeof headers.host === "string" && url.host === headers.host) return true;
   if (!publicUrl) return false;

@@ -7,6 +7,7 @@ import { createCommandBuilder } from "./command";
 import { createKbuildBuilder, type KernelReleases } from "./kbuild";
 import { createSimulateBuilder } from "./simulate";
 import { kernelReleases } from "@/lib/builds/kbuild/releases";
+import { rawEnv } from "@/lib/config";
 
 export { createCommandBuilder, type CommandBuilderOptions } from "./command";
 export { createKbuildBuilder, type KbuildBuilderOptions, type KernelReleases, type ReleaseTree } from "./kbuild";
@@ -101,7 +102,7 @@ export const BuilderEnvSchema = z
   });
 
 /** Reads the builder configuration; throws an error naming every bad setting. */
-export function loadBuilderConfig(env: Record<string, string | undefined> = process.env): BuilderConfig {
+export function loadBuilderConfig(env: Readonly<Record<string, string | undefined>> = rawEnv()): BuilderConfig {
   const parsed = BuilderEnvSchema.safeParse(env);
   if (!parsed.success) throw new Error(`bad builder configuration:\n${z.prettifyError(parsed.error)}`);
   const e = parsed.data;

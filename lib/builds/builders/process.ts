@@ -1,5 +1,6 @@
 import "server-only";
 import { spawn } from "node:child_process";
+import { rawEnv } from "@/lib/config";
 
 // Running a builder's child process: its own process group (killed as a whole on timeout, abort
 // or exit), no shell, stdout and stderr streamed to the build log line by line under a byte cap.
@@ -14,7 +15,7 @@ export const PASS_ENV = /^(PATH|HOME|USER|LOGNAME|SHELL|LANG|LC_[A-Z_]+|TZ|TMPDI
 /** The variables of process.env that PASS_ENV lets through. */
 export function passedEnv(): Record<string, string> {
   const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && PASS_ENV.test(k)) env[k] = v;
+  for (const [k, v] of Object.entries(rawEnv())) if (v !== undefined && PASS_ENV.test(k)) env[k] = v;
   return env;
 }
 

@@ -10,6 +10,7 @@ import path from "node:path";
 import { makefileVersion, parseKernelConfig } from "@/lib/builds/release/kernel-text";
 import { ReleasePreparationFailed, ReleaseUnavailable } from "./errors";
 import { runStep, seconds, type StepContext } from "./exec";
+import { rawEnv } from "@/lib/config";
 
 export interface PrepareTreeOptions {
   ctx: StepContext;
@@ -55,7 +56,7 @@ export function harmlessConfigChanges(changes: string[]): boolean {
 }
 
 async function onPath(program: string): Promise<boolean> {
-  for (const dir of (process.env.PATH ?? "/usr/bin:/bin").split(":")) {
+  for (const dir of (rawEnv().PATH ?? "/usr/bin:/bin").split(":")) {
     try {
       await access(path.join(dir, program), constants.X_OK);
       return true;
