@@ -13,7 +13,7 @@ import { metrics } from "@/lib/metrics";
 import { disconnectPrisma } from "@/lib/db/client";
 import type { ConsoleBuildConfig } from "@/lib/builds/config";
 import { startBuildService } from "@/lib/builds/service";
-import { artifactDownloadId, serveArtifactDownload } from "@/lib/fleet/artifact-http";
+import { artifactDownloadId, serveArtifactDownload } from "@/lib/agents/artifact-http";
 import { startGateway, type Gateway } from "@/lib/realtime/gateway";
 import { startCheckpointWriter } from "@/lib/audit/anchor-store";
 import { RolloutEngine } from "@/lib/rollouts/engine";

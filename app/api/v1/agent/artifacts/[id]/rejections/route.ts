@@ -1,5 +1,5 @@
 import { AGENT_HOST_HEADER, ArtifactRejectionSchema } from "@/agent/protocol";
-import { recordArtifactRejection } from "@/lib/fleet/artifact-download";
+import { recordArtifactRejection } from "@/lib/agents/artifact-download";
 import { IdParams, route } from "@/lib/http/route";
 
 export const POST = route({ auth: "public", params: IdParams, body: ArtifactRejectionSchema }, async ({ req, params, body, ip }) => {

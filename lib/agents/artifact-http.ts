@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { AGENT_HOST_HEADER, ARTIFACT_HEADERS } from "@/agent/protocol";
 import { DomainError } from "@/lib/errors";
 import { log } from "@/lib/log";
-import { artifactForAgent } from "@/lib/fleet/artifact-download";
+import { artifactForAgent } from "@/lib/agents/artifact-download";
 
 /** `GET /api/v1/agent/artifacts/:buildId` (the only part of the path that varies). */
 const PATH_RE = /^\/api\/v1\/agent\/artifacts\/([^/?#]+)\/?(?:\?.*)?$/;
