@@ -5,7 +5,7 @@ import { useRouter } from "next/navigation";
 import type { SortingState } from "@tanstack/react-table";
 import { ArrowRight, Boxes, Cpu, FileDiff, Pencil, Rocket, Server, Trash2 } from "lucide-react";
 import type { GroupPatchStatus } from "@/lib/api/schemas";
-import { ApiRequestError, plainMessage } from "../api";
+import { plainMessage } from "../api";
 import { useHosts, type HostSort } from "../hooks/use-hosts";
 import { useOperator } from "../hooks/operator-context";
 import { useRealtime } from "../hooks/realtime-provider";
@@ -31,6 +31,7 @@ import { SelectorChips } from "./selector-chips";
 import { rebootOnly } from "@/lib/patches/live-patchable";
 import { GroupFormDialog } from "./group-form-dialog";
 import { useDeleteGroup, useGroup } from "../hooks/use-groups";
+import { DetailLoadError } from "../ui/detail-load-error";
 
 function AppliedBar({ p }: { p: GroupPatchStatus }) {
   const share = p.targeted > 0 ? p.applied / p.targeted : 0;
@@ -280,28 +281,10 @@ export function GroupDetail({ id }: { id: string }) {
     );
   }
   if (q.isError || !q.data) {
-    const notFound = q.error instanceof ApiRequestError && (q.error.status === 404 || q.error.status === 400);
     return (
-      <>
-        <PageHeader title="Group" breadcrumb={<Breadcrumb href="/groups" section="Groups" current="Not found" />} />
-        <Card>
-          {notFound ? (
-            <EmptyState
-              icon={<Boxes />}
-              title="No such group"
-              action={
-                <Link href="/groups" className={buttonClass("secondary")}>
-                  All groups
-                </Link>
-              }
-            >
-              It may have been deleted, or the link is incomplete.
-            </EmptyState>
-          ) : (
-            <ErrorState error={q.error} title="Could not load this group" onRetry={() => void q.refetch()} />
-          )}
-        </Card>
-      </>
+      <DetailLoadError error={q.error} onRetry={() => void q.refetch()} noun="group" section="Groups" href="/groups" icon={<Boxes />}>
+        It may have been deleted, or the link is incomplete.
+      </DetailLoadError>
     );
   }
   const g = q.data;

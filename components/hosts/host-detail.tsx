@@ -3,12 +3,10 @@ import * as React from "react";
 import Link from "next/link";
 import { FileDiff, HardDrive, History, ScrollText, ShieldAlert, ShieldCheck, Tag } from "lucide-react";
 import type { HostDetail as HostDetailT, PatchSummary } from "@/lib/api/schemas";
-import { isUnauthorized, ApiRequestError } from "../api";
 import { useHost } from "../hooks/use-hosts";
 import { useOperator } from "../hooks/operator-context";
 import { PageHeader } from "../ui/page-header";
 import { Card, CardHeader } from "../ui/card";
-import { ErrorState } from "../ui/error-state";
 import { EmptyState } from "../ui/empty-state";
 import { Skeleton } from "../ui/skeleton";
 import { RelativeTime } from "../ui/relative-time";
@@ -24,6 +22,7 @@ import { DuplicateOf, RestoreHostDialog } from "./identity-actions";
 import { Breadcrumb } from "../ui/breadcrumb";
 import { CveChips, SeverityBadge, VerdictBadge } from "../patches/patch-badges";
 import { RecentRollouts } from "../rollouts/recent-rollouts";
+import { DetailLoadError } from "../ui/detail-load-error";
 
 type Severity = PatchSummary["severity"];
 type Verdict = PatchSummary["verdict"];
@@ -195,27 +194,10 @@ export function HostDetail({ id }: { id: string }) {
   const breadcrumb = <Breadcrumb href="/hosts" section="Hosts" current={h?.hostname ?? "…"} />;
 
   if (error && !h) {
-    const notFound = error instanceof ApiRequestError && (error.status === 404 || error.status === 400);
     return (
-      <>
-        <PageHeader title="Host" breadcrumb={breadcrumb} />
-        <Card>
-          {notFound ? (
-            <EmptyState
-              title="Host not found"
-              action={
-                <Link href="/hosts" className={buttonClass()}>
-                  Back to hosts
-                </Link>
-              }
-            >
-              No host has the id <code className="font-mono text-xs">{id}</code>. It may have been removed.
-            </EmptyState>
-          ) : isUnauthorized(error) ? null : (
-            <ErrorState error={error} title="Could not load this host" onRetry={() => void refetch()} />
-          )}
-        </Card>
-      </>
+      <DetailLoadError error={error} onRetry={() => void refetch()} noun="host" section="Hosts" href="/hosts" breadcrumb={breadcrumb} notFoundTitle="Host not found" listLabel="Back to hosts">
+        No host has the id <code className="font-mono text-xs">{id}</code>. It may have been removed.
+      </DetailLoadError>
     );
   }
 

@@ -1,19 +1,14 @@
 "use client";
 import * as React from "react";
-import Link from "next/link";
 import { AlertTriangle, FileCode2, FileDiff, Info, ListChecks, OctagonX, ShieldCheck } from "lucide-react";
 import type { PatchDetail as PatchDetailT } from "@/lib/api/schemas";
 import type { ChangedFunction, FileAnalysis, Finding, Impact, PatchAnalysis } from "@/lib/patches/types";
-import { ApiRequestError } from "../api";
 import { PageHeader } from "../ui/page-header";
 import { Card, CardHeader } from "../ui/card";
-import { ErrorState } from "../ui/error-state";
-import { EmptyState } from "../ui/empty-state";
 import { Skeleton } from "../ui/skeleton";
 import { RelativeTime } from "../ui/relative-time";
 import { CopyButton } from "../ui/copy-button";
 import { Badge, type Tone } from "../ui/badge";
-import { buttonClass } from "../ui/button";
 import { cn } from "../ui/cn";
 import { formatExact, numberFmt } from "../ui/time";
 import { CveChips, SeverityBadge, VerdictBadge, verdictHint, verdictTone } from "./patch-badges";
@@ -21,6 +16,7 @@ import { Breadcrumb } from "../ui/breadcrumb";
 import { DiffView } from "./diff-view";
 import { usePatch } from "../hooks/use-patches";
 import { BuildsCard } from "./builds-card";
+import { DetailLoadError } from "../ui/detail-load-error";
 
 function Row({ label, children, copy, mono }: { label: string; children: React.ReactNode; copy?: string; mono?: boolean }) {
   return (
@@ -252,28 +248,10 @@ export function PatchDetail({ id }: { id: string }) {
   const q = usePatch(id);
   if (q.isLoading) return <Loading />;
   if (q.isError || !q.data) {
-    const notFound = q.error instanceof ApiRequestError && (q.error.status === 404 || q.error.status === 400);
     return (
-      <>
-        <PageHeader title="Patch" breadcrumb={<Breadcrumb href="/patches" section="Patches" current="Not found" />} />
-        <Card>
-          {notFound ? (
-            <EmptyState
-              icon={<FileDiff />}
-              title="No such patch"
-              action={
-                <Link href="/patches" className={buttonClass("secondary")}>
-                  All patches
-                </Link>
-              }
-            >
-              It may never have been staged here, or the link is incomplete.
-            </EmptyState>
-          ) : (
-            <ErrorState error={q.error} title="Could not load this patch" onRetry={() => void q.refetch()} />
-          )}
-        </Card>
-      </>
+      <DetailLoadError error={q.error} onRetry={() => void q.refetch()} noun="patch" section="Patches" href="/patches" icon={<FileDiff />}>
+        It may never have been staged here, or the link is incomplete.
+      </DetailLoadError>
     );
   }
   const p = q.data;

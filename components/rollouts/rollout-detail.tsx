@@ -3,16 +3,12 @@ import * as React from "react";
 import Link from "next/link";
 import { AlertTriangle, CheckCircle2, Clock, Hourglass, Info, OctagonX, PauseCircle, Rocket, Settings2, Undo2 } from "lucide-react";
 import type { RolloutDetail as RolloutDetailT, RolloutHostState } from "@/lib/api/schemas";
-import { ApiRequestError } from "../api";
 import { useOperator } from "../hooks/operator-context";
 import { PageHeader } from "../ui/page-header";
 import { Breadcrumb } from "../ui/breadcrumb";
 import { Card, CardHeader } from "../ui/card";
-import { EmptyState } from "../ui/empty-state";
-import { ErrorState } from "../ui/error-state";
 import { Skeleton } from "../ui/skeleton";
 import { RelativeTime, useNow } from "../ui/relative-time";
-import { buttonClass } from "../ui/button";
 import { cn } from "../ui/cn";
 import { formatDuration, formatExact, numberFmt } from "../ui/time";
 import { CveChips } from "../patches/patch-badges";
@@ -22,6 +18,7 @@ import { HOST_STATE_META, RollbackBadge, RolloutStatusBadge, StateBar, sumCounts
 import { RolloutHostsCard } from "./rollout-hosts";
 import { strategyWords } from "./strategy";
 import { isActive, useRollout, type RolloutAction } from "../hooks/use-rollouts";
+import { DetailLoadError } from "../ui/detail-load-error";
 
 function RolloutRef({ id, prefix }: { id: string; prefix: string }) {
   const q = useRollout(id);
@@ -281,28 +278,10 @@ export function RolloutDetail({ id }: { id: string }) {
     );
   }
   if (q.isError || !q.data) {
-    const notFound = q.error instanceof ApiRequestError && (q.error.status === 404 || q.error.status === 400);
     return (
-      <>
-        <PageHeader title="Rollout" breadcrumb={<Breadcrumb href="/rollouts" section="Rollouts" current="Not found" />} />
-        <Card>
-          {notFound ? (
-            <EmptyState
-              icon={<Rocket />}
-              title="No such rollout"
-              action={
-                <Link href="/rollouts" className={buttonClass("secondary")}>
-                  All rollouts
-                </Link>
-              }
-            >
-              The link may be incomplete.
-            </EmptyState>
-          ) : (
-            <ErrorState error={q.error} title="Could not load this rollout" onRetry={() => void q.refetch()} />
-          )}
-        </Card>
-      </>
+      <DetailLoadError error={q.error} onRetry={() => void q.refetch()} noun="rollout" section="Rollouts" href="/rollouts" icon={<Rocket />}>
+        The link may be incomplete.
+      </DetailLoadError>
     );
   }
   const r = q.data;

@@ -255,6 +255,21 @@ describe.skipIf(!haveBrowser)("patches in a browser", () => {
     }
   });
 
+  it("says an unknown patch, rollout, group or host does not exist, with the way back to its list", async () => {
+    const missing = "00000000-0000-4000-8000-00000000dead";
+    for (const [url, title, back, list] of [
+      [`/patches/${missing}`, "No such patch", "All patches", "/patches"],
+      [`/rollouts/${missing}`, "No such rollout", "All rollouts", "/rollouts"],
+      [`/groups/${missing}`, "No such group", "All groups", "/groups"],
+      [`/hosts/${missing}`, "Host not found", "Back to hosts", "/hosts"],
+      ["/patches/not-a-uuid", "No such patch", "All patches", "/patches"],
+    ] as const) {
+      await page.goto(url);
+      await page.getByText(title).waitFor();
+      expect(await page.getByRole("link", { name: back }).getAttribute("href"), url).toBe(list);
+    }
+  });
+
   it("no page broke its Content Security Policy", () => {
     expect(cspViolations).toEqual([]);
   });
