@@ -23,23 +23,10 @@ import { Breadcrumb } from "../ui/breadcrumb";
 import { CveChips, SeverityBadge, VerdictBadge } from "../patches/patch-badges";
 import { RecentRollouts } from "../rollouts/recent-rollouts";
 import { DetailLoadError } from "../ui/detail-load-error";
+import { DetailRow } from "../ui/detail-row";
 
 type Severity = PatchSummary["severity"];
 type Verdict = PatchSummary["verdict"];
-
-function Row({ label, children, copy, mono }: { label: string; children: React.ReactNode; copy?: string; mono?: boolean }) {
-  return (
-    <div className="group grid min-h-9 grid-cols-[8rem_1fr] items-center gap-3 border-b border-border px-4 py-1.5">
-      <dt className="text-xs text-muted-foreground">{label}</dt>
-      <dd className={`flex min-w-0 items-center gap-2 text-[13px] ${mono ? "font-mono text-xs" : ""}`}>
-        <span className="min-w-0 break-all">{children}</span>
-        {copy ? (
-          <CopyButton text={copy} label={`Copy ${label.toLowerCase()}`} className="h-6 w-6 opacity-0 transition-opacity group-hover:opacity-100 focus-visible:opacity-100" />
-        ) : null}
-      </dd>
-    </div>
-  );
-}
 
 function Inventory({ h }: { h: HostDetailT }) {
   // Uptime is reported at the last inventory; extrapolate while the host is online.
@@ -48,51 +35,51 @@ function Inventory({ h }: { h: HostDetailT }) {
     <>
       {/* Short facts side by side; long identifiers get a full-width row each, never cut off. */}
       <dl className="grid lg:grid-cols-2 lg:[&>div:nth-child(odd)]:border-r">
-        <Row label="Kernel release" mono copy={h.kernelRelease}>
+        <DetailRow label="Kernel release" mono copy={h.kernelRelease}>
           {h.kernelRelease}
-        </Row>
-        <Row label="Distribution">
+        </DetailRow>
+        <DetailRow label="Distribution">
           {h.distro.name}
           {h.distro.version && !h.distro.name.includes(h.distro.version) ? ` ${h.distro.version}` : ""}
-        </Row>
-        <Row label="Architecture" mono>
+        </DetailRow>
+        <DetailRow label="Architecture" mono>
           {h.arch}
-        </Row>
-        <Row label="CPUs / memory">
+        </DetailRow>
+        <DetailRow label="CPUs / memory">
           {h.cpuCount} vCPU · {formatBytes(h.memoryBytes)}
-        </Row>
-        <Row label="Uptime">
+        </DetailRow>
+        <DetailRow label="Uptime">
           <span title={`Booted around ${formatExact(new Date(Date.now() - uptime * 1000))}`}>{formatDuration(uptime)}</span>
-        </Row>
-        <Row label="Address" mono copy={h.lastIp ?? undefined}>
+        </DetailRow>
+        <DetailRow label="Address" mono copy={h.lastIp ?? undefined}>
           {h.lastIp ?? "—"}
-        </Row>
-        <Row label={h.online ? "Connected" : "Last seen"}>
+        </DetailRow>
+        <DetailRow label={h.online ? "Connected" : "Last seen"}>
           <RelativeTime date={h.online ? h.connectedAt : h.lastSeenAt} />
-        </Row>
-        <Row label="Enrolled">
+        </DetailRow>
+        <DetailRow label="Enrolled">
           <RelativeTime date={h.enrolledAt} />
-        </Row>
-        <Row label="Agent version" mono>
+        </DetailRow>
+        <DetailRow label="Agent version" mono>
           {h.agentVersion}
-        </Row>
-        <Row label="Status">
+        </DetailRow>
+        <DetailRow label="Status">
           <span className="capitalize">{h.status}</span>
-        </Row>
+        </DetailRow>
       </dl>
       <dl className="[&>div:last-child]:border-b-0">
-        <Row label="Kernel version" mono copy={h.kernelVersion}>
+        <DetailRow label="Kernel version" mono copy={h.kernelVersion}>
           {h.kernelVersion || "—"}
-        </Row>
-        <Row label="Machine id" mono copy={h.machineId}>
+        </DetailRow>
+        <DetailRow label="Machine id" mono copy={h.machineId}>
           {h.machineId}
-        </Row>
-        <Row label="Boot id" mono copy={h.bootId}>
+        </DetailRow>
+        <DetailRow label="Boot id" mono copy={h.bootId}>
           {h.bootId}
-        </Row>
-        <Row label="Host id" mono copy={h.id}>
+        </DetailRow>
+        <DetailRow label="Host id" mono copy={h.id}>
           {h.id}
-        </Row>
+        </DetailRow>
       </dl>
     </>
   );

@@ -17,20 +17,7 @@ import { DiffView } from "./diff-view";
 import { usePatch } from "../hooks/use-patches";
 import { BuildsCard } from "./builds-card";
 import { DetailLoadError } from "../ui/detail-load-error";
-
-function Row({ label, children, copy, mono }: { label: string; children: React.ReactNode; copy?: string; mono?: boolean }) {
-  return (
-    <div className="group grid min-h-9 grid-cols-[7rem_1fr] items-center gap-3 border-b border-border px-4 py-1.5 last:border-b-0">
-      <dt className="text-xs text-muted-foreground">{label}</dt>
-      <dd className={cn("flex min-w-0 items-center gap-2 text-[13px]", mono && "font-mono text-xs")}>
-        <span className="min-w-0 break-all">{children}</span>
-        {copy ? (
-          <CopyButton text={copy} label={`Copy ${label.toLowerCase()}`} className="h-6 w-6 opacity-0 transition-opacity group-hover:opacity-100 focus-visible:opacity-100" />
-        ) : null}
-      </dd>
-    </div>
-  );
-}
+import { DetailRow } from "../ui/detail-row";
 
 const impactIcon: Record<Impact, React.ReactNode> = {
   reboot: <OctagonX className="size-4 text-bad" aria-label="Rules out a live patch" />,
@@ -280,14 +267,14 @@ export function PatchDetail({ id }: { id: string }) {
           <Card className="overflow-hidden">
             <CardHeader title="Patch" />
             <dl>
-              <Row label="Staged by">{p.createdBy}</Row>
-              <Row label="Staged">
+              <DetailRow labelWidth="7rem" label="Staged by">{p.createdBy}</DetailRow>
+              <DetailRow labelWidth="7rem" label="Staged">
                 <span className="flex flex-col">
                   <RelativeTime date={p.createdAt} />
                   <span className="text-xs text-subtle-foreground">{formatExact(new Date(p.createdAt))}</span>
                 </span>
-              </Row>
-              <Row label="Targets">
+              </DetailRow>
+              <DetailRow labelWidth="7rem" label="Targets">
                 {p.targetReleases.length === 0 ? (
                   <span>Every release the fleet runs</span>
                 ) : (
@@ -299,19 +286,19 @@ export function PatchDetail({ id }: { id: string }) {
                     ))}
                   </span>
                 )}
-              </Row>
-              <Row label="Changes">
+              </DetailRow>
+              <DetailRow labelWidth="7rem" label="Changes">
                 <span className="tabular">
                   {a.stats.files} {a.stats.files === 1 ? "file" : "files"} · <span className="font-mono text-xs text-ok">+{a.stats.added}</span>{" "}
                   <span className="font-mono text-xs text-bad">−{a.stats.removed}</span>
                 </span>
-              </Row>
-              <Row label="Diff sha256" mono copy={p.diffSha256}>
+              </DetailRow>
+              <DetailRow labelWidth="7rem" label="Diff sha256" mono copy={p.diffSha256}>
                 <span data-testid="diff-sha256">{p.diffSha256}</span>
-              </Row>
-              <Row label="Patch id" mono copy={p.id}>
+              </DetailRow>
+              <DetailRow labelWidth="7rem" label="Patch id" mono copy={p.id}>
                 {p.id}
-              </Row>
+              </DetailRow>
             </dl>
           </Card>
         </div>
