@@ -31,7 +31,7 @@ import { SelectorChips } from "./selector-chips";
 import { rebootOnly } from "@/lib/patches/live-patchable";
 import { GroupFormDialog } from "./group-form-dialog";
 import { useDeleteGroup, useGroup } from "../hooks/use-groups";
-import { DetailLoadError } from "../ui/detail-load-error";
+import { DetailLoadError } from "../detail-load-error";
 
 function AppliedBar({ p }: { p: GroupPatchStatus }) {
   const share = p.targeted > 0 ? p.applied / p.targeted : 0;

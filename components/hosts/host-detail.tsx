@@ -22,7 +22,7 @@ import { DuplicateOf, RestoreHostDialog } from "./identity-actions";
 import { Breadcrumb } from "../ui/breadcrumb";
 import { CveChips, SeverityBadge, VerdictBadge } from "../patches/patch-badges";
 import { RecentRollouts } from "../rollouts/recent-rollouts";
-import { DetailLoadError } from "../ui/detail-load-error";
+import { DetailLoadError } from "../detail-load-error";
 import { DetailRow } from "../ui/detail-row";
 
 type Severity = PatchSummary["severity"];

@@ -16,7 +16,7 @@ import { Breadcrumb } from "../ui/breadcrumb";
 import { DiffView } from "./diff-view";
 import { usePatch } from "../hooks/use-patches";
 import { BuildsCard } from "./builds-card";
-import { DetailLoadError } from "../ui/detail-load-error";
+import { DetailLoadError } from "../detail-load-error";
 import { DetailRow } from "../ui/detail-row";
 
 const impactIcon: Record<Impact, React.ReactNode> = {

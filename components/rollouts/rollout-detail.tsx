@@ -18,7 +18,7 @@ import { HOST_STATE_META, RollbackBadge, RolloutStatusBadge, StateBar, sumCounts
 import { RolloutHostsCard } from "./rollout-hosts";
 import { strategyWords } from "./strategy";
 import { isActive, useRollout, type RolloutAction } from "../hooks/use-rollouts";
-import { DetailLoadError } from "../ui/detail-load-error";
+import { DetailLoadError } from "../detail-load-error";
 
 function RolloutRef({ id, prefix }: { id: string; prefix: string }) {
   const q = useRollout(id);

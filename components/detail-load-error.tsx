@@ -1,12 +1,12 @@
 import * as React from "react";
 import Link from "next/link";
-import { ApiRequestError, isUnauthorized } from "../api";
-import { Breadcrumb } from "./breadcrumb";
-import { buttonClass } from "./button";
-import { Card } from "./card";
-import { EmptyState } from "./empty-state";
-import { ErrorState } from "./error-state";
-import { PageHeader } from "./page-header";
+import { ApiRequestError, isUnauthorized } from "./api";
+import { Breadcrumb } from "./ui/breadcrumb";
+import { buttonClass } from "./ui/button";
+import { Card } from "./ui/card";
+import { EmptyState } from "./ui/empty-state";
+import { ErrorState } from "./ui/error-state";
+import { PageHeader } from "./ui/page-header";
 
 /**
  * A detail page (a patch, a rollout, a group, a host) whose item could not be loaded: "No such …"
