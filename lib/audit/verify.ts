@@ -6,7 +6,7 @@ import { prisma } from "@/lib/db/client";
 import { ChainCheck, parseCheckpointLog, type Finding, type SignedCheckpoint } from "./anchor";
 import { auditKeyPath, checkpointPath, readAuditKey, readCheckpoints } from "./anchor-store";
 
-/** The API's own shape (lib/api/schemas.ts, AuditVerifySchema). */
+/** The API's own shape (lib/api/schemas/audit.ts, AuditVerifySchema). */
 export type VerifyResult = AuditVerify;
 
 function latestOf(cps: SignedCheckpoint[]): VerifyResult["anchor"]["latest"] {

@@ -30,7 +30,7 @@ export interface BuiltArtifact {
   report?: BuildReport;
 }
 
-/** How a build ended without a module (lib/api/schemas.ts BuildOutcomeSchema says what each means). */
+/** How a build ended without a module (lib/api/schemas/patches.ts BuildOutcomeSchema says what each means). */
 export type FailureReason = Exclude<BuildOutcome, "built">;
 
 /** The build itself failed (bad patch, compiler error, timeout): recorded, not retried. */
