@@ -18,6 +18,7 @@ const List = <T extends z.ZodType>(item: T) => z.object({ items: z.array(item) }
 
 export const OPERATIONS: Op[] = [
   { method: "get", path: "/api/health", summary: "Liveness and database reachability", role: "public" },
+  { method: "get", path: "/api/v1/openapi.json", summary: "This document", role: "public" },
   { method: "post", path: "/api/v1/auth/login", summary: "Sign in; sets the session cookie. Attempts are throttled per (account, source address) and per source with exponential backoff: 429 with Retry-After", role: "public", body: S.LoginBodySchema, response: z.object({ operator: S.MeSchema }) },
   { method: "post", path: "/api/v1/auth/logout", summary: "End the session", role: "public" },
   { method: "get", path: "/api/v1/auth/me", summary: "Who is calling", role: "viewer", response: S.MeSchema },
