@@ -1,4 +1,5 @@
 // The agent end to end against a real socket.io server: a minimal fake console in this process.
+import net from "node:net";
 import * as fs from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -141,9 +142,14 @@ describe("Agent against a fake console", () => {
     const port = console_.port;
     const disconnected = new Promise<void>((r) => a.once("disconnected", () => r()));
     await console_.stop();
+    // Keep the port while the console is down (connections are dropped): another test running in
+    // parallel must not take it before the console comes back on it (it did once in CI).
+    const holder = net.createServer((s) => s.destroy());
+    await new Promise<void>((r) => holder.listen(port, "127.0.0.1", r));
     await disconnected;
     expect(a.connected).toBe(false);
     await new Promise((r) => setTimeout(r, 300)); // a few failed attempts while it is down
+    await new Promise<void>((r) => holder.close(() => r()));
     console_.port = port;
     await console_.start();
     await waitFor(() => a.connected, 15_000, "reconnect");
