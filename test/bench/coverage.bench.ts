@@ -1,4 +1,4 @@
-// npm run bench:coverage -- --from 6.1.190-1 --to 6.1.192-1 --release 6.1.0-54-amd64 [--sample N] [--load] [--out file.json]
+// npm run bench:coverage -- --from 6.1.190-1 --to 6.1.192-1 --release 6.1.0-54-amd64 [--sample N | --start-at PATH] [--load] [--out file.json]
 //
 // How many real fixes end live. Every .c file Debian's linux-source-6.1 changes between two
 // versions becomes its own diff (test/bench/coverage-corpus.ts), staged through the API of a
@@ -26,6 +26,8 @@ const { values } = parseArgs({
     to: { type: "string", default: "6.1.192-1" },
     release: { type: "string", default: "6.1.0-54-amd64" },
     sample: { type: "string" },
+    // Resume a whole-corpus run: the files from this path on, in path order.
+    "start-at": { type: "string" },
     load: { type: "boolean", default: false },
     concurrency: { type: "string", default: "2" },
     out: { type: "string" },
@@ -61,7 +63,7 @@ const call: Call = async (method, p, body) => {
 
 let stopGuest = async () => {};
 try {
-  const order = values.sample ? sampleOrder(all) : all;
+  const order = values.sample ? sampleOrder(all) : values["start-at"] ? all.filter((d) => d.file >= values["start-at"]!) : all;
   const results: FixResult[] = await buildAll({ call, release, diffs: order, concurrency: Number(values.concurrency), inScope: values.sample ? Number(values.sample) : undefined, log });
 
   // The builds' results are kept even if loading goes wrong (a guest that dies is itself a finding).
