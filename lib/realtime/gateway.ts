@@ -32,7 +32,8 @@ const HEARTBEAT_FLUSH_MS = 2000;
 const UI_FLUSH_MS = 250;
 const SWEEP_MS = 15_000;
 // How often live /ui sockets' sessions and tokens are re-validated (see lib/config.ts).
-const UI_RECHECK_MS = env().SPLICER_UI_RECHECK_MS;
+// Settings the gateway reads on every handshake, parsed once when it loads (after the start checked them).
+const { SPLICER_UI_RECHECK_MS: UI_RECHECK_MS, SPLICER_TRUST_PROXY: TRUST_PROXY, SPLICER_PUBLIC_URL: PUBLIC_URL } = env();
 // Host timeline retention: checked this often, at start and whenever the settings change.
 const PRUNE_MS = 10 * 60_000;
 // An agent may resend its inventory this often at most (it sends only on change).
@@ -41,7 +42,7 @@ const MAX_INVENTORIES_PER_MINUTE = 12;
 const MAX_JOB_UPDATES_PER_MINUTE = 600;
 
 function clientIp(socket: Socket): string | null {
-  const fwd = env().SPLICER_TRUST_PROXY ? socket.handshake.headers["x-forwarded-for"] : undefined;
+  const fwd = TRUST_PROXY ? socket.handshake.headers["x-forwarded-for"] : undefined;
   const ip = (typeof fwd === "string" ? fwd.split(",")[0].trim() : null) ?? socket.handshake.address;
   return ip?.replace(/^::ffff:/, "") || null;
 }
@@ -157,7 +158,7 @@ export async function startGateway(opts: { httpServer: http.Server; databaseUrl:
   uiNs.use(async (socket, next) => {
     try {
       // Another site's page must not open a socket with the visitor's cookie (cross-site WebSocket hijacking).
-      if (!uiOriginAllowed(socket.handshake.headers)) return next(new Error("cross-site connection refused"));
+      if (!uiOriginAllowed(socket.handshake.headers, PUBLIC_URL, TRUST_PROXY)) return next(new Error("cross-site connection refused"));
       const who = await authenticate({ cookie: socket.handshake.headers.cookie ?? null, authorization: socket.handshake.headers.authorization ?? null, ip: clientIp(socket) });
       if (!who) return next(new Error("sign in first"));
       socket.data.actor = who.actor;

@@ -1,11 +1,9 @@
-import { env } from "@/lib/config";
-
 /**
  * A /ui handshake's Origin must be the console itself (the Host it was reached at) or
  * SPLICER_PUBLIC_URL. Clients that send no Origin (scripts with a token) are not browsers on
  * another site, unless the browser says the request is cross-site.
  */
-export function uiOriginAllowed(headers: Record<string, string | string[] | undefined>, publicUrl = env().SPLICER_PUBLIC_URL, trustProxy = env().SPLICER_TRUST_PROXY): boolean {
+export function uiOriginAllowed(headers: Record<string, string | string[] | undefined>, publicUrl: string | undefined, trustProxy = false): boolean {
   const origin = headers.origin;
   if (typeof origin !== "string" || origin === "") return headers["sec-fetch-site"] !== "cross-site";
   let url: URL;
