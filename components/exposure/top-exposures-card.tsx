@@ -1,5 +1,4 @@
 "use client";
-import * as React from "react";
 import Link from "next/link";
 import { ArrowRight, ShieldAlert, ShieldCheck } from "lucide-react";
 import { Card, CardHeader } from "../ui/card";

@@ -1,5 +1,4 @@
 "use client";
-import * as React from "react";
 import Link from "next/link";
 import { ArrowRight, Clock, Cpu, Plus, Server, Tag, Layers } from "lucide-react";
 import { useFleetSummary } from "../hooks/use-hosts";

@@ -28,7 +28,7 @@ import { CveChips, SeverityBadge, VerdictBadge } from "../patches/patch-badges";
 import { RolloutDialog } from "../rollouts/rollout-dialog";
 import { RecentRollouts } from "../rollouts/recent-rollouts";
 import { SelectorChips } from "./selector-chips";
-import { rebootOnly } from "@/lib/patches/live-patchable";
+import { rebootOnly } from "@/lib/analysis/live-patchable";
 import { GroupFormDialog } from "./group-form-dialog";
 import { useDeleteGroup, useGroup } from "../hooks/use-groups";
 import { DetailLoadError } from "../detail-load-error";

@@ -18,7 +18,7 @@ import { StatusDot } from "../ui/badge";
 import { numberFmt } from "../ui/time";
 import { cn } from "../ui/cn";
 import { SeverityBadge } from "../patches/patch-badges";
-import { rebootOnly } from "@/lib/patches/live-patchable";
+import { rebootOnly } from "@/lib/analysis/live-patchable";
 import { ReleaseChips, SelectorChips } from "./selector-chips";
 import { GroupFormDialog } from "./group-form-dialog";
 import { useGroups } from "../hooks/use-groups";

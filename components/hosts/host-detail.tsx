@@ -1,5 +1,4 @@
 "use client";
-import * as React from "react";
 import Link from "next/link";
 import { FileDiff, HardDrive, History, ScrollText, ShieldAlert, ShieldCheck, Tag } from "lucide-react";
 import type { HostDetail as HostDetailT, PatchSummary } from "@/lib/api/schemas";

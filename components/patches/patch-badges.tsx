@@ -1,6 +1,5 @@
-import * as React from "react";
 import type { PatchSummary } from "@/lib/api/schemas";
-import type { Impact, Verdict } from "@/lib/patches/types";
+import type { Impact, Verdict } from "@/lib/analysis/types";
 import { Badge, StatusBadge, type Tone } from "../ui/badge";
 import { cn } from "../ui/cn";
 

@@ -1,8 +1,7 @@
 "use client";
 import * as React from "react";
 import { AlertTriangle, FileCode2, FileDiff, Info, ListChecks, OctagonX, ShieldCheck } from "lucide-react";
-import type { PatchDetail as PatchDetailT } from "@/lib/api/schemas";
-import type { ChangedFunction, FileAnalysis, Finding, Impact, PatchAnalysis } from "@/lib/patches/types";
+import type { ChangedFunction, FileAnalysis, Finding, Impact, PatchAnalysis } from "@/lib/analysis/types";
 import { PageHeader } from "../ui/page-header";
 import { Card, CardHeader } from "../ui/card";
 import { Skeleton } from "../ui/skeleton";

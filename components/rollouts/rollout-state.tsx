@@ -1,4 +1,3 @@
-import * as React from "react";
 import { Undo2 } from "lucide-react";
 import type { RolloutStatus, RolloutSummary } from "@/lib/api/schemas";
 import { FAILED_HOST_STATES, FINAL_HOST_STATES, HOST, HOST_STATE_BAR_ORDER, HOST_STATE_READ_ORDER, IN_FLIGHT_HOST_STATES, isIn, type RolloutHostState } from "@/lib/rollouts/states";

@@ -1,5 +1,4 @@
 "use client";
-import * as React from "react";
 import type { RolloutStrategy, RolloutStrategyInput } from "@/lib/api/schemas";
 import { issueAt } from "../api";
 import { Field, Input } from "../ui/input";

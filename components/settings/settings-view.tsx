@@ -1,5 +1,4 @@
 "use client";
-import * as React from "react";
 import { usePathname, useRouter, useSearchParams } from "next/navigation";
 import { Activity, KeySquare, Users } from "lucide-react";
 import { PageHeader } from "../ui/page-header";

@@ -1,5 +1,4 @@
 "use client";
-import * as React from "react";
 import { useTheme } from "next-themes";
 import { Moon, Sun } from "lucide-react";
 import { GlobalSearch } from "./global-search";

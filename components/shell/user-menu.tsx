@@ -1,5 +1,4 @@
 "use client";
-import * as React from "react";
 import { useTheme } from "next-themes";
 import { ChevronsUpDown, LogOut, Monitor, Moon, Sun } from "lucide-react";
 import { apiFetch } from "../api";

@@ -1,5 +1,4 @@
 "use client";
-import * as React from "react";
 import { AlertTriangle, RotateCw } from "lucide-react";
 import { Button } from "./button";
 import { cn } from "./cn";

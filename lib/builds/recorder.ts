@@ -7,7 +7,7 @@ import { log } from "@/lib/log";
 import { notify } from "@/lib/db/bus";
 import { putArtifact } from "./artifact-store";
 import { sha256Hex } from "./artifacts";
-import { MAX_MODULE_NAME, MODULE_NAME_RE } from "@/lib/patches/module-name";
+import { MAX_MODULE_NAME, MODULE_NAME_RE } from "@/lib/livepatch/module-name";
 import type { BuildResult } from "./queue";
 import type { BuildReport, FailureReason } from "./types";
 import type { SigningKey } from "@/lib/signing/signing";

@@ -4,7 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import { prisma } from "@/lib/db/client";
 import { log } from "@/lib/log";
-import type { PatchAnalysis } from "@/lib/patches/types";
+import type { PatchAnalysis } from "@/lib/analysis/types";
 import { storeArtifact } from "./artifacts";
 import { appendBuildLog, handBack, renewLease, retryDelayMs, submitResult, type Claim } from "./queue";
 import { BuildFailure, type Builder } from "./types";

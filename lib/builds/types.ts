@@ -1,6 +1,6 @@
 // The contract between the build queue (lib/builds/queue.ts) and the builders (lib/builds/builders/*).
 import type { BuildOutcome, BuildReport } from "@/lib/api/schemas";
-import type { PatchAnalysis } from "@/lib/patches/types";
+import type { PatchAnalysis } from "@/lib/analysis/types";
 
 export type { BuildReport };
 

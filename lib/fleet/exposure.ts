@@ -1,7 +1,7 @@
 import "server-only";
 import type { Livepatch } from "@/agent/protocol";
 import type { EffectiveKernel, Exposure, ExposureItem } from "@/lib/api/schemas";
-import { livepatchModuleName, moduleNameSqlText } from "@/lib/patches/module-name";
+import { livepatchModuleName, moduleNameSqlText } from "@/lib/livepatch/module-name";
 import { prisma } from "@/lib/db/client";
 import { Prisma } from "@/lib/generated/prisma/client";
 import { memberSql } from "@/lib/groups/selector";

@@ -2,7 +2,6 @@ import "server-only";
 import type { Inventory, Livepatch } from "@/agent/protocol";
 import { safeEqualHex, sha256 } from "@/lib/crypto";
 import { prisma } from "@/lib/db/client";
-import type { Prisma } from "@/lib/generated/prisma/client";
 import { BUS_CHANNEL, encodeBusEvent, notify } from "@/lib/db/bus";
 
 export type AgentAuthResult =

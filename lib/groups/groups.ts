@@ -2,7 +2,7 @@ import "server-only";
 import { GroupSelectorSchema, type Group, type GroupCreate, type GroupPatchStatus, type GroupPreview, type GroupSelector } from "@/lib/api/schemas";
 import { createdBy, type Actor } from "@/lib/audit/actor";
 import { appendAudit } from "@/lib/audit/append";
-import { moduleNameSqlText } from "@/lib/patches/module-name";
+import { moduleNameSqlText } from "@/lib/livepatch/module-name";
 import { prisma } from "@/lib/db/client";
 import { ConflictError, NotFoundError } from "@/lib/errors";
 import { Prisma } from "@/lib/generated/prisma/client";

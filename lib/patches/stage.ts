@@ -9,8 +9,8 @@ import { ConflictError, NotFoundError } from "@/lib/errors";
 import type { Prisma } from "@/lib/generated/prisma/client";
 import { ensureBuilds } from "@/lib/builds/plan";
 import { listBuilds } from "@/lib/builds/query";
-import { analysePatch } from "./analysis";
-import type { PatchAnalysis, Verdict } from "./types";
+import { analysePatch } from "@/lib/analysis/analysis";
+import type { PatchAnalysis, Verdict } from "@/lib/analysis/types";
 
 const toDbVerdict = (v: Verdict) => v.replace(/-/g, "_") as "hot_patchable" | "needs_review" | "requires_reboot";
 const fromDbVerdict = (v: string) => v.replace(/_/g, "-") as Verdict;

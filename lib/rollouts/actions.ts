@@ -2,7 +2,7 @@ import "server-only";
 import { RolloutStrategySchema, type RolloutSummary } from "@/lib/api/schemas";
 import { createdBy, type Actor } from "@/lib/audit/actor";
 import { appendAudit } from "@/lib/audit/append";
-import { livepatchModuleName } from "@/lib/patches/module-name";
+import { livepatchModuleName } from "@/lib/livepatch/module-name";
 import { prisma, type Tx } from "@/lib/db/client";
 import { ConflictError, NotFoundError } from "@/lib/errors";
 import type { Prisma } from "@/lib/generated/prisma/client";

@@ -1,7 +1,7 @@
 import "server-only";
 import { FINAL_JOB_PHASES, JobUpdateSchema, type Job, type JobUpdate } from "@/agent/protocol";
 import type { RolloutHostState } from "@/lib/api/schemas";
-import { livepatchModuleName } from "@/lib/patches/module-name";
+import { livepatchModuleName } from "@/lib/livepatch/module-name";
 import type { z } from "zod";
 import { prisma, type Tx } from "@/lib/db/client";
 import { Prisma } from "@/lib/generated/prisma/client";

@@ -1,7 +1,7 @@
-import { rebootOnly } from "@/lib/patches/live-patchable";
+import { rebootOnly } from "@/lib/analysis/live-patchable";
 import "server-only";
 import { resolveCount, type RolloutPreview, type RolloutStrategy } from "@/lib/api/schemas";
-import { livepatchModuleName } from "@/lib/patches/module-name";
+import { livepatchModuleName } from "@/lib/livepatch/module-name";
 import { skipReasonOf } from "@/lib/builds/outcomes";
 import type { Db } from "@/lib/db/client";
 import { ConflictError, NotFoundError } from "@/lib/errors";

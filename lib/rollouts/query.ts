@@ -3,7 +3,7 @@ import {
   resolveCount, RolloutStrategySchema, type RolloutDetail, type RolloutHost, type RolloutHostDetail, type RolloutHostState,
   type RolloutListItem, type RolloutStrategy, type RolloutSummary, RolloutHostsQuerySchema, RolloutListQuerySchema,
 } from "@/lib/api/schemas";
-import { livepatchModuleName } from "@/lib/patches/module-name";
+import { livepatchModuleName } from "@/lib/livepatch/module-name";
 import { prisma } from "@/lib/db/client";
 import { NotFoundError } from "@/lib/errors";
 import { Prisma } from "@/lib/generated/prisma/client";

@@ -10,7 +10,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { analysePatch, type PatchAnalysis } from "../../lib/patches/analysis";
+import { analysePatch, type PatchAnalysis } from "../../lib/analysis/analysis";
 import { treeDiffs } from "./coverage-corpus";
 import { log, machine, pct } from "./lib";
 

@@ -6,10 +6,10 @@
 // whole matrix to "succeeded" (R simulated builds of SPLICER_SIMULATE_BUILD_MS each, at the
 // console's build concurrency). A second "ensure builds" request must create nothing.
 import fs from "node:fs";
-import path from "node:path";
 import { parseArgs } from "node:util";
 import pg from "pg";
-import { ROOT, benchDatabase, exited, log, machine, startBenchConsole } from "./lib";
+import { benchDatabase, exited, log, machine, startBenchConsole } from "./lib";
+import { diffFixture } from "../helpers/fixtures";
 
 const { values } = parseArgs({ options: { hosts: { type: "string", default: "5000" }, releases: { type: "string", default: "40" }, out: { type: "string" } } });
 const HOSTS = Number(values.hosts);
@@ -29,9 +29,9 @@ log(`${HOSTS} hosts over ${RELEASES} kernel releases`);
 
 const { proc: consoleProc, api } = await startBenchConsole({ dbUrl: db.url, dataDir: db.dataDir });
 
-const diff = fs.readFileSync(path.join(ROOT, "test/unit/lib/patches/fixtures/function-only-cmdline.diff"), "utf8");
+const diff = diffFixture("function-only-cmdline.diff");
 // Warm the route (first request compiles and loads the C grammar) with a different patch.
-await api("/api/v1/patches", { method: "POST", body: JSON.stringify({ title: "warm-up", severity: "low", diff: fs.readFileSync(path.join(ROOT, "test/unit/lib/patches/fixtures/new-function-added.diff"), "utf8") }) });
+await api("/api/v1/patches", { method: "POST", body: JSON.stringify({ title: "warm-up", severity: "low", diff: diffFixture("new-function-added.diff") }) });
 
 const t0 = performance.now();
 const res = await api("/api/v1/patches", { method: "POST", body: JSON.stringify({ title: "cmdline fix", severity: "high", diff }) });

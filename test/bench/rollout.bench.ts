@@ -13,6 +13,7 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import pg from "pg";
 import { ROOT, benchDatabase, cpuSec, exited, log, machine, metric, pct, rssMiB, sleep, startBenchConsole, track } from "./lib";
+import { diffFixture } from "../helpers/fixtures";
 
 const { values } = parseArgs({
   options: {
@@ -50,7 +51,7 @@ for (;;) {
 log(`all ${N} connected with their inventory in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 
 const group = await c.json<{ id: string; memberCount: number }>("/api/v1/groups", { method: "POST", body: JSON.stringify({ name: "everything", selector: { all: true } }) });
-const diff = fs.readFileSync(path.join(ROOT, "test/unit/lib/patches/fixtures/function-only-cmdline.diff"), "utf8");
+const diff = diffFixture("function-only-cmdline.diff");
 const patch = await c.json<{ id: string; builds: unknown[] }>("/api/v1/patches", { method: "POST", body: JSON.stringify({ title: "cmdline fix", severity: "high", diff }) });
 for (;;) {
   const b = await c.json<{ items: { status: string }[] }>(`/api/v1/patches/${patch.id}/builds`);

@@ -1,14 +1,13 @@
 // The console in a real browser (Debian's Chromium driven by playwright-core) against a real
 // console process and real agents: sign in, the fleet overview, a host appearing live without a
 // reload, filtering hosts, editing labels; and screenshots of every page in both themes.
-import fs from "node:fs";
 import path from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FleetSummary, Host, HostList } from "@/lib/api/schemas";
 import type { Fleet } from "@/agent/sim/fleet";
 import { SHOTS, VIEWPORT, expectScreenshot, cspViolations, haveBrowser, launchBrowser, openPage, signInAsAdmin, waitLive, poll } from "../helpers/browser";
-import { ROOT, startSimulatedFleet, eventually, startAgentProcess, startTestConsole, type AgentProcess, type TestConsole, getJson as getJsonAs } from "../helpers/console";
+import { startSimulatedFleet, eventually, startAgentProcess, startTestConsole, type AgentProcess, type TestConsole, getJson as getJsonAs } from "../helpers/console";
 import { makeFakeHost } from "../helpers/fake-host";
 
 const FLEET_SIZE = 36;

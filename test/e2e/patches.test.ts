@@ -11,12 +11,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FleetSummary, PatchDetail, PatchSummary } from "@/lib/api/schemas";
 import type { Fleet } from "@/agent/sim/fleet";
 import { SHOTS, VIEWPORT, expectScreenshot, cspViolations, haveBrowser, launchBrowser, openPage, signInAsAdmin, waitLive, poll, slowPoll } from "../helpers/browser";
-import { ROOT, startSimulatedFleet, startTestConsole, type TestConsole, getJson as getJsonAs } from "../helpers/console";
+import { startSimulatedFleet, startTestConsole, type TestConsole, getJson as getJsonAs } from "../helpers/console";
+import { diffFixture } from "../helpers/fixtures";
 
-const FIXTURES = path.join(ROOT, "test/unit/lib/patches/fixtures");
 const FLEET_SIZE = 12;
 
-const fixture = (name: string) => fs.readFileSync(path.join(FIXTURES, name), "utf8");
 
 let c: TestConsole;
 let fleet: Fleet | undefined;
@@ -32,7 +31,7 @@ const signIn = (page: Page, next = "/patches"): Promise<void> => signInAsAdmin(p
 
 
 async function stageViaApi(title: string, diffName: string, extra: Record<string, unknown> = {}): Promise<PatchDetail> {
-  const r = await c.api("/api/v1/patches", { method: "POST", json: { title, diff: fixture(diffName), severity: "medium", ...extra } });
+  const r = await c.api("/api/v1/patches", { method: "POST", json: { title, diff: diffFixture(diffName), severity: "medium", ...extra } });
   if (!r.ok) throw new Error(`stage ${diffName}: ${r.status} ${await r.text()}`);
   return (await r.json()) as PatchDetail;
 }
@@ -72,7 +71,7 @@ describe.skipIf(!haveBrowser)("patches in a browser", () => {
     await poll(() => page.getByTestId("cve-chips").textContent()).toBe("CVE-2026-10001CVE-2026-10002");
     await page.getByRole("combobox", { name: "Severity" }).click();
     await page.locator('[role=option][data-value="critical"]').click();
-    await page.getByTestId("diff-input").fill(fixture("function-only-cmdline.diff"));
+    await page.getByTestId("diff-input").fill(diffFixture("function-only-cmdline.diff"));
     await page.getByTestId("stage-submit").click();
 
     await page.waitForURL(/\/patches\/[0-9a-f-]{36}$/);
@@ -114,10 +113,10 @@ describe.skipIf(!haveBrowser)("patches in a browser", () => {
     const release = (await getJson<FleetSummary>("/api/v1/fleet/summary")).kernels[0].kernelRelease;
     await page.goto("/patches/new");
     const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "splicer-e2e-diff-")), "skbuff-livepatched.diff");
-    fs.writeFileSync(file, fixture("struct-field-skbuff.diff"));
+    fs.writeFileSync(file, diffFixture("struct-field-skbuff.diff"));
     await page.getByTestId("diff-file").setInputFiles(file);
     await poll(() => page.getByTestId("diff-source").textContent()).toContain("skbuff-livepatched.diff");
-    expect(await page.getByTestId("diff-input").inputValue()).toBe(fixture("struct-field-skbuff.diff"));
+    expect(await page.getByTestId("diff-input").inputValue()).toBe(diffFixture("struct-field-skbuff.diff"));
     await page.fill("#patch-title", "skbuff: mark live-patched buffers");
     await page.fill("#patch-cves", "CVE-2026-20002");
     await page.getByLabel("Only these releases").check();
@@ -172,7 +171,7 @@ describe.skipIf(!haveBrowser)("patches in a browser", () => {
     await poll(() => page.getByTestId("stage-error").textContent()).toMatch(/not_a_diff.*not a unified diff/s);
     expect(page.url()).toMatch(/\/patches\/new$/);
 
-    await page.getByTestId("diff-input").fill(fixture("function-only-cmdline.diff"));
+    await page.getByTestId("diff-input").fill(diffFixture("function-only-cmdline.diff"));
     await page.getByTestId("stage-submit").click();
     await poll(() => page.getByTestId("stage-error").textContent()).toMatch(/duplicate_patch.*already staged/s);
 
@@ -221,7 +220,7 @@ describe.skipIf(!haveBrowser)("patches in a browser", () => {
           // The form as an operator sees it mid-task.
           await p.fill("#patch-title", "ipv4: honour a per-socket PMTU floor");
           await p.fill("#patch-cves", "CVE-2026-50005, CVE-2026-50006");
-          await p.getByTestId("diff-input").fill(fixture("multi-file-mixed.diff"));
+          await p.getByTestId("diff-input").fill(diffFixture("multi-file-mixed.diff"));
         }
         await p.mouse.move(0, VIEWPORT.height - 1);
         await p.screenshot({ path: path.join(SHOTS, `${name}-${theme}.png`), fullPage: full });

@@ -4,16 +4,15 @@
 // inline), confirms, watches the rollout page finish live, opens a failed host's log and rolls
 // the rollout back; a viewer sees no Roll out button and the API refuses them. Screenshots of
 // the groups, group, rollout, rollouts and exposure pages in both themes.
-import fs from "node:fs";
 import path from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Group, PatchDetail, RolloutDetail, RolloutSummary } from "@/lib/api/schemas";
 import type { Fleet } from "@/agent/sim/fleet";
 import { SHOTS, VIEWPORT, expectScreenshot, cspViolations, haveBrowser, launchBrowser, openPage, waitLive, poll, slowPoll } from "../helpers/browser";
-import { ROOT, startSimulatedFleet, startTestConsole, type TestConsole, getJson as getJsonAs } from "../helpers/console";
+import { startSimulatedFleet, startTestConsole, type TestConsole, getJson as getJsonAs } from "../helpers/console";
+import { diffFixture } from "../helpers/fixtures";
 
-const FIXTURES = path.join(ROOT, "test/unit/lib/patches/fixtures");
 const FLEET_SIZE = 10;
 const OPERATOR = { username: "olga", password: "operator-password-1" };
 const VIEWER = { username: "vic", password: "viewer-password-1" };
@@ -70,14 +69,14 @@ beforeAll(async () => {
   }
   patch = await postJson<PatchDetail>("/api/v1/patches", {
     title: "proc: show a marker after the command line",
-    diff: fs.readFileSync(path.join(FIXTURES, "function-only-cmdline.diff"), "utf8"),
+    diff: diffFixture("function-only-cmdline.diff"),
     severity: "critical",
     cves: ["CVE-2026-10001"],
   });
   // Staged patches that lack a CVE-fixing alternative make the exposure page worth a screenshot.
   await postJson("/api/v1/patches", {
     title: "igmp: add a bounds check",
-    diff: fs.readFileSync(path.join(FIXTURES, "bounds-check-ipv4.diff"), "utf8"),
+    diff: diffFixture("bounds-check-ipv4.diff"),
     severity: "high",
     cves: ["CVE-2026-30003"],
   });

@@ -13,6 +13,7 @@ import type { Group, PatchDetail, RolloutDetail, RolloutSummary } from "@/lib/ap
 import pg from "pg";
 import { embeddedConsoleUrl } from "@/lib/db/embedded";
 import { ROOT, eventually } from "../helpers/console";
+import { diffFixture } from "../helpers/fixtures";
 
 const AGENTS = 4;
 const ADMIN_PASSWORD = "restart-test-admin-password-7431";
@@ -131,7 +132,7 @@ describe("npm start after kill -9", () => {
     expect(all.memberCount).toBe(AGENTS);
 
     for (const [i, fixture] of PATCHES.entries()) {
-      const diff = fs.readFileSync(path.join(ROOT, "test/unit/lib/patches/fixtures", fixture), "utf8");
+      const diff = diffFixture(fixture);
       const patch = await api<PatchDetail>(c, cookie, "/api/v1/patches", { method: "POST", json: { title: `crash ${i}: ${fixture}`, severity: "high", cves: [], diff } }, 200);
       // One host at a time, so there is always a "mid-way"; the demo agents fail 2% of applies at
       // random: a failure must not pause the rollout, only a lost host would stall it.

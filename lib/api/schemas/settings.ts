@@ -1,6 +1,5 @@
 // API schemas: console settings. lib/api/schemas/index.ts exports every domain's.
 import { z } from "zod";
-import { Host } from "./hosts";
 
 export const SettingsSchema = z.object({
   heartbeatIntervalSec: z.number().int().min(5).max(3600),

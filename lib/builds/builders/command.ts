@@ -2,7 +2,7 @@ import "server-only";
 import { mkdir, readdir, readFile, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { BuildFailure, type Builder, type BuildRequest, type BuiltArtifact } from "@/lib/builds/types";
-import { livepatchModuleName, MAX_MODULE_NAME } from "@/lib/patches/module-name";
+import { livepatchModuleName, MAX_MODULE_NAME } from "@/lib/livepatch/module-name";
 import { formatMs, passedEnv, runProcess, shellQuote } from "./process";
 
 // The `command` builder runs an external livepatch builder (kpatch-build, or a wrapper script)

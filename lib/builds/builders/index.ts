@@ -12,7 +12,7 @@ import { rawEnv } from "@/lib/config";
 export { createCommandBuilder, type CommandBuilderOptions } from "./command";
 export { createKbuildBuilder, type KbuildBuilderOptions, type KernelReleases, type ReleaseTree } from "./kbuild";
 export { createSimulateBuilder, SIMULATED_FORMAT, type SimulatedArtifact, type SimulateBuilderOptions } from "./simulate";
-export { livepatchModuleName } from "@/lib/patches/module-name";
+export { livepatchModuleName } from "@/lib/livepatch/module-name";
 
 // Which builder the console uses, from its environment:
 //

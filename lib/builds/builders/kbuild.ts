@@ -15,8 +15,8 @@ import { kbuildFile, wrapperSource, type KlpObjectSpec } from "@/lib/livepatch/m
 import { buildPatchObject, type Reach, type SymbolRef } from "@/lib/livepatch/patch-object";
 import { functionCode, ModuleCode, runPreModule, runPreVmlinux, VmlinuxCode } from "@/lib/livepatch/run-pre";
 import { placeSymbol, UnresolvedSymbol, type SymbolTable } from "@/lib/livepatch/symbols";
-import { parsePatch, type DiffFile } from "@/lib/patches/diff";
-import { livepatchModuleName } from "@/lib/patches/module-name";
+import { parsePatch, type DiffFile } from "@/lib/analysis/diff";
+import { livepatchModuleName } from "@/lib/livepatch/module-name";
 import { formatMs, passedEnv, runProcess, shellQuote } from "./process";
 
 // The `kbuild` builder: a livepatch module built from object code, for the exact kernel a host

@@ -1,7 +1,7 @@
 import "server-only";
 import { setTimeout as delay } from "node:timers/promises";
 import { BuildFailure, type Builder, type BuildRequest, type BuiltArtifact } from "@/lib/builds/types";
-import { livepatchModuleName } from "@/lib/patches/module-name";
+import { livepatchModuleName } from "@/lib/livepatch/module-name";
 
 // The demo's builder: no compiler, no kernel source. It takes a realistic short while, refuses
 // what the analysis says cannot be live-patched, and otherwise produces a JSON description of the

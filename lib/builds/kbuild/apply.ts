@@ -2,7 +2,7 @@
 // no fuzz: context must match exactly, at the stated line or shifted, as `patch` does). Hunk by
 // hunk, so a hunk that does not apply is named.
 import { applyPatch, type StructuredPatch } from "diff";
-import type { DiffFile } from "@/lib/patches/diff";
+import type { DiffFile } from "@/lib/analysis/diff";
 
 export class HunkDoesNotApply extends Error {
   constructor(

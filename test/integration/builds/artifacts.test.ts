@@ -6,7 +6,8 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fetchArtifact } from "@/agent/artifact-fetch";
 import type { Build, PatchDetail } from "@/lib/api/schemas";
-import { ROOT, eventually, startTestConsole, type TestConsole } from "../../helpers/console";
+import { eventually, startTestConsole, type TestConsole } from "../../helpers/console";
+import { diffFixture } from "../../helpers/fixtures";
 
 let c: TestConsole;
 let host: { hostId: string; credential: string; consolePublicKey: string };
@@ -19,7 +20,7 @@ beforeAll(async () => {
   // The host's inventory, as its agent would have reported it.
   await c.db.query(`update "Host" set "kernelRelease" = $1 where id = $2`, [RELEASE, host.hostId]);
   await c.db.query(`insert into "Host" (id, hostname, "machineId", "credentialHash", "kernelRelease") values (gen_random_uuid(), 'other', 'other-m', repeat('a', 64), '5.15.0-131-generic')`);
-  const diff = fs.readFileSync(path.join(ROOT, "test/unit/lib/patches/fixtures/function-only-cmdline.diff"), "utf8");
+  const diff = diffFixture("function-only-cmdline.diff");
   const p = (await (await c.api("/api/v1/patches", { method: "POST", json: { title: "cmdline", severity: "high", diff }, headers: { origin: c.url } })).json()) as PatchDetail;
   const builds = await eventually(async () => {
     const d = (await (await c.api(`/api/v1/patches/${p.id}`)).json()) as PatchDetail;

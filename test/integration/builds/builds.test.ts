@@ -8,9 +8,9 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { artifactSignaturePayload } from "@/agent/protocol";
 import type { Build, PatchDetail } from "@/lib/api/schemas";
-import { ROOT, eventually, startTestConsole, type TestConsole } from "../../helpers/console";
+import { eventually, startTestConsole, type TestConsole } from "../../helpers/console";
+import { diffFixture } from "../../helpers/fixtures";
 
-const fixture = (name: string) => fs.readFileSync(path.join(ROOT, "test/unit/lib/patches/fixtures", name), "utf8");
 const RELEASES = ["6.1.0-50-amd64", "6.1.0-56-amd64", "5.15.0-131-generic", "5.14.0-427.42.1.el9_4.x86_64"];
 
 let a: TestConsole;
@@ -43,7 +43,7 @@ describe("builds", () => {
   let patch: PatchDetail;
 
   it("staging a patch queues exactly one build per kernel release, even when two consoles race to ensure them", async () => {
-    patch = await stage(a, fixture("function-only-cmdline.diff"), "cmdline fix");
+    patch = await stage(a, diffFixture("function-only-cmdline.diff"), "cmdline fix");
     expect(patch.builds.map((x) => x.kernelRelease).sort()).toEqual([...RELEASES].sort());
     const race = await Promise.all(
       [a, b, a, b].map((c) => c.api(`/api/v1/patches/${patch.id}/builds`, { method: "POST", json: {}, headers: { origin: c.url } })),
@@ -90,7 +90,7 @@ describe("builds", () => {
   });
 
   it("a patch that requires a reboot fails to build, with the reason, on every release", async () => {
-    const p = await stage(a, fixture("struct-field-skbuff.diff"), "skb layout");
+    const p = await stage(a, diffFixture("struct-field-skbuff.diff"), "skb layout");
     const list = await eventually(async () => {
       const l = await builds(a, p.id);
       return l.length === 5 && l.every((x) => x.status === "failed") ? l : null;
@@ -114,7 +114,7 @@ describe("a console killed mid-build", () => {
   it("finishes the build after it restarts, once, with no second build row", async () => {
     const slow = await startTestConsole({ env: { SPLICER_SIMULATE_BUILD_MS: "8000", SPLICER_BUILD_LEASE_SEC: "3" } });
     await addHosts(slow, RELEASES, "s");
-    const p = await stage(slow, fixture("new-function-added.diff"), "slow build");
+    const p = await stage(slow, diffFixture("new-function-added.diff"), "slow build");
     await eventually(async () => (await builds(slow, p.id)).some((x) => x.status === "building"), { what: "a build in progress", timeoutMs: 20_000 });
     await slow.kill();
     await slow.restart();

@@ -12,8 +12,8 @@ import { artifactSignaturePayload } from "@/agent/protocol";
 import type { Build, BuildWorkerInfo, PatchDetail } from "@/lib/api/schemas";
 import { startBuildWorkerProcess, type BuildWorkerProcess } from "../../helpers/build-worker";
 import { ROOT, eventually, getJson, startTestConsole, type TestConsole } from "../../helpers/console";
+import { diffFixture } from "../../helpers/fixtures";
 
-const fixture = (name: string) => fs.readFileSync(path.join(ROOT, "test/unit/lib/patches/fixtures", name), "utf8");
 const RELEASES = ["6.1.0-50-amd64", "6.1.0-56-amd64", "5.15.0-131-generic", "5.14.0-427.42.1.el9_4.x86_64"];
 const LEASE = { SPLICER_BUILD_LEASE_SEC: "2" };
 
@@ -57,7 +57,7 @@ describe("builds off the console", () => {
 
   it("a console told to run no builds leaves them queued, and says so", async () => {
     expect(c.output()).toMatch(/by build workers only \(SPLICER_BUILD_WORKERS=0\)/);
-    first = await stage(fixture("function-only-cmdline.diff"), "cmdline fix");
+    first = await stage(diffFixture("function-only-cmdline.diff"), "cmdline fix");
     // A console that builds finishes these in ~300 ms (the test console's simulated build time).
     await new Promise((r) => setTimeout(r, 3_000));
     const list = await builds(first.id);
@@ -105,7 +105,7 @@ describe("builds off the console", () => {
   });
 
   it("a worker killed mid-build: the other finishes its build, once, with no second build row", async () => {
-    const p = await stage(fixture("new-function-added.diff"), "new function");
+    const p = await stage(diffFixture("new-function-added.diff"), "new function");
     const victim = await eventually(async () => (await builds(p.id)).find((x) => x.status === "building" && x.worker === "worker-b"), {
       what: "worker-b building",
       timeoutMs: 20_000,
@@ -129,7 +129,7 @@ describe("builds off the console", () => {
     // worker-a, idle, stops at once and says so.
     a.signal("SIGTERM");
     expect(await a.exited()).toMatchObject({ code: 0 });
-    const p = await stage(fixture("bounds-check-ipv4.diff"), "ipv4 bounds");
+    const p = await stage(diffFixture("bounds-check-ipv4.diff"), "ipv4 bounds");
     const quick = await startWorker("worker-quick-stop", { SPLICER_SIMULATE_BUILD_MS: "8000", SPLICER_BUILD_STOP_GRACE_SEC: "0" });
     const handed = await eventually(async () => (await builds(p.id)).find((x) => x.status === "building"), { what: "a build running", timeoutMs: 20_000 });
     const t = Date.now();
@@ -157,7 +157,7 @@ describe("builds off the console", () => {
   });
 
   it("the console refuses to sign what a worker's result does not match", async () => {
-    const p = await stage(fixture("cmdline-marker.diff"), "tampered");
+    const p = await stage(diffFixture("cmdline-marker.diff"), "tampered");
     const [victim] = await builds(p.id);
     const bogus = crypto.createHash("sha256").update("never stored").digest("hex");
     await c.db.query(`update "Build" set status = 'building', result = $2::jsonb where id = $1`, [

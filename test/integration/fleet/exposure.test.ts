@@ -2,13 +2,11 @@
 // targets and lacks (per CVE, by kernel release and by group), the hosts list's `missing` filter,
 // and a host's effective kernel. Hosts are rows written directly; no agents are needed.
 import crypto from "node:crypto";
-import fs from "node:fs";
-import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Exposure, Group, HostDetail, HostList, PatchDetail } from "@/lib/api/schemas";
-import { ROOT, startTestConsole, type TestConsole } from "../../helpers/console";
+import { startTestConsole, type TestConsole } from "../../helpers/console";
+import { diffFixture } from "../../helpers/fixtures";
 
-const fixture = (name: string) => fs.readFileSync(path.join(ROOT, "test/unit/lib/patches/fixtures", name), "utf8");
 const moduleOf = (patchId: string) => `livepatch_${patchId.replace(/-/g, "").slice(0, 12)}`;
 
 let c: TestConsole;
@@ -44,9 +42,9 @@ beforeAll(async () => {
     );
   }
   // Every release; and one for 6.1 only, fixing two CVEs.
-  cmdline = await json<PatchDetail>(await post("/api/v1/patches", { title: "cmdline", severity: "medium", cves: ["CVE-2026-1001"], diff: fixture("function-only-cmdline.diff") }));
+  cmdline = await json<PatchDetail>(await post("/api/v1/patches", { title: "cmdline", severity: "medium", cves: ["CVE-2026-1001"], diff: diffFixture("function-only-cmdline.diff") }));
   ipv4 = await json<PatchDetail>(
-    await post("/api/v1/patches", { title: "ipv4", severity: "critical", cves: ["CVE-2026-2001", "CVE-2026-2002"], diff: fixture("bounds-check-ipv4.diff"), kernelReleases: ["6.1.0-50-amd64"] }),
+    await post("/api/v1/patches", { title: "ipv4", severity: "critical", cves: ["CVE-2026-2001", "CVE-2026-2002"], diff: diffFixture("bounds-check-ipv4.diff"), kernelReleases: ["6.1.0-50-amd64"] }),
   );
   await setLivepatches("a-prod", [moduleOf(cmdline.id), moduleOf(ipv4.id)]);
   await setLivepatches("d-staging", [moduleOf(ipv4.id)]);

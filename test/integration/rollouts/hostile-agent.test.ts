@@ -9,9 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Fleet } from "@/agent/sim/fleet";
 import type { Ack, Job, JobAck } from "@/agent/protocol";
 import type { Group, Host, PatchDetail, RolloutDetail, RolloutSummary } from "@/lib/api/schemas";
-import { ROOT, eventually, getJson, startSimulatedFleet, startTestConsole, type TestConsole } from "../../helpers/console";
-import fs from "node:fs";
-import path from "node:path";
+import { eventually, getJson, startSimulatedFleet, startTestConsole, type TestConsole } from "../../helpers/console";
+import { diffFixture } from "../../helpers/fixtures";
 
 const HONEST = 9;
 const POISON = ["\u0000", "lone high \uD800 surrogate", "\uDC00 lone low surrogate", "nul in the middle \u0000 of it"];
@@ -87,7 +86,7 @@ afterAll(async () => {
 
 describe("a hostile agent in a rollout", () => {
   it("cannot erase the honest hosts' results: they are stored and the rollout ends with them succeeded", async () => {
-    const diff = fs.readFileSync(path.join(ROOT, "test/unit/lib/patches/fixtures/function-only-cmdline.diff"), "utf8");
+    const diff = diffFixture("function-only-cmdline.diff");
     const pr = await post("/api/v1/patches", { title: "fix cmdline", severity: "high", cves: [], diff });
     expect(pr.status, await pr.clone().text()).toBe(200);
     const patch = (await pr.json()) as PatchDetail;

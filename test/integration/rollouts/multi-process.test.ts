@@ -1,12 +1,11 @@
 // Two console processes on one database, each holding half of the fleet's agent connections:
 // a rollout started through one is advanced by whichever holds its row lock, each host's job is
 // sent by the process its agent is connected to, and every host is patched exactly once.
-import fs from "node:fs";
-import path from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import type { Fleet } from "@/agent/sim/fleet";
 import type { Group, PatchDetail, RolloutDetail, RolloutSummary } from "@/lib/api/schemas";
-import { ROOT, eventually, startSimulatedFleet, startTestConsole, type TestConsole } from "../../helpers/console";
+import { eventually, startSimulatedFleet, startTestConsole, type TestConsole } from "../../helpers/console";
+import { diffFixture } from "../../helpers/fixtures";
 
 let a: TestConsole;
 let b: TestConsole;
@@ -33,7 +32,7 @@ it("a rollout across hosts connected to two console processes patches each host 
   };
   const group = await post<Group>(a, "/api/v1/groups", { name: "both halves", selector: { all: true } }, 201);
   expect(group.memberCount).toBe(10);
-  const diff = fs.readFileSync(path.join(ROOT, "test/unit/lib/patches/fixtures/function-only-cmdline.diff"), "utf8");
+  const diff = diffFixture("function-only-cmdline.diff");
   const patch = await post<PatchDetail>(a, "/api/v1/patches", { title: "cmdline", severity: "high", diff });
   const r = await post<RolloutSummary>(b, "/api/v1/rollouts", { patchId: patch.id, groupId: group.id, strategy: { canary: 1, waves: "50%", maxInFlight: 4 } }, 201);
   const done = await eventually(async () => {

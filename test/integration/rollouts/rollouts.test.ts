@@ -3,16 +3,14 @@
 // waves, the failure budget pausing a rollout, abort, rollback, a console SIGKILLed mid-rollout,
 // and an agent losing its connection mid-apply. After each: every host in exactly one final state,
 // and no kernel asked to apply a patch twice.
-import fs from "node:fs";
-import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { SimAgent } from "@/agent/sim/fleet";
 import type { Fleet } from "@/agent/sim/fleet";
 import type { Group, PatchDetail, RolloutDetail, RolloutStrategyInput, RolloutSummary } from "@/lib/api/schemas";
-import { ROOT, eventually, startSimulatedFleet, startTestConsole, type TestConsole } from "../../helpers/console";
+import { eventually, startSimulatedFleet, startTestConsole, type TestConsole } from "../../helpers/console";
+import { diffFixture } from "../../helpers/fixtures";
 
 const FLEET = 10;
-const fixture = (name: string) => fs.readFileSync(path.join(ROOT, "test/unit/lib/patches/fixtures", name), "utf8");
 
 let c: TestConsole;
 let fleet: Fleet;
@@ -26,7 +24,7 @@ async function json<T>(res: Response, status = 200): Promise<T> {
 const post = (p: string, body: unknown = {}) => c.api(p, { method: "POST", json: body, headers: { origin: c.url } });
 
 async function stage(fixtureName: string): Promise<PatchDetail> {
-  return json<PatchDetail>(await post("/api/v1/patches", { title: `fix from ${fixtureName}`, severity: "high", cves: [], diff: fixture(fixtureName) }));
+  return json<PatchDetail>(await post("/api/v1/patches", { title: `fix from ${fixtureName}`, severity: "high", cves: [], diff: diffFixture(fixtureName) }));
 }
 
 async function start(patchId: string, strategy: RolloutStrategyInput): Promise<RolloutSummary> {

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Fleet } from "@/agent/sim/fleet";
 import type { Group, PatchDetail, RolloutDetail, RolloutSummary } from "@/lib/api/schemas";
 import { ROOT, eventually, startSimulatedFleet, startTestConsole, type TestConsole } from "../../helpers/console";
+import { diffFixture } from "../../helpers/fixtures";
 
 const HONEST = 6;
 const HOSTILE_FRAMES = 3000;
@@ -191,7 +192,7 @@ function encodeQuery(s: string): string {
 describe("fuzzing the console while an honest fleet is patched", () => {
   it("answers no request with 5xx, stays healthy, and stores every honest host's result", async () => {
     const patch = (await (
-      await c.api("/api/v1/patches", { method: "POST", headers: { origin: c.url }, json: { title: "fuzz target", severity: "high", cves: [], diff: fs.readFileSync(path.join(ROOT, "test/unit/lib/patches/fixtures/rename-with-change.diff"), "utf8") } })
+      await c.api("/api/v1/patches", { method: "POST", headers: { origin: c.url }, json: { title: "fuzz target", severity: "high", cves: [], diff: diffFixture("rename-with-change.diff") } })
     ).json()) as PatchDetail;
     const started = await c.api("/api/v1/rollouts", { method: "POST", headers: { origin: c.url }, json: { patchId: patch.id, groupId: group.id, strategy: { canary: 1, waves: "100%", maxInFlight: HONEST } } });
     expect(started.status, await started.clone().text()).toBe(201);

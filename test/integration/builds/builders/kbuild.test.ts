@@ -14,7 +14,7 @@ import { prepareRelease } from "@/lib/builds/release";
 import { BuildFailure, type Builder, type BuiltArtifact } from "@/lib/builds/types";
 import { readElf, writeElf } from "@/lib/livepatch/elf";
 import { VmlinuxCode } from "@/lib/livepatch/run-pre";
-import { analysePatch } from "@/lib/patches/analysis";
+import { analysePatch } from "@/lib/analysis/analysis";
 import { ROOT } from "../../../helpers/console";
 import { KERNEL_CACHE_DIR, releaseUnavailable } from "../../../helpers/kernels";
 

@@ -1,5 +1,5 @@
 import type { BuildRequest } from "@/lib/builds/types";
-import type { PatchAnalysis } from "@/lib/patches/types";
+import type { PatchAnalysis } from "@/lib/analysis/types";
 
 export const PATCH_ID = "6f1a2b3c-4d5e-4f60-8a7b-9c0d1e2f3a4b";
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { createSimulateBuilder, SIMULATED_FORMAT } from "@/lib/builds/builders/simulate";
-import { livepatchModuleName } from "@/lib/patches/module-name";
+import { livepatchModuleName } from "@/lib/livepatch/module-name";
 import { BuildFailure } from "@/lib/builds/types";
 import { analysis, PATCH_ID, request } from "./helpers";
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { alreadyApplied, applyFileDiff, HunkDoesNotApply, reverseFileDiff } from "@/lib/builds/kbuild/apply";
-import { parsePatch } from "@/lib/patches/analysis";
+import { parsePatch } from "@/lib/analysis/analysis";
 
 const PRE = Array.from({ length: 40 }, (_, i) => `line ${i + 1}`).join("\n") + "\n";
 const DIFF = `--- a/x.c

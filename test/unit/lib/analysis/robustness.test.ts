@@ -2,7 +2,7 @@
 // 0, return types on their own line, hunks that start inside nested unions. These pin down
 // that the analysis still finds the right definition, and that it stays fast.
 import { describe, expect, it } from "vitest";
-import { analysePatch } from "@/lib/patches/analysis";
+import { analysePatch } from "@/lib/analysis/analysis";
 import { unifiedDiff as diff } from "../../../helpers/unified-diff";
 
 describe("finding the definition a change belongs to", () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { codeLines } from "@/lib/patches/c-lexical";
-import { continuesIntoHunk, readContext, type HunkContext } from "@/lib/patches/hunk-context";
+import { codeLines } from "@/lib/analysis/c-lexical";
+import { continuesIntoHunk, readContext, type HunkContext } from "@/lib/analysis/hunk-context";
 
 describe("readContext", () => {
   const table: { context: string; kind: HunkContext["kind"]; cut?: boolean; label?: string }[] = [

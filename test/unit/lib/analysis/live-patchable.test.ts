@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { rebootOnly } from "@/lib/patches/live-patchable";
+import { rebootOnly } from "@/lib/analysis/live-patchable";
 
 describe("rebootOnly", () => {
   it.each([

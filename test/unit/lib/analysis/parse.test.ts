@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { BadRequestError } from "@/lib/errors";
-import { parsePatch, PatchInputError, type PatchInputErrorCode } from "@/lib/patches/analysis";
+import { parsePatch, PatchInputError, type PatchInputErrorCode } from "@/lib/analysis/analysis";
 
 const good = `diff --git a/fs/proc/cmdline.c b/fs/proc/cmdline.c
 index a6f76121955f..2c3f1a9e0b7d 100644

@@ -1,9 +1,7 @@
-import { readFileSync } from "node:fs";
-import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { analysePatch, type FunctionChange, type Verdict } from "@/lib/patches/analysis";
+import { analysePatch, type Verdict } from "@/lib/analysis/analysis";
+import { diffFixture } from "../../../helpers/fixtures";
 
-const fixture = (name: string) => readFileSync(path.join(import.meta.dirname, "fixtures", name), "utf8");
 
 interface Case {
   fixture: string;
@@ -192,7 +190,7 @@ const table: Case[] = [
 
 describe("analysePatch on real-shaped kernel patches", () => {
   it.each(table)("$fixture: $what → $verdict", async (c) => {
-    const analysis = await analysePatch(fixture(c.fixture));
+    const analysis = await analysePatch(diffFixture(c.fixture));
     expect(analysis.verdict).toBe(c.verdict);
     expect(analysis.files.flatMap((f) => f.functions.map((fn) => `${fn.name}:${fn.change}`))).toEqual(c.functions);
     expect(analysis.functions).toEqual([...new Set(c.functions.map((f) => f.split(":")[0]))]);
@@ -206,7 +204,7 @@ describe("analysePatch on real-shaped kernel patches", () => {
 
 describe("analysis details", () => {
   it("names the struct and the field, with the line of the new field", async () => {
-    const a = await analysePatch(fixture("struct-field-skbuff.diff"));
+    const a = await analysePatch(diffFixture("struct-field-skbuff.diff"));
     expect(a.reasons[0]).toMatchObject({
       code: "struct_field_added",
       impact: "reboot",
@@ -221,7 +219,7 @@ describe("analysis details", () => {
   });
 
   it("counts files, hunks and lines, and reports each function at its first changed new line", async () => {
-    const a = await analysePatch(fixture("bounds-check-ipv4.diff"));
+    const a = await analysePatch(diffFixture("bounds-check-ipv4.diff"));
     expect(a.stats).toEqual({ files: 1, hunks: 2, added: 3, removed: 1 });
     expect(a.files[0]).toMatchObject({ path: "net/ipv4/igmp.c", status: "modified", added: 3, removed: 1 });
     expect(a.files[0].functions).toEqual([
@@ -231,12 +229,12 @@ describe("analysis details", () => {
   });
 
   it("gives a removed function the line it had in the old file", async () => {
-    const a = await analysePatch(fixture("function-removed.diff"));
+    const a = await analysePatch(diffFixture("function-removed.diff"));
     expect(a.files[0].functions[0]).toEqual({ name: "acme_keys_legacy_read", change: "removed", line: 91 });
   });
 
   it("reports renames with the old path", async () => {
-    const a = await analysePatch(fixture("rename-with-change.diff"));
+    const a = await analysePatch(diffFixture("rename-with-change.diff"));
     expect(a.files.map((f) => [f.oldPath, f.path, f.status])).toEqual([
       ["drivers/net/ethernet/acme/acme_main.c", "drivers/net/ethernet/acme/acme_core.c", "renamed"],
       ["drivers/net/ethernet/acme/acme_util.h", "drivers/net/ethernet/acme/acme_helpers.h", "renamed"],
@@ -244,14 +242,14 @@ describe("analysis details", () => {
   });
 
   it("puts reboot reasons before review reasons", async () => {
-    const diff = fixture("header-inline.diff") + fixture("struct-field-skbuff.diff").replace(/^diff --git .*\n/, "diff --git a/include/linux/skbuff2.h b/include/linux/skbuff2.h\n").replace(/skbuff\.h/g, "skbuff2.h");
+    const diff = diffFixture("header-inline.diff") + diffFixture("struct-field-skbuff.diff").replace(/^diff --git .*\n/, "diff --git a/include/linux/skbuff2.h b/include/linux/skbuff2.h\n").replace(/skbuff\.h/g, "skbuff2.h");
     const a = await analysePatch(diff);
     expect(a.verdict).toBe("requires-reboot");
     expect(a.reasons.map((r) => r.impact)).toEqual(["reboot", "reboot", "review", "review"]);
   });
 
   it("explains the signature change with old and new types", async () => {
-    const a = await analysePatch(fixture("signature-changed.diff"));
+    const a = await analysePatch(diffFixture("signature-changed.diff"));
     expect(a.reasons[0].message).toContain("from int (struct sock*, int) to int (struct sock*, unsigned int, bool)");
   });
 });

@@ -2,13 +2,12 @@
 // updates and the 6.1.187 → 6.1.190 stable diffs, see fixtures/stable/README.md). Each row
 // was read wrongly before the fix: a hunk dropped as a comment, a name git had cut short
 // taken as the function, a parameter taken for a global variable, a label for a definition.
-import { readFileSync } from "node:fs";
-import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { analysePatch, type Verdict } from "@/lib/patches/analysis";
+import { analysePatch, type Verdict } from "@/lib/analysis/analysis";
 import { unifiedDiff } from "../../../helpers/unified-diff";
+import { diffFixture } from "../../../helpers/fixtures";
 
-const stable = (name: string) => readFileSync(path.join(import.meta.dirname, "fixtures", "stable", name), "utf8");
+const stable = (name: string) => diffFixture(`stable/${name}`);
 
 interface Row {
   what: string;

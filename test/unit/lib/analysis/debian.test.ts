@@ -4,16 +4,14 @@
 // super_bloc`, whose return type is on the line above, was not read) and the nfsd update was
 // "requires-reboot" (the parameter `rqstp` of `nfsd4_sequence`, whose header starts with
 // `__be32` on a line of its own, was taken for a global variable).
-import { readFileSync } from "node:fs";
-import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { analysePatch } from "@/lib/patches/analysis";
+import { analysePatch } from "@/lib/analysis/analysis";
+import { debianFixture } from "../../../helpers/fixtures";
 
-const debian = (name: string) => readFileSync(path.join(import.meta.dirname, "../../../fixtures/debian", name), "utf8");
 
 describe("Debian's linux-source-6.1 security updates", () => {
   it("6.1.192-1 → 6.1.192-2 (fs/ext4/mballoc.c) changes two functions and is hot-patchable", async () => {
-    const a = await analysePatch(debian("6.1.192-1_6.1.192-2.diff"));
+    const a = await analysePatch(debianFixture("6.1.192-1_6.1.192-2.diff"));
     expect(a.files[0]).toMatchObject({ path: "fs/ext4/mballoc.c", kind: "c", added: 14, removed: 14 });
     expect(a.files[0].functions).toEqual([
       { name: "ext4_mb_get_buddy_page_lock", change: "modified", line: 1378 },
@@ -25,7 +23,7 @@ describe("Debian's linux-source-6.1 security updates", () => {
   });
 
   it("6.1.192-2 → 6.1.192-3 (fs/nfsd/nfs4state.c, CVE-2026-99362) changes nfsd4_sequence and is hot-patchable", async () => {
-    const a = await analysePatch(debian("6.1.192-2_6.1.192-3.diff"));
+    const a = await analysePatch(debianFixture("6.1.192-2_6.1.192-3.diff"));
     expect(a.files[0]).toMatchObject({ path: "fs/nfsd/nfs4state.c", kind: "c", added: 18, removed: 1 });
     expect(a.files[0].functions).toEqual([{ name: "nfsd4_sequence", change: "modified", line: 4050 }]);
     expect(a.files[0].findings).toEqual([]);
