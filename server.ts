@@ -5,6 +5,7 @@ import path from "node:path";
 import next from "next";
 import type { TLSSocket } from "node:tls";
 import { capRequestBody, PROCESS_BODY_BYTES } from "@/lib/http/body";
+import { env } from "@/lib/config";
 import { CLIENT_IP_HEADER } from "@/lib/http/headers";
 import { malformedPath } from "@/lib/http/path";
 import { baseSecurityHeaders } from "@/lib/http/security-headers";
@@ -34,7 +35,10 @@ export async function startServer(opts: {
   builds: ConsoleBuildConfig;
   dev?: boolean;
 }): Promise<ConsoleServer> {
+  // Next's route bundles hold their own copies of lib/ (lib/config.ts included): the environment
+  // is the one channel to them for the database this process chose (an embedded one, say).
   process.env.DATABASE_URL = opts.databaseUrl;
+  const { SPLICER_TRUST_PROXY } = env();
   const dir = path.dirname(new URL(import.meta.url).pathname);
   const app = next({ dev: !!opts.dev, dir, quiet: true });
   await app.prepare();
@@ -44,7 +48,7 @@ export async function startServer(opts: {
     delete req.headers[CLIENT_IP_HEADER];
     const ip = req.socket.remoteAddress?.replace(/^::ffff:/, "");
     if (ip) req.headers[CLIENT_IP_HEADER] = ip;
-    const tls = !!(req.socket as TLSSocket).encrypted || (process.env.SPLICER_TRUST_PROXY === "1" && String(req.headers["x-forwarded-proto"]).split(",")[0].trim() === "https");
+    const tls = !!(req.socket as TLSSocket).encrypted || (SPLICER_TRUST_PROXY && String(req.headers["x-forwarded-proto"]).split(",")[0].trim() === "https");
     const headers = baseSecurityHeaders({ path: (req.url ?? "/").split("?")[0], tls });
     for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
     if (!capRequestBody(req, res, PROCESS_BODY_BYTES)) return;

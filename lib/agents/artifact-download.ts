@@ -1,7 +1,7 @@
 import "server-only";
 import { DomainError, ForbiddenError, NotFoundError, UnauthorizedError } from "@/lib/errors";
 import { prisma } from "@/lib/db/client";
-import { authenticateAgent, credentialMatches } from "@/lib/fleet/presence";
+import { authenticateAgent, credentialMatches } from "./credentials";
 import { appendAudit } from "@/lib/audit/append";
 import { notify } from "@/lib/db/bus";
 import { ArtifactCorruptedError, ArtifactStoreError } from "@/lib/builds/artifact-store";

@@ -61,7 +61,7 @@ type Updated = { rolloutId: string; hostId: string; state: RolloutHostState; err
 /**
  * Records agents' job updates, many in one statement, in one transaction with the results' host
  * events: all or nothing, so a caller may split a refused batch and write its parts again
- * (lib/realtime/job-relay.ts). An update moves a host's state forward only: a late or repeated
+ * (lib/agents/job-relay.ts). An update moves a host's state forward only: a late or repeated
  * update (reconnect, resend) never moves it back, and a host already in a final state (e.g.
  * timed out) keeps it. An agent can only update its own host's jobs.
  */

@@ -8,7 +8,7 @@ import type { GroupCreate } from "@/lib/api/schemas";
 import { SYSTEM } from "@/lib/audit/actor";
 import { appendAudit } from "@/lib/audit/append";
 import { prisma } from "@/lib/db/client";
-import { createEnrollmentToken } from "@/lib/fleet/enrollment-tokens";
+import { createEnrollmentToken } from "@/lib/agents/enrollment-tokens";
 import { createGroup } from "@/lib/groups/groups";
 
 const DEMO_GROUPS: GroupCreate[] = [

@@ -52,7 +52,7 @@ export const PatchDetailSchema = PatchSummarySchema.extend({
   description: z.string(),
   diff: z.string(),
   diffSha256: z.string(),
-  /** lib/patches/types.ts PatchAnalysis: files, functions, findings, verdict reasons. */
+  /** lib/analysis/types.ts PatchAnalysis: files, functions, findings, verdict reasons. */
   analysis: z.record(z.string(), z.unknown()),
   /** One per kernel release: built once, whatever the number of hosts running it. */
   builds: z.array(z.lazy(() => BuildSchema)),

@@ -1,5 +1,5 @@
 import { EnrollmentTokenCreateSchema } from "@/lib/api/schemas";
-import { createEnrollmentToken, listEnrollmentTokens } from "@/lib/fleet/enrollment-tokens";
+import { createEnrollmentToken, listEnrollmentTokens } from "@/lib/agents/enrollment-tokens";
 import { route } from "@/lib/http/route";
 
 export const GET = route({ auth: "admin" }, async () => ({ items: await listEnrollmentTokens() }));

@@ -1,5 +1,5 @@
 import { EnrollRequestSchema } from "@/agent/protocol";
-import { enrollHost } from "@/lib/fleet/enroll";
+import { enrollHost } from "@/lib/agents/enroll";
 import { route } from "@/lib/http/route";
 
 // Agents authenticate with the enrollment token in the body, not with a session.

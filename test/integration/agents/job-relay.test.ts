@@ -7,8 +7,8 @@ import type { JobUpdate } from "@/agent/protocol";
 import { createTestDatabase } from "../../helpers/db";
 
 let db: Awaited<ReturnType<typeof createTestDatabase>>;
-let JobRelay: typeof import("@/lib/realtime/job-relay").JobRelay;
-let RefusedMessage: typeof import("@/lib/realtime/validate").RefusedMessage;
+let JobRelay: typeof import("@/lib/agents/job-relay").JobRelay;
+let RefusedMessage: typeof import("@/lib/agents/validate").RefusedMessage;
 let disconnect: () => Promise<void>;
 
 const HOSTS = 5;
@@ -19,8 +19,8 @@ beforeAll(async () => {
   db = await createTestDatabase();
   // The lib's Prisma client reads DATABASE_URL when first used.
   process.env.DATABASE_URL = db.url;
-  ({ JobRelay } = await import("@/lib/realtime/job-relay"));
-  ({ RefusedMessage } = await import("@/lib/realtime/validate"));
+  ({ JobRelay } = await import("@/lib/agents/job-relay"));
+  ({ RefusedMessage } = await import("@/lib/agents/validate"));
   const client = await import("@/lib/db/client");
   disconnect = client.disconnectPrisma;
   await db.query(`alter table "RolloutHost" add constraint test_no_poison check (error is distinct from 'poison')`);

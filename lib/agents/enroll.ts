@@ -10,7 +10,7 @@ import { rowErrorMessage, writeIsolatingBadRows } from "@/lib/db/isolate";
 import { log } from "@/lib/log";
 import { notify } from "@/lib/db/bus";
 import { tokenState } from "./enrollment-tokens";
-import { credentialMatches } from "./presence";
+import { credentialMatches } from "./credentials";
 
 export class EnrollmentRefusedError extends DomainError {
   constructor(message: string) {

@@ -1,5 +1,5 @@
 // A hostile agent cannot grow /metrics: the event label takes only the protocol's event names
-// (lib/realtime/validate.ts), anything else counts as "unknown". Real console, real sockets.
+// (lib/agents/validate.ts), anything else counts as "unknown". Real console, real sockets.
 import crypto from "node:crypto";
 import { io as ioClient } from "socket.io-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

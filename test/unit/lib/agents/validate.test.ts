@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { AGENT_EVENTS, eventLabel } from "@/lib/realtime/validate";
+import { AGENT_EVENTS, eventLabel } from "@/lib/agents/validate";
 
 describe("agent event labels", () => {
   it("names only the protocol's events; anything an agent makes up is 'unknown'", () => {
