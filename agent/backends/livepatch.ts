@@ -3,7 +3,7 @@
 // /proc/<pid>/patch_state and reversed, so a failed apply leaves the kernel as it was.
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
-import { LivepatchSchema } from "../protocol";
+import { JOB_PHASE, LivepatchSchema } from "../protocol";
 import { describeFailure, spawnCommand, splitCommand, type CommandResult, type CommandRunner } from "../exec";
 import { silentLogger, type Logger } from "../log";
 import { writeFileAtomic } from "../state";
@@ -137,7 +137,7 @@ export class LivepatchBackend implements KernelBackend {
     const name = checkedName(opts.moduleName);
     const say = (line: string) => opts.onLog?.(line);
     const deadline = this.timers.now() + opts.timeoutMs;
-    opts.onPhase?.("applying");
+    opts.onPhase?.(JOB_PHASE.applying);
 
     let state = await this.readState(name);
     if (state && !state.enabled) {
@@ -178,7 +178,7 @@ export class LivepatchBackend implements KernelBackend {
       throw new KernelError(`${blockedBy(name, tasks)}; the patch was reversed and unloaded`, { blockingTasks: tasks, timedOut: true });
     }
 
-    opts.onPhase?.("verifying");
+    opts.onPhase?.(JOB_PHASE.verifying);
     const final = await this.readState(name);
     if (!final?.enabled || final.transition) {
       await this.reverseApply(name, say).catch((err: Error) => say(err.message));
@@ -206,7 +206,7 @@ export class LivepatchBackend implements KernelBackend {
     const name = checkedName(opts.moduleName);
     const say = (line: string) => opts.onLog?.(line);
     const deadline = this.timers.now() + opts.timeoutMs;
-    opts.onPhase?.("applying");
+    opts.onPhase?.(JOB_PHASE.applying);
 
     const state = await this.readState(name);
     const moduleLoaded = await exists(path.join(this.moduleSysDir, name));
@@ -237,7 +237,7 @@ export class LivepatchBackend implements KernelBackend {
       }
       await sleep(this.timers, this.pollMs, opts.signal);
     }
-    opts.onPhase?.("verifying");
+    opts.onPhase?.(JOB_PHASE.verifying);
     if (await this.readState(name)) throw new KernelError(`livepatch ${name} is still listed in ${this.livepatchDir} after unloading it`);
     say(`livepatch ${name} is disabled and unloaded`);
     return { changed: true };

@@ -6,6 +6,7 @@
 import { randomUUID } from "node:crypto";
 import { KernelError, type ApplyOptions, type HostFacts, type KernelBackend, type KernelChange, type Livepatch, type RevertOptions } from "./types";
 import { realTimers, sleep, type Timers } from "../timers";
+import { JOB_PHASE } from "../protocol";
 
 /** What lib/builds/builders/simulate.ts produces (the agent never imports the console's code). */
 export const SIMULATED_ARTIFACT_FORMAT = "splicer-simulated-livepatch/1";
@@ -29,7 +30,7 @@ export interface SimulatedOperation {
   kind: "apply" | "revert";
   moduleName: string;
   /** `changed: false` means the kernel already was in the wanted state. */
-  outcome: "changed" | "unchanged" | "failed";
+  outcome: "changed" | "unchanged" | "error";
   at: number;
 }
 
@@ -126,7 +127,7 @@ export class SimulatedKernel implements KernelBackend {
   async apply(opts: ApplyOptions): Promise<KernelChange> {
     const { moduleName } = opts;
     const say = (line: string) => opts.onLog?.(line);
-    opts.onPhase?.("applying");
+    opts.onPhase?.(JOB_PHASE.applying);
     const ko = `/var/lib/splicer-agent/modules/${moduleName}.ko`;
     const loaded = this.find(moduleName);
     if (loaded?.enabled) {
@@ -136,7 +137,7 @@ export class SimulatedKernel implements KernelBackend {
     const invalid = this.checkArtifact(opts.artifact, moduleName);
     if (invalid) {
       say(invalid);
-      this.record("apply", moduleName, "failed");
+      this.record("apply", moduleName, "error");
       throw new KernelError(`insmod: ERROR: could not insert module ${ko}: Invalid module format`);
     }
     say(`loading ${ko}: insmod ${ko}`);
@@ -144,12 +145,12 @@ export class SimulatedKernel implements KernelBackend {
     await this.spend(this.behavior.applyMs / 2, opts.signal);
     if (opts.signal?.aborted) throw this.timedOut("apply", moduleName);
     if (failure === "refused") {
-      this.record("apply", moduleName, "failed");
+      this.record("apply", moduleName, "error");
       throw new KernelError(`insmod: ERROR: could not insert module ${ko}: Invalid parameters`);
     }
     if (failure === "stall") throw this.stall("apply", moduleName, say, "the patch was reversed and unloaded");
     this.patches = sortPatches([...this.patches.filter((p) => p.name !== moduleName), { name: moduleName, enabled: true, transition: false }]);
-    opts.onPhase?.("verifying");
+    opts.onPhase?.(JOB_PHASE.verifying);
     await this.spend(this.behavior.applyMs / 2, opts.signal);
     if (opts.signal?.aborted) {
       this.remove(moduleName);
@@ -162,7 +163,7 @@ export class SimulatedKernel implements KernelBackend {
   async revert(opts: RevertOptions): Promise<KernelChange> {
     const { moduleName } = opts;
     const say = (line: string) => opts.onLog?.(line);
-    opts.onPhase?.("applying");
+    opts.onPhase?.(JOB_PHASE.applying);
     if (!this.find(moduleName)) {
       say(`livepatch ${moduleName} is not loaded; nothing to revert`);
       return this.record("revert", moduleName, "unchanged");
@@ -173,7 +174,7 @@ export class SimulatedKernel implements KernelBackend {
     if (opts.signal?.aborted) throw this.timedOut("revert", moduleName);
     if (failure) throw this.stall("revert", moduleName, say, "the patch was re-enabled and stays applied");
     this.remove(moduleName);
-    opts.onPhase?.("verifying");
+    opts.onPhase?.(JOB_PHASE.verifying);
     say(`unloading: rmmod ${moduleName}`);
     // Already disabled: finish the unload even past the deadline rather than report a half-revert.
     await this.spend(this.behavior.applyMs / 2);
@@ -209,7 +210,7 @@ export class SimulatedKernel implements KernelBackend {
   private stall(kind: SimulatedOperation["kind"], moduleName: string, say: (line: string) => void, after: string): KernelError {
     const task = { pid: 1000 + Math.floor(this.random() * 30_000), comm: BLOCKERS[Math.floor(this.random() * BLOCKERS.length)] ?? "postgres" };
     say(`transition ${kind === "apply" ? "to" : "away from"} livepatch ${moduleName} stalled; blocked by ${task.pid} (${task.comm})`);
-    this.record(kind, moduleName, "failed");
+    this.record(kind, moduleName, "error");
     return new KernelError(`the livepatch ${moduleName} transition was blocked by task ${task.pid} (${task.comm}); ${after}`, { blockingTasks: [task] });
   }
 
@@ -220,7 +221,7 @@ export class SimulatedKernel implements KernelBackend {
 
   /** The job's deadline passed mid-way: the kernel was put back, the operation failed as timed out. */
   private timedOut(kind: SimulatedOperation["kind"], moduleName: string): KernelError {
-    this.record(kind, moduleName, "failed");
+    this.record(kind, moduleName, "error");
     return new KernelError(`the livepatch ${moduleName} transition did not finish in time; the kernel was left as it was`, { timedOut: true });
   }
 

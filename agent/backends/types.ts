@@ -3,6 +3,7 @@
 // Everything the agent does to the kernel goes through this interface so the simulator exercises
 // the same agent code.
 import type { BlockingTask, Inventory, Livepatch } from "../protocol";
+import type { JOB_PHASE } from "../protocol";
 
 export type { BlockingTask, Livepatch };
 
@@ -13,7 +14,7 @@ export const BACKEND_NAMES = ["livepatch", "simulate"] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];
 
 /** The phases a backend reports while it changes the kernel (the job's earlier ones are the runner's). */
-export type BackendPhase = "applying" | "verifying";
+export type BackendPhase = typeof JOB_PHASE.applying | typeof JOB_PHASE.verifying;
 
 export interface RevertOptions {
   /** The livepatch module, also its /sys/kernel/livepatch/<name> directory. */

@@ -4,7 +4,7 @@ import type { FetchedArtifact } from "../artifact-fetch";
 import { Backoff } from "../backoff";
 import { KernelError, type KernelBackend, type KernelChange } from "../backends/types";
 import { errorMessage, silentLogger, type Logger } from "../log";
-import { MAX_JOB_LOG_LINES, toStorableText, type Job, type JobAck, type JobPhase, type JobUpdate } from "../protocol";
+import { JOB_PHASE, MAX_JOB_LOG_LINES, toStorableText, type Job, type JobAck, type JobPhase, type JobUpdate } from "../protocol";
 import { realTimers, type TimerHandle, type Timers } from "../timers";
 import { isFinal, isPrunable, jobUpdateOf, type JobRecord, type JobStore } from "./store";
 
@@ -125,14 +125,14 @@ export class JobRunner {
     const build = job.buildId ? `, build ${job.buildId}` : "";
     this.addLog(entry, `received ${job.kind} of ${job.moduleName} (patch ${job.patchId}${build}) for ${job.kernelRelease}, timeout ${job.timeoutSec} s`);
     const refusal = await this.refusalOf(job);
-    if (refusal) this.finish(entry, { phase: "failed", error: refusal });
+    if (refusal) this.finish(entry, { phase: JOB_PHASE.failed, error: refusal });
     try {
       await this.opts.store.save(entry.rec);
     } catch (err) {
       // Without a record a repeat of this job could run it twice; never run it unrecorded.
       const error = `could not record the job on disk (${errorMessage(err)}); it was not run`;
       this.log.error("could not persist a job; refusing to run it", { jobId: job.jobId, error: errorMessage(err) });
-      if (!isFinal(entry.rec)) this.finish(entry, { phase: "failed", error });
+      if (!isFinal(entry.rec)) this.finish(entry, { phase: JOB_PHASE.failed, error });
     }
     if (refusal) this.log.warn("job refused", { jobId: job.jobId, error: refusal });
     // After the ack has gone out (the caller acks when this resolves), so the console hears
@@ -243,12 +243,12 @@ export class JobRunner {
     let change: KernelChange;
     try {
       if (job.kind === "apply") {
-        await this.setPhase(entry, "downloading", `downloading build ${job.buildId}`);
+        await this.setPhase(entry, JOB_PHASE.downloading, `downloading build ${job.buildId}`);
         const artifact = await this.download(job, abort.signal);
-        await this.setPhase(entry, "applying");
+        await this.setPhase(entry, JOB_PHASE.applying);
         change = await this.opts.backend.apply({ ...backendOpts, artifact, timeoutMs: remaining() });
       } else {
-        await this.setPhase(entry, "applying", `reverting ${job.moduleName}`);
+        await this.setPhase(entry, JOB_PHASE.applying, `reverting ${job.moduleName}`);
         change = await this.opts.backend.revert({ ...backendOpts, timeoutMs: remaining() });
       }
     } catch (err) {
@@ -256,13 +256,13 @@ export class JobRunner {
       const detail = err instanceof JobTimeout ? "" : errorMessage(err);
       const error = timedOut ? `timed out after ${job.timeoutSec} s while ${this.activity(entry)}${detail ? `: ${detail}` : ""}` : detail;
       const blockingTasks = err instanceof KernelError ? err.blockingTasks : undefined;
-      await this.finishAndReport(entry, { phase: "failed", error, ...(blockingTasks && { blockingTasks }) });
+      await this.finishAndReport(entry, { phase: JOB_PHASE.failed, error, ...(blockingTasks && { blockingTasks }) });
       return;
     } finally {
       this.timers.clearTimeout(timer);
     }
-    const done = job.kind === "apply" ? "applied" : "reverted";
-    await this.finishAndReport(entry, { phase: "succeeded" }, change.changed ? `${done} ${job.moduleName}` : `${job.moduleName} was already ${done}; nothing changed`);
+    const done = job.kind === "apply" ? "applied" : "reverted"; // text, not a state
+    await this.finishAndReport(entry, { phase: JOB_PHASE.succeeded }, change.changed ? `${done} ${job.moduleName}` : `${job.moduleName} was already ${done}; nothing changed`);
   }
 
   private async download(job: Job, signal: AbortSignal): Promise<Uint8Array> {
@@ -292,7 +292,7 @@ export class JobRunner {
   /** "downloading", "applying", "reverting", … for "timed out after N s while …". */
   private activity(entry: Entry): string {
     const { phase, job } = entry.rec;
-    if (phase === "applying") return job.kind === "revert" ? "reverting" : "applying";
+    if (phase === JOB_PHASE.applying) return job.kind === "revert" ? "reverting" : "applying"; // text, not a state
     if (phase === "accepted") return "starting";
     return phase;
   }
@@ -310,7 +310,7 @@ export class JobRunner {
     // Command output may hold NULs, and a cut may split a surrogate pair: the console refuses both.
     if (result.error !== undefined) result = { ...result, error: toStorableText(result.error) };
     Object.assign(entry.rec, result, { finishedAt: this.isoNow() });
-    this.addLog(entry, line ?? (result.phase === "failed" ? `failed: ${result.error}` : result.phase));
+    this.addLog(entry, line ?? (result.phase === JOB_PHASE.failed ? `failed: ${result.error}` : result.phase));
   }
 
   private async finishAndReport(entry: Entry, result: Pick<JobRecord, "phase" | "error" | "blockingTasks">, line?: string): Promise<void> {

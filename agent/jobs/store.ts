@@ -3,13 +3,13 @@
 import * as nodeFs from "node:fs/promises";
 import * as path from "node:path";
 import { z } from "zod";
-import { BlockingTaskSchema, FINAL_JOB_PHASES, JOB_PHASES, JobSchema, type JobUpdate } from "../protocol";
+import { BlockingTaskSchema, FINAL_JOB_PHASES, JobPhaseSchema, JobSchema, type JobUpdate } from "../protocol";
 import { errorMessage, silentLogger, type Logger } from "../log";
 import { writeFileAtomic } from "../state";
 
 export const JobRecordSchema = z.object({
   job: JobSchema,
-  phase: z.enum(JOB_PHASES),
+  phase: JobPhaseSchema,
   error: z.string().optional(),
   /** Newest lines last; at most MAX_JOB_LOG_LINES kept. */
   log: z.array(z.string()),

@@ -210,7 +210,10 @@ export type Job = z.infer<typeof JobSchema>;
 /** Where a job stands, as the agent reports it. The last two are final. */
 export const JOB_PHASES = ["accepted", "downloading", "applying", "verifying", "succeeded", "failed"] as const;
 export type JobPhase = (typeof JOB_PHASES)[number];
-export const FINAL_JOB_PHASES: readonly JobPhase[] = ["succeeded", "failed"];
+export const JobPhaseSchema = z.enum(JOB_PHASES);
+/** Each phase by name (`JOB_PHASE.applying`): code names a phase through this, never as a string. */
+export const JOB_PHASE = JobPhaseSchema.enum;
+export const FINAL_JOB_PHASES: readonly JobPhase[] = [JOB_PHASE.succeeded, JOB_PHASE.failed];
 
 /** A task the kernel could not switch to (or away from) the patch: from /proc/<pid>/patch_state. */
 export const BlockingTaskSchema = z.object({ pid: z.number().int().nonnegative(), comm: shortText(64) });
@@ -220,7 +223,7 @@ export const MAX_JOB_LOG_LINES = 200;
 
 export const JobUpdateSchema = z.object({
   jobId: z.string().uuid(),
-  phase: z.enum(JOB_PHASES),
+  phase: JobPhaseSchema,
   /** Why it failed, one sentence an operator can act on (final `failed` only). */
   error: shortText(2000).optional(),
   /** The job's log so far (the newest lines when longer), each line at most 1000 characters. */

@@ -17,6 +17,7 @@ import { RelativeTime } from "../ui/relative-time";
 import { Badge } from "../ui/badge";
 import { buttonClass } from "../ui/button";
 import { formatDuration, numberFmt } from "../ui/time";
+import { ACTIVE_ROLLOUT_STATUSES } from "@/lib/rollouts/states";
 
 export function FleetOverview() {
   const { data, error, refetch } = useFleetSummary();
@@ -189,7 +190,7 @@ export function FleetOverview() {
       <div className="mt-4 grid grid-cols-1 items-start gap-4 xl:grid-cols-3">
         <TopExposuresCard className="xl:col-span-2" />
         <RecentRollouts
-          filter={{ status: ["running", "paused", "aborting"] }}
+          filter={{ status: [...ACTIVE_ROLLOUT_STATUSES] }}
           title="Active rollouts"
           description="Running, paused or aborting now"
           empty={

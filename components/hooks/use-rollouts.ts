@@ -15,6 +15,7 @@ import type {
 import { ApiRequestError, apiFetch } from "../api";
 import { qk } from "./keys";
 import { useRealtime } from "./realtime-provider";
+import { ACTIVE_ROLLOUT_STATUSES } from "@/lib/rollouts/states";
 
 const notFound = (e: unknown) => e instanceof ApiRequestError && (e.status === 404 || e.status === 400);
 
@@ -44,7 +45,7 @@ export function useRollouts(filter: RolloutsFilter, opts: { enabled?: boolean } 
   });
 }
 
-export const isActive = (s: RolloutStatus) => s === "running" || s === "paused" || s === "aborting";
+export const isActive = (s: RolloutStatus) => (ACTIVE_ROLLOUT_STATUSES as readonly RolloutStatus[]).includes(s);
 
 export function useRollout(id: string | null | undefined) {
   const live = useRealtime().status === "live";

@@ -1,7 +1,7 @@
 "use client";
 import * as React from "react";
 import { Hammer, RotateCcw, ScrollText, Wrench } from "lucide-react";
-import type { Build, BuildOutcome, PatchDetail } from "@/lib/api/schemas";
+import { BUILD_STATUS, type Build, type BuildOutcome, type PatchDetail } from "@/lib/api/schemas";
 import { ApiRequestError } from "../api";
 import { Card, CardHeader } from "../ui/card";
 import { EmptyState } from "../ui/empty-state";
@@ -25,7 +25,7 @@ const outcomeView: Record<BuildOutcome, { label: string; tone: Tone; benign?: tr
   does_not_compile: { label: "does not compile alone", tone: "bad" },
   already_fixed: { label: "already fixed", tone: "ok", benign: true },
   no_change: { label: "no change", tone: "ok", benign: true },
-  failed: { label: "failed", tone: "bad" },
+  failed: { label: "failed", tone: "bad" }, // text, not a state
   timeout: { label: "timed out", tone: "bad" },
   bad_output: { label: "bad output", tone: "bad" },
 };
@@ -36,11 +36,11 @@ function errorText(e: unknown): string {
 }
 
 export function BuildStatusBadge({ status, outcome }: { status: Build["status"]; outcome?: BuildOutcome | null }) {
-  const finished = outcome && (status === "succeeded" || status === "failed") ? outcomeView[outcome] : null;
+  const finished = outcome && (status === BUILD_STATUS.succeeded || status === BUILD_STATUS.failed) ? outcomeView[outcome] : null;
   return (
     <span className="inline-flex items-center gap-1.5" data-testid="build-status" data-outcome={finished ? outcome : undefined}>
       <StatusBadge tone={finished?.tone ?? buildTone[status]}>{finished?.label ?? status}</StatusBadge>
-      {status === "building" ? <Spinner className="size-3.5 text-warn" /> : null}
+      {status === BUILD_STATUS.building ? <Spinner className="size-3.5 text-warn" /> : null}
     </span>
   );
 }
@@ -79,7 +79,7 @@ function BuildLogDialog({ build, onClose }: { build: Build | null; onClose: () =
         >
           <div className="mb-2 flex flex-wrap items-center gap-3 text-xs text-muted-foreground" data-testid="build-log-status" data-status={status}>
             {status ? <BuildStatusBadge status={status} outcome={status === build.status ? build.outcome : null} /> : null}
-            {build.error && status === "failed" ? (
+            {build.error && status === BUILD_STATUS.failed ? (
               <span className={cn("min-w-0 break-words", build.outcome && outcomeView[build.outcome].benign ? "text-muted-foreground" : "text-bad")}>{build.error}</span>
             ) : null}
             {q.isFetching ? <Spinner className="size-3" /> : null}
@@ -135,9 +135,9 @@ export function BuildsCard({ p }: { p: PatchDetail }) {
   const open = p.builds.find((b) => b.id === openId) ?? null;
   const builds = React.useMemo(() => [...p.builds].sort((a, b) => a.kernelRelease.localeCompare(b.kernelRelease, undefined, { numeric: true })), [p.builds]);
   // Finished builds count by outcome: an already-fixed release is not a failure.
-  const stateOf = (b: Build) => (b.outcome && (b.status === "succeeded" || b.status === "failed") ? outcomeView[b.outcome].label : b.status);
+  const stateOf = (b: Build) => (b.outcome && (b.status === BUILD_STATUS.succeeded || b.status === BUILD_STATUS.failed) ? outcomeView[b.outcome].label : b.status);
   const counts = builds.reduce<Record<string, number>>((acc, b) => ((acc[stateOf(b)] = (acc[stateOf(b)] ?? 0) + 1), acc), {});
-  const waiting = builds.some((b) => b.status === "queued" || b.status === "building");
+  const waiting = builds.some((b) => b.status === "queued" || b.status === BUILD_STATUS.building);
   const workers = useBuildWorkers(waiting);
   const online = workers.data?.items.filter((w) => w.online) ?? [];
   const summary = Object.entries(counts)
@@ -296,7 +296,7 @@ export function BuildsCard({ p }: { p: PatchDetail }) {
                       )}
                     </td>
                     <td className="whitespace-nowrap border-b border-border px-3 py-2 text-right" onClick={(e) => e.stopPropagation()}>
-                      {canBuild && b.status === "failed" ? (
+                      {canBuild && b.status === BUILD_STATUS.failed ? (
                         <Button
                           size="sm"
                           variant="outline"

@@ -17,6 +17,7 @@ import { usePatch } from "../hooks/use-patches";
 import { BuildsCard } from "./builds-card";
 import { DetailLoadError } from "../detail-load-error";
 import { DetailRow } from "../ui/detail-row";
+import { BUILD_STATUS } from "@/lib/api/schemas";
 
 const impactIcon: Record<Impact, React.ReactNode> = {
   reboot: <OctagonX className="size-4 text-bad" aria-label="Rules out a live patch" />,
@@ -262,7 +263,7 @@ export function PatchDetail({ id }: { id: string }) {
       />
       <div className="flex flex-col gap-4">
         <div className="grid items-start gap-4 lg:grid-cols-[minmax(0,1fr)_24rem]">
-          <VerdictCard a={a} built={p.builds.filter((b) => b.status === "succeeded").map((b) => b.kernelRelease)} />
+          <VerdictCard a={a} built={p.builds.filter((b) => b.status === BUILD_STATUS.succeeded).map((b) => b.kernelRelease)} />
           <Card className="overflow-hidden">
             <CardHeader title="Patch" />
             <dl>

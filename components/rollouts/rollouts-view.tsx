@@ -17,6 +17,7 @@ import { formatDuration, numberFmt } from "../ui/time";
 import { Pagination } from "../ui/pagination";
 import { RollbackBadge, RolloutProgress, RolloutStatusBadge } from "./rollout-state";
 import { useRollouts } from "../hooks/use-rollouts";
+import { ACTIVE_ROLLOUT_STATUSES } from "@/lib/rollouts/states";
 
 const col = createColumnHelper<RolloutSummary>();
 
@@ -89,7 +90,7 @@ const columns = [
 
 const STATUS_FILTERS: { value: string; label: string; statuses?: RolloutStatus[] }[] = [
   { value: "all", label: "All" },
-  { value: "active", label: "Active", statuses: ["running", "paused", "aborting"] },
+  { value: "active", label: "Active", statuses: [...ACTIVE_ROLLOUT_STATUSES] },
   { value: "paused", label: "Paused", statuses: ["paused"] },
   { value: "completed", label: "Completed", statuses: ["completed"] },
   { value: "aborted", label: "Aborted", statuses: ["aborted"] },

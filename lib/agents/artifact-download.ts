@@ -6,6 +6,7 @@ import { appendAudit } from "@/lib/audit/append";
 import { notify } from "@/lib/db/bus";
 import { ArtifactCorruptedError, ArtifactStoreError } from "@/lib/builds/artifact-store";
 import { readArtifact } from "@/lib/builds/artifacts";
+import { BUILD_STATUS } from "@/lib/api/schemas";
 
 /**
  * An artifact for an agent: only to an enrolled, active host, only for the kernel release that
@@ -67,7 +68,7 @@ export async function artifactForAgent(opts: { hostId: string; credential: strin
   if (row.status !== "active") throw new UnauthorizedError("host revoked", "revoked");
   if (!credentialMatches(opts.credential, row.credentialHash)) throw new UnauthorizedError("invalid credential", "bad_credential");
   if (!row.buildId) throw new NotFoundError("build");
-  if (row.buildStatus !== "succeeded" || !row.artifactSha256 || !row.signature || !row.moduleName) {
+  if (row.buildStatus !== BUILD_STATUS.succeeded || !row.artifactSha256 || !row.signature || !row.moduleName) {
     throw new DomainError("not_built", `build ${row.buildId} is ${row.buildStatus}; there is no artifact yet`, 409);
   }
   if (row.hostRelease !== row.kernelRelease) {

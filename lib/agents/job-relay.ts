@@ -1,7 +1,7 @@
 import "server-only";
 import type { Socket } from "socket.io";
 import { z } from "zod";
-import { JobUpdateSchema, toStorableText, type Job, type JobAck, type JobUpdate } from "@/agent/protocol";
+import { JOB_PHASE, JobUpdateSchema, toStorableText, type Job, type JobAck, type JobUpdate } from "@/agent/protocol";
 import { log } from "@/lib/log";
 import { metrics } from "@/lib/metrics";
 import { writeIsolatingBadRows, rowErrorMessage } from "@/lib/db/isolate";
@@ -78,7 +78,7 @@ export class JobRelay {
           if (ack && ack.ok === false) {
             // The agent refused the job outright (e.g. it cannot parse it): that is its result.
             const error = toStorableText(`the agent refused the job: ${String(ack.error).slice(0, 1000)}`);
-            void this.record(hostId, { jobId: job.jobId, phase: "failed", error, log: [] }).catch(() => {});
+            void this.record(hostId, { jobId: job.jobId, phase: JOB_PHASE.failed, error, log: [] }).catch(() => {});
           }
         },
         () => log.warn({ hostId, jobId: job.jobId }, "agent did not acknowledge a job in time; it is sent again when the agent reconnects"),

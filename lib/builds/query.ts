@@ -1,5 +1,5 @@
 import "server-only";
-import type { Build, BuildWorkerInfo } from "@/lib/api/schemas";
+import { BUILD_STATUS, type Build, type BuildWorkerInfo } from "@/lib/api/schemas";
 import type { Actor } from "@/lib/audit/actor";
 import { appendAudit } from "@/lib/audit/append";
 import { prisma } from "@/lib/db/client";
@@ -54,7 +54,7 @@ export async function rebuild(opts: { actor: Actor; buildId: string }): Promise<
   await prisma.$transaction(async (tx) => {
     const b = await tx.build.findUnique({ where: { id: opts.buildId }, select: { id: true, status: true, patchId: true, kernelRelease: true } });
     if (!b) throw new NotFoundError("build");
-    if (b.status !== "failed") throw new ConflictError(`only failed builds can be rebuilt; this one is ${b.status}`, "not_failed");
+    if (b.status !== BUILD_STATUS.failed) throw new ConflictError(`only failed builds can be rebuilt; this one is ${b.status}`, "not_failed");
     await tx.build.update({
       where: { id: b.id },
       data: { status: "queued", outcome: null, report: Prisma.DbNull, error: null, queuedAt: new Date(), startedAt: null, finishedAt: null, retryAt: null, log: "" },

@@ -3,6 +3,7 @@ import { Prisma } from "@/lib/generated/prisma/client";
 import { prisma } from "@/lib/db/client";
 import { publish } from "@/lib/db/bus";
 import type { BuildReport, FailureReason } from "./types";
+import type { BUILD_STATUS } from "@/lib/api/schemas";
 
 // The build queue is the Build table itself: a queued row is a job. Workers (build workers on any
 // machine, or a console's own) claim one with FOR UPDATE SKIP LOCKED and hold it under a lease
@@ -22,8 +23,8 @@ export interface Claim {
 
 /** What a worker leaves for a console to record. */
 export type BuildResult =
-  | { status: "succeeded"; artifactSha256: string; artifactSize: number; moduleName: string; report: BuildReport | null; worker: string }
-  | { status: "failed"; outcome: FailureReason; error: string; /** the builder that refused the patch (not merely failed) */ refusedBy?: string; worker: string };
+  | { status: typeof BUILD_STATUS.succeeded; artifactSha256: string; artifactSize: number; moduleName: string; report: BuildReport | null; worker: string }
+  | { status: typeof BUILD_STATUS.failed; outcome: FailureReason; error: string; /** the builder that refused the patch (not merely failed) */ refusedBy?: string; worker: string };
 
 /**
  * Claims the next build for a worker, or null when none waits. Releases the worker has prepared

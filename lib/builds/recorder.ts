@@ -1,5 +1,5 @@
 import "server-only";
-import { BuildOutcomeSchema, BuildReportSchema } from "@/lib/api/schemas";
+import { BUILD_OUTCOME, BUILD_STATUS, BuildOutcomeSchema, BuildReportSchema } from "@/lib/api/schemas";
 import { SYSTEM } from "@/lib/audit/actor";
 import { appendAudit } from "@/lib/audit/append";
 import { prisma, type Tx } from "@/lib/db/client";
@@ -11,6 +11,7 @@ import { MAX_MODULE_NAME, MODULE_NAME_RE } from "@/lib/livepatch/module-name";
 import type { BuildResult } from "./queue";
 import type { BuildReport, FailureReason } from "./types";
 import type { SigningKey } from "@/lib/signing/signing";
+import { sqlName } from "@/lib/db/sql-names";
 
 // A console records what build workers finished: it checks a built artifact against what the
 // worker claimed, signs it with the console's key, and writes the audit event. Workers hold
@@ -65,54 +66,54 @@ async function recordOne(opts: { signingKey: SigningKey; dataDir: string; record
     const [b] = await tx.$queryRaw<Pending[]>`
       select b.id::text, b."patchId"::text, b."kernelRelease", b.result, a.content
       from "Build" b left join "Artifact" a on a.sha256 = b.result->>'artifactSha256'
-      where b.status = 'building' and b.result is not null
+      where b.status = ${sqlName(BUILD_STATUS.building)} and b.result is not null
       order by b."queuedAt"
       limit 1
       for update of b skip locked`;
     if (!b) return false;
     const r = b.result;
     let outcome:
-      | { status: "succeeded"; outcome: "built"; artifactSha256: string; artifactSize: number; moduleName: string; signature: string; report: BuildReport | null }
-      | { status: "failed"; outcome: FailureReason; error: string };
+      | { status: typeof BUILD_STATUS.succeeded; outcome: typeof BUILD_OUTCOME.built; artifactSha256: string; artifactSize: number; moduleName: string; signature: string; report: BuildReport | null }
+      | { status: typeof BUILD_STATUS.failed; outcome: FailureReason; error: string };
     let line: string;
-    if (r.status === "succeeded") {
+    if (r.status === BUILD_STATUS.succeeded) {
       const problem = artifactProblem(r, b.content);
       if (problem) {
-        outcome = { status: "failed", outcome: "bad_output", error: `not signed: ${problem}` };
+        outcome = { status: BUILD_STATUS.failed, outcome: BUILD_OUTCOME.bad_output, error: `not signed: ${problem}` };
         line = `${opts.recorder} refused to sign the artifact: ${problem}`;
       } else {
         const signature = opts.signingKey.sign({ artifactSha256: r.artifactSha256, patchId: b.patchId, kernelRelease: b.kernelRelease, moduleName: r.moduleName });
-        outcome = { status: "succeeded", outcome: "built", artifactSha256: r.artifactSha256, artifactSize: r.artifactSize, moduleName: r.moduleName, signature, report: reportOf(r.report) };
+        outcome = { status: BUILD_STATUS.succeeded, outcome: BUILD_OUTCOME.built, artifactSha256: r.artifactSha256, artifactSize: r.artifactSize, moduleName: r.moduleName, signature, report: reportOf(r.report) };
         line = `artifact checked and signed by ${opts.recorder}`;
         signed = { sha256: r.artifactSha256, bytes: b.content! };
       }
     } else {
       // A worker from before outcomes were recorded names none.
-      outcome = { status: "failed", outcome: BuildOutcomeSchema.exclude(["built"]).catch("failed").parse(r.outcome), error: r.error };
+      outcome = { status: BUILD_STATUS.failed, outcome: BuildOutcomeSchema.exclude([BUILD_OUTCOME.built]).catch(BUILD_OUTCOME.failed).parse(r.outcome), error: r.error };
       line = `recorded by ${opts.recorder}`;
     }
     await tx.$executeRaw`
       update "Build" set status = ${outcome.status}::"BuildStatus", outcome = ${outcome.outcome}::"BuildOutcome", result = null,
-        report = ${outcome.status === "succeeded" && outcome.report ? JSON.stringify(outcome.report) : null}::jsonb, "finishedAt" = now(), "leaseUntil" = null,
-        error = ${outcome.status === "failed" ? outcome.error : null},
-        "artifactSha256" = ${outcome.status === "succeeded" ? outcome.artifactSha256 : null},
-        "artifactSize" = ${outcome.status === "succeeded" ? outcome.artifactSize : null},
-        "moduleName" = ${outcome.status === "succeeded" ? outcome.moduleName : null},
-        signature = ${outcome.status === "succeeded" ? outcome.signature : null},
+        report = ${outcome.status === BUILD_STATUS.succeeded && outcome.report ? JSON.stringify(outcome.report) : null}::jsonb, "finishedAt" = now(), "leaseUntil" = null,
+        error = ${outcome.status === BUILD_STATUS.failed ? outcome.error : null},
+        "artifactSha256" = ${outcome.status === BUILD_STATUS.succeeded ? outcome.artifactSha256 : null},
+        "artifactSize" = ${outcome.status === BUILD_STATUS.succeeded ? outcome.artifactSize : null},
+        "moduleName" = ${outcome.status === BUILD_STATUS.succeeded ? outcome.moduleName : null},
+        signature = ${outcome.status === BUILD_STATUS.succeeded ? outcome.signature : null},
         log = log || ${`${line}\n`}
       where id = ${b.id}::uuid`;
-    await noteRefusal(tx, b, r.status === "failed" && r.refusedBy ? { builder: r.refusedBy, message: r.error } : null);
+    await noteRefusal(tx, b, r.status === BUILD_STATUS.failed && r.refusedBy ? { builder: r.refusedBy, message: r.error } : null);
     await notify(tx, { type: "builds.changed", patchId: b.patchId, buildId: b.id });
     await appendAudit(tx, {
       actor: SYSTEM,
-      action: outcome.status === "succeeded" ? "build.succeeded" : "build.failed",
+      action: outcome.status === BUILD_STATUS.succeeded ? "build.succeeded" : "build.failed",
       target: { type: "build", id: b.id },
       details: {
         patchId: b.patchId,
         kernelRelease: b.kernelRelease,
         worker: r.worker,
         outcome: outcome.outcome,
-        ...(outcome.status === "succeeded" ? { artifactSha256: outcome.artifactSha256, moduleName: outcome.moduleName } : { error: outcome.error }),
+        ...(outcome.status === BUILD_STATUS.succeeded ? { artifactSha256: outcome.artifactSha256, moduleName: outcome.moduleName } : { error: outcome.error }),
       },
     });
     return true;

@@ -8,6 +8,7 @@ import type { PatchAnalysis } from "@/lib/analysis/types";
 import { storeArtifact } from "./artifacts";
 import { appendBuildLog, handBack, renewLease, retryDelayMs, submitResult, type Claim } from "./queue";
 import { BuildFailure, type Builder } from "./types";
+import { BUILD_OUTCOME, BUILD_STATUS } from "@/lib/api/schemas";
 
 /** One worker's side of running builds: which builder, under which name, with which limits. */
 export interface BuildRuntime {
@@ -22,7 +23,7 @@ export interface BuildRuntime {
   leaseMs: number;
 }
 
-export type RunOutcome = "built" | "failed" | "handed-back" | "retry" | "lost";
+export type RunOutcome = "built" | "not-built" | "handed-back" | "retry" | "lost";
 
 const MAX_LOG_BYTES = 512 * 1024;
 const LOG_FLUSH_MS = 300;
@@ -94,7 +95,7 @@ export async function runBuild(rt: BuildRuntime, claim: Claim, stopping: AbortSi
     const stored = await storeArtifact({ bytes: artifact.bytes });
     appendLog(`artifact ${artifact.fileName}: ${stored.size} bytes, sha256 ${stored.sha256}, stored; a console checks and signs it`);
     await flush();
-    const ours = await submitResult(claim, rt.workerId, { status: "succeeded", artifactSha256: stored.sha256, artifactSize: stored.size, moduleName: artifact.moduleName, report: artifact.report ?? null, worker: rt.workerName });
+    const ours = await submitResult(claim, rt.workerId, { status: BUILD_STATUS.succeeded, artifactSha256: stored.sha256, artifactSize: stored.size, moduleName: artifact.moduleName, report: artifact.report ?? null, worker: rt.workerName });
     return ours ? "built" : "lost";
   } catch (err) {
     const why = reason();
@@ -109,8 +110,8 @@ export async function runBuild(rt: BuildRuntime, claim: Claim, stopping: AbortSi
       appendLog(`build failed: ${message}`);
       await flush();
       const outcome = why === "timeout" ? "timeout" : (err as BuildFailure).reason;
-      const ours = await submitResult(claim, rt.workerId, { status: "failed", outcome, error: message, ...(outcome === "refused" ? { refusedBy: rt.builder.name } : {}), worker: rt.workerName });
-      return ours ? "failed" : "lost";
+      const ours = await submitResult(claim, rt.workerId, { status: BUILD_STATUS.failed, outcome, error: message, ...(outcome === BUILD_OUTCOME.refused ? { refusedBy: rt.builder.name } : {}), worker: rt.workerName });
+      return ours ? "not-built" : "lost";
     }
     // Not the build's fault: back to the queue, for this or another worker to try again later.
     const delay = retryDelayMs(claim.attempt);

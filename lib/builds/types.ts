@@ -1,5 +1,5 @@
 // The contract between the build queue (lib/builds/queue.ts) and the builders (lib/builds/builders/*).
-import type { BuildOutcome, BuildReport } from "@/lib/api/schemas";
+import { BUILD_OUTCOME, type BuildOutcome, type BuildReport } from "@/lib/api/schemas";
 import type { PatchAnalysis } from "@/lib/analysis/types";
 
 export type { BuildReport };
@@ -37,7 +37,7 @@ export type FailureReason = Exclude<BuildOutcome, "built">;
 export class BuildFailure extends Error {
   constructor(
     message: string,
-    public readonly reason: FailureReason = "failed",
+    public readonly reason: FailureReason = BUILD_OUTCOME.failed,
   ) {
     super(message);
     this.name = "BuildFailure";

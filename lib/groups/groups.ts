@@ -1,5 +1,5 @@
 import "server-only";
-import { GroupSelectorSchema, type Group, type GroupCreate, type GroupPatchStatus, type GroupPreview, type GroupSelector } from "@/lib/api/schemas";
+import { BUILD_STATUS, GroupSelectorSchema, type Group, type GroupCreate, type GroupPatchStatus, type GroupPreview, type GroupSelector } from "@/lib/api/schemas";
 import { createdBy, type Actor } from "@/lib/audit/actor";
 import { appendAudit } from "@/lib/audit/append";
 import { moduleNameSqlText } from "@/lib/livepatch/module-name";
@@ -7,6 +7,8 @@ import { prisma } from "@/lib/db/client";
 import { ConflictError, NotFoundError } from "@/lib/errors";
 import { Prisma } from "@/lib/generated/prisma/client";
 import { memberSql } from "./selector";
+import { sqlList, sqlName } from "@/lib/db/sql-names";
+import { ACTIVE_ROLLOUT_STATUSES } from "@/lib/rollouts/states";
 
 type GroupRow = { id: string; name: string; description: string; selector: unknown; createdByName: string; createdAt: Date };
 
@@ -32,8 +34,8 @@ async function groupStats(row: GroupRow): Promise<Group> {
         count(*) filter (where t.targeted)::int as targeted,
         count(*) filter (where t.targeted and m.livepatches @> jsonb_build_array(jsonb_build_object('name', ${MODULE}, 'enabled', true)))::int as applied,
         (select r.id::text from "Rollout" r where r."patchId" = p.id and r."groupId" = ${row.id}::uuid and r.kind = 'apply'
-           and r.status in ('running', 'paused', 'aborting') order by r."createdAt" desc limit 1) as active,
-        exists (select 1 from "Build" b where b."patchId" = p.id and b.status = 'succeeded') as "anyBuilt"
+           and r.status in ${sqlList(ACTIVE_ROLLOUT_STATUSES)} order by r."createdAt" desc limit 1) as active,
+        exists (select 1 from "Build" b where b."patchId" = p.id and b.status = ${sqlName(BUILD_STATUS.succeeded)}) as "anyBuilt"
       from "Patch" p
       join m on true
       cross join lateral (select cardinality(p."targetReleases") = 0 or m."kernelRelease" = any(p."targetReleases") as targeted) t
@@ -148,7 +150,7 @@ export async function deleteGroup(opts: { actor: Actor; id: string }): Promise<v
   await prisma.$transaction(async (tx) => {
     const g = await tx.group.findUnique({ where: { id: opts.id }, select: { name: true } });
     if (!g) throw new NotFoundError("group");
-    const active = await tx.rollout.count({ where: { groupId: opts.id, status: { in: ["running", "paused", "aborting"] } } });
+    const active = await tx.rollout.count({ where: { groupId: opts.id, status: { in: [...ACTIVE_ROLLOUT_STATUSES] } } });
     if (active > 0) throw new ConflictError(`group "${g.name}" has a rollout in progress; finish or abort it first`, "group_busy");
     await tx.group.delete({ where: { id: opts.id } });
     await appendAudit(tx, { actor: opts.actor, action: "group.deleted", target: { type: "group", id: opts.id }, details: { name: g.name } });

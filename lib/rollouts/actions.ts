@@ -12,7 +12,7 @@ import { getRolloutSummary, storedStrategy } from "./query";
 import { ACTIONS, decideAction, DONE_AS, type OperatorAction } from "./decide";
 import { insertRolloutHosts } from "./start";
 import { failuresOf, HOST, IN_FLIGHT_HOST_STATES, MAY_BE_LIVE_HOST_STATES, WAITING_HOST_STATES, type StateCounts } from "./states";
-import { sqlList, sqlName } from "./states-sql";
+import { sqlList, sqlName } from "@/lib/db/sql-names";
 
 type Locked = { id: string; number: number; kind: string; status: string; pauseKind: string | null; patchId: string; groupId: string | null; groupName: string; strategy: unknown };
 

@@ -9,8 +9,8 @@ import { notify } from "@/lib/db/bus";
 import { BuildStatus } from "@/lib/generated/prisma/enums";
 import { storedStrategy } from "./query";
 import { decideStep, pauseReason, type StepRollout, type WaveCount } from "./decide";
-import { FAILED_HOST_STATES, HOST, IN_FLIGHT_HOST_STATES, OPEN_HOST_STATES } from "./states";
-import { sqlList, sqlName } from "./states-sql";
+import { ACTIVE_ROLLOUT_STATUSES, FAILED_HOST_STATES, HOST, IN_FLIGHT_HOST_STATES, OPEN_HOST_STATES } from "./states";
+import { sqlList, sqlName } from "@/lib/db/sql-names";
 
 
 type RolloutRow = {
@@ -51,7 +51,7 @@ export async function advanceRollout(id: string, now = new Date()): Promise<Adva
         select r.id::text, r.number, r.kind::text, r.status::text, r."patchId"::text, r."rollbackOfId"::text, r.strategy, r."hostCount", r."currentWave",
           r."nextWaveAt", r."canaryApproved", r."failuresAccepted", p.title as "patchTitle"
         from "Rollout" r join "Patch" p on p.id = r."patchId"
-        where r.id = ${id}::uuid and r.status in ('running', 'paused', 'aborting')
+        where r.id = ${id}::uuid and r.status in ${sqlList(ACTIVE_ROLLOUT_STATUSES)}
         for update of r skip locked`;
       if (!r) return null;
       const strategy = storedStrategy(r.strategy);
@@ -194,7 +194,7 @@ export class RolloutEngine {
 
   private async sweep(): Promise<void> {
     try {
-      const ids = await prisma.rollout.findMany({ where: { status: { in: ["running", "paused", "aborting"] } }, select: { id: true } });
+      const ids = await prisma.rollout.findMany({ where: { status: { in: [...ACTIVE_ROLLOUT_STATUSES] } }, select: { id: true } });
       for (const { id } of ids) this.kick(id);
     } catch (err) {
       log.error({ err }, "rollout sweep failed");

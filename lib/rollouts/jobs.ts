@@ -8,7 +8,7 @@ import { Prisma } from "@/lib/generated/prisma/client";
 import { notify } from "@/lib/db/bus";
 import { recordHostResults } from "./engine";
 import { FINAL_HOST_STATES, HOST, IN_FLIGHT_HOST_STATES, IN_FLIGHT_RANK, isIn, PHASE, PHASE_RANK, stateOfPhase } from "./states";
-import { sqlList, sqlName, sqlRank } from "./states-sql";
+import { sqlList, sqlName, sqlRank } from "@/lib/db/sql-names";
 
 type JobRow = { jobId: string; hostId: string; kind: "apply" | "rollback"; patchId: string; buildId: string | null; kernelRelease: string; deadlineAt: Date | null };
 

@@ -9,7 +9,7 @@ import { memberSql } from "@/lib/groups/selector";
 import { storedSelector } from "@/lib/groups/groups";
 import { BuildStatus } from "@/lib/generated/prisma/enums";
 import { HOST, OPEN_HOST_STATES, type WAITING_HOST_STATES } from "./states";
-import { sqlList } from "./states-sql";
+import { sqlList } from "@/lib/db/sql-names";
 
 /** One host's row as a rollout starts: its wave (null when skipped up front) and first state. */
 export interface PlannedHost {

@@ -9,7 +9,7 @@ import { NotFoundError } from "@/lib/errors";
 import { Prisma } from "@/lib/generated/prisma/client";
 import type { z } from "zod";
 import { failuresOf, FINAL_HOST_STATES, HOST_STATE_READ_ORDER, isIn, type StateCounts } from "./states";
-import { sqlPosition } from "./states-sql";
+import { sqlPosition } from "@/lib/db/sql-names";
 
 const summarySelect = {
   id: true, number: true, kind: true, status: true, pauseKind: true, pauseReason: true, strategy: true, hostCount: true, currentWave: true,

@@ -9,7 +9,7 @@ import { notify } from "@/lib/db/bus";
 import { assertSomethingToDo, planRollout, type PlannedHost } from "./plan";
 import { getRolloutSummary } from "./query";
 import { HOST } from "./states";
-import { sqlName } from "./states-sql";
+import { sqlName } from "@/lib/db/sql-names";
 
 // Serialises rollout starts of the same patch, so two operators clicking at once cannot both
 // take the same host (the second sees the first's hosts as busy).

@@ -2,8 +2,8 @@
 // from schema.prisma) is the list; this module names its sets, its orders and how an agent's job
 // phase moves a host. Browser-safe: the console's components import it, and lib/rollouts/states-sql.ts
 // renders the same sets for SQL.
-import { JOB_PHASES, type JobPhase } from "@/agent/protocol";
-import { RolloutHostState as DbRolloutHostState } from "@/lib/generated/prisma/enums";
+import { JOB_PHASE, type JobPhase } from "@/agent/protocol";
+import { RolloutHostState as DbRolloutHostState, RolloutStatus as DbRolloutStatus } from "@/lib/generated/prisma/enums";
 
 export type RolloutHostState = (typeof DbRolloutHostState)[keyof typeof DbRolloutHostState];
 
@@ -50,8 +50,14 @@ export const HOST_STATE_BAR_ORDER: readonly RolloutHostState[] = [
   HOST.pending,
 ];
 
+export type RolloutStatus = (typeof DbRolloutStatus)[keyof typeof DbRolloutStatus];
+/** Each rollout status by name (`ROLLOUT.paused`). */
+export const ROLLOUT: { readonly [K in RolloutStatus]: K } = DbRolloutStatus;
+/** Not finished: the engine advances it, an operator can act on it, its group cannot be deleted. */
+export const ACTIVE_ROLLOUT_STATUSES = [ROLLOUT.running, ROLLOUT.paused, ROLLOUT.aborting] as const satisfies readonly RolloutStatus[];
+
 /** Each job phase by name (`PHASE.accepted`). */
-export const PHASE = Object.fromEntries(JOB_PHASES.map((p) => [p, p])) as { readonly [K in JobPhase]: K };
+export const PHASE = JOB_PHASE;
 
 /**
  * How far along a job phase is: an update never moves a host back (a late or repeated one is

@@ -1,7 +1,7 @@
 // API schemas: patches and their builds. lib/api/schemas/index.ts exports every domain's.
 import { z } from "zod";
 import { storableText } from "@/agent/protocol";
-import { BuildOutcome as DbBuildOutcome } from "@/lib/generated/prisma/enums";
+import { BuildOutcome as DbBuildOutcome, BuildStatus as DbBuildStatus } from "@/lib/generated/prisma/enums";
 
 export const CveSchema = z
   .string()
@@ -59,8 +59,11 @@ export const PatchDetailSchema = PatchSummarySchema.extend({
 });
 export type PatchDetail = z.infer<typeof PatchDetailSchema>;
 
-export const BuildStatusSchema = z.enum(["queued", "building", "succeeded", "failed"]);
+/** Where a build stands (the database enum, one definition). */
+export const BuildStatusSchema = z.enum(DbBuildStatus);
 export type BuildStatus = z.infer<typeof BuildStatusSchema>;
+/** Each build status by name (`BUILD_STATUS.succeeded`): code never spells one as a string. */
+export const BUILD_STATUS = BuildStatusSchema.enum;
 /**
  * How a finished build ended (the database enum, one definition): built; refused (the builder
  * cannot carry the change safely, the reason names the symbol); not_built (the patched file is not
@@ -71,6 +74,8 @@ export type BuildStatus = z.infer<typeof BuildStatusSchema>;
  */
 export const BuildOutcomeSchema = z.enum(DbBuildOutcome);
 export type BuildOutcome = z.infer<typeof BuildOutcomeSchema>;
+/** Each build outcome by name (`BUILD_OUTCOME.already_fixed`). */
+export const BUILD_OUTCOME = BuildOutcomeSchema.enum;
 /** What a built module replaces and adds, per release. */
 export const BuildReportSchema = z.object({
   /** The exact source the module was built from, e.g. Debian 6.1.192-1 (Linux 6.1.192). */

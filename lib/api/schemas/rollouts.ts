@@ -1,7 +1,7 @@
 // API schemas: rollouts, their strategy, plan and host results. lib/api/schemas/index.ts exports every domain's.
 import { z } from "zod";
 import { storableText } from "@/agent/protocol";
-import { RolloutHostState as DbRolloutHostState } from "@/lib/generated/prisma/enums";
+import { RolloutHostState as DbRolloutHostState, RolloutStatus as DbRolloutStatus } from "@/lib/generated/prisma/enums";
 import { BuildStatusSchema, VerdictSchema } from "./patches";
 
 const PERCENT_RE = /^(\d{1,3}(\.\d{1,2})?)%$/;
@@ -63,7 +63,7 @@ export type RolloutCreate = z.infer<typeof RolloutCreateSchema>;
 export const RolloutHostStateSchema = z.enum(DbRolloutHostState);
 export type RolloutHostState = z.infer<typeof RolloutHostStateSchema>;
 
-export const RolloutStatusSchema = z.enum(["running", "paused", "aborting", "aborted", "completed"]);
+export const RolloutStatusSchema = z.enum(DbRolloutStatus);
 export type RolloutStatus = z.infer<typeof RolloutStatusSchema>;
 export const RolloutKindSchema = z.enum(["apply", "rollback"]);
 

@@ -4,6 +4,7 @@ import path from "node:path";
 import { BuildFailure, type Builder, type BuildRequest, type BuiltArtifact } from "@/lib/builds/types";
 import { livepatchModuleName, MAX_MODULE_NAME } from "@/lib/livepatch/module-name";
 import { formatMs, passedEnv, runProcess, shellQuote } from "./process";
+import { BUILD_OUTCOME } from "@/lib/api/schemas";
 
 // The `command` builder runs an external livepatch builder (kpatch-build, or a wrapper script)
 // once per (patch, kernel release) and takes the .ko it produces as the artifact.
@@ -73,13 +74,13 @@ export function createCommandBuilder(opts: CommandBuilderOptions): Builder {
 
     const sourceDir = resolveTemplate(opts.kernelSourceTemplate, release);
     if (!(await isDir(sourceDir))) {
-      throw new BuildFailure(`no kernel source for ${release} at ${sourceDir}`, "failed");
+      throw new BuildFailure(`no kernel source for ${release} at ${sourceDir}`, BUILD_OUTCOME.failed);
     }
     let debugInfo = "";
     if (opts.debugInfoTemplate) {
       debugInfo = resolveTemplate(opts.debugInfoTemplate, release);
       if (!(await isFile(debugInfo))) {
-        throw new BuildFailure(`no debug info (vmlinux) for ${release} at ${debugInfo}`, "failed");
+        throw new BuildFailure(`no debug info (vmlinux) for ${release} at ${debugInfo}`, BUILD_OUTCOME.failed);
       }
     }
 
@@ -127,10 +128,10 @@ export function createCommandBuilder(opts: CommandBuilderOptions): Builder {
     const tailText = result.tail.join("\n");
     const tail = tailText ? `:\n${tailText.length > 4000 ? `…${tailText.slice(-4000)}` : tailText}` : "";
     if (result.signal) {
-      throw new BuildFailure(`build command killed by ${result.signal}${tail}`, "failed");
+      throw new BuildFailure(`build command killed by ${result.signal}${tail}`, BUILD_OUTCOME.failed);
     }
     if (result.code !== 0) {
-      throw new BuildFailure(`build command exited with status ${result.code}${tail}`, "failed");
+      throw new BuildFailure(`build command exited with status ${result.code}${tail}`, BUILD_OUTCOME.failed);
     }
 
     const artifact = await collect(outDir);

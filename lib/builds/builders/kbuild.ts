@@ -18,6 +18,7 @@ import { placeSymbol, UnresolvedSymbol, type SymbolTable } from "@/lib/livepatch
 import { parsePatch, type DiffFile } from "@/lib/analysis/diff";
 import { livepatchModuleName } from "@/lib/livepatch/module-name";
 import { formatMs, passedEnv, runProcess, shellQuote } from "./process";
+import { BUILD_OUTCOME } from "@/lib/api/schemas";
 
 // The `kbuild` builder: a livepatch module built from object code, for the exact kernel a host
 // runs, as Ksplice and kpatch do. For release R it takes R's own source, config and binaries
@@ -97,7 +98,7 @@ export function createKbuildBuilder(opts: KbuildBuilderOptions): Builder {
         } else units.push({ file: f, pre, post: null });
         continue;
       }
-      if (pre === undefined) throw new BuildFailure(`${f.path} is not in ${release}'s source (${r.source})`, "failed");
+      if (pre === undefined) throw new BuildFailure(`${f.path} is not in ${release}'s source (${r.source})`, BUILD_OUTCOME.failed);
       try {
         units.push({ file: f, pre, post: applyFileDiff(pre, f) });
         req.log(`applied ${f.hunks.length} hunk${f.hunks.length === 1 ? "" : "s"} to ${f.path}`);
@@ -108,7 +109,7 @@ export function createKbuildBuilder(opts: KbuildBuilderOptions): Builder {
           req.log(`${f.path}: ${release}'s source already has this change`);
           continue;
         }
-        throw new BuildFailure(`${err.message} (${r.source})`, "failed");
+        throw new BuildFailure(`${err.message} (${r.source})`, BUILD_OUTCOME.failed);
       }
     }
     if (units.length === 0) throw new BuildFailure(`already fixed in ${release}: its source (${r.source}) already has this change in ${alreadyFixed.join(", ")}`, "already_fixed");
@@ -156,7 +157,7 @@ export function createKbuildBuilder(opts: KbuildBuilderOptions): Builder {
           for (const e of post.errors) req.log(`  ${e}`);
           throw new BuildFailure(`${u.file.path} does not compile with the patch alone in ${release}: ${post.errors[0] ?? "compiler error"}${post.errors.length > 1 ? ` (and ${post.errors.length - 1} more)` : ""}; the fix needs changes outside this diff`, "does_not_compile");
         }
-        if (post.kind === "not_built") throw new BuildFailure(`${u.file.path} stopped being built with the patch`, "failed");
+        if (post.kind === "not_built") throw new BuildFailure(`${u.file.path} stopped being built with the patch`, BUILD_OUTCOME.failed);
         req.log(`compiled ${u.file.path} with the patch in ${formatMs(post.ms)}`);
         const diff = diffObjects(readElf(await readFile(preOut)), readElf(await readFile(postOut)));
         diffs.push({ unit: u, object: pre.object, diff });
@@ -282,7 +283,7 @@ export function createKbuildBuilder(opts: KbuildBuilderOptions): Builder {
     if (linked.kind === "spawn-error") throw new Error(`cannot run ${make[0]}: ${linked.error.message}`, { cause: linked.error });
     if (linked.kind === "timeout") throw new BuildFailure(`make timed out after ${formatMs(timeoutMs)}; killed`, "timeout");
     if (linked.kind === "aborted") throw new BuildFailure("build aborted (the console is shutting down or the build was cancelled); killed", "timeout");
-    if (linked.signal || linked.code !== 0) throw new BuildFailure(`make ${linked.signal ? `killed by ${linked.signal}` : `exited with status ${linked.code}`}:\n${linked.tail.join("\n").slice(-4000)}`, "failed");
+    if (linked.signal || linked.code !== 0) throw new BuildFailure(`make ${linked.signal ? `killed by ${linked.signal}` : `exited with status ${linked.code}`}:\n${linked.tail.join("\n").slice(-4000)}`, BUILD_OUTCOME.failed);
     const ko = path.join(moduleDir, `${moduleName}.ko`);
     await run("strip", ["--strip-debug", ko]);
     let conv: KlpConversion;

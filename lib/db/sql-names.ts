@@ -1,13 +1,13 @@
 import "server-only";
-// The states module's sets and orders as SQL, so a query never spells a state: `state in
-// ${sqlList(IN_FLIGHT_HOST_STATES)}`. Rendered inline (not as parameters) like the literals they
-// replace: they are this module's constants, checked to be plain names, never input.
+// Enum names (host states, job phases, build statuses) as SQL, so a query never spells one:
+// `state in ${sqlList(IN_FLIGHT_HOST_STATES)}`. Rendered inline (not as parameters) like the
+// literals they replace: they are the modules' constants, checked to be plain names, never input.
 import { Prisma } from "@/lib/generated/prisma/client";
 
 const NAME = /^[a-z_]+$/;
 
 function quote(v: string): string {
-  if (!NAME.test(v)) throw new Error(`not a state or phase name: ${JSON.stringify(v)}`);
+  if (!NAME.test(v)) throw new Error(`not an enum name: ${JSON.stringify(v)}`);
   return `'${v}'`;
 }
 
