@@ -8,7 +8,8 @@ import { ConfigError, USAGE, parseCli } from "./config";
 import { InventoryCollector, SystemFacts } from "./inventory";
 import { FileJobStore } from "./jobs/store";
 import { Logger, errorMessage } from "./log";
-import { FileCredentialStore, FileRefusalCounter, ensureStateDir } from "./state";
+import { ensurePrivateDir } from "./durable-file";
+import { FileCredentialStore, FileRefusalCounter } from "./state";
 import { AGENT_VERSION } from "./version";
 
 export async function main(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): Promise<number> {
@@ -32,7 +33,7 @@ export async function main(argv: readonly string[], env: Readonly<Record<string,
   const log = new Logger(config.logLevel, { component: "splicer-agent", version: AGENT_VERSION });
 
   try {
-    await ensureStateDir(config.stateDir);
+    await ensurePrivateDir(config.stateDir);
   } catch (err) {
     log.error("cannot create the state directory", { stateDir: config.stateDir, error: errorMessage(err) });
     return EXIT.failed;

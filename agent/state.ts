@@ -5,6 +5,7 @@ import { randomBytes } from "node:crypto";
 import * as nodeFs from "node:fs/promises";
 import * as path from "node:path";
 import { z } from "zod";
+import { ensurePrivateDir, writeFileAtomic, type DurableFs } from "./durable-file";
 import { AgentAuthSchema } from "./protocol";
 
 export const StoredCredentialSchema = z.object({
@@ -35,42 +36,12 @@ export interface CredentialStore {
   loadSetAside(): Promise<StoredCredential | null>;
 }
 
-/** The subset of node:fs/promises the state code uses; injectable to test failure paths. */
-export type StateFs = Pick<typeof nodeFs, "mkdir" | "writeFile" | "rename" | "readFile" | "rm" | "chmod" | "open" | "readdir">;
+export type StateFs = DurableFs;
 
 export const CREDENTIAL_FILE = "credential.json";
 /** Kept-aside credentials: `credential.json.refused-<UTC timestamp>`; the newest sorts last. */
 export const REFUSED_PREFIX = `${CREDENTIAL_FILE}.refused-`;
 export const MACHINE_ID_FILE = "machine-id";
-
-/**
- * Write `data` to `file` so that readers see either the old or the new content, never a torn
- * file: write a temporary file next to it, fsync, then rename over the target.
- */
-export async function writeFileAtomic(file: string, data: string | Uint8Array, mode = 0o600, fs: StateFs = nodeFs): Promise<void> {
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
-  try {
-    const fh = await fs.open(tmp, "wx", mode);
-    try {
-      await fh.writeFile(data);
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    // The umask may have narrowed the mode at open(); it cannot have widened it, but be explicit.
-    await fs.chmod(tmp, mode);
-    await fs.rename(tmp, file);
-  } catch (err) {
-    await fs.rm(tmp, { force: true }).catch(() => undefined);
-    throw err;
-  }
-}
-
-/** Creates the state directory owner-only (0700), tightening it if it already exists. */
-export async function ensureStateDir(dir: string, fs: StateFs = nodeFs): Promise<void> {
-  await fs.mkdir(dir, { recursive: true, mode: 0o700 });
-  await fs.chmod(dir, 0o700);
-}
 
 function isNotFound(err: unknown): boolean {
   return typeof err === "object" && err !== null && (err as { code?: string }).code === "ENOENT";
@@ -106,7 +77,7 @@ export class FileCredentialStore implements CredentialStore {
   }
 
   async save(cred: StoredCredential): Promise<void> {
-    await ensureStateDir(this.stateDir, this.fs);
+    await ensurePrivateDir(this.stateDir, this.fs);
     await writeFileAtomic(this.file, JSON.stringify(StoredCredentialSchema.parse(cred), null, 2) + "\n", 0o600, this.fs);
   }
 
@@ -195,7 +166,7 @@ export class FileRefusalCounter implements RefusalCounter {
   }
   async record(): Promise<void> {
     const count = (await this.count()) + 1;
-    await ensureStateDir(this.stateDir, this.fs);
+    await ensurePrivateDir(this.stateDir, this.fs);
     await writeFileAtomic(this.file, JSON.stringify({ count, at: new Date().toISOString() }) + "\n", 0o600, this.fs);
   }
   async reset(): Promise<void> {
@@ -229,7 +200,7 @@ export async function loadOrCreateMachineId(stateDir: string, fs: StateFs = node
     if (!isNotFound(err)) throw err;
   }
   const id = randomBytes(16).toString("hex");
-  await ensureStateDir(stateDir, fs);
+  await ensurePrivateDir(stateDir, fs);
   await writeFileAtomic(file, id + "\n", 0o600, fs);
   return id;
 }

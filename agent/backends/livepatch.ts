@@ -6,7 +6,7 @@ import * as path from "node:path";
 import { JOB_PHASE, LivepatchSchema } from "../protocol";
 import { describeFailure, spawnCommand, splitCommand, type CommandResult, type CommandRunner } from "../exec";
 import { silentLogger, type Logger } from "../log";
-import { writeFileAtomic } from "../state";
+import { writeFileAtomic } from "../durable-file";
 import { realTimers, sleep, type Timers } from "../timers";
 import {
   KernelError,

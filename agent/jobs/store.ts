@@ -5,7 +5,7 @@ import * as path from "node:path";
 import { z } from "zod";
 import { BlockingTaskSchema, FINAL_JOB_PHASES, JobPhaseSchema, JobSchema, type JobUpdate } from "../protocol";
 import { errorMessage, silentLogger, type Logger } from "../log";
-import { writeFileAtomic } from "../state";
+import { writeFileAtomic } from "../durable-file";
 
 export const JobRecordSchema = z.object({
   job: JobSchema,

@@ -13,7 +13,8 @@ import { MemoryJobStore } from "../jobs/store";
 import { InventoryCollector } from "../inventory";
 import { Semaphore, mapLimit } from "../limit";
 import { Logger } from "../log";
-import { StoredCredentialSchema, ensureStateDir, writeFileAtomic, type CredentialStore, type StoredCredential } from "../state";
+import { ensurePrivateDir, writeFileAtomic } from "../durable-file";
+import { StoredCredentialSchema, type CredentialStore, type StoredCredential } from "../state";
 import { hostProfile, type HostProfile } from "./profiles";
 
 export interface FleetOptions {
@@ -94,7 +95,7 @@ export class FleetCredentialFile {
   }
 
   async load(): Promise<void> {
-    await ensureStateDir(this.stateDir);
+    await ensurePrivateDir(this.stateDir);
     try {
       const parsed = FleetFileSchema.safeParse(JSON.parse(await fs.readFile(this.file, "utf8")));
       if (parsed.success) this.hosts = parsed.data.hosts;

@@ -7,7 +7,8 @@ import "server-only";
 import crypto from "node:crypto";
 import fs from "node:fs/promises";
 import path from "node:path";
-import { ensureKeysDir, KEYS_DIR, publishExclusive } from "@/lib/signing/signing";
+import { ensurePrivateDir, publishExclusive } from "@/agent/durable-file";
+import { KEYS_DIR } from "@/lib/signing/signing";
 import { prisma } from "@/lib/db/client";
 import { isNotFound, readFileIfExists } from "@/lib/files";
 import { log } from "@/lib/log";
@@ -40,7 +41,7 @@ export function loadAuditKey(opts: { dataDir: string }): Promise<Buffer> {
     p = (async () => {
       const existing = await readAuditKey(opts);
       if (existing) return existing;
-      await ensureKeysDir(path.join(opts.dataDir, KEYS_DIR));
+      await ensurePrivateDir(path.join(opts.dataDir, KEYS_DIR));
       await publishExclusive(auditKeyPath(opts.dataDir), crypto.randomBytes(32).toString("hex") + "\n", 0o600);
       // Ours, or the one another process published first.
       const key = await readAuditKey(opts);

@@ -2,10 +2,11 @@ import "server-only";
 // Content-addressed artifact storage: `<dataDir>/artifacts/<sha256[0:2]>/<sha256>`. A file's name
 // is the sha256 of its content, so storing the same bytes twice is a no-op and a file whose
 // content no longer matches its name has been altered on disk (refused on read).
-import { createHash, randomBytes } from "node:crypto";
+import { createHash } from "node:crypto";
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import { readFileIfExists } from "@/lib/files";
+import { writeFileAtomic } from "@/agent/durable-file";
 
 export const ARTIFACTS_DIR = "artifacts";
 
@@ -73,21 +74,8 @@ export async function putArtifact(opts: { dataDir: string; bytes: Uint8Array }):
 
   const dir = path.dirname(file);
   await fs.mkdir(dir, { recursive: true, mode: 0o755 });
-  const tmp = path.join(dir, `.${sha256}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`);
-  try {
-    const fh = await fs.open(tmp, "wx", 0o644);
-    try {
-      await fh.writeFile(opts.bytes);
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    // Identical content under an identical name: concurrent puts of the same bytes are harmless.
-    await fs.rename(tmp, file);
-  } catch (err) {
-    await fs.rm(tmp, { force: true }).catch(() => undefined);
-    throw err;
-  }
+  // Identical content under an identical name: concurrent puts of the same bytes are harmless.
+  await writeFileAtomic(file, opts.bytes, 0o644);
   // Make the new directory entry durable too (best effort: not every filesystem allows it).
   await fs
     .open(dir, "r")

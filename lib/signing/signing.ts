@@ -8,11 +8,12 @@ import "server-only";
 // but only one is ever published. The key is written to a private temp file, fsynced, then
 // hard-linked to its final name; link(2) fails with EEXIST if another process got there first,
 // in which case we drop ours and load theirs. Readers never see a half-written key file.
-import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, sign as cryptoSign, type KeyObject } from "node:crypto";
+import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign as cryptoSign, type KeyObject } from "node:crypto";
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import { artifactSignaturePayload, type ArtifactSignedFields } from "@/agent/protocol";
-import { errorCode, readFileIfExists } from "@/lib/files";
+import { readFileIfExists } from "@/lib/files";
+import { ensurePrivateDir, publishExclusive, writeFileAtomic } from "@/agent/durable-file";
 
 export const KEYS_DIR = "keys";
 export const PRIVATE_KEY_FILE = "artifact-signing.key";
@@ -42,54 +43,6 @@ export function publicKeyFingerprint(publicKey: KeyObject): string {
 }
 
 /** Creates `<dataDir>/keys` (0700) for the console's secrets; also used by lib/audit/anchor-store.ts. */
-export async function ensureKeysDir(dir: string): Promise<void> {
-  await fs.mkdir(dir, { recursive: true, mode: 0o700 });
-  // mkdir's mode is filtered by the umask and ignored for an existing directory.
-  await fs.chmod(dir, 0o700);
-}
-
-async function writeTemp(dir: string, base: string, data: string, mode: number): Promise<string> {
-  const tmp = path.join(dir, `.${base}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`);
-  const fh = await fs.open(tmp, "wx", mode);
-  try {
-    await fh.writeFile(data);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  await fs.chmod(tmp, mode);
-  return tmp;
-}
-
-/**
- * Publishes `data` at `file` only if nothing is there yet. Returns false when another writer won.
- * The content appears complete or not at all (temp file + link, which is exclusive).
- */
-export async function publishExclusive(file: string, data: string, mode: number): Promise<boolean> {
-  const dir = path.dirname(file);
-  const tmp = await writeTemp(dir, path.basename(file), data, mode);
-  try {
-    await fs.link(tmp, file);
-    return true;
-  } catch (err) {
-    if (errorCode(err) === "EEXIST") return false;
-    throw err;
-  } finally {
-    await fs.rm(tmp, { force: true });
-  }
-}
-
-/** Replaces `file` atomically (temp file + rename). */
-async function writeAtomic(file: string, data: string, mode: number): Promise<void> {
-  const tmp = await writeTemp(path.dirname(file), path.basename(file), data, mode);
-  try {
-    await fs.rename(tmp, file);
-  } catch (err) {
-    await fs.rm(tmp, { force: true }).catch(() => undefined);
-    throw err;
-  }
-}
-
 async function readPrivateKey(file: string): Promise<KeyObject | null> {
   const pem = await readFileIfExists(file, "utf8");
   if (pem === null) return null;
@@ -139,7 +92,7 @@ function checkFields(f: ArtifactSignedFields): void {
  */
 export async function loadSigningKey(opts: { dataDir: string }): Promise<SigningKey> {
   const dir = path.join(opts.dataDir, KEYS_DIR);
-  await ensureKeysDir(dir);
+  await ensurePrivateDir(dir);
   const privateKey = await loadOrCreatePrivateKey(dir);
   const publicKey = createPublicKey(privateKey);
   const publicKeyPem = publicKey.export({ type: "spki", format: "pem" }) as string;
@@ -149,7 +102,7 @@ export async function loadSigningKey(opts: { dataDir: string }): Promise<Signing
   // when missing or stale. Concurrent writers write identical content.
   const pubFile = path.join(dir, PUBLIC_KEY_FILE);
   const currentPub = await readFileIfExists(pubFile, "utf8");
-  if (currentPub !== publicKeyPem) await writeAtomic(pubFile, publicKeyPem, 0o644);
+  if (currentPub !== publicKeyPem) await writeFileAtomic(pubFile, publicKeyPem, 0o644);
 
   const signingKey: SigningKey = {
     publicKeyPem,

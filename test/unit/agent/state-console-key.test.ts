@@ -1,21 +1,16 @@
 import { generateKeyPairSync } from "node:crypto";
 import * as fs from "node:fs/promises";
-import * as os from "node:os";
 import * as path from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { pinConsoleKey } from "../../../agent/artifact";
 import { CREDENTIAL_FILE, FileCredentialStore } from "../../../agent/state";
+import { tempDirEach } from "../../helpers/temp-dir";
 
 const pem = () => generateKeyPairSync("ed25519").publicKey.export({ type: "spki", format: "pem" }) as string;
 const base = { hostId: "0b4d2c1e-7a5f-4c3e-9d8b-2f6a1e0c9b7d", credential: "spl_agent_0123456789abcdef0123456789abcdef", server: "https://console.example" };
 
 let dir: string;
-beforeEach(async () => {
-  dir = await fs.mkdtemp(path.join(os.tmpdir(), "splicer-state-key-"));
-});
-afterEach(async () => {
-  await fs.rm(dir, { recursive: true, force: true });
-});
+tempDirEach("splicer-state-key-", (d) => (dir = d));
 
 describe("credential store: pinned console key", () => {
   it("loads a credential file written before key pinning (no consolePublicKey)", async () => {

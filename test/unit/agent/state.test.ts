@@ -1,8 +1,8 @@
 import * as fs from "node:fs/promises";
-import * as os from "node:os";
 import * as path from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { FileCredentialStore, loadOrCreateMachineId, writeFileAtomic, type StateFs } from "../../../agent/state";
+import { describe, expect, it } from "vitest";
+import { FileCredentialStore, loadOrCreateMachineId } from "../../../agent/state";
+import { tempDirEach } from "../../helpers/temp-dir";
 
 const cred = {
   hostId: "0b0f9a8e-3c1d-4e6f-9a2b-5c7d8e9f0a1b",
@@ -11,12 +11,7 @@ const cred = {
 };
 
 let dir: string;
-beforeEach(async () => {
-  dir = await fs.mkdtemp(path.join(os.tmpdir(), "splicer-state-"));
-});
-afterEach(async () => {
-  await fs.rm(dir, { recursive: true, force: true });
-});
+tempDirEach("splicer-state-", (d) => (dir = d));
 
 describe("FileCredentialStore", () => {
   it("returns null when there is no credential", async () => {
@@ -65,31 +60,6 @@ describe("FileCredentialStore", () => {
     await expect(new FileCredentialStore(dir).load()).rejects.toThrow(/enroll again/);
     await fs.writeFile(path.join(dir, "credential.json"), JSON.stringify({ hostId: "x" }));
     await expect(new FileCredentialStore(dir).load()).rejects.toThrow(/not a valid credential file/);
-  });
-});
-
-describe("writeFileAtomic", () => {
-  it("leaves the old content intact and no temp file when the final rename fails", async () => {
-    const file = path.join(dir, "credential.json");
-    await writeFileAtomic(file, "old\n");
-    const failingFs: StateFs = {
-      ...fs,
-      rename: async () => {
-        throw Object.assign(new Error("EIO: simulated crash before rename"), { code: "EIO" });
-      },
-    };
-    await expect(writeFileAtomic(file, "new\n", 0o600, failingFs)).rejects.toThrow(/simulated crash/);
-    expect(await fs.readFile(file, "utf8")).toBe("old\n");
-    expect(await fs.readdir(dir)).toEqual(["credential.json"]);
-  });
-
-  it("replaces the file through a rename, so the inode changes (never written in place)", async () => {
-    const file = path.join(dir, "f");
-    await writeFileAtomic(file, "one");
-    const before = (await fs.stat(file)).ino;
-    await writeFileAtomic(file, "two");
-    expect(await fs.readFile(file, "utf8")).toBe("two");
-    expect((await fs.stat(file)).ino).not.toBe(before);
   });
 });
 

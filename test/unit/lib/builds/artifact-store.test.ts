@@ -1,19 +1,14 @@
 import { createHash } from "node:crypto";
 import * as fs from "node:fs/promises";
-import * as os from "node:os";
 import * as path from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { ArtifactCorruptedError, ArtifactStoreError, artifactPath, openArtifact, putArtifact } from "@/lib/builds/artifact-store";
+import { tempDirEach } from "../../../helpers/temp-dir";
 
 const sha = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
 
 let dataDir: string;
-beforeEach(async () => {
-  dataDir = await fs.mkdtemp(path.join(os.tmpdir(), "splicer-artifacts-"));
-});
-afterEach(async () => {
-  await fs.rm(dataDir, { recursive: true, force: true });
-});
+tempDirEach("splicer-artifacts-", (d) => (dataDir = d));
 
 describe("putArtifact", () => {
   it("stores bytes under artifacts/<sha[0:2]>/<sha>", async () => {

@@ -3,18 +3,14 @@
 import * as fs from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { consoleKeyFingerprint, pinConsoleKey, verifyArtifact } from "@/agent/artifact";
 import { openArtifact, putArtifact } from "@/lib/builds/artifact-store";
 import { loadSigningKey } from "@/lib/signing/signing";
+import { tempDirEach } from "../../../helpers/temp-dir";
 
 let dataDir: string;
-beforeEach(async () => {
-  dataDir = await fs.mkdtemp(path.join(os.tmpdir(), "splicer-crosscheck-"));
-});
-afterEach(async () => {
-  await fs.rm(dataDir, { recursive: true, force: true });
-});
+tempDirEach("splicer-crosscheck-", (d) => (dataDir = d));
 
 describe("console signing ↔ agent verification", () => {
   it("a stored artifact signed by the console verifies on the agent; tampering is refused", async () => {

@@ -1,12 +1,12 @@
 import { execFile } from "node:child_process";
 import { createHash, createPublicKey, verify } from "node:crypto";
 import * as fs from "node:fs/promises";
-import * as os from "node:os";
 import * as path from "node:path";
 import { promisify } from "node:util";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { artifactSignaturePayload, type ArtifactSignedFields } from "@/agent/protocol";
 import { KEYS_DIR, PRIVATE_KEY_FILE, PUBLIC_KEY_FILE, SigningKeyError, loadSigningKey } from "@/lib/signing/signing";
+import { tempDirEach } from "../../../helpers/temp-dir";
 
 const fields: ArtifactSignedFields = {
   artifactSha256: createHash("sha256").update("a livepatch module").digest("hex"),
@@ -20,12 +20,7 @@ function verifies(publicKeyPem: string, f: ArtifactSignedFields, signature: stri
 }
 
 let dataDir: string;
-beforeEach(async () => {
-  dataDir = await fs.mkdtemp(path.join(os.tmpdir(), "splicer-signing-"));
-});
-afterEach(async () => {
-  await fs.rm(dataDir, { recursive: true, force: true });
-});
+tempDirEach("splicer-signing-", (d) => (dataDir = d));
 
 describe("loadSigningKey", () => {
   it("creates the key at first use: private key 0600 in a 0700 dir, public key alongside", async () => {
