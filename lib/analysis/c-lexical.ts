@@ -67,25 +67,22 @@ function literalEnd(line: string, start: number): number {
   return line.length - 1;
 }
 
-/** Net `{` minus `}` of a line of code (comments and strings already removed). */
-export function braceDelta(code: string): number {
-  let d = 0;
-  for (const c of code) {
-    if (c === "{") d++;
-    else if (c === "}") d--;
-  }
-  return d;
-}
+/** Net openers minus closers of a line of code (comments and strings already removed). */
+const netOf =
+  (open: string, close: string) =>
+  (code: string): number => {
+    let d = 0;
+    for (const c of code) {
+      if (c === open) d++;
+      else if (c === close) d--;
+    }
+    return d;
+  };
 
-/** Net `(` minus `)` of a line of code (comments and strings already removed). */
-export function parenDelta(code: string): number {
-  let d = 0;
-  for (const c of code) {
-    if (c === "(") d++;
-    else if (c === ")") d--;
-  }
-  return d;
-}
+/** Net `{` minus `}`. */
+export const braceDelta = netOf("{", "}");
+/** Net `(` minus `)`. */
+export const parenDelta = netOf("(", ")");
 
 const LITERAL = /("(?:\\.|[^"\\])*"|'(?:\\.|[^'\\])*')/;
 

@@ -16,6 +16,14 @@ type Op = {
 
 const List = <T extends z.ZodType>(item: T) => z.object({ items: z.array(item) });
 
+const ROLLOUT_ACTIONS = {
+  pause: "Pause: no new hosts are dispatched; hosts in flight finish",
+  resume: "Resume a paused rollout (after a failure pause, the failures so far are accepted)",
+  approve: "Approve continuing after the canary",
+  abort: "Abort: hosts not started are skipped; hosts in flight finish",
+  rollback: "Revert the patch on every host where this rollout applied it, as a new rollout",
+};
+
 export const OPERATIONS: Op[] = [
   { method: "get", path: "/api/health", summary: "Liveness and database reachability", role: "public" },
   { method: "get", path: "/api/v1/openapi.json", summary: "This document", role: "public" },
@@ -64,11 +72,8 @@ export const OPERATIONS: Op[] = [
   { method: "get", path: "/api/v1/rollouts/{id}", summary: "A rollout with its waves and per-host results", role: "viewer", query: S.RolloutDetailQuerySchema, response: S.RolloutDetailSchema },
   { method: "get", path: "/api/v1/rollouts/{id}/hosts", summary: "A rollout's hosts, problems first, filtered and paged", role: "viewer", query: S.RolloutHostsQuerySchema, response: S.RolloutHostListSchema },
   { method: "get", path: "/api/v1/rollouts/{id}/hosts/{hostId}", summary: "One host's job in a rollout, with the agent's log", role: "viewer", response: S.RolloutHostDetailSchema },
-  { method: "post", path: "/api/v1/rollouts/{id}/pause", summary: "Pause: no new hosts are dispatched; hosts in flight finish", role: "operator", body: S.RolloutActionSchema, response: S.RolloutSummarySchema },
-  { method: "post", path: "/api/v1/rollouts/{id}/resume", summary: "Resume a paused rollout (after a failure pause, the failures so far are accepted)", role: "operator", body: S.RolloutActionSchema, response: S.RolloutSummarySchema },
-  { method: "post", path: "/api/v1/rollouts/{id}/approve", summary: "Approve continuing after the canary", role: "operator", body: S.RolloutActionSchema, response: S.RolloutSummarySchema },
-  { method: "post", path: "/api/v1/rollouts/{id}/abort", summary: "Abort: hosts not started are skipped; hosts in flight finish", role: "operator", body: S.RolloutActionSchema, response: S.RolloutSummarySchema },
-  { method: "post", path: "/api/v1/rollouts/{id}/rollback", summary: "Revert the patch on every host where this rollout applied it, as a new rollout", role: "operator", body: S.RolloutActionSchema, response: S.RolloutSummarySchema },
+  // The operator actions on a rollout: the same body, role and answer each.
+  ...Object.entries(ROLLOUT_ACTIONS).map(([action, summary]): Op => ({ method: "post", path: `/api/v1/rollouts/{id}/${action}`, summary, role: "operator", body: S.RolloutActionSchema, response: S.RolloutSummarySchema })),
   { method: "post", path: "/api/v1/agent/enroll", summary: "Agent enrollment: exchange an enrollment token for a host credential", role: "public", body: EnrollRequestSchema, response: EnrollResponseSchema },
   { method: "get", path: "/api/v1/agent/artifacts/{id}", summary: "A build's artifact for an agent (Bearer host credential + x-splicer-host-id; only for the host's kernel release); signed fields in x-splicer-* headers", role: "public", responseType: "application/octet-stream" },
   { method: "post", path: "/api/v1/agent/artifacts/{id}/rejections", summary: "An agent reports an artifact it refused (bad hash or signature)", role: "public", body: ArtifactRejectionSchema },

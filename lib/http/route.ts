@@ -25,6 +25,16 @@ interface Spec<B extends z.ZodType | undefined, Q extends z.ZodType | undefined,
 
 type Infer<T> = T extends z.ZodType ? z.infer<T> : undefined;
 
+
+/** A body or query checked for what no table can store, then against its schema: the data, or the 400 to answer. */
+function parseInput(schema: z.ZodType, raw: unknown, where: "body" | "query"): { data: unknown } | Response {
+  const unstorable = findUnstorableInput(raw, where);
+  if (unstorable) return errorResponse(400, `invalid_${where}`, unstorable.message, [unstorable]);
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) return errorResponse(400, `invalid_${where}`, z.prettifyError(parsed.error), parsed.error.issues);
+  return { data: parsed.data };
+}
+
 export interface RouteContext<B, Q, P, A> {
   req: NextRequest;
   actor: A;
@@ -99,19 +109,14 @@ export function route<
         } catch {
           return errorResponse(400, "invalid_json", "request body is not valid JSON");
         }
-        const unstorable = findUnstorableInput(json, "body");
-        if (unstorable) return errorResponse(400, "invalid_body", unstorable.message, [unstorable]);
-        const parsed = spec.body.safeParse(json);
-        if (!parsed.success) return errorResponse(400, "invalid_body", z.prettifyError(parsed.error), parsed.error.issues);
+        const parsed = parseInput(spec.body, json, "body");
+        if (parsed instanceof Response) return parsed;
         body = parsed.data;
       }
       let query: unknown = undefined;
       if (spec.query) {
-        const raw = queryObject(req.nextUrl);
-        const unstorable = findUnstorableInput(raw, "query");
-        if (unstorable) return errorResponse(400, "invalid_query", unstorable.message, [unstorable]);
-        const parsed = spec.query.safeParse(raw);
-        if (!parsed.success) return errorResponse(400, "invalid_query", z.prettifyError(parsed.error), parsed.error.issues);
+        const parsed = parseInput(spec.query, queryObject(req.nextUrl), "query");
+        if (parsed instanceof Response) return parsed;
         query = parsed.data;
       }
       let params: unknown = undefined;

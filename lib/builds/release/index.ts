@@ -25,7 +25,7 @@ import { ReleaseUnavailable } from "./errors";
 import { capture, runPipeline, seconds, type StepContext } from "./exec";
 import { prepareFromDirectory } from "./layout";
 import { acquireLock } from "./lock";
-import { readManifest, writeManifest, MANIFEST_FORMAT, type Manifest } from "./manifest";
+import { preparedFields, readManifest, writeManifest, type Manifest } from "./manifest";
 import { readModuleTable, uncompressedModule, type ModuleTable } from "./modules";
 import { elfBuildId, indexElf, loadSymbolIndex, writeSymbolIndex } from "./symbols";
 import type { SymbolIndex } from "./symbol-index";
@@ -291,20 +291,13 @@ async function prepareFromDebian(ctx: StepContext, dir: string, o: PrepareReleas
   });
 
   return {
-    format: MANIFEST_FORMAT,
+    ...preparedFields({ prepared, symbolStats: index.stats, timings }),
     release,
     origin: "debian",
     debianVersion: version,
-    sourceVersion: prepared.sourceVersion,
     packages: fetched.map((f) => ({ package: f.pkg.package, version: f.pkg.version, ...(f.pkg.sha256 ? { sha256: f.pkg.sha256 } : {}), ...(f.pkg.size ? { bytes: f.pkg.size } : {}) })),
     buildId: codeId,
     files: { tree: "tree", config: "tree/.config", symvers: "tree/Module.symvers", vmlinux: "vmlinux", vmlinuz: "vmlinuz", systemMap: "System.map", symbols: "symbols.json", modules: "modules" },
-    makeArgs: prepared.makeArgs,
-    configChanges: prepared.configChanges,
-    symbolStats: index.stats,
-    timings,
-    diskBytes: 0,
-    preparedAt: new Date().toISOString(),
   };
 }
 

@@ -5,6 +5,7 @@
 // How the kernel builds that list (6.1, scripts/link-vmlinux.sh): scripts/mksysmap turns
 // `nm -n vmlinux` into System.map lines, scripts/kallsyms drops some of them (is_ignored_symbol)
 // and sorts the rest (compare_symbols). The same two steps are applied here to R's own System.map.
+import { lineMatches } from "@/lib/text";
 
 export interface MapEntry {
   address: bigint;
@@ -15,13 +16,7 @@ export interface MapEntry {
 
 /** `ffffffff81000000 T _text` lines of a System.map (or `nm -n` output). */
 export function parseSystemMap(text: string): MapEntry[] {
-  const out: MapEntry[] = [];
-  for (const line of text.split("\n")) {
-    const m = /^([0-9a-fA-F]+) (\S) (\S+)/.exec(line);
-    if (!m) continue;
-    out.push({ address: BigInt(`0x${m[1]}`), letter: m[2] as string, name: m[3] as string });
-  }
-  return out;
+  return lineMatches(text, /^([0-9a-fA-F]+) (\S) (\S+)/).map((m) => ({ address: BigInt(`0x${m[1]}`), letter: m[2] as string, name: m[3] as string }));
 }
 
 /** scripts/mksysmap: what it drops from `nm -n vmlinux` to make System.map (for a vmlinux without one). */

@@ -18,7 +18,7 @@ import { copyFile, mkdir, readdir } from "node:fs/promises";
 import path from "node:path";
 import { ReleaseUnavailable } from "./errors";
 import { runPipeline, runStep, seconds, type StepContext } from "./exec";
-import { MANIFEST_FORMAT, type Manifest } from "./manifest";
+import { preparedFields, type Manifest } from "./manifest";
 import { elfBuildId, indexElf, writeSymbolIndex } from "./symbols";
 import { prepareTree } from "./tree";
 
@@ -91,10 +91,9 @@ export async function prepareFromDirectory(o: DirectoryOptions): Promise<Manifes
   timings.modulesPrepare = prepared.timings.modulesPrepare;
 
   return {
-    format: MANIFEST_FORMAT,
+    ...preparedFields({ prepared, symbolStats: index.stats, timings }),
     release,
     origin: "directory",
-    sourceVersion: prepared.sourceVersion,
     ...(index.data.buildId ? { buildId: index.data.buildId } : {}),
     files: {
       tree: "tree",
@@ -107,11 +106,5 @@ export async function prepareFromDirectory(o: DirectoryOptions): Promise<Manifes
       symbols: "symbols.json",
       ...(modules ? { modules } : {}),
     },
-    makeArgs: prepared.makeArgs,
-    configChanges: prepared.configChanges,
-    symbolStats: index.stats,
-    timings,
-    diskBytes: 0,
-    preparedAt: new Date().toISOString(),
   };
 }

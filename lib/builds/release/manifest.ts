@@ -42,6 +42,25 @@ export const ManifestSchema = z.object({
 });
 export type Manifest = z.infer<typeof ManifestSchema>;
 
+/** The fields every way of preparing a release fills the same: from the prepared tree and the symbol index. */
+export function preparedFields(o: {
+  prepared: { sourceVersion: string; makeArgs: string[]; configChanges: string[] };
+  symbolStats: Record<string, number>;
+  timings: Record<string, number>;
+}): Pick<Manifest, "format" | "sourceVersion" | "makeArgs" | "configChanges" | "symbolStats" | "timings" | "diskBytes" | "preparedAt"> {
+  return {
+    format: MANIFEST_FORMAT,
+    sourceVersion: o.prepared.sourceVersion,
+    makeArgs: o.prepared.makeArgs,
+    configChanges: o.prepared.configChanges,
+    symbolStats: o.symbolStats,
+    timings: o.timings,
+    // Measured once the release is in place (prepareRelease).
+    diskBytes: 0,
+    preparedAt: new Date().toISOString(),
+  };
+}
+
 /** The manifest if there is a valid one; undefined for none or one of another format. */
 export async function readManifest(file: string): Promise<Manifest | undefined> {
   const text = await readFileIfExists(file, "utf8");

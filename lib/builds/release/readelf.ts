@@ -2,6 +2,7 @@
 // (the symbol table), `readelf -nW` (the build id), and of its DWARF only the compile units'
 // names (`--debug-dump=info --dwarf-depth=1`) and address ranges (`--debug-dump=aranges`).
 // binutils does the ELF and DWARF decoding; these only read its stable text format (LC_ALL=C).
+import { lineMatches } from "@/lib/text";
 
 export interface ElfSection {
   index: number;
@@ -29,23 +30,17 @@ export interface ElfSymbol {
 
 /** `  [Nr] Name Type Address Off Size ES Flg Lk Inf Al` rows of `readelf -SW`. */
 export function parseReadelfSections(text: string): ElfSection[] {
-  const out: ElfSection[] = [];
   // The name may be empty (section 0) and never contains spaces in kernel objects.
   const re = /^\s*\[\s*(\d+)\]\s+(\S*)\s+([A-Z][A-Z_0-9]*|LOOS\+\w+|LOPROC\+\w+|<unknown>: \w+)\s+([0-9a-f]+)\s+([0-9a-f]+)\s+([0-9a-f]+)\s+[0-9a-f]+\s+([A-Za-z]*)\s+\d+\s+\d+\s+\d+\s*$/;
-  for (const line of text.split("\n")) {
-    const m = re.exec(line);
-    if (!m) continue;
-    out.push({
-      index: Number(m[1]),
-      name: m[2] as string,
-      type: m[3] as string,
-      address: BigInt(`0x${m[4]}`),
-      offset: parseInt(m[5] as string, 16),
-      size: parseInt(m[6] as string, 16),
-      flags: m[7] as string,
-    });
-  }
-  return out;
+  return lineMatches(text, re).map((m) => ({
+    index: Number(m[1]),
+    name: m[2] as string,
+    type: m[3] as string,
+    address: BigInt(`0x${m[4]}`),
+    offset: parseInt(m[5] as string, 16),
+    size: parseInt(m[6] as string, 16),
+    flags: m[7] as string,
+  }));
 }
 
 /**

@@ -10,6 +10,7 @@ import { STT, readElf } from "@/lib/livepatch/elf";
 import { baseName } from "@/lib/livepatch/kernel-object";
 import { buildPatchObject, type PatchObjectResult, type Reach, type SymbolRef } from "@/lib/livepatch/patch-object";
 import { UnresolvedSymbol } from "@/lib/livepatch/symbols";
+import { lineMatches } from "@/lib/text";
 
 const run = promisify(execFile);
 
@@ -52,13 +53,8 @@ export interface ReadelfSymbol {
 
 /** `readelf -sW` rows of the .symtab (the Ndx column may be `OS [0xff20]`, with a space). */
 export function parseSymbols(readelfS: string): ReadelfSymbol[] {
-  const out: ReadelfSymbol[] = [];
-  for (const line of readelfS.split("\n")) {
-    const m = /^\s*(\d+): ([0-9a-f]+)\s+(\d+)\s+(\w+)\s+(\w+)\s+(\w+)\s+(UND|ABS|COM|\d+|OS \[0x[0-9a-f]+\]|PRC \[0x[0-9a-f]+\])\s?(.*)$/.exec(line);
-    if (!m) continue;
-    out.push({ num: Number(m[1]), value: m[2] as string, size: Number(m[3]), type: m[4] as string, bind: m[5] as string, ndx: m[7] as string, name: m[8] as string });
-  }
-  return out;
+  const row = /^\s*(\d+): ([0-9a-f]+)\s+(\d+)\s+(\w+)\s+(\w+)\s+(\w+)\s+(UND|ABS|COM|\d+|OS \[0x[0-9a-f]+\]|PRC \[0x[0-9a-f]+\])\s?(.*)$/;
+  return lineMatches(readelfS, row).map((m) => ({ num: Number(m[1]), value: m[2] as string, size: Number(m[3]), type: m[4] as string, bind: m[5] as string, ndx: m[7] as string, name: m[8] as string }));
 }
 
 export interface ReadelfSection {
@@ -72,13 +68,8 @@ export interface ReadelfSection {
 
 /** `readelf -SW` rows. */
 export function parseSections(readelfS: string): ReadelfSection[] {
-  const out: ReadelfSection[] = [];
-  for (const line of readelfS.split("\n")) {
-    const m = /^\s*\[\s*(\d+)\] (\S+)\s+(\w+)\s+[0-9a-f]{16} [0-9a-f]{6} [0-9a-f]{6} [0-9a-f]{2}\s+([A-Za-z]*)\s+(\d+)\s+(\d+)\s+\d+$/.exec(line);
-    if (!m) continue;
-    out.push({ nr: Number(m[1]), name: m[2] as string, type: m[3] as string, flags: m[4] as string, link: Number(m[5]), info: Number(m[6]) });
-  }
-  return out;
+  const row = /^\s*\[\s*(\d+)\] (\S+)\s+(\w+)\s+[0-9a-f]{16} [0-9a-f]{6} [0-9a-f]{6} [0-9a-f]{2}\s+([A-Za-z]*)\s+(\d+)\s+(\d+)\s+\d+$/;
+  return lineMatches(readelfS, row).map((m) => ({ nr: Number(m[1]), name: m[2] as string, type: m[3] as string, flags: m[4] as string, link: Number(m[5]), info: Number(m[6]) }));
 }
 
 /** `readelf -rW` relocation sections: name → the symbol (plus addend) column of each entry. */
