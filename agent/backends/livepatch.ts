@@ -133,11 +133,15 @@ export class LivepatchBackend implements KernelBackend {
     return result;
   }
 
-  async apply(opts: ApplyOptions): Promise<KernelChange> {
+  /** What an apply and a revert start with: the checked name, the log, the deadline; the kernel is changing from now. */
+  private begin(opts: RevertOptions): { name: string; say: (line: string) => void; deadline: number } {
     const name = checkedName(opts.moduleName);
-    const say = (line: string) => opts.onLog?.(line);
-    const deadline = this.timers.now() + opts.timeoutMs;
     opts.onPhase?.(JOB_PHASE.applying);
+    return { name, say: (line) => opts.onLog?.(line), deadline: this.timers.now() + opts.timeoutMs };
+  }
+
+  async apply(opts: ApplyOptions): Promise<KernelChange> {
+    const { name, say, deadline } = this.begin(opts);
 
     let state = await this.readState(name);
     if (state && !state.enabled) {
@@ -203,10 +207,7 @@ export class LivepatchBackend implements KernelBackend {
   }
 
   async revert(opts: RevertOptions): Promise<KernelChange> {
-    const name = checkedName(opts.moduleName);
-    const say = (line: string) => opts.onLog?.(line);
-    const deadline = this.timers.now() + opts.timeoutMs;
-    opts.onPhase?.(JOB_PHASE.applying);
+    const { name, say, deadline } = this.begin(opts);
 
     const state = await this.readState(name);
     const moduleLoaded = await exists(path.join(this.moduleSysDir, name));

@@ -59,20 +59,9 @@ export async function stagePatch(opts: { actor: Actor; input: PatchCreate }): Pr
     });
     // Builds for its releases are part of staging: queued in the same transaction.
     const builds = await ensureBuilds({ patchId: row.id, tx });
-    await appendAudit(tx, {
-      actor: opts.actor,
-      action: "patch.staged",
-      target: { type: "patch", id: row.id },
-      details: {
-        title: row.title,
-        cves: row.cves,
-        severity: row.severity,
-        verdict: analysis.verdict,
-        functions: analysis.functions.slice(0, 50),
-        diffSha256,
-        kernelReleases: builds.map((b) => b.kernelRelease).sort(),
-      },
-    });
+    const staged = { title: row.title, cves: row.cves, severity: row.severity, verdict: analysis.verdict, functions: analysis.functions.slice(0, 50), diffSha256 };
+    const kernelReleases = builds.map((b) => b.kernelRelease).sort();
+    await appendAudit(tx, { actor: opts.actor, action: "patch.staged", target: { type: "patch", id: row.id }, details: { ...staged, kernelReleases } });
     return toDetail(row);
   });
   return { ...staged, builds: await listBuilds(staged.id) };

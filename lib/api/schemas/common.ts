@@ -8,3 +8,8 @@ export const ErrorSchema = z.object({
   error: z.object({ code: z.string(), message: z.string(), issues: z.array(z.unknown()).optional() }),
 });
 export type ApiError = z.infer<typeof ErrorSchema>;
+
+/** A time as the API writes it: ISO 8601 in UTC (`Date.toISOString()`). */
+export const Timestamp = z.iso.datetime();
+/** Who made a record (an operator's or API token's name, or "system") and when. */
+export const CREATED = { createdBy: z.string(), createdAt: Timestamp };

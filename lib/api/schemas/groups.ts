@@ -1,5 +1,6 @@
 // API schemas: host groups and their selectors. lib/api/schemas/index.ts exports every domain's.
 import { z } from "zod";
+import { CREATED } from "./common";
 import { storableText } from "@/agent/protocol";
 import { LabelsSchema } from "./hosts";
 import { KernelReleaseSchema, SeveritySchema, VerdictSchema } from "./patches";
@@ -68,8 +69,7 @@ export const GroupSchema = z.object({
   name: z.string(),
   description: z.string(),
   selector: GroupSelectorSchema,
-  createdBy: z.string(),
-  createdAt: z.string(),
+  ...CREATED,
   memberCount: z.number(),
   onlineCount: z.number(),
   kernelReleases: z.array(z.object({ kernelRelease: z.string(), hosts: z.number() })),

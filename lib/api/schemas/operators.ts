@@ -1,7 +1,7 @@
 // API schemas: operators and API tokens. lib/api/schemas/index.ts exports every domain's.
 import { z } from "zod";
 import { storableText } from "@/agent/protocol";
-import { RoleSchema } from "./common";
+import { CREATED, RoleSchema } from "./common";
 
 export const OperatorSchema = z.object({
   id: z.string(),
@@ -34,8 +34,7 @@ export const ApiTokenSchema = z.object({
   name: z.string(),
   prefix: z.string(),
   role: RoleSchema,
-  createdBy: z.string(),
-  createdAt: z.string(),
+  ...CREATED,
   expiresAt: z.string(),
   lastUsedAt: z.string().nullable(),
   revokedAt: z.string().nullable(),

@@ -1,5 +1,6 @@
 // API schemas: patches and their builds. lib/api/schemas/index.ts exports every domain's.
 import { z } from "zod";
+import { CREATED } from "./common";
 import { storableText } from "@/agent/protocol";
 import { BuildOutcome as DbBuildOutcome, BuildStatus as DbBuildStatus } from "@/lib/generated/prisma/enums";
 
@@ -43,8 +44,7 @@ export const PatchSummarySchema = z.object({
   verdict: VerdictSchema,
   functions: z.array(z.string()),
   targetReleases: z.array(z.string()),
-  createdBy: z.string(),
-  createdAt: z.string(),
+  ...CREATED,
 });
 export type PatchSummary = z.infer<typeof PatchSummarySchema>;
 

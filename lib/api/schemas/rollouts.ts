@@ -1,5 +1,6 @@
 // API schemas: rollouts, their strategy, plan and host results. lib/api/schemas/index.ts exports every domain's.
 import { z } from "zod";
+import { CREATED } from "./common";
 import { storableText } from "@/agent/protocol";
 import { RolloutHostState as DbRolloutHostState, RolloutStatus as DbRolloutStatus } from "@/lib/generated/prisma/enums";
 import { BuildStatusSchema, VerdictSchema } from "./patches";
@@ -110,8 +111,7 @@ export const RolloutSummarySchema = z.object({
   currentWave: z.number(),
   waveCount: z.number(),
   nextWaveAt: z.string().nullable(),
-  createdBy: z.string(),
-  createdAt: z.string(),
+  ...CREATED,
   finishedAt: z.string().nullable(),
 });
 export type RolloutSummary = z.infer<typeof RolloutSummarySchema>;
