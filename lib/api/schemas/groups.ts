@@ -66,9 +66,8 @@ export type GroupPatchStatus = z.infer<typeof GroupPatchStatusSchema>;
 
 export const GroupSchema = z.object({
   id: z.string(),
-  name: z.string(),
-  description: z.string(),
-  selector: GroupSelectorSchema,
+  // As created or last updated.
+  ...GroupCreateSchema.shape,
   ...CREATED,
   memberCount: z.number(),
   onlineCount: z.number(),
