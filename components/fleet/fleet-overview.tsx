@@ -17,7 +17,7 @@ import { RelativeTime } from "../ui/relative-time";
 import { Badge } from "../ui/badge";
 import { buttonClass } from "../ui/button";
 import { formatDuration, numberFmt } from "../ui/time";
-import { ACTIVE_ROLLOUT_STATUSES } from "@/lib/rollouts/states";
+import { ACTIVE_ROLLOUT_STATUSES } from "@/lib/api/schemas";
 
 export function FleetOverview() {
   const { data, error, refetch } = useFleetSummary();

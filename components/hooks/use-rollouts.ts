@@ -15,7 +15,7 @@ import type {
 import { ApiRequestError, apiFetch } from "../api";
 import { qk } from "./keys";
 import { useRealtime } from "./realtime-provider";
-import { ACTIVE_ROLLOUT_STATUSES } from "@/lib/rollouts/states";
+import { ACTIVE_ROLLOUT_STATUSES } from "@/lib/api/schemas";
 
 const notFound = (e: unknown) => e instanceof ApiRequestError && (e.status === 404 || e.status === 400);
 

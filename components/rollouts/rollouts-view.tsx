@@ -17,7 +17,7 @@ import { formatDuration, numberFmt } from "../ui/time";
 import { Pagination } from "../ui/pagination";
 import { RollbackBadge, RolloutProgress, RolloutStatusBadge } from "./rollout-state";
 import { useRollouts } from "../hooks/use-rollouts";
-import { ACTIVE_ROLLOUT_STATUSES } from "@/lib/rollouts/states";
+import { ACTIVE_ROLLOUT_STATUSES } from "@/lib/api/schemas";
 
 const col = createColumnHelper<RolloutSummary>();
 

@@ -8,7 +8,7 @@ import { ConflictError, NotFoundError } from "@/lib/errors";
 import { Prisma } from "@/lib/generated/prisma/client";
 import { memberSql } from "./selector";
 import { sqlList, sqlName } from "@/lib/db/sql-names";
-import { ACTIVE_ROLLOUT_STATUSES } from "@/lib/rollouts/states";
+import { ACTIVE_ROLLOUT_STATUSES } from "@/lib/api/schemas";
 
 type GroupRow = { id: string; name: string; description: string; selector: unknown; createdByName: string; createdAt: Date };
 

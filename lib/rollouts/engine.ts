@@ -9,7 +9,8 @@ import { notify } from "@/lib/db/bus";
 import { BuildStatus } from "@/lib/generated/prisma/enums";
 import { storedStrategy } from "./query";
 import { decideStep, pauseReason, type StepRollout, type WaveCount } from "./decide";
-import { ACTIVE_ROLLOUT_STATUSES, FAILED_HOST_STATES, HOST, IN_FLIGHT_HOST_STATES, OPEN_HOST_STATES } from "./states";
+import { ACTIVE_ROLLOUT_STATUSES } from "@/lib/api/schemas";
+import { FAILED_HOST_STATES, HOST, IN_FLIGHT_HOST_STATES, OPEN_HOST_STATES } from "./states";
 import { sqlList, sqlName } from "@/lib/db/sql-names";
 
 

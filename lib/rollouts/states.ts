@@ -3,7 +3,7 @@
 // phase moves a host. Browser-safe: the console's components import it, and lib/rollouts/states-sql.ts
 // renders the same sets for SQL.
 import { JOB_PHASE, type JobPhase } from "@/agent/protocol";
-import { RolloutHostState as DbRolloutHostState, RolloutStatus as DbRolloutStatus } from "@/lib/generated/prisma/enums";
+import { RolloutHostState as DbRolloutHostState } from "@/lib/generated/prisma/enums";
 
 export type RolloutHostState = (typeof DbRolloutHostState)[keyof typeof DbRolloutHostState];
 
@@ -49,12 +49,6 @@ export const HOST_STATE_BAR_ORDER: readonly RolloutHostState[] = [
   HOST.skipped,
   HOST.pending,
 ];
-
-export type RolloutStatus = (typeof DbRolloutStatus)[keyof typeof DbRolloutStatus];
-/** Each rollout status by name (`ROLLOUT.paused`). */
-export const ROLLOUT: { readonly [K in RolloutStatus]: K } = DbRolloutStatus;
-/** Not finished: the engine advances it, an operator can act on it, its group cannot be deleted. */
-export const ACTIVE_ROLLOUT_STATUSES = [ROLLOUT.running, ROLLOUT.paused, ROLLOUT.aborting] as const satisfies readonly RolloutStatus[];
 
 /** Each job phase by name (`PHASE.accepted`). */
 export const PHASE = JOB_PHASE;

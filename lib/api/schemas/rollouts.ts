@@ -66,6 +66,10 @@ export type RolloutHostState = z.infer<typeof RolloutHostStateSchema>;
 
 export const RolloutStatusSchema = z.enum(DbRolloutStatus);
 export type RolloutStatus = z.infer<typeof RolloutStatusSchema>;
+/** Each rollout status by name (`ROLLOUT_STATUS.paused`). */
+export const ROLLOUT_STATUS = RolloutStatusSchema.enum;
+/** Not finished: the engine advances it, an operator can act on it, its group cannot be deleted. */
+export const ACTIVE_ROLLOUT_STATUSES = [ROLLOUT_STATUS.running, ROLLOUT_STATUS.paused, ROLLOUT_STATUS.aborting] as const satisfies readonly RolloutStatus[];
 export const RolloutKindSchema = z.enum(["apply", "rollback"]);
 
 const StateCountsSchema = z.partialRecord(RolloutHostStateSchema, z.number());
