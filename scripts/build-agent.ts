@@ -25,6 +25,18 @@ const zodEnglishOnly: Plugin = {
   },
 };
 
+// ws loads two native speed-ups, and debug a colour probe, if it can `require` them, and does without
+// them otherwise. The agent always does: they are bundled as modules that fail to load, so it never
+// asks the host for a module (a single executable application can only load built-ins, and
+// warns at every start when asked for anything else).
+const withoutOptionalNatives: Plugin = {
+  name: "without-optional-natives",
+  setup(b) {
+    b.onResolve({ filter: /^(bufferutil|utf-8-validate|supports-color)$/ }, (args) => ({ path: args.path, namespace: "absent" }));
+    b.onLoad({ filter: /.*/, namespace: "absent" }, (args) => ({ contents: `throw new Error(${JSON.stringify(`${args.path} is not bundled`)});`, loader: "js" }));
+  },
+};
+
 export interface BuildAgentOptions {
   outfile?: string;
   /** Baked into the bundle as the agent version; defaults to package.json's version. */
@@ -58,9 +70,7 @@ export async function buildAgent(opts: BuildAgentOptions = {}): Promise<BuildAge
     legalComments: "none",
     banner: { js: "#!/usr/bin/env node" },
     define: { __SPLICER_AGENT_VERSION__: JSON.stringify(version) },
-    // ws loads these native speed-ups only if present; the agent does without them.
-    external: ["bufferutil", "utf-8-validate"],
-    plugins: [zodEnglishOnly],
+    plugins: [zodEnglishOnly, withoutOptionalNatives],
     logLevel: "warning",
   });
   // This repository's package.json says "type": "module"; keep the bundle CommonJS inside it too.
