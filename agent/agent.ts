@@ -13,6 +13,7 @@ import type { Gate } from "./limit";
 import { errorMessage, silentLogger, type Logger } from "./log";
 import { MemoryRefusalCounter, type CredentialStore, type RefusalCounter, type StoredCredential } from "./state";
 import { realTimers, sleep, type TimerHandle, type Timers } from "./timers";
+import type { KeptPatchStore } from "./boot/kept-patches";
 
 /** Process exit codes of the agent CLI. */
 export const EXIT = {
@@ -87,6 +88,8 @@ export interface AgentOptions {
   jobStore?: JobStore;
   /** While connected, a job update the console did not acknowledge is sent again after this long. */
   jobResendMs?: number;
+  /** Where applied patches are kept to load again after a reboot (agent/boot/). Default: none kept. */
+  kept?: KeptPatchStore;
 }
 
 export class Agent extends EventEmitter<AgentEvents> {
@@ -131,6 +134,12 @@ export class Agent extends EventEmitter<AgentEvents> {
       },
       // The console learns the new livepatch list from the inventory, not from the job.
       onFinished: () => void this.refreshInventory(true),
+      onApplied: async (a) => {
+        if (!opts.kept) return;
+        const boot = await opts.inventory.bootFacts();
+        await opts.kept.keep({ ...a, kernelVersion: boot.kernelVersion, bootId: boot.bootId });
+      },
+      onReverted: async (moduleName) => opts.kept?.forget(moduleName),
       timers: this.timers,
       log: this.log,
       resendMs: opts.jobResendMs,
@@ -323,6 +332,10 @@ export class Agent extends EventEmitter<AgentEvents> {
 
   private onConfig(cfg: AgentConfig): void {
     this.emit("config", cfg);
+    if (cfg.reloadAtBoot !== undefined && this.opts.kept) {
+      // Kept for the next boot, when the console may be out of reach.
+      this.opts.kept.setReloadEnabled(cfg.reloadAtBoot).catch((err) => this.log.warn("could not keep the reload-at-boot setting", { error: errorMessage(err) }));
+    }
     if (this.opts.heartbeatSecOverride !== undefined) return;
     if (cfg.heartbeatIntervalSec !== this.heartbeatSec || this.heartbeatTimer === null) {
       this.heartbeatSec = cfg.heartbeatIntervalSec;

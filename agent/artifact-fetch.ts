@@ -6,7 +6,7 @@ import { AGENT_HOST_HEADER, ARTIFACT_HEADERS, type ArtifactRejection, type Artif
 import { verifyArtifact } from "./artifact";
 
 export type FetchedArtifact =
-  | { ok: true; bytes: Buffer; fields: ArtifactSignedFields }
+  | { ok: true; bytes: Buffer; fields: ArtifactSignedFields; /** the console's signature over `fields`, verified */ signature: string }
   /**
    * `retryable`: the console could not be reached or failed (network error, 5xx, 408, 429), as
    * while it restarts; the same request may well succeed later. Otherwise the answer is final.
@@ -55,13 +55,14 @@ export async function fetchArtifact(opts: {
     moduleName: h(ARTIFACT_HEADERS.moduleName),
   };
   const bytes = Buffer.from(await res.arrayBuffer());
-  const verdict = verifyArtifact({ bytes, expected: fields, signature: h(ARTIFACT_HEADERS.signature), publicKeyPem: opts.consolePublicKey });
+  const signature = h(ARTIFACT_HEADERS.signature);
+  const verdict = verifyArtifact({ bytes, expected: fields, signature, publicKeyPem: opts.consolePublicKey });
   const reason = !verdict.ok
     ? verdict.reason
     : fields.kernelRelease !== opts.kernelRelease
       ? `artifact is for kernel ${fields.kernelRelease}; this host runs ${opts.kernelRelease}`
       : null;
-  if (reason === null) return { ok: true, bytes, fields };
+  if (reason === null) return { ok: true, bytes, fields, signature };
   // Refused: tell the console, so the tampering shows in its audit log and this host's timeline.
   const report: ArtifactRejection = { reason, receivedSha256: createHash("sha256").update(bytes).digest("hex") };
   await doFetch(new URL(`/api/v1/agent/artifacts/${encodeURIComponent(opts.buildId)}/rejections`, opts.server), {

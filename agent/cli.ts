@@ -8,6 +8,9 @@ import { ConfigError, USAGE, parseCli } from "./config";
 import { InventoryCollector, SystemFacts } from "./inventory";
 import { FileJobStore } from "./jobs/store";
 import { Logger, errorMessage } from "./log";
+import { FileKeptPatches } from "./boot/kept-patches";
+import { BootReloader } from "./boot/reload";
+import type { ReloadReport } from "./protocol";
 import { ensurePrivateDir } from "./durable-file";
 import { FileCredentialStore, FileRefusalCounter } from "./state";
 import { AGENT_VERSION } from "./version";
@@ -57,14 +60,35 @@ export async function main(argv: readonly string[], env: Readonly<Record<string,
             forceFailure: config.simulateFail === "none" ? null : config.simulateFail,
           },
         });
+  const kept = new FileKeptPatches({ stateDir: config.stateDir, log });
+  let bootReport: ReloadReport | null = null;
+  const credentials = new FileCredentialStore(config.stateDir);
   const inventory = new InventoryCollector({
     backend,
     host: new SystemFacts({ procRoot: config.procRoot, etcRoot: config.etcRoot, stateDir: config.stateDir }),
+    // This boot's reload (below), reported with every inventory.
+    reload: async () => bootReport,
   });
+
+  // Before connecting: the console may be down, the host's fixes must not wait for it.
+  try {
+    bootReport = await new BootReloader({
+      store: kept,
+      backend,
+      boot: () => inventory.bootFacts(),
+      consoleKey: async () => (await credentials.load().catch(() => null))?.consolePublicKey ?? null,
+      log,
+    }).run();
+    if (bootReport?.patches.length) log.info("kept patches handled at boot", { bootId: bootReport.bootId, patches: bootReport.patches.map((p) => `${p.moduleName}: ${p.outcome}`) });
+  } catch (err) {
+    log.error("could not load the kept patches again", { error: errorMessage(err) });
+  }
+
   const agent = new Agent({
     server: config.server,
     enrollToken: config.enrollToken,
-    credentials: new FileCredentialStore(config.stateDir),
+    credentials,
+    kept,
     refusals: new FileRefusalCounter(config.stateDir),
     inventory,
     log,

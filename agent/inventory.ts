@@ -4,7 +4,7 @@ import { createHash } from "node:crypto";
 import * as fs from "node:fs/promises";
 import * as nodeOs from "node:os";
 import * as path from "node:path";
-import { InventorySchema, toStorableText, type Inventory } from "./protocol";
+import { InventorySchema, toStorableText, type Inventory, type ReloadReport } from "./protocol";
 import type { HostFacts, KernelBackend } from "./backends/types";
 import { loadOrCreateMachineId } from "./state";
 import { AGENT_VERSION } from "./version";
@@ -206,6 +206,8 @@ export interface InventoryCollectorOptions {
   /** The real machine's facts; null when the backend provides all of them (simulated hosts). */
   host: HostFactsSource | null;
   agentVersion?: string;
+  /** The report of the reload at this boot (agent/boot/reload.ts), sent with the inventory. */
+  reload?: () => Promise<ReloadReport | null>;
 }
 
 export class InventoryCollector {
@@ -213,21 +215,31 @@ export class InventoryCollector {
   readonly backend: KernelBackend;
   private readonly host: HostFactsSource | null;
   readonly agentVersion: string;
+  private readonly reload: () => Promise<ReloadReport | null>;
 
   constructor(opts: InventoryCollectorOptions) {
     this.backend = opts.backend;
     this.host = opts.host;
     this.agentVersion = opts.agentVersion ?? AGENT_VERSION;
+    this.reload = opts.reload ?? (async () => null);
   }
 
   async collect(): Promise<Inventory> {
-    const [facts, livepatches] = await Promise.all([
+    const [facts, livepatches, reload] = await Promise.all([
       this.host ? this.host.read() : Promise.resolve({}),
       this.backend.listLivepatches(),
+      this.reload(),
     ]);
-    const inv = { ...facts, ...this.backend.inventoryOverrides(), livepatches, agentVersion: this.agentVersion };
+    const inv = { ...facts, ...this.backend.inventoryOverrides(), livepatches, agentVersion: this.agentVersion, ...(reload ? { reload } : {}) };
     // Validate here so a bad fact is reported by the agent, not refused by the console.
     return InventorySchema.parse(inv);
+  }
+
+  /** Which boot of which kernel this is: what kept patches are matched against. */
+  async bootFacts(): Promise<{ bootId: string; kernelRelease: string; kernelVersion: string }> {
+    const facts = { ...(this.host ? await this.host.read() : {}), ...this.backend.inventoryOverrides() };
+    if (facts.kernelRelease === undefined) throw new Error("no kernel release: the backend has none and there are no host facts");
+    return { bootId: facts.bootId ?? "", kernelRelease: facts.kernelRelease, kernelVersion: facts.kernelVersion ?? "" };
   }
 
   /** The running kernel's release (`uname -r`), without collecting the whole inventory. */

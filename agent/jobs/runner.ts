@@ -4,7 +4,7 @@ import type { FetchedArtifact } from "../artifact-fetch";
 import { Backoff } from "../backoff";
 import { KernelError, type KernelBackend, type KernelChange } from "../backends/types";
 import { errorMessage, silentLogger, type Logger } from "../log";
-import { JOB_PHASE, MAX_JOB_LOG_LINES, toStorableText, type Job, type JobAck, type JobPhase, type JobUpdate } from "../protocol";
+import { JOB_PHASE, MAX_JOB_LOG_LINES, toStorableText, type ArtifactSignedFields, type Job, type JobAck, type JobPhase, type JobUpdate } from "../protocol";
 import { realTimers, type TimerHandle, type Timers } from "../timers";
 import { isFinal, isPrunable, jobUpdateOf, type JobRecord, type JobStore } from "./store";
 
@@ -31,6 +31,10 @@ export interface JobRunnerOptions {
   onChange?: (rec: Readonly<JobRecord>) => void;
   /** After a job reached a final phase (the agent re-sends its inventory). */
   onFinished?: (rec: Readonly<JobRecord>) => void;
+  /** After an apply succeeded, with the verified artifact: the agent keeps it to load again after a reboot. */
+  onApplied?: (a: { fields: ArtifactSignedFields; signature: string; bytes: Uint8Array }) => Promise<void>;
+  /** After a revert succeeded: the patch is not to be loaded again. */
+  onReverted?: (moduleName: string) => Promise<void>;
   timers?: Timers;
   log?: Logger;
   /** While connected, an unacknowledged update is sent again after this long. Default 10 s. */
@@ -241,12 +245,13 @@ export class JobRunner {
       onLog: (line: string) => this.addLog(entry, line),
     };
     let change: KernelChange;
+    let applied: { fields: ArtifactSignedFields; signature: string; bytes: Uint8Array } | null = null;
     try {
       if (job.kind === "apply") {
         await this.setPhase(entry, JOB_PHASE.downloading, `downloading build ${job.buildId}`);
-        const artifact = await this.download(job, abort.signal);
+        applied = await this.download(job, abort.signal);
         await this.setPhase(entry, JOB_PHASE.applying);
-        change = await this.opts.backend.apply({ ...backendOpts, artifact, timeoutMs: remaining() });
+        change = await this.opts.backend.apply({ ...backendOpts, artifact: applied.bytes, timeoutMs: remaining() });
       } else {
         await this.setPhase(entry, JOB_PHASE.applying, `reverting ${job.moduleName}`);
         change = await this.opts.backend.revert({ ...backendOpts, timeoutMs: remaining() });
@@ -261,11 +266,24 @@ export class JobRunner {
     } finally {
       this.timers.clearTimeout(timer);
     }
+    await this.remember(entry, applied);
     const done = job.kind === "apply" ? "applied" : "reverted"; // text, not a state
     await this.finishAndReport(entry, { phase: JOB_PHASE.succeeded }, change.changed ? `${done} ${job.moduleName}` : `${job.moduleName} was already ${done}; nothing changed`);
   }
 
-  private async download(job: Job, signal: AbortSignal): Promise<Uint8Array> {
+  /** Keeps an applied patch (or forgets a reverted one) for the reload at boot; the job stands either way. */
+  private async remember(entry: Entry, applied: { fields: ArtifactSignedFields; signature: string; bytes: Uint8Array } | null): Promise<void> {
+    const { job } = entry.rec;
+    try {
+      if (applied) await this.opts.onApplied?.(applied);
+      else await this.opts.onReverted?.(job.moduleName);
+    } catch (err) {
+      this.addLog(entry, `could not ${applied ? "keep the module to load it again after a reboot" : "forget the kept module"}: ${errorMessage(err)}`);
+      this.log.warn("kept patches not updated", { jobId: job.jobId, moduleName: job.moduleName, error: errorMessage(err) });
+    }
+  }
+
+  private async download(job: Job, signal: AbortSignal): Promise<{ fields: ArtifactSignedFields; signature: string; bytes: Uint8Array }> {
     // A console that dies (or restarts) mid-download is not the patch's fault: try again, with
     // backoff, until the job's own deadline. Only a final answer (refused, bad signature) fails it.
     const backoff = new Backoff(this.opts.downloadRetry ?? DOWNLOAD_RETRY);
@@ -281,12 +299,12 @@ export class JobRunner {
       await untilAborted(new Promise<void>((resolve) => this.timers.setTimeout(resolve, delay)), signal);
     }
     if (!fetched.ok) throw new Error(fetched.reason);
-    const { fields, bytes } = fetched;
+    const { fields, bytes, signature } = fetched;
     // The signature covers these: a console bug or a replayed build must not load another patch.
     if (fields.moduleName !== job.moduleName) throw new Error(`the signed artifact is module ${fields.moduleName}, but the job is for ${job.moduleName}; not loading it`);
     if (fields.patchId !== job.patchId) throw new Error(`the signed artifact is for patch ${fields.patchId}, but the job is for patch ${job.patchId}; not loading it`);
     this.addLog(this.jobs.get(job.jobId)!, `downloaded ${bytes.length} bytes, sha256 ${fields.artifactSha256}, signature verified with the console's pinned key`);
-    return bytes;
+    return { fields, bytes, signature };
   }
 
   /** "downloading", "applying", "reverting", … for "timed out after N s while …". */

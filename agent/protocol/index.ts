@@ -62,8 +62,50 @@ export const InventorySchema = z.object({
   memoryBytes: z.number().int().nonnegative(),
   livepatches: z.array(LivepatchSchema).max(512),
   agentVersion: shortText(64),
+  /** What the agent did with the patches it keeps when it started on this boot (absent before it ever did). */
+  reload: z.lazy(() => ReloadReportSchema).optional(),
 });
 export type Inventory = z.infer<typeof InventorySchema>;
+
+/** What became of one kept patch when the agent started on a new boot. */
+export const RELOAD_OUTCOMES = [
+  /** Loaded again (hash and signature checked again first). */
+  "loaded",
+  /** Already live (loaded by something else, or this boot already reloaded it). */
+  "already_live",
+  /** Not tried: reloading is turned off for this host's groups. */
+  "disabled",
+  /** Not tried: the host runs another kernel than the one the patch was built for. */
+  "other_kernel",
+  /** Refused before loading: the kept file's hash or signature does not verify, or it is missing. */
+  "refused",
+  /** The kernel did not take it (insmod failed, transition stalled). */
+  "failed",
+] as const;
+export type ReloadOutcome = (typeof RELOAD_OUTCOMES)[number];
+export const ReloadOutcomeSchema = z.enum(RELOAD_OUTCOMES);
+/** Each outcome by name (`RELOAD.loaded`). */
+export const RELOAD = ReloadOutcomeSchema.enum;
+
+export const ReloadReportSchema = z.object({
+  /** The boot the agent started on. */
+  bootId: shortText(64),
+  /** When it finished, ISO 8601. */
+  at: shortText(40),
+  patches: z
+    .array(
+      z.object({
+        moduleName: LivepatchSchema.shape.name,
+        patchId: shortText(64),
+        kernelRelease: shortText(128),
+        outcome: ReloadOutcomeSchema,
+        /** Why, for refused and failed (and which kernel, for other_kernel). */
+        reason: shortText(1000).optional(),
+      }),
+    )
+    .max(512),
+});
+export type ReloadReport = z.infer<typeof ReloadReportSchema>;
 
 // ---- enrollment (HTTP, before the agent has a credential) ----
 
@@ -121,6 +163,12 @@ export type Ack =
 /** Sent by the console right after a connection is accepted. */
 export const AgentConfigSchema = z.object({
   heartbeatIntervalSec: z.number().int().min(1).max(3600),
+  /**
+   * Whether the agent loads the patches it keeps again when the host boots into the same kernel
+   * (off when any group of the host turns it off). Absent from consoles that predate it: keep
+   * what the agent had.
+   */
+  reloadAtBoot: z.boolean().optional(),
 });
 export type AgentConfig = z.infer<typeof AgentConfigSchema>;
 

@@ -48,7 +48,7 @@ function harness(over: Partial<JobRunnerOptions> & { store?: MemoryJobStore; ker
     fetchArtifact: async (req) => {
       h.fetches.push(req);
       if (fetchResult) return fetchResult();
-      return { ok: true, bytes: artifactBytes(req.moduleName), fields: { artifactSha256: "ab".repeat(32), patchId: req.patchId, kernelRelease: req.kernelRelease, moduleName: req.moduleName } };
+      return { ok: true, bytes: artifactBytes(req.moduleName), fields: { artifactSha256: "ab".repeat(32), patchId: req.patchId, kernelRelease: req.kernelRelease, moduleName: req.moduleName }, signature: "c2ln" };
     },
     send: async (u) => {
       h.sent.push(structuredClone(u));
@@ -93,6 +93,33 @@ describe("JobRunner", () => {
     expect(final[0]!.log!.join("\n")).toMatch(/received apply of lp_sim[\s\S]*downloading build[\s\S]*signature verified[\s\S]*applied lp_sim/);
     expect(h.store.records.get(j.jobId)).toMatchObject({ phase: "succeeded", acked: true });
     expect(h.finished).toEqual([j.jobId]);
+  });
+
+  it("keeps an applied patch with its signed fields (to load again after a reboot) and forgets it when reverted; a failure to keep is logged, not fatal", async () => {
+    const kept: string[] = [];
+    const h = harness({
+      onApplied: async (a) => void kept.push(`keep ${a.fields.moduleName} ${a.signature} ${Buffer.from(a.bytes).length}`),
+      onReverted: async (name) => void kept.push(`forget ${name}`),
+    });
+    await h.runner.start();
+    h.runner.connected();
+    const apply = job();
+    await h.runner.handle(apply);
+    await settle(h, apply.jobId);
+    const revert = job({ kind: "revert", buildId: undefined });
+    await h.runner.handle(revert);
+    await settle(h, revert.jobId);
+    expect(kept).toEqual([`keep lp_sim c2ln ${artifactBytes().length}`, "forget lp_sim"]);
+    h.runner.stop();
+
+    const failing = harness({ onApplied: async () => Promise.reject(new Error("disk full")) });
+    await failing.runner.start();
+    failing.runner.connected();
+    const j = job();
+    await failing.runner.handle(j);
+    await settle(failing, j.jobId);
+    expect(failing.runner.get(j.jobId)?.phase).toBe("succeeded");
+    expect(failing.runner.get(j.jobId)?.log.join("\n")).toContain("could not keep the module to load it again after a reboot: disk full");
   });
 
   it("never runs a job id twice: a repeat while running answers its phase, a repeat after the end re-sends the final update", async () => {
@@ -264,7 +291,7 @@ describe("JobRunner", () => {
     expect(refused.runner.get(a.jobId)).toMatchObject({ phase: "failed", error: "signature does not verify with the console's pinned key" });
 
     const wrong = harness({
-      fetchResult: async () => ({ ok: true, bytes: artifactBytes("lp_evil"), fields: { artifactSha256: "00", patchId: PATCH, kernelRelease: RELEASE, moduleName: "lp_evil" } }),
+      fetchResult: async () => ({ ok: true, bytes: artifactBytes("lp_evil"), fields: { artifactSha256: "00", patchId: PATCH, kernelRelease: RELEASE, moduleName: "lp_evil" }, signature: "c2ln" }),
     });
     await wrong.runner.start();
     const b = job();
@@ -283,7 +310,7 @@ describe("JobRunner", () => {
       fetchResult: async () =>
         unreachable-- > 0
           ? { ok: false, reason: "download failed: fetch failed", retryable: true }
-          : { ok: true, bytes: artifactBytes("lp_sim"), fields: { artifactSha256: "ab".repeat(32), patchId: PATCH, kernelRelease: RELEASE, moduleName: "lp_sim" } },
+          : { ok: true, bytes: artifactBytes("lp_sim"), fields: { artifactSha256: "ab".repeat(32), patchId: PATCH, kernelRelease: RELEASE, moduleName: "lp_sim" }, signature: "c2ln" },
     });
     await h.runner.start();
     const a = job();
