@@ -11,6 +11,7 @@ import { malformedPath } from "@/lib/http/path";
 import { baseSecurityHeaders } from "@/lib/http/security-headers";
 import { log } from "@/lib/log";
 import { metrics } from "@/lib/metrics";
+import { refreshFleetMetrics } from "@/lib/fleet/summary";
 import { disconnectPrisma } from "@/lib/db/client";
 import type { ConsoleBuildConfig } from "@/lib/builds/config";
 import { startBuildService } from "@/lib/builds/service";
@@ -58,16 +59,20 @@ export async function startServer(opts: {
       return;
     }
     if (req.url === "/metrics") {
-      metrics.registry.metrics().then(
-        (text) => {
-          res.writeHead(200, { "content-type": metrics.registry.contentType });
-          res.end(text);
-        },
-        (err) => {
-          log.error({ err }, "metrics failed");
-          res.writeHead(500).end();
-        },
-      );
+      // The fleet's gauges come from the overview's cache; a database hiccup leaves them as they were.
+      refreshFleetMetrics()
+        .catch((err) => log.warn({ err }, "fleet metrics not refreshed"))
+        .then(() => metrics.registry.metrics())
+        .then(
+          (text) => {
+            res.writeHead(200, { "content-type": metrics.registry.contentType });
+            res.end(text);
+          },
+          (err) => {
+            log.error({ err }, "metrics failed");
+            res.writeHead(500).end();
+          },
+        );
       return;
     }
     const artifactId = artifactDownloadId(req);

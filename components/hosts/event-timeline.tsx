@@ -1,6 +1,6 @@
 "use client";
 import * as React from "react";
-import { Cpu, FileDiff, FileWarning, GitMerge, Plug, Repeat, Rocket, RotateCw, ShieldCheck, ShieldOff, Sparkles, Tag, Unplug, type LucideIcon } from "lucide-react";
+import { Cpu, FileDiff, RefreshCcw, FileWarning, GitMerge, Plug, Repeat, Rocket, RotateCw, ShieldCheck, ShieldOff, Sparkles, Tag, Unplug, type LucideIcon } from "lucide-react";
 import type { HostEvent } from "@/lib/api/schemas";
 import { cn } from "../ui/cn";
 import { RelativeTime } from "../ui/relative-time";
@@ -16,6 +16,7 @@ const EVENT: Record<HostEvent["type"], { icon: LucideIcon; tone: Tone; title: st
   reconnected: { icon: Repeat, tone: "warn", title: "Reconnected" },
   kernel_changed: { icon: Cpu, tone: "warn", title: "Kernel changed" },
   rebooted: { icon: RotateCw, tone: "info", title: "Rebooted" },
+  reloaded: { icon: RefreshCcw, tone: "info", title: "Patches reloaded at boot" },
   livepatches_changed: { icon: FileDiff, tone: "accent", title: "Livepatches changed" },
   labels_changed: { icon: Tag, tone: "neutral", title: "Labels changed" },
   revoked: { icon: ShieldOff, tone: "bad", title: "Revoked" },
@@ -94,6 +95,19 @@ function EventDetails({ e }: { e: HostEvent }) {
           Boot id <Mono>{short(str(d.fromBootId))}</Mono> → <Mono>{short(str(d.toBootId))}</Mono>
         </>
       );
+    case "reloaded": {
+      // What the agent did with each kept patch when it started on this boot (agent/boot/reload.ts).
+      const patches = Array.isArray(d.patches) ? (d.patches as { moduleName?: unknown; outcome?: unknown; reason?: unknown }[]) : [];
+      return (
+        <span className="flex flex-wrap items-center gap-1">
+          {patches.map((p) => (
+            <span key={str(p.moduleName)} className="font-mono text-[11px]" title={str(p.reason)}>
+              {str(p.moduleName)}: {str(p.outcome).replace(/_/g, " ")}
+            </span>
+          ))}
+        </span>
+      );
+    }
     case "livepatches_changed": {
       const loaded = arr(d.loaded);
       const unloaded = arr(d.unloaded);

@@ -10,6 +10,9 @@ import type { Prisma } from "@/lib/generated/prisma/client";
 import { notify } from "@/lib/db/bus";
 import { groupMemberIds, storedSelector } from "@/lib/groups/groups";
 import { effectiveKernel, hostsMissingPatch } from "./exposure";
+import { ReloadReportSchema } from "@/agent/protocol";
+import { livepatchModuleName } from "@/lib/livepatch/module-name";
+import { desiredOf, driftOf, HOST_DRIFTS } from "@/lib/rollouts/desired";
 
 export const hostSelect = {
   id: true, hostname: true, machineId: true, bootId: true, kernelRelease: true, kernelVersion: true,
@@ -21,7 +24,7 @@ export const hostSelect = {
 } as const satisfies Prisma.HostSelect;
 type HostRow = Prisma.HostGetPayload<{ select: typeof hostSelect }>;
 
-export function toHost(h: HostRow): Host {
+export function toHost(h: HostRow, drifting = false): Host {
   return {
     id: h.id,
     hostname: h.hostname,
@@ -45,7 +48,20 @@ export function toHost(h: HostRow): Host {
     livepatches: (h.livepatches ?? []) as Livepatch[],
     duplicateOf: h.duplicateOf,
     mergedInto: h.mergedInto,
+    drifting,
   };
+}
+
+/** The host with its drift flag, read after a change committed. */
+async function withDrifting(host: Host): Promise<Host> {
+  return { ...host, drifting: (await driftingAmong([host.id])).has(host.id) };
+}
+
+/** Of these hosts, the ones whose live patches differ from what their rollouts applied. */
+async function driftingAmong(ids: string[]): Promise<Set<string>> {
+  if (ids.length === 0) return new Set();
+  const rows = await prisma.$queryRaw<{ id: string }[]>`select h.id::text from "Host" h where h.id = any(${ids}::uuid[]) and ${HOST_DRIFTS}`;
+  return new Set(rows.map((r) => r.id));
 }
 
 /** Parses `key=value` (or a bare `key`, meaning "has this label") from a filter parameter. */
@@ -64,6 +80,10 @@ async function listWhere(q: HostListQuery): Promise<Prisma.HostWhereInput> {
     and.push({ id: { in: await groupMemberIds(storedSelector(g.selector)) } });
   }
   if (q.missing) and.push({ id: { in: await hostsMissingPatch(q.missing) } });
+  if (q.drifting !== undefined) {
+    const ids = (await prisma.$queryRaw<{ id: string }[]>`select h.id::text from "Host" h where h.status = 'active' and ${HOST_DRIFTS}`).map((r) => r.id);
+    and.push(q.drifting ? { id: { in: ids } } : { id: { notIn: ids } });
+  }
   // Decommissioned hosts leave the default views; ask for them by status.
   and.push(q.status ? { status: q.status } : { status: { not: "decommissioned" } });
   if (q.q) {
@@ -106,22 +126,29 @@ export async function listHosts(q: HostListQuery): Promise<{ items: Host[]; tota
     prisma.host.findMany({ where, orderBy: ORDER[q.sort](q.order), skip: q.offset, take: q.limit, select: hostSelect }),
     prisma.host.count({ where }),
   ]);
-  return { items: rows.map(toHost), total };
+  const drifting = await driftingAmong(rows.map((r) => r.id));
+  return { items: rows.map((r) => toHost(r, drifting.has(r.id))), total };
 }
 
 export async function getHost(id: string, opts: { events?: number } = {}): Promise<HostDetail> {
   const h = await prisma.host.findUnique({
     where: { id },
-    select: { ...hostSelect, events: { orderBy: { id: "desc" }, take: opts.events ?? 200 } },
+    select: { ...hostSelect, reloadReport: true, events: { orderBy: { id: "desc" }, take: opts.events ?? 200 } },
   });
   if (!h) throw new NotFoundError("host");
   const events: HostEvent[] = h.events.map((e) => ({ id: e.id.toString(), at: e.at.toISOString(), type: e.type as HostEvent["type"], details: e.details as Record<string, unknown> }));
-  const host = toHost(h);
-  return { ...host, events, effective: await effectiveKernel(host) };
+  const [{ desired, open }, patches] = await Promise.all([
+    desiredOf(prisma, { id: h.id, kernelRelease: h.kernelRelease }),
+    prisma.patch.findMany({ select: { id: true, title: true } }),
+  ]);
+  const reload = ReloadReportSchema.nullable().catch(null).parse(h.reloadReport ?? null);
+  const drift = driftOf({ host: { bootId: h.bootId, livepatches: (h.livepatches ?? []) as Livepatch[], reloadReport: reload }, desired, patches: new Map(patches.map((p) => [livepatchModuleName(p.id), p])), open });
+  const host = toHost(h, drift.missing.length + drift.unexpected.length > 0);
+  return { ...host, events, effective: await effectiveKernel(host), drift: { ...drift, reload } };
 }
 
 export async function setHostLabels(opts: { actor: Actor; hostId: string; labels: Labels }): Promise<Host> {
-  return prisma.$transaction(async (tx) => {
+  const host = await prisma.$transaction(async (tx) => {
     const before = await tx.host.findUnique({ where: { id: opts.hostId }, select: { labels: true, hostname: true } });
     if (!before) throw new NotFoundError("host");
     const prev = (before.labels ?? {}) as Record<string, string>;
@@ -135,10 +162,11 @@ export async function setHostLabels(opts: { actor: Actor; hostId: string; labels
     }
     return toHost(h);
   });
+  return withDrifting(host);
 }
 
 export async function revokeHost(opts: { actor: Actor; hostId: string; reason: string; status: "revoked" | "decommissioned" }): Promise<Host> {
-  return prisma.$transaction(async (tx) => {
+  const host = await prisma.$transaction(async (tx) => {
     const before = await tx.host.findUnique({ where: { id: opts.hostId }, select: { status: true } });
     if (!before) throw new NotFoundError("host");
     // Authentication refuses any host that is not active, so a revoked host keeps its credential
@@ -155,6 +183,7 @@ export async function revokeHost(opts: { actor: Actor; hostId: string; reason: s
     await notify(tx, { type: "hosts.changed", ids: [h.id] });
     return toHost(h);
   });
+  return withDrifting(host);
 }
 
 /**
@@ -162,7 +191,7 @@ export async function revokeHost(opts: { actor: Actor; hostId: string; reason: s
  * credential aside) gets back in by presenting it at its next enrollment, which rotates it.
  */
 export async function restoreHost(opts: { actor: Actor; hostId: string; reason: string }): Promise<Host> {
-  return prisma.$transaction(async (tx) => {
+  const host = await prisma.$transaction(async (tx) => {
     const [before] = await tx.$queryRaw<{ status: string; credentialHash: string }[]>`
       select status::text, "credentialHash" from "Host" where id = ${opts.hostId}::uuid for update`;
     if (!before) throw new NotFoundError("host");
@@ -175,6 +204,7 @@ export async function restoreHost(opts: { actor: Actor; hostId: string; reason: 
     await notify(tx, { type: "hosts.changed", ids: [h.id] });
     return toHost(h);
   });
+  return withDrifting(host);
 }
 
 /**
@@ -184,7 +214,7 @@ export async function restoreHost(opts: { actor: Actor; hostId: string; reason: 
  * revoked, keeps its credential aside and re-enrolls with it, which yields the original host's id.
  */
 export async function mergeDuplicateHost(opts: { actor: Actor; hostId: string; reason: string }): Promise<Host> {
-  return prisma.$transaction(async (tx) => {
+  const host = await prisma.$transaction(async (tx) => {
     const dup = await tx.host.findUnique({ where: { id: opts.hostId }, select: { id: true, hostname: true, status: true, duplicateOfId: true, credentialHash: true } });
     if (!dup) throw new NotFoundError("host");
     if (!dup.duplicateOfId) throw new ConflictError("this host is not flagged as a possible duplicate", "not_duplicate");
@@ -221,4 +251,5 @@ export async function mergeDuplicateHost(opts: { actor: Actor; hostId: string; r
     await notify(tx, { type: "hosts.changed", ids: [dup.id, original.id] });
     return toHost(h);
   });
+  return withDrifting(host);
 }

@@ -118,6 +118,8 @@ export async function ingestInventory(opts: { hostId: string; inventory: Invento
         "kernelVersion" = ${inv.kernelVersion}, "distroId" = ${inv.distro.id}, "distroName" = ${inv.distro.name},
         "distroVersion" = ${inv.distro.version}, arch = ${inv.arch}, "uptimeSec" = ${inv.uptimeSec}, "cpuCount" = ${inv.cpuCount},
         "memoryBytes" = ${BigInt(inv.memoryBytes)}, "agentVersion" = ${inv.agentVersion}, livepatches = ${JSON.stringify(livepatches)}::jsonb,
+        -- An agent that predates reload reports sends none: keep none rather than an old boot's.
+        "reloadReport" = ${inv.reload ? JSON.stringify(inv.reload) : null}::jsonb,
         "inventoryAt" = now(), "lastSeenAt" = now()
       from old where h.id = old.id returning h.id),
     bus as (select pg_notify(${BUS_CHANNEL}, ${encodeBusEvent({ type: "hosts.changed", ids: [opts.hostId] })}) from upd)
@@ -132,6 +134,10 @@ export async function ingestInventory(opts: { hostId: string; inventory: Invento
   if (prev.kernelRelease !== inv.kernelRelease) {
     changed.push("kernel_changed");
     events.push({ type: "kernel_changed", details: { from: prev.kernelRelease, to: inv.kernelRelease } });
+  }
+  if (inv.reload && prev.bootId !== inv.bootId && inv.reload.bootId === inv.bootId && inv.reload.patches.length) {
+    changed.push("reloaded");
+    events.push({ type: "reloaded", details: { bootId: inv.bootId, patches: inv.reload.patches } });
   }
   const prevLp = sortedLivepatches(prev.livepatches ?? []);
   if (JSON.stringify(prevLp) !== JSON.stringify(livepatches)) {

@@ -2,6 +2,8 @@ import "server-only";
 import type { FleetSummary } from "@/lib/api/schemas";
 import { prisma } from "@/lib/db/client";
 import { getSettings } from "@/lib/settings/settings";
+import { HOST_DRIFTS } from "@/lib/rollouts/desired";
+import { metrics } from "@/lib/metrics";
 
 // Every open console tab refetches the summary when hosts change, and a fleet of thousands
 // changes all the time: one computation serves all callers until the fleet changes (the bus
@@ -31,7 +33,7 @@ export async function fleetSummary(): Promise<FleetSummary> {
 export async function computeFleetSummary(): Promise<FleetSummary> {
   const { staleAfterSec } = await getSettings();
   const staleBefore = new Date(Date.now() - staleAfterSec * 1000);
-  const [counts, kernels, distros, labels, staleHosts] = await Promise.all([
+  const [counts, kernels, distros, labels, staleHosts, drifting] = await Promise.all([
     prisma.$queryRaw<{ total: bigint; online: bigint; stale: bigint; revoked: bigint }[]>`
       select count(*) filter (where status = 'active') as total,
              count(*) filter (where status = 'active' and online) as online,
@@ -54,6 +56,7 @@ export async function computeFleetSummary(): Promise<FleetSummary> {
       take: 10,
       select: { id: true, hostname: true, kernelRelease: true, lastSeenAt: true },
     }),
+    prisma.$queryRaw<{ n: number }[]>`select count(*)::int as n from "Host" h where h.status = 'active' and ${HOST_DRIFTS}`,
   ]);
   const c = counts[0];
   const total = Number(c.total);
@@ -65,9 +68,16 @@ export async function computeFleetSummary(): Promise<FleetSummary> {
     stale: Number(c.stale),
     revoked: Number(c.revoked),
     staleAfterSec,
+    drifting: drifting[0]?.n ?? 0,
     kernels: kernels.map((k) => ({ kernelRelease: k.kernelRelease, count: Number(k.count), online: Number(k.online) })),
     distros: distros.map((d) => ({ id: d.id, name: d.name, count: Number(d.count) })),
     labels: labels.map((l) => ({ key: l.key, value: l.value, count: Number(l.count) })),
     staleHosts: staleHosts.map((h) => ({ ...h, lastSeenAt: h.lastSeenAt?.toISOString() ?? null })),
   };
+}
+
+/** The fleet's counts as gauges, for a /metrics scrape (from the same cache as the overview). */
+export async function refreshFleetMetrics(): Promise<void> {
+  const s = await fleetSummary();
+  for (const [state, n] of Object.entries({ total: s.total, online: s.online, stale: s.stale, revoked: s.revoked, drifting: s.drifting })) metrics.fleetHosts.set({ state }, n);
 }

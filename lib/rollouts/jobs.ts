@@ -9,6 +9,7 @@ import { notify } from "@/lib/db/bus";
 import { recordHostResults } from "./engine";
 import { FINAL_HOST_STATES, HOST, IN_FLIGHT_HOST_STATES, IN_FLIGHT_RANK, isIn, PHASE, PHASE_RANK, stateOfPhase } from "./states";
 import { sqlList, sqlName, sqlRank } from "@/lib/db/sql-names";
+import { recordDesired } from "./desired";
 
 type JobRow = { jobId: string; hostId: string; kind: "apply" | "rollback"; patchId: string; buildId: string | null; kernelRelease: string; deadlineAt: Date | null };
 
@@ -56,7 +57,7 @@ export function latestPerJob(batch: { hostId: string; update: JobUpdate }[]): { 
   return [...best.values()];
 }
 
-type Updated = { rolloutId: string; hostId: string; state: RolloutHostState; error: string | null; number: number; kind: string; patchTitle: string };
+type Updated = { rolloutId: string; hostId: string; state: RolloutHostState; error: string | null; number: number; kind: string; patchTitle: string; patchId: string; kernelRelease: string };
 
 /**
  * Records agents' job updates, many in one statement, in one transaction with the results' host
@@ -99,8 +100,11 @@ async function applyParsed(tx: Tx, items: { hostId: string; u: z.output<typeof J
     where rh.id = u.id and rh."hostId" = u."hostId" and r.id = rh."rolloutId" and p.id = r."patchId"
       and rh.state in ${sqlList(IN_FLIGHT_HOST_STATES)}
       and ${sqlRank(PHASE_RANK, Prisma.sql`u.phase`)} >= ${sqlRank(IN_FLIGHT_RANK, Prisma.sql`rh.state::text`)}
-    returning rh."rolloutId"::text, rh."hostId"::text, rh.state::text, rh.error, r.number, r.kind::text, p.title as "patchTitle"`;
+    returning rh."rolloutId"::text, rh."hostId"::text, rh.state::text, rh.error, r.number, r.kind::text, p.title as "patchTitle",
+      r."patchId"::text, rh."kernelRelease"`;
   const finished = rows.filter((r) => isIn(FINAL_HOST_STATES, r.state));
+  // What each host should now have live moves with its results, in the same transaction.
+  await recordDesired(tx, finished);
   const byRollout = new Map<string, Updated[]>();
   for (const r of rows) byRollout.set(r.rolloutId, [...(byRollout.get(r.rolloutId) ?? []), r]);
   for (const [rolloutId, list] of byRollout) {

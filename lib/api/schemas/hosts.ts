@@ -1,6 +1,6 @@
 // API schemas: hosts, their labels, events and the fleet summary. lib/api/schemas/index.ts exports every domain's.
 import { z } from "zod";
-import { LivepatchSchema, storableText } from "@/agent/protocol";
+import { LivepatchSchema, ReloadReportSchema, storableText } from "@/agent/protocol";
 
 export const LabelKeySchema = z
   .string()
@@ -50,13 +50,15 @@ export const HostSchema = z.object({
   duplicateOf: z.object({ id: z.string().uuid(), hostname: z.string(), status: HostStatusSchema }).nullable(),
   /** An admin merged this (duplicate) host into that one. */
   mergedInto: z.object({ id: z.string().uuid(), hostname: z.string() }).nullable(),
+  /** Its live patches differ from what its rollouts applied for the kernel it runs (see `drift` on the host). */
+  drifting: z.boolean(),
 });
 export type Host = z.infer<typeof HostSchema>;
 
 export const HostEventSchema = z.object({
   id: z.string(),
   at: z.string(),
-  type: z.enum(["enrolled", "connected", "disconnected", "reconnected", "kernel_changed", "rebooted", "livepatches_changed", "labels_changed", "revoked", "restored", "merged", "artifact_rejected", "rollout_result"]),
+  type: z.enum(["enrolled", "connected", "disconnected", "reconnected", "kernel_changed", "rebooted", "reloaded", "livepatches_changed", "labels_changed", "revoked", "restored", "merged", "artifact_rejected", "rollout_result"]),
   details: z.record(z.string(), z.unknown()),
 });
 export type HostEvent = z.infer<typeof HostEventSchema>;
@@ -73,7 +75,22 @@ export const EffectiveKernelSchema = z.object({
 });
 export type EffectiveKernel = z.infer<typeof EffectiveKernelSchema>;
 
-export const HostDetailSchema = HostSchema.extend({ events: z.array(HostEventSchema), effective: EffectiveKernelSchema });
+/** Why a patch that should be live is not (lib/rollouts/desired.ts). */
+export const DriftCauseSchema = z.enum(["reload_failed", "reload_refused", "reload_disabled", "rebooted", "removed", "disabled", "unrecorded"]);
+export type DriftCause = z.infer<typeof DriftCauseSchema>;
+
+/** The host's live patches against what its rollouts applied for the kernel release it runs. */
+export const DriftSchema = z.object({
+  missing: z.array(
+    z.object({ patchId: z.string(), title: z.string(), moduleName: z.string(), rolloutId: z.string(), appliedAt: z.string(), cause: DriftCauseSchema, why: z.string() }),
+  ),
+  unexpected: z.array(z.object({ patchId: z.string(), title: z.string(), moduleName: z.string() })),
+  /** What the agent did with its kept patches when it started on this boot; null when it has not said. */
+  reload: ReloadReportSchema.nullable(),
+});
+export type Drift = z.infer<typeof DriftSchema>;
+
+export const HostDetailSchema = HostSchema.extend({ events: z.array(HostEventSchema), effective: EffectiveKernelSchema, drift: DriftSchema });
 export type HostDetail = z.infer<typeof HostDetailSchema>;
 
 const boolParam = z
@@ -96,6 +113,8 @@ export const HostListQuerySchema = z.object({
   group: z.string().uuid("group is a group's id").optional(),
   /** Hosts this patch targets that do not have it live (still exposed). */
   missing: z.string().uuid("missing is a patch's id").optional(),
+  /** Hosts whose live patches differ from what their rollouts applied (true), or do not (false). */
+  drifting: boolParam.optional(),
   sort: HostSortSchema.default("hostname"),
   order: z.enum(["asc", "desc"]).default("asc"),
   limit: z.coerce.number().int().min(1).max(500).default(50),
@@ -122,6 +141,8 @@ export const FleetSummarySchema = z.object({
   stale: z.number(),
   revoked: z.number(),
   staleAfterSec: z.number(),
+  /** Active hosts whose live patches differ from what their rollouts applied for the kernel they run. */
+  drifting: z.number(),
   kernels: z.array(z.object({ kernelRelease: z.string(), count: z.number(), online: z.number() })),
   distros: z.array(z.object({ id: z.string(), name: z.string(), count: z.number() })),
   labels: z.array(z.object({ key: z.string(), value: z.string(), count: z.number() })),
