@@ -8,7 +8,9 @@ import path from "node:path";
 import type { EnrollResponse } from "@/agent/protocol";
 import { Logger } from "@/agent/log";
 import { startFleet, type Fleet, type FleetOptions } from "@/agent/sim/fleet";
+import type { HostDetail } from "@/lib/api/schemas";
 import { createTestDatabase } from "./db";
+import type { FakeHost } from "./fake-host";
 import { eventually } from "./wait";
 export { eventually };
 
@@ -191,6 +193,33 @@ export function startAgentProcess(opts: {
   };
 }
 
+/**
+ * Runs the bundled agent (livepatch backend) on `fake`, adds it to `agents` for the caller's
+ * afterAll, and resolves once console `c` shows the host of the credential it stored online with
+ * `machineId` and an inventory. `server`: the console it connects to, when not `c` itself.
+ */
+export async function startFakeHostAgent(
+  c: TestConsole,
+  fake: FakeHost,
+  machineId: string,
+  agents: AgentProcess[],
+  opts: { token?: string; stateDir?: string; server?: string; timeoutMs?: number } = {},
+): Promise<{ agent: AgentProcess; host: HostDetail }> {
+  const agent = startAgentProcess({ server: opts.server ?? c.url, enrollToken: opts.token, stateDir: opts.stateDir, backend: "livepatch", args: fake.args });
+  agents.push(agent);
+  const host = await eventually(
+    async () => {
+      const h = await getJson<HostDetail>(c, `/api/v1/hosts/${agentCredential(agent).hostId}`);
+      return h.online && h.machineId === machineId && h.kernelRelease ? h : null;
+    },
+    { what: `the agent of ${machineId} online`, timeoutMs: opts.timeoutMs ?? 60_000 },
+  );
+  return { agent, host };
+}
+
+/** The credential an agent process stored (throws until it has enrolled). */
+export const agentCredential = (a: AgentProcess) => JSON.parse(fs.readFileSync(path.join(a.stateDir, "credential.json"), "utf8")) as { hostId: string; credential: string };
+
 /** N simulated agents (the real agent code, simulate backend) in this process, all connected. */
 export async function startSimulatedFleet(
   c: TestConsole,
@@ -224,3 +253,4 @@ export async function getJson<T>(c: TestConsole, p: string): Promise<T> {
   if (!r.ok) throw new Error(`${p}: ${r.status} ${await r.text()}`);
   return (await r.json()) as T;
 }
+
