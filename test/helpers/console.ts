@@ -1,14 +1,16 @@
 // Starts a real console (server.ts: Next production build, socket.io gateway, migrations) as a
 // child process on a fresh database, and real agent processes (the bundled agent) against it.
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFile, spawn, type ChildProcess } from "node:child_process";
 import crypto from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { promisify } from "node:util";
 import type { EnrollResponse } from "@/agent/protocol";
 import { Logger } from "@/agent/log";
 import { startFleet, type Fleet, type FleetOptions } from "@/agent/sim/fleet";
 import type { HostDetail } from "@/lib/api/schemas";
+import { expect } from "vitest";
 import { createTestDatabase } from "./db";
 import type { FakeHost } from "./fake-host";
 import { eventually } from "./wait";
@@ -247,6 +249,13 @@ export async function startSimulatedFleet(
   return fleet;
 }
 
+/** The response's JSON body, after expecting `status` (the body is the failure message otherwise). */
+export async function expectJson<T>(res: Response, status = 200): Promise<T> {
+  const text = await res.text();
+  expect(res.status, text).toBe(status);
+  return JSON.parse(text) as T;
+}
+
 /** GET a console API path as admin; throws with the status and body unless it succeeded. */
 export async function getJson<T>(c: TestConsole, p: string): Promise<T> {
   const r = await c.api(p);
@@ -254,3 +263,18 @@ export async function getJson<T>(c: TestConsole, p: string): Promise<T> {
   return (await r.json()) as T;
 }
 
+/** Runs `npm run audit:verify`'s command line against a console's database and data dir, as an operator would. */
+export async function runAuditVerifyCli(c: TestConsole, args: string[] = []): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(path.join(ROOT, "node_modules/.bin/tsx"), ["--import", "./scripts/hooks/register.mjs", "scripts/audit-verify.ts", ...args], {
+      cwd: ROOT,
+      env: { ...process.env, DATABASE_URL: c.db.url, SPLICER_DATA_DIR: c.dataDir },
+      timeout: 60_000,
+    });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    // A non-zero exit: the verdict is in the code and the output.
+    const e = err as { code?: number; stdout?: string; stderr?: string };
+    return { code: typeof e.code === "number" ? e.code : -1, stdout: e.stdout ?? "", stderr: e.stderr ?? "" };
+  }
+}
