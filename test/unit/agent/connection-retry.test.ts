@@ -125,22 +125,23 @@ describe("AgentConnection retry policy", () => {
 
   it("resets the backoff only after a connection stayed up for 30 s", async () => {
     const { timers, last, events } = await started();
+    const upThenDropped = (ms: number) => {
+      last().emit("connect");
+      timers.advance(ms);
+      last().emit("disconnect", "transport close");
+    };
     for (let i = 0; i < 4; i++) {
       last().emit("connect_error", new Error("refused"));
       timers.advance(timers.nextDelay());
       await flush();
     }
     // Up briefly, then dropped: the delay keeps growing.
-    last().emit("connect");
-    timers.advance(5_000);
-    last().emit("disconnect", "transport close");
+    upThenDropped(5_000);
     expect(timers.nextDelay()).toBe(15984);
     timers.advance(timers.nextDelay());
     await flush();
     // Up for 30 s: the next drop starts over from the base.
-    last().emit("connect");
-    timers.advance(30_000);
-    last().emit("disconnect", "transport close");
+    upThenDropped(30_000);
     expect(timers.nextDelay()).toBe(999);
     expect(events.filter((e) => e === "connect")).toHaveLength(2);
     expect(events).toContain("disconnect:transport close");

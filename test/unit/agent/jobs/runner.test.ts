@@ -73,9 +73,10 @@ const settle = async (h: Harness, id: string) => {
   await waitFor(() => ["succeeded", "failed"].includes(h.runner.get(id)?.phase ?? ""), 5000, `job ${id} final`);
   await h.runner.idle();
 };
-/** Starts a harness's runner, hands it one job and waits until the job is over. */
-const runOne = async (h: Harness, j: Job = job()): Promise<Job> => {
+/** Starts a harness's runner (`connected`: and tells it the console is there), hands it one job and waits until the job is over. */
+const runOne = async (h: Harness, j: Job = job(), o: { connected?: boolean } = {}): Promise<Job> => {
   await h.runner.start();
+  if (o.connected) h.runner.connected();
   await h.runner.handle(j);
   await settle(h, j.jobId);
   return j;
@@ -306,11 +307,7 @@ describe("JobRunner", () => {
   it("reports a backend failure with its blocking tasks", async () => {
     const kernel = new SimulatedKernel({ kernelRelease: RELEASE, behavior: { forceFailure: "stall" }, random: () => 0 });
     const h = harness({ kernel });
-    await h.runner.start();
-    h.runner.connected();
-    const j = job();
-    await h.runner.handle(j);
-    await settle(h, j.jobId);
+    const j = await runOne(h, job(), { connected: true });
     await waitFor(() => finalOf(h, j.jobId).length === 1, 2000, "final");
     expect(finalOf(h, j.jobId)[0]).toMatchObject({
       phase: "failed",
@@ -350,11 +347,7 @@ describe("JobRunner", () => {
       o.onLog?.("x".repeat(5000));
       throw new Error("insmod: " + "y".repeat(5000));
     };
-    await loud.runner.start();
-    loud.runner.connected();
-    const m = job();
-    await loud.runner.handle(m);
-    await settle(loud, m.jobId);
+    const m = await runOne(loud, job(), { connected: true });
     await waitFor(() => finalOf(loud, m.jobId).length === 1, 2000, "final");
     const update = JobUpdateSchema.parse(finalOf(loud, m.jobId)[0]);
     expect(update.error).toHaveLength(2000);
