@@ -6,7 +6,6 @@ import { startTestConsole, type TestConsole } from "../../helpers/console";
 import { agentAuth, agentSockets } from "../../helpers/sockets";
 
 let c: TestConsole;
-const sockets = agentSockets(() => c.url);
 beforeAll(async () => {
   c = await startTestConsole();
 });
@@ -17,6 +16,8 @@ afterAll(async () => {
 const metricsText = async () => (await fetch(`${c.url}/metrics`)).text();
 
 describe("agent metrics", () => {
+  const sockets = agentSockets(() => c.url);
+
   it("2,000 random event names from agents leave /metrics within a small bound", async () => {
     const hosts = await Promise.all([0, 1, 2, 3].map((i) => c.enroll(`hostile-${i}`, `bad0bad0bad0bad0bad0bad0bad0bad${i}`)));
     const connect = (h: { hostId: string; credential: string }) => sockets.connect(agentAuth(h));

@@ -7,7 +7,6 @@ import { eventually, getJson, startTestConsole, type TestConsole } from "../../h
 import { agentAuth, agentSockets } from "../../helpers/sockets";
 
 let c: TestConsole;
-const sockets = agentSockets(() => c.url);
 beforeAll(async () => {
   c = await startTestConsole();
 });
@@ -20,6 +19,8 @@ const events = (hostId: string) =>
   c.db.query<{ type: string; details: Record<string, unknown> }>(`select type, details from "HostEvent" where "hostId" = $1 order by at, id`, [hostId]);
 
 describe("host timeline growth", () => {
+  const sockets = agentSockets(() => c.url);
+
   it("200 reconnects of one host add a bounded number of rows, and the timeline says how often it reconnected", async () => {
     const cred = await c.enroll("flappy", "f1a9f1a9f1a9f1a9f1a9f1a9f1a9f1a9");
     const { hostId } = cred;
