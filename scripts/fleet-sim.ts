@@ -1,7 +1,7 @@
 // `npm run fleet:sim -- --server URL --enroll-token T --agents N [--state-dir DIR] [--seed S] [--heartbeat-sec N]`
 // Runs N simulated agents in this process until Ctrl-C.
-import { parseArgs } from "node:util";
 import { z } from "zod";
+import { parseFlags } from "./lib/cli";
 import { LOG_LEVELS, Logger } from "../agent/log";
 import { startFleet } from "../agent/sim/fleet";
 
@@ -39,7 +39,9 @@ const Schema = z.object({
 });
 
 function parse(): z.infer<typeof Schema> {
-  const { values } = parseArgs({
+  return parseFlags({
+    name: "fleet-sim",
+    usage: USAGE,
     options: {
       server: { type: "string" },
       "enroll-token": { type: "string" },
@@ -53,34 +55,23 @@ function parse(): z.infer<typeof Schema> {
       "apply-ms": { type: "string" },
       "failure-rate": { type: "string" },
       "log-level": { type: "string" },
-      help: { type: "boolean", short: "h" },
     },
-    strict: true,
+    schema: Schema,
+    input: (values) => ({
+      server: values.server ?? process.env.SPLICER_SERVER,
+      enrollToken: values["enroll-token"] ?? process.env.SPLICER_ENROLL_TOKEN,
+      agents: values.agents,
+      stateDir: values["state-dir"],
+      seed: values.seed,
+      heartbeatSec: values["heartbeat-sec"],
+      enrollConcurrency: values["enroll-concurrency"],
+      connectConcurrency: values["connect-concurrency"],
+      connectSpreadMs: values["connect-spread-ms"],
+      applyMs: values["apply-ms"],
+      failureRate: values["failure-rate"],
+      logLevel: values["log-level"],
+    }),
   });
-  if (values.help) {
-    process.stdout.write(USAGE);
-    process.exit(0);
-  }
-  const r = Schema.safeParse({
-    server: values.server ?? process.env.SPLICER_SERVER,
-    enrollToken: values["enroll-token"] ?? process.env.SPLICER_ENROLL_TOKEN,
-    agents: values.agents,
-    stateDir: values["state-dir"],
-    seed: values.seed,
-    heartbeatSec: values["heartbeat-sec"],
-    enrollConcurrency: values["enroll-concurrency"],
-    connectConcurrency: values["connect-concurrency"],
-    connectSpreadMs: values["connect-spread-ms"],
-    applyMs: values["apply-ms"],
-    failureRate: values["failure-rate"],
-    logLevel: values["log-level"],
-  });
-  if (!r.success) {
-    const lines = r.error.issues.map((i) => `  --${String(i.path[0]).replace(/[A-Z]/g, (c) => "-" + c.toLowerCase())}: ${i.message}`);
-    process.stderr.write(`fleet-sim: invalid arguments:\n${lines.join("\n")}\n\n${USAGE}`);
-    process.exit(2);
-  }
-  return r.data;
 }
 
 async function main(): Promise<void> {

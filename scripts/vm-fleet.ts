@@ -4,8 +4,8 @@
 // every guest's root shell (or in one: `vm-6-1-0-50-amd64: cat /proc/cmdline`).
 import path from "node:path";
 import readline from "node:readline";
-import { parseArgs } from "node:util";
 import { z } from "zod";
+import { parseFlags } from "./lib/cli";
 import { missingVmTools, prepareGuest, type PreparedGuest } from "./lib/vm/fleet";
 import { RELEASE_RE } from "./lib/vm/kernel";
 
@@ -47,7 +47,9 @@ const Schema = z.object({
 });
 
 function parse(): z.infer<typeof Schema> {
-  const { values } = parseArgs({
+  return parseFlags({
+    name: "vm-fleet",
+    usage: USAGE,
     options: {
       releases: { type: "string" },
       server: { type: "string" },
@@ -56,29 +58,18 @@ function parse(): z.infer<typeof Schema> {
       memory: { type: "string" },
       "agent-log-level": { type: "string" },
       "boot-timeout": { type: "string" },
-      help: { type: "boolean", short: "h" },
     },
-    strict: true,
+    schema: Schema,
+    input: (values) => ({
+      releases: values.releases,
+      server: values.server ?? process.env.SPLICER_SERVER,
+      enrollToken: values["enroll-token"] ?? process.env.SPLICER_ENROLL_TOKEN,
+      dataDir: values["data-dir"],
+      memory: values.memory,
+      agentLogLevel: values["agent-log-level"],
+      bootTimeout: values["boot-timeout"],
+    }),
   });
-  if (values.help) {
-    process.stdout.write(USAGE);
-    process.exit(0);
-  }
-  const parsed = Schema.safeParse({
-    releases: values.releases,
-    server: values.server ?? process.env.SPLICER_SERVER,
-    enrollToken: values["enroll-token"] ?? process.env.SPLICER_ENROLL_TOKEN,
-    dataDir: values["data-dir"],
-    memory: values.memory,
-    agentLogLevel: values["agent-log-level"],
-    bootTimeout: values["boot-timeout"],
-  });
-  if (!parsed.success) {
-    const flag = (k: PropertyKey) => `--${String(k).replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
-    process.stderr.write(`vm-fleet: ${parsed.error.issues.map((i) => `${flag(i.path[0] ?? "")} ${i.message}`).join("\n")}\n\n${USAGE}`);
-    process.exit(2);
-  }
-  return parsed.data;
 }
 
 async function main(): Promise<void> {

@@ -6,7 +6,7 @@ import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FleetSummary, Host, HostList } from "@/lib/api/schemas";
 import type { Fleet } from "@/agent/sim/fleet";
-import { SHOTS, VIEWPORT, expectScreenshot, cspViolations, haveBrowser, launchBrowser, openPage, signInAsAdmin, waitLive, poll } from "../helpers/browser";
+import { closeBrowserTest, SHOTS, VIEWPORT, expectScreenshot, cspViolations, haveBrowser, launchBrowser, openPage, signInAsAdmin, waitLive, poll } from "../helpers/browser";
 import { startSimulatedFleet, eventually, startAgentProcess, startTestConsole, type AgentProcess, type TestConsole, getJson as getJsonAs } from "../helpers/console";
 import { makeFakeHost } from "../helpers/fake-host";
 
@@ -68,13 +68,7 @@ beforeAll(async () => {
   browser = await launchBrowser();
 });
 
-afterAll(async () => {
-  for (const ctx of contexts) await ctx.close().catch(() => undefined);
-  await browser?.close();
-  await Promise.all(agents.map((a) => a.stop()));
-  await fleet?.stop();
-  await c?.stop();
-});
+afterAll(() => closeBrowserTest({ contexts, browser, stop: [...agents, fleet, c] }));
 
 describe.skipIf(!haveBrowser)("console in a browser", () => {
   let page: Page;

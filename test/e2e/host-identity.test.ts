@@ -5,7 +5,7 @@ import path from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { HostDetail } from "@/lib/api/schemas";
-import { haveBrowser, launchBrowser, openPage, poll, signInAsAdmin } from "../helpers/browser";
+import { closeBrowserTest, haveBrowser, launchBrowser, openPage, poll, signInAsAdmin } from "../helpers/browser";
 import { getJson, startTestConsole, type TestConsole } from "../helpers/console";
 
 let c: TestConsole;
@@ -26,11 +26,7 @@ beforeAll(async () => {
   browser = await launchBrowser();
 }, 120_000);
 
-afterAll(async () => {
-  for (const ctx of contexts) await ctx.close().catch(() => undefined);
-  await browser?.close();
-  await c?.stop();
-});
+afterAll(() => closeBrowserTest({ contexts, browser, stop: [c] }));
 
 describe.skipIf(!haveBrowser)("host identity in the console", () => {
   let page: Page;

@@ -10,7 +10,7 @@ import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FleetSummary, PatchDetail, PatchSummary } from "@/lib/api/schemas";
 import type { Fleet } from "@/agent/sim/fleet";
-import { SHOTS, VIEWPORT, expectScreenshot, cspViolations, haveBrowser, launchBrowser, openPage, signInAsAdmin, waitLive, poll, slowPoll } from "../helpers/browser";
+import { closeBrowserTest, SHOTS, VIEWPORT, expectScreenshot, cspViolations, haveBrowser, launchBrowser, openPage, signInAsAdmin, waitLive, poll, slowPoll } from "../helpers/browser";
 import { startSimulatedFleet, startTestConsole, type TestConsole, getJson as getJsonAs } from "../helpers/console";
 import { diffFixture } from "../helpers/fixtures";
 
@@ -44,12 +44,7 @@ beforeAll(async () => {
   browser = await launchBrowser();
 });
 
-afterAll(async () => {
-  for (const ctx of contexts) await ctx.close().catch(() => undefined);
-  await browser?.close();
-  await fleet?.stop();
-  await c?.stop();
-});
+afterAll(() => closeBrowserTest({ contexts, browser, stop: [fleet, c] }));
 
 describe.skipIf(!haveBrowser)("patches in a browser", () => {
   let page: Page;

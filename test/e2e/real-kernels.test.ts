@@ -13,7 +13,7 @@ import type { Browser, BrowserContext } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Build, Group, PatchDetail, RolloutDetail, RolloutSummary } from "@/lib/api/schemas";
 import { SHOTS, expectScreenshot, haveBrowser, launchBrowser, openPage, signInAsAdmin } from "../helpers/browser";
-import { ROOT, eventually, startTestConsole, type TestConsole } from "../helpers/console";
+import { expectJson, ROOT, eventually, startTestConsole, type TestConsole } from "../helpers/console";
 import { KERNEL_CACHE_DIR } from "../helpers/kernels";
 import { bootTestGuests, vmSkipReason, type TestGuest } from "../helpers/vm";
 
@@ -27,11 +27,6 @@ let guests: TestGuest[] = [];
 const before = new Map<string, { bootId: string; cmdline: string }>();
 const hostIds = new Map<string, string>();
 
-async function json<T>(res: Response, status = 200): Promise<T> {
-  const text = await res.text();
-  expect(res.status, text).toBe(status);
-  return JSON.parse(text) as T;
-}
 const post = (p: string, body: unknown = {}) => c.api(p, { method: "POST", json: body, headers: { origin: c.url } });
 const guestOn = (release: string) => guests.find((g) => g.release === release)!;
 const sh = async (g: TestGuest, cmd: string) => (await g.guest.exec(cmd, { timeoutMs: 60_000 })).output.trim();
@@ -40,14 +35,14 @@ const logs = () => guests.map((g) => g.logs()).join("\n");
 const LONG = 20 * 60_000;
 
 async function stage(diff: string, title: string, cves: string[] = []): Promise<PatchDetail> {
-  return json<PatchDetail>(await post("/api/v1/patches", { title, severity: "high", cves, diff }));
+  return expectJson<PatchDetail>(await post("/api/v1/patches", { title, severity: "high", cves, diff }));
 }
 
 /** Every build of the patch finished (any outcome), by release. */
 async function builds(patchId: string, releases = RELEASES): Promise<Map<string, Build>> {
   const items = await eventually(
     async () => {
-      const { items } = await json<{ items: Build[] }>(await c.api(`/api/v1/patches/${patchId}/builds`));
+      const { items } = await expectJson<{ items: Build[] }>(await c.api(`/api/v1/patches/${patchId}/builds`));
       const mine = items.filter((b) => releases.includes(b.kernelRelease));
       return mine.length === releases.length && mine.every((b) => b.status !== "queued" && b.status !== "building") ? mine : null;
     },
@@ -57,7 +52,7 @@ async function builds(patchId: string, releases = RELEASES): Promise<Map<string,
 }
 
 async function buildLog(id: string): Promise<string> {
-  return (await json<{ log: string }>(await c.api(`/api/v1/builds/${id}/log`))).log;
+  return (await expectJson<{ log: string }>(await c.api(`/api/v1/builds/${id}/log`))).log;
 }
 
 function expectBuilt(b: Build | undefined, log: string): asserts b is Build {
@@ -67,11 +62,11 @@ function expectBuilt(b: Build | undefined, log: string): asserts b is Build {
 
 async function rollOut(patchId: string, releases: string[]): Promise<RolloutDetail> {
   const ids = releases.map((r) => hostIds.get(r)!);
-  const group = await json<Group>(await post("/api/v1/groups", { name: `hosts ${patchId.slice(0, 8)}`, selector: { hostIds: ids } }), 201);
-  const started = await json<RolloutSummary>(await post("/api/v1/rollouts", { patchId, groupId: group.id, strategy: { canary: 0, waves: "100%", failureBudget: releases.length } }), 201);
+  const group = await expectJson<Group>(await post("/api/v1/groups", { name: `hosts ${patchId.slice(0, 8)}`, selector: { hostIds: ids } }), 201);
+  const started = await expectJson<RolloutSummary>(await post("/api/v1/rollouts", { patchId, groupId: group.id, strategy: { canary: 0, waves: "100%", failureBudget: releases.length } }), 201);
   return eventually(
     async () => {
-      const d = await json<RolloutDetail>(await c.api(`/api/v1/rollouts/${started.id}`));
+      const d = await expectJson<RolloutDetail>(await c.api(`/api/v1/rollouts/${started.id}`));
       return ["completed", "aborted", "paused"].includes(d.status) ? d : null;
     },
     { what: `rollout ${started.id} finished\n${logs()}`, timeoutMs: 300_000, intervalMs: 500 },
@@ -92,7 +87,7 @@ describe.skipIf(vmSkipReason !== null)(`real security fixes, live on ${RELEASES.
     guests = await bootTestGuests(c, RELEASES, { extraModules: ["ext4", "nfsd"] });
     for (const g of guests) {
       before.set(g.hostname, { bootId: g.boot.bootId, cmdline: await sh(g, "cat /proc/cmdline") });
-      const r = await json<{ items: { id: string; hostname: string }[] }>(await c.api(`/api/v1/hosts?q=${encodeURIComponent(g.hostname)}`));
+      const r = await expectJson<{ items: { id: string; hostname: string }[] }>(await c.api(`/api/v1/hosts?q=${encodeURIComponent(g.hostname)}`));
       hostIds.set(g.release, r.items.find((h) => h.hostname === g.hostname)!.id);
     }
   }, LONG);
@@ -210,7 +205,7 @@ describe.skipIf(vmSkipReason !== null)(`real security fixes, live on ${RELEASES.
 
   // Without Chromium (never in CI: helpers/browser.ts fails there) this one is skipped, not passed.
   it.skipIf(!haveBrowser)("shows the patch page with each release's outcome and the functions replaced", async () => {
-    const { items } = await json<{ items: { id: string; title: string }[] }>(await c.api("/api/v1/patches"));
+    const { items } = await expectJson<{ items: { id: string; title: string }[] }>(await c.api("/api/v1/patches"));
     const ext4 = items.find((p) => p.title.startsWith("ext4:"))!;
     const browser: Browser = await launchBrowser();
     const contexts: BrowserContext[] = [];

@@ -88,3 +88,13 @@ export async function waitLive(page: Page): Promise<void> {
 export const poll = <T,>(fn: () => T | Promise<T>) => expect.poll(fn, { timeout: 15_000, interval: 100 });
 /** Builds and rollouts run from queues: give them longer. */
 export const slowPoll = <T,>(fn: () => T | Promise<T>) => expect.poll(fn, { timeout: 60_000, interval: 200 });
+
+/**
+ * A browser test's afterAll: closes the pages' contexts and the browser, then stops the rest
+ * (agents, fleet, console: whatever of them was started) in the order given.
+ */
+export async function closeBrowserTest(o: { contexts: BrowserContext[]; browser: Browser | undefined; stop: ({ stop(): Promise<void> } | undefined)[] }): Promise<void> {
+  for (const ctx of o.contexts) await ctx.close().catch(() => undefined);
+  await o.browser?.close();
+  for (const x of o.stop) await x?.stop();
+}

@@ -1,14 +1,18 @@
 // Starts a real console (server.ts: Next production build, socket.io gateway, migrations) as a
 // child process on a fresh database, and real agent processes (the bundled agent) against it.
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFile, spawn, type ChildProcess } from "node:child_process";
 import crypto from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { promisify } from "node:util";
 import type { EnrollResponse } from "@/agent/protocol";
 import { Logger } from "@/agent/log";
 import { startFleet, type Fleet, type FleetOptions } from "@/agent/sim/fleet";
+import type { HostDetail } from "@/lib/api/schemas";
+import { expect } from "vitest";
 import { createTestDatabase } from "./db";
+import type { FakeHost } from "./fake-host";
 import { eventually } from "./wait";
 export { eventually };
 
@@ -191,6 +195,33 @@ export function startAgentProcess(opts: {
   };
 }
 
+/**
+ * Runs the bundled agent (livepatch backend) on `fake`, adds it to `agents` for the caller's
+ * afterAll, and resolves once console `c` shows the host of the credential it stored online with
+ * `machineId` and an inventory. `server`: the console it connects to, when not `c` itself.
+ */
+export async function startFakeHostAgent(
+  c: TestConsole,
+  fake: FakeHost,
+  machineId: string,
+  agents: AgentProcess[],
+  opts: { token?: string; stateDir?: string; server?: string; timeoutMs?: number } = {},
+): Promise<{ agent: AgentProcess; host: HostDetail }> {
+  const agent = startAgentProcess({ server: opts.server ?? c.url, enrollToken: opts.token, stateDir: opts.stateDir, backend: "livepatch", args: fake.args });
+  agents.push(agent);
+  const host = await eventually(
+    async () => {
+      const h = await getJson<HostDetail>(c, `/api/v1/hosts/${agentCredential(agent).hostId}`);
+      return h.online && h.machineId === machineId && h.kernelRelease ? h : null;
+    },
+    { what: `the agent of ${machineId} online`, timeoutMs: opts.timeoutMs ?? 60_000 },
+  );
+  return { agent, host };
+}
+
+/** The credential an agent process stored (throws until it has enrolled). */
+export const agentCredential = (a: AgentProcess) => JSON.parse(fs.readFileSync(path.join(a.stateDir, "credential.json"), "utf8")) as { hostId: string; credential: string };
+
 /** N simulated agents (the real agent code, simulate backend) in this process, all connected. */
 export async function startSimulatedFleet(
   c: TestConsole,
@@ -218,9 +249,32 @@ export async function startSimulatedFleet(
   return fleet;
 }
 
+/** The response's JSON body, after expecting `status` (the body is the failure message otherwise). */
+export async function expectJson<T>(res: Response, status = 200): Promise<T> {
+  const text = await res.text();
+  expect(res.status, text).toBe(status);
+  return JSON.parse(text) as T;
+}
+
 /** GET a console API path as admin; throws with the status and body unless it succeeded. */
 export async function getJson<T>(c: TestConsole, p: string): Promise<T> {
   const r = await c.api(p);
   if (!r.ok) throw new Error(`${p}: ${r.status} ${await r.text()}`);
   return (await r.json()) as T;
+}
+
+/** Runs `npm run audit:verify`'s command line against a console's database and data dir, as an operator would. */
+export async function runAuditVerifyCli(c: TestConsole, args: string[] = []): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(path.join(ROOT, "node_modules/.bin/tsx"), ["--import", "./scripts/hooks/register.mjs", "scripts/audit-verify.ts", ...args], {
+      cwd: ROOT,
+      env: { ...process.env, DATABASE_URL: c.db.url, SPLICER_DATA_DIR: c.dataDir },
+      timeout: 60_000,
+    });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    // A non-zero exit: the verdict is in the code and the output.
+    const e = err as { code?: number; stdout?: string; stderr?: string };
+    return { code: typeof e.code === "number" ? e.code : -1, stdout: e.stdout ?? "", stderr: e.stderr ?? "" };
+  }
 }

@@ -4,13 +4,9 @@
 # Usage: insmod.sh --fake-root ROOT FILE.ko
 # The .ko's first line picks the behaviour: "FAKE-LIVEPATCH mode=normal|refuse|stall|revert-stall".
 set -u
-if [ "${1:-}" != "--fake-root" ] || [ $# -lt 3 ]; then
-  echo "usage: $0 --fake-root ROOT FILE.ko" >&2
-  exit 2
-fi
-root=$2
-ko=$3
-echo "insmod $ko" >>"$root/calls.log"
+. "$(dirname "$0")/command-line.sh"
+fake_command_line "FILE.ko" "$@"
+ko=$arg
 if [ ! -r "$ko" ]; then
   echo "insmod: ERROR: could not load module $ko: No such file or directory" >&2
   exit 1

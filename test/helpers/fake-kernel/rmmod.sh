@@ -3,13 +3,9 @@
 # while the livepatch is still enabled or in transition.
 # Usage: rmmod.sh --fake-root ROOT NAME
 set -u
-if [ "${1:-}" != "--fake-root" ] || [ $# -lt 3 ]; then
-  echo "usage: $0 --fake-root ROOT NAME" >&2
-  exit 2
-fi
-root=$2
-name=$3
-echo "rmmod $name" >>"$root/calls.log"
+. "$(dirname "$0")/command-line.sh"
+fake_command_line "NAME" "$@"
+name=$arg
 if [ ! -d "$root/sys/module/$name" ]; then
   echo "rmmod: ERROR: Module $name is not currently loaded" >&2
   exit 1

@@ -1,9 +1,9 @@
 // A hostile agent cannot grow /metrics: the event label takes only the protocol's event names
 // (lib/agents/validate.ts), anything else counts as "unknown". Real console, real sockets.
 import crypto from "node:crypto";
-import { io as ioClient } from "socket.io-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestConsole, type TestConsole } from "../../helpers/console";
+import { agentAuth, agentSockets } from "../../helpers/sockets";
 
 let c: TestConsole;
 beforeAll(async () => {
@@ -16,16 +16,11 @@ afterAll(async () => {
 const metricsText = async () => (await fetch(`${c.url}/metrics`)).text();
 
 describe("agent metrics", () => {
+  const sockets = agentSockets(() => c.url);
+
   it("2,000 random event names from agents leave /metrics within a small bound", async () => {
     const hosts = await Promise.all([0, 1, 2, 3].map((i) => c.enroll(`hostile-${i}`, `bad0bad0bad0bad0bad0bad0bad0bad${i}`)));
-    const connect = async (h: { hostId: string; credential: string }) => {
-      const s = ioClient(`${c.url}/agent`, { transports: ["websocket"], reconnection: false, auth: { hostId: h.hostId, credential: h.credential, protocol: 1 } });
-      await new Promise<void>((resolve, reject) => {
-        s.once("connect", () => resolve());
-        s.once("connect_error", reject);
-      });
-      return s;
-    };
+    const connect = (h: { hostId: string; credential: string }) => sockets.connect(agentAuth(h));
     // A first refusal, so the series an honest fleet has anyway exist before measuring.
     const warm = await connect(hosts[0]);
     await new Promise((r) => warm.emit("warm-up", {}, r));

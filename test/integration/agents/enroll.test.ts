@@ -4,16 +4,16 @@
 // enrollments isolates a request the database refuses (item 2).
 import fs from "node:fs";
 import path from "node:path";
-import { io as ioClient, type Socket } from "socket.io-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Ack, EnrollResponse } from "@/agent/protocol";
 import type { Host, HostDetail } from "@/lib/api/schemas";
-import { eventually, startAgentProcess, startTestConsole, type AgentProcess, type TestConsole } from "../../helpers/console";
-import { makeFakeHost, type FakeHost } from "../../helpers/fake-host";
+import { agentCredential, eventually, startAgentProcess, startFakeHostAgent, startTestConsole, type AgentProcess, type TestConsole } from "../../helpers/console";
+import { makeFakeHost } from "../../helpers/fake-host";
+import { agentAuth, agentSockets } from "../../helpers/sockets";
 
 let c: TestConsole;
 const agents: AgentProcess[] = [];
-const sockets: Socket[] = [];
+const sockets = agentSockets(() => c.url);
 
 const getJson = async <T>(p: string, cookie?: string): Promise<T> => {
   const r = await c.api(p, cookie ? { cookie } : {});
@@ -28,41 +28,7 @@ const hostRow = async (id: string) =>
     `select "credentialHash", status::text, online, "connectedAt", livepatches, "machineId", hostname from "Host" where id = $1`,
     [id],
   ))[0];
-const credentialOf = (a: AgentProcess) => JSON.parse(fs.readFileSync(path.join(a.stateDir, "credential.json"), "utf8")) as { hostId: string; credential: string };
 const keptAside = (a: AgentProcess) => fs.readdirSync(a.stateDir).filter((n) => n.startsWith("credential.json.refused-"));
-
-/** A real agent process on a fake host; resolves once its host is online with an inventory. */
-async function startRealAgent(fake: FakeHost, machineId: string, opts: { token?: string; stateDir?: string } = {}) {
-  const agent = startAgentProcess({ server: c.url, enrollToken: opts.token, stateDir: opts.stateDir, backend: "livepatch", args: fake.args });
-  agents.push(agent);
-  const host = await eventually(
-    async () => {
-      if (!fs.existsSync(path.join(agent.stateDir, "credential.json"))) return null;
-      const h = await getJson<HostDetail>(`/api/v1/hosts/${credentialOf(agent).hostId}`);
-      return h.online && h.machineId === machineId && h.kernelRelease ? h : null;
-    },
-    { what: `agent of ${machineId} online`, timeoutMs: 60_000 },
-  );
-  return { agent, host };
-}
-
-async function connectSocket(cred: { hostId: string; credential: string }): Promise<Socket> {
-  const s = ioClient(`${c.url}/agent`, { transports: ["websocket"], reconnection: false, forceNew: true, auth: { ...cred, protocol: 1 } });
-  sockets.push(s);
-  await new Promise<void>((resolve, reject) => {
-    s.once("connect", () => resolve());
-    s.once("connect_error", (e) => reject(e));
-  });
-  return s;
-}
-
-const connectError = (cred: { hostId: string; credential: string }) =>
-  new Promise<string>((resolve) => {
-    const s = ioClient(`${c.url}/agent`, { transports: ["websocket"], reconnection: false, forceNew: true, auth: { ...cred, protocol: 1 } });
-    sockets.push(s);
-    s.on("connect_error", (e) => resolve(e.message));
-    s.on("connect", () => resolve("connected"));
-  });
 
 async function operatorCookie(role: "operator" | "viewer"): Promise<string> {
   const username = `enroll-${role}`;
@@ -76,7 +42,6 @@ beforeAll(async () => {
   c = await startTestConsole();
 });
 afterAll(async () => {
-  for (const s of sockets) s.close();
   await Promise.all(agents.map((a) => a.stop()));
   await c?.stop();
 });
@@ -87,8 +52,8 @@ describe("re-enrollment with a known machine id", () => {
     const victimFake = makeFakeHost({ machineId: victimMachine, hostname: "victim-01", livepatches: { livepatch_cve_2024_1086: { enabled: true } } });
     const honestFakes = ["22222222222222222222222222222222", "33333333333333333333333333333333"].map((m, i) => ({ m, fake: makeFakeHost({ machineId: m, hostname: `honest-0${i}` }) }));
     const token = await c.enrollmentToken({ maxUses: 10 });
-    const [victim, ...honest] = await Promise.all([startRealAgent(victimFake, victimMachine, { token }), ...honestFakes.map((h) => startRealAgent(h.fake, h.m, { token }))]);
-    const victimCred = credentialOf(victim.agent);
+    const [victim, ...honest] = await Promise.all([startFakeHostAgent(c, victimFake, victimMachine, agents, { token }), ...honestFakes.map((h) => startFakeHostAgent(c, h.fake, h.m, agents, { token }))]);
+    const victimCred = agentCredential(victim.agent);
     const before = await hostRow(victim.host.id);
     const honestBefore = await Promise.all(honest.map((h) => hostRow(h.host.id)));
 
@@ -98,7 +63,7 @@ describe("re-enrollment with a known machine id", () => {
     const hostile = (await r.json()) as EnrollResponse;
     expect(hostile.hostId).not.toBe(victim.host.id);
     // The hostile host reports whatever it likes, for itself only.
-    const s = await connectSocket(hostile);
+    const s = await sockets.connect(agentAuth(hostile));
     const ack = (await s.timeout(5000).emitWithAck("inventory", {
       hostname: "victim-01", machineId: victimMachine, bootId: "b", kernelRelease: "6.1.0-50-amd64", kernelVersion: "#1", distro: { id: "debian", name: "Debian GNU/Linux", version: "12" },
       arch: "x86_64", uptimeSec: 1, cpuCount: 1, memoryBytes: 1, livepatches: [], agentVersion: "evil",
@@ -122,10 +87,10 @@ describe("re-enrollment with a known machine id", () => {
     expect(after.connectedAt?.getTime()).toBe(before.connectedAt?.getTime());
     expect(after.livepatches).toEqual([{ name: "livepatch_cve_2024_1086", enabled: true, transition: false }]);
     expect(victim.agent.proc.exitCode).toBeNull();
-    expect(credentialOf(victim.agent)).toEqual(victimCred);
+    expect(agentCredential(victim.agent)).toEqual(victimCred);
     victimFake.setLivepatch("livepatch_cve_2025_0002", { enabled: true });
     await eventually(async () => ((await hostRow(victim.host.id)).livepatches as unknown[]).length === 2, { what: "the victim keeps reporting", timeoutMs: 30_000 });
-    expect(await connectError(victimCred)).toBe("connected");
+    expect(await sockets.outcome(agentAuth(victimCred))).toBe("connected");
     for (const [i, h] of honest.entries()) {
       const now = await hostRow(h.host.id);
       expect(now.credentialHash).toBe(honestBefore[i].credentialHash);
@@ -137,16 +102,16 @@ describe("re-enrollment with a known machine id", () => {
   it("an agent reinstalled with its state kept proves itself with its credential: same host, credential rotated, no token needed", async () => {
     const m = "44444444444444444444444444444444";
     const fake = makeFakeHost({ machineId: m, hostname: "keeper-01" });
-    const { agent, host } = await startRealAgent(fake, m, { token: await c.enrollmentToken({ maxUses: 1 }) });
-    const cred = credentialOf(agent);
+    const { agent, host } = await startFakeHostAgent(c, fake, m, agents, { token: await c.enrollmentToken({ maxUses: 1 }) });
+    const cred = agentCredential(agent);
     await agent.stop();
     const r = await enrollRaw({ hostname: "keeper-01", machineId: m, previous: cred });
     expect(r.status).toBe(200);
     const rotated = (await r.json()) as EnrollResponse;
     expect(rotated.hostId).toBe(host.id);
     expect(rotated.credential).not.toBe(cred.credential);
-    expect(await connectError(cred)).toBe("invalid credential");
-    expect(await connectError(rotated)).toBe("connected");
+    expect(await sockets.outcome(agentAuth(cred))).toBe("invalid credential");
+    expect(await sockets.outcome(agentAuth(rotated))).toBe("connected");
     // A wrong credential without a token proves nothing.
     const wrong = await enrollRaw({ hostname: "keeper-01", machineId: m, previous: { hostId: host.id, credential: "spl_agt_" + "x".repeat(43) } });
     expect(wrong.status).toBe(403);
@@ -156,9 +121,9 @@ describe("re-enrollment with a known machine id", () => {
   it("merging a duplicate (admin only, audited) hands the original host to the duplicate's agent, which comes back as the original", async () => {
     const m = "55555555555555555555555555555555";
     const fake = makeFakeHost({ machineId: m, hostname: "reimaged-01" });
-    const original = await startRealAgent(fake, m, { token: await c.enrollmentToken({ maxUses: 1 }) });
+    const original = await startFakeHostAgent(c, fake, m, agents, { token: await c.enrollmentToken({ maxUses: 1 }) });
     await original.agent.stop(); // the machine is reimaged: its state is gone
-    const reinstalled = await startRealAgent(fake, m, { token: await c.enrollmentToken({ maxUses: 1 }) });
+    const reinstalled = await startFakeHostAgent(c, fake, m, agents, { token: await c.enrollmentToken({ maxUses: 1 }) });
     expect(reinstalled.host.id).not.toBe(original.host.id);
     expect(reinstalled.host.duplicateOf?.id).toBe(original.host.id);
 
@@ -183,7 +148,7 @@ describe("re-enrollment with a known machine id", () => {
     // systemd restarts it (its token is spent): it proves itself with the kept credential.
     const back = startAgentProcess({ server: c.url, stateDir: reinstalled.agent.stateDir, backend: "livepatch", args: fake.args });
     agents.push(back);
-    await eventually(async () => fs.existsSync(path.join(back.stateDir, "credential.json")) && credentialOf(back).hostId === original.host.id, { what: "agent back as the original host", timeoutMs: 60_000 });
+    await eventually(async () => fs.existsSync(path.join(back.stateDir, "credential.json")) && agentCredential(back).hostId === original.host.id, { what: "agent back as the original host", timeoutMs: 60_000 });
     await eventually(async () => (await hostRow(original.host.id)).online, { what: "original host online", timeoutMs: 30_000 });
   }, 180_000);
 });
@@ -192,8 +157,8 @@ describe("revoked hosts", () => {
   it("stay revoked whatever enrolls with their machine id, until an admin restores them (audited); the real agent then gets back in with the credential it kept", async () => {
     const m = "66666666666666666666666666666666";
     const fake = makeFakeHost({ machineId: m, hostname: "revoked-01" });
-    const { agent, host } = await startRealAgent(fake, m, { token: await c.enrollmentToken({ maxUses: 1 }) });
-    const cred = credentialOf(agent);
+    const { agent, host } = await startFakeHostAgent(c, fake, m, agents, { token: await c.enrollmentToken({ maxUses: 1 }) });
+    const cred = agentCredential(agent);
     expect((await post(`/api/v1/hosts/${host.id}/revoke`, { reason: "suspicious" })).status).toBe(200);
     expect(await agent.exited()).toBe(3);
     expect(fs.existsSync(path.join(agent.stateDir, "credential.json"))).toBe(false);
@@ -214,7 +179,7 @@ describe("revoked hosts", () => {
     const merge = await post(`/api/v1/hosts/${hostileHost.hostId}/merge`, {});
     expect(merge.status).toBe(409);
     expect((await hostRow(host.id)).status).toBe("revoked");
-    expect(await connectError(cred)).toBe("host revoked");
+    expect(await sockets.outcome(agentAuth(cred))).toBe("host revoked");
 
     // The restarted agent is refused while revoked (exit 1), without touching the host.
     const refused = startAgentProcess({ server: c.url, stateDir: agent.stateDir, backend: "livepatch", args: fake.args });
@@ -240,8 +205,8 @@ describe("revoked hosts", () => {
     const back = startAgentProcess({ server: c.url, stateDir: agent.stateDir, backend: "livepatch", args: fake.args });
     agents.push(back);
     await eventually(async () => (await hostRow(host.id)).online, { what: "restored host online", timeoutMs: 90_000 });
-    expect(credentialOf(back).hostId).toBe(host.id);
-    expect(credentialOf(back).credential).not.toBe(cred.credential);
+    expect(agentCredential(back).hostId).toBe(host.id);
+    expect(agentCredential(back).credential).not.toBe(cred.credential);
   }, 240_000);
 });
 

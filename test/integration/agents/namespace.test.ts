@@ -1,13 +1,14 @@
 // The /agent namespace with a hand-driven socket.io client: every message is validated, bad ones
 // are refused with a reason, repeat offenders are dropped, and the console keeps running.
-import { io as ioClient, type Socket } from "socket.io-client";
+import type { Socket } from "socket.io-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Ack } from "@/agent/protocol";
 import { eventually, startTestConsole, type TestConsole } from "../../helpers/console";
+import { agentAuth, agentSockets, connectOutcome } from "../../helpers/sockets";
 
 let c: TestConsole;
 let cred: { hostId: string; credential: string };
-const sockets: Socket[] = [];
+const sockets = agentSockets(() => c.url);
 
 const inventory = (over: Record<string, unknown> = {}) => ({
   hostname: "gw-test-01",
@@ -25,15 +26,7 @@ const inventory = (over: Record<string, unknown> = {}) => ({
   ...over,
 });
 
-async function connect(auth: Record<string, unknown> = { ...cred, protocol: 1 }): Promise<Socket> {
-  const s = ioClient(`${c.url}/agent`, { transports: ["websocket"], reconnection: false, forceNew: true, auth });
-  sockets.push(s);
-  await new Promise<void>((resolve, reject) => {
-    s.once("connect", () => resolve());
-    s.once("connect_error", (e) => reject(e));
-  });
-  return s;
-}
+const connect = (auth: Record<string, unknown> = agentAuth(cred)) => sockets.connect(auth);
 const send = (s: Socket, event: string, data: unknown) => s.timeout(5000).emitWithAck(event, data) as Promise<Ack>;
 
 beforeAll(async () => {
@@ -41,20 +34,19 @@ beforeAll(async () => {
   cred = await c.enroll("gw-test-01", "gw-test-machine");
 });
 afterAll(async () => {
-  for (const s of sockets) s.close();
   await c?.stop();
 });
 
 describe("agent namespace", () => {
   it("refuses connections without a valid credential", async () => {
-    await expect(connect({ hostId: cred.hostId, credential: "x".repeat(40), protocol: 1 })).rejects.toThrow("invalid credential");
+    await expect(connect({ ...agentAuth(cred), credential: "x".repeat(40) })).rejects.toThrow("invalid credential");
     await expect(connect({ hello: "world" })).rejects.toThrow("invalid credential");
-    await expect(connect({ ...cred, protocol: 99 })).rejects.toThrow("unsupported protocol version");
+    await expect(connect({ ...agentAuth(cred), protocol: 99 })).rejects.toThrow("unsupported protocol version");
   });
 
   it("accepts a valid inventory and sends the heartbeat config", async () => {
-    const s = ioClient(`${c.url}/agent`, { transports: ["websocket"], reconnection: false, forceNew: true, auth: { ...cred, protocol: 1 } });
-    sockets.push(s);
+    // Opened, not awaited: the config is sent as the connection is accepted.
+    const s = sockets.open(agentAuth(cred));
     const config = await new Promise<{ heartbeatIntervalSec: number }>((resolve) => s.once("config", resolve));
     expect(config.heartbeatIntervalSec).toBe(30);
     expect(await send(s, "inventory", inventory())).toEqual({ ok: true });
@@ -115,9 +107,8 @@ describe("connections of one host racing", () => {
     for (let i = 0; i < 12; i++) {
       // Two handshakes at once: the console registers one, then the other, while the first one's
       // "host.connected" is still on its way through Postgres.
-      const pair = [0, 1].map(() => ioClient(`${c.url}/agent`, { transports: ["websocket"], reconnection: false, forceNew: true, auth: { ...cred, protocol: 1 } }));
-      sockets.push(...pair);
-      await Promise.all(pair.map((s) => new Promise<void>((resolve) => (s.once("connect", () => resolve()), s.once("connect_error", () => resolve())))));
+      const pair = [0, 1].map(() => sockets.open(agentAuth(cred)));
+      await Promise.all(pair.map(connectOutcome));
       // Long enough for both announcements to come back over the bus.
       await new Promise((r) => setTimeout(r, 400));
       if (!pair.some((s) => s.connected)) bothDropped++;

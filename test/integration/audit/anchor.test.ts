@@ -5,36 +5,20 @@
 // GET /api/v1/audit/verify and `npm run audit:verify`, which read the key and the checkpoints
 // from the console's data dir. Each attack is undone afterwards (database rows and checkpoint
 // file restored as a backup would), so the tests are independent.
-import { execFile } from "node:child_process";
 import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
-import { promisify } from "node:util";
 import pg from "pg";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { eventHash, type ChainedFields } from "../../../lib/audit/chain";
 import type { VerifyResult } from "../../../lib/audit/verify";
-import { eventually, ROOT, startTestConsole, type TestConsole } from "../../helpers/console";
+import { eventually, runAuditVerifyCli, startTestConsole, type TestConsole } from "../../helpers/console";
 
 interface Row extends ChainedFields {
   seq: string;
   prevHash: string;
   hash: string;
   mac: string | null;
-}
-
-async function runCli(c: TestConsole, args: string[] = []): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(path.join(ROOT, "node_modules/.bin/tsx"), ["--import", "./scripts/hooks/register.mjs", "scripts/audit-verify.ts", ...args], {
-      cwd: ROOT,
-      env: { ...process.env, DATABASE_URL: c.db.url, SPLICER_DATA_DIR: c.dataDir },
-      timeout: 60_000,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code?: number; stdout?: string; stderr?: string };
-    return { code: typeof e.code === "number" ? e.code : -1, stdout: e.stdout ?? "", stderr: e.stderr ?? "" };
-  }
 }
 
 describe("audit chain anchored outside the database", () => {
@@ -122,7 +106,7 @@ describe("audit chain anchored outside the database", () => {
     expect(fs.statSync(checkpointFile).mode & 0o777).toBe(0o600);
     expect(fs.statSync(path.join(c.dataDir, "keys", "audit-anchor.key")).mode & 0o777).toBe(0o600);
 
-    const cli = await runCli(c, ["--checkpoint"]);
+    const cli = await runAuditVerifyCli(c, ["--checkpoint"]);
     expect(cli, cli.stderr).toMatchObject({ code: 0 });
     expect(cli.stdout).toMatch(new RegExp(`^audit chain OK: ${all.length} events, \\d+ checkpoints; newest checkpoint at seq ${head.seq}`));
     // The exported line is the checkpoint as written, to be kept elsewhere.
@@ -149,7 +133,7 @@ describe("audit chain anchored outside the database", () => {
       truncation: { lastSeq: keep.seq, checkpointSeq: head.seq },
       reason: expect.stringMatching(new RegExp(`^the newest events were removed after the checkpoint at seq ${head.seq} .*ends at seq ${keep.seq}`)),
     });
-    const cli = await runCli(c);
+    const cli = await runAuditVerifyCli(c);
     expect(cli, cli.stderr).toMatchObject({ code: 1 });
     expect(cli.stdout).toMatch(new RegExp(`^audit chain BROKEN: the newest events were removed after the checkpoint at seq ${head.seq}`));
 
@@ -188,7 +172,7 @@ describe("audit chain anchored outside the database", () => {
     await rewrite((r) => r.mac);
     const result = await verify();
     expect(result).toMatchObject({ ok: false, problem: "mac", firstBadSeq: target.seq, checked: at, reason: expect.stringMatching(/MAC does not match/) });
-    const cli = await runCli(c);
+    const cli = await runAuditVerifyCli(c);
     expect(cli, cli.stderr).toMatchObject({ code: 1 });
     expect(cli.stdout).toMatch(new RegExp(`^audit chain BROKEN at seq ${target.seq}: its MAC does not match`));
 
@@ -210,7 +194,7 @@ describe("audit chain anchored outside the database", () => {
     expect(result.reason).toContain(`checkpoint line ${lines + 1} of`);
     // A forged line is not trusted either: it does not make the log look truncated.
     expect(result.anchor.latest?.seq).toBe(head.seq);
-    const cli = await runCli(c);
+    const cli = await runAuditVerifyCli(c);
     expect(cli, cli.stderr).toMatchObject({ code: 1 });
     expect(cli.stdout).toMatch(/^audit chain BROKEN: checkpoint line \d+ of .* is not signed with this console's audit key/);
 
@@ -226,8 +210,8 @@ describe("audit chain anchored outside the database", () => {
     await behindTheTrigger(async () => {
       await su.query(`delete from "AuditEvent" where seq = $1`, [snapshot[snapshot.length - 1].seq]);
     });
-    expect((await runCli(c)).code).toBe(0); // nothing in the data dir remembers the head any more
-    const cli = await runCli(c, ["--against", kept]);
+    expect((await runAuditVerifyCli(c)).code).toBe(0); // nothing in the data dir remembers the head any more
+    const cli = await runAuditVerifyCli(c, ["--against", kept]);
     expect(cli, cli.stderr).toMatchObject({ code: 1 });
     expect(cli.stdout).toMatch(/the newest events were removed after the checkpoint/);
     fs.rmSync(kept);

@@ -2,13 +2,10 @@
 // become audit events (who, what, on what, from where), the API's filters and CSV export show
 // them faithfully, and the database trigger plus the hash chain catch tampering — both through
 // GET /api/v1/audit/verify and through `npm run audit:verify` (scripts/audit-verify.ts).
-import { execFile } from "node:child_process";
-import path from "node:path";
-import { promisify } from "node:util";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AuditEvent } from "../../../lib/api/schemas";
-import { ROOT, startTestConsole, type TestConsole } from "../../helpers/console";
+import { runAuditVerifyCli, startTestConsole, type TestConsole } from "../../helpers/console";
 
 interface VerifyResult {
   ok: boolean;
@@ -40,21 +37,6 @@ function parseCsv(text: string): string[][] {
   }
   if (cell !== "" || row.length > 0) row.push(cell), rows.push(row);
   return rows;
-}
-
-/** Runs `npm run audit:verify`'s command line against a database, as an operator would. */
-async function runAuditVerifyCli(databaseUrl: string, dataDir: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(
-      path.join(ROOT, "node_modules/.bin/tsx"),
-      ["--import", "./scripts/hooks/register.mjs", "scripts/audit-verify.ts"],
-      { cwd: ROOT, env: { ...process.env, DATABASE_URL: databaseUrl, SPLICER_DATA_DIR: dataDir }, timeout: 60_000 },
-    );
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code?: number; stdout?: string; stderr?: string };
-    return { code: typeof e.code === "number" ? e.code : -1, stdout: e.stdout ?? "", stderr: e.stderr ?? "" };
-  }
 }
 
 describe("audit log", () => {
@@ -206,7 +188,7 @@ describe("audit log", () => {
 
     it("an intact chain verifies, over the API and with npm run audit:verify", async () => {
       expect(await verify()).toMatchObject({ ok: true, checked: events.length, firstBadSeq: null, reason: null });
-      const cli = await runAuditVerifyCli(c.db.url, c.dataDir);
+      const cli = await runAuditVerifyCli(c);
       expect(cli, cli.stderr).toMatchObject({ code: 0 });
       expect(cli.stdout).toMatch(new RegExp(`^audit chain OK: ${events.length} events`));
     });
@@ -227,7 +209,7 @@ describe("audit log", () => {
       const broken = await verify();
       expect(broken).toMatchObject({ ok: false, firstBadSeq: target.seq, reason: expect.stringMatching(/content changed/) });
       expect(broken.checked).toBe(events.findIndex((e) => e.seq === target.seq));
-      const cli = await runAuditVerifyCli(c.db.url, c.dataDir);
+      const cli = await runAuditVerifyCli(c);
       expect(cli, cli.stderr).toMatchObject({ code: 1 });
       expect(cli.stdout).toMatch(new RegExp(`^audit chain BROKEN at seq ${target.seq}: content changed`));
 
@@ -242,7 +224,7 @@ describe("audit log", () => {
       await behindTheTrigger(`delete from "AuditEvent" where seq = $1`, [victim.seq]);
 
       expect(await verify()).toMatchObject({ ok: false, firstBadSeq: next.seq, reason: expect.stringMatching(/link broken/) });
-      const cli = await runAuditVerifyCli(c.db.url, c.dataDir);
+      const cli = await runAuditVerifyCli(c);
       expect(cli, cli.stderr).toMatchObject({ code: 1 });
       expect(cli.stdout).toMatch(new RegExp(`^audit chain BROKEN at seq ${next.seq}: link broken`));
     });

@@ -2,21 +2,17 @@
 // fake sysfs, reconnects, revocation.
 import fs from "node:fs";
 import path from "node:path";
-import { io as ioClient } from "socket.io-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Host, HostDetail } from "@/lib/api/schemas";
-import { eventually, startAgentProcess, startTestConsole, type AgentProcess, type TestConsole } from "../../helpers/console";
+import { agentCredential, eventually, getJson, startAgentProcess, startFakeHostAgent, startTestConsole, type AgentProcess, type TestConsole } from "../../helpers/console";
 import { makeFakeHost } from "../../helpers/fake-host";
+import { agentAuth, agentSockets } from "../../helpers/sockets";
 
 let c: TestConsole;
 const agents: AgentProcess[] = [];
-const getJson = async <T>(p: string): Promise<T> => {
-  const r = await c.api(p);
-  if (!r.ok) throw new Error(`${p}: ${r.status} ${await r.text()}`);
-  return (await r.json()) as T;
-};
+const sockets = agentSockets(() => c.url);
 const hostByMachine = async (machineId: string) => {
-  const { items } = await getJson<{ items: Host[] }>(`/api/v1/hosts?q=${machineId}`);
+  const { items } = await getJson<{ items: Host[] }>(c, `/api/v1/hosts?q=${machineId}`);
   return items.find((h) => h.machineId === machineId) ?? null;
 };
 
@@ -35,16 +31,13 @@ describe("agent enrollment and inventory", () => {
 
   it("enrolls with a token, keeps its credential private, and reports the real inventory", async () => {
     const token = await c.enrollmentToken({ maxUses: 1 });
-    agent = startAgentProcess({ server: c.url, enrollToken: token, backend: "livepatch", args: fake.args });
-    agents.push(agent);
-    const host = await eventually(async () => {
-      const h = await hostByMachine(machineId);
-      return h?.online && h.kernelRelease ? h : null;
-    }, { what: "the agent's host online", timeoutMs: 30_000 });
+    const started = await startFakeHostAgent(c, fake, machineId, agents, { token });
+    agent = started.agent;
+    const host = started.host;
     expect(host.kernelRelease).toBe("6.1.0-53-cloud-amd64");
     expect(host.distro).toEqual({ id: "debian", name: expect.stringContaining("Debian"), version: "12" });
-    expect(host.bootId).toBe("2f5e3c1a-1111-4222-8333-444455556666");
-    expect(host.memoryBytes).toBe(16314572 * 1024);
+    expect(host.bootId).toBe("5f2a1c3e-8b7d-4e9f-a0b1-c2d3e4f5a6b7");
+    expect(host.memoryBytes).toBe(16318480 * 1024);
     expect(host.livepatches).toEqual([{ name: "livepatch_cve_2024_1086", enabled: true, transition: false }]);
     const cred = fs.readdirSync(agent.stateDir).map((f) => path.join(agent.stateDir, f)).find((f) => /cred/.test(f))!;
     expect(fs.statSync(cred).mode & 0o777).toBe(0o600);
@@ -66,7 +59,7 @@ describe("agent enrollment and inventory", () => {
       return h && h.livepatches.length === 2 ? h : null;
     }, { what: "livepatch change", timeoutMs: 30_000 });
     expect(host.livepatches).toContainEqual({ name: "livepatch_cve_2024_1086", enabled: false, transition: true });
-    const detail = await getJson<HostDetail>(`/api/v1/hosts/${host.id}`);
+    const detail = await getJson<HostDetail>(c, `/api/v1/hosts/${host.id}`);
     const types = detail.events.map((e) => e.type);
     expect(types).toContain("enrolled");
     expect(types).toContain("connected");
@@ -86,7 +79,7 @@ describe("agent enrollment and inventory", () => {
     const enrolled = await c.db.query(`select 1 from "AuditEvent" where action like 'host.%enrolled' and "targetId" = $1`, [host.id]);
     expect(enrolled).toHaveLength(1);
     const detail = await eventually(async () => {
-      const d = await getJson<HostDetail>(`/api/v1/hosts/${host.id}`);
+      const d = await getJson<HostDetail>(c, `/api/v1/hosts/${host.id}`);
       return d.events.some((e) => e.type === "rebooted") ? d : null;
     }, { what: "rebooted event" });
     expect(detail.bootId).toBe("99999999-1111-4222-8333-444455556666");
@@ -114,14 +107,9 @@ describe("agent enrollment and inventory", () => {
 describe("revocation", () => {
   it("disconnects the agent at once, keeps its credential aside, and keeps it out: a new token does not bring it back", async () => {
     const fake = makeFakeHost({ machineId: "feedfacefeedfacefeedfacefeedface" });
-    const agent = startAgentProcess({ server: c.url, enrollToken: await c.enrollmentToken(), backend: "livepatch", args: fake.args });
-    agents.push(agent);
-    const host = await eventually(async () => {
-      const h = await hostByMachine("feedfacefeedfacefeedfacefeedface");
-      return h?.online ? h : null;
-    }, { what: "host online", timeoutMs: 30_000 });
-    const credFile = fs.readdirSync(agent.stateDir).map((f) => path.join(agent.stateDir, f)).find((f) => /cred/.test(f))!;
-    const cred = JSON.parse(fs.readFileSync(credFile, "utf8")) as { hostId: string; credential: string };
+    const { agent, host } = await startFakeHostAgent(c, fake, "feedfacefeedfacefeedfacefeedface", agents, { token: await c.enrollmentToken() });
+    const credFile = path.join(agent.stateDir, "credential.json");
+    const cred = agentCredential(agent);
 
     const started = Date.now();
     const r = await c.api(`/api/v1/hosts/${host.id}/revoke`, { method: "POST", json: { reason: "stolen laptop" }, headers: { origin: c.url } });
@@ -130,17 +118,12 @@ describe("revocation", () => {
     expect(Date.now() - started).toBeLessThan(5000);
     expect(fs.existsSync(credFile)).toBe(false);
     expect(fs.readdirSync(agent.stateDir).filter((f) => f.startsWith("credential.json.refused-"))).toHaveLength(1);
-    const after = await getJson<HostDetail>(`/api/v1/hosts/${host.id}`);
+    const after = await getJson<HostDetail>(c, `/api/v1/hosts/${host.id}`);
     expect(after.status).toBe("revoked");
     expect(after.online).toBe(false);
 
     // The old credential no longer opens a connection.
-    const s = ioClient(`${c.url}/agent`, { transports: ["websocket"], reconnection: false, auth: { hostId: cred.hostId, credential: cred.credential, protocol: 1 } });
-    const err = await new Promise<string>((resolve) => {
-      s.on("connect_error", (e) => resolve(e.message));
-      s.on("connect", () => resolve("connected"));
-    });
-    s.close();
+    const err = await sockets.outcome(agentAuth(cred));
     expect(err).toBe("host revoked");
 
     // A new token does not bring it back: the agent presents its kept credential, the host is
@@ -148,19 +131,14 @@ describe("revocation", () => {
     const again = startAgentProcess({ server: c.url, enrollToken: await c.enrollmentToken(), stateDir: agent.stateDir, backend: "livepatch", args: fake.args });
     agents.push(again);
     expect(await again.exited()).toBe(1);
-    expect((await getJson<HostDetail>(`/api/v1/hosts/${host.id}`)).status).toBe("revoked");
+    expect((await getJson<HostDetail>(c, `/api/v1/hosts/${host.id}`)).status).toBe("revoked");
   });
 });
 
 describe("console restart", () => {
   it("agents reconnect by themselves after the console is killed and started again", async () => {
     const fake = makeFakeHost({ machineId: "0123456789abcdef0123456789abcdef" });
-    const agent = startAgentProcess({ server: c.url, enrollToken: await c.enrollmentToken(), backend: "livepatch", args: fake.args });
-    agents.push(agent);
-    const host = await eventually(async () => {
-      const h = await hostByMachine("0123456789abcdef0123456789abcdef");
-      return h?.online ? h : null;
-    }, { what: "host online", timeoutMs: 30_000 });
+    const { agent, host } = await startFakeHostAgent(c, fake, "0123456789abcdef0123456789abcdef", agents, { token: await c.enrollmentToken() });
     const before = host.connectedAt;
     await c.kill();
     await c.restart();

@@ -4,7 +4,7 @@
 import crypto from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Exposure, Group, HostDetail, HostList, PatchDetail } from "@/lib/api/schemas";
-import { startTestConsole, type TestConsole } from "../../helpers/console";
+import { expectJson, startTestConsole, type TestConsole } from "../../helpers/console";
 import { diffFixture } from "../../helpers/fixtures";
 
 const moduleOf = (patchId: string) => `livepatch_${patchId.replace(/-/g, "").slice(0, 12)}`;
@@ -13,11 +13,6 @@ let c: TestConsole;
 let cmdline: PatchDetail;
 let ipv4: PatchDetail;
 
-async function json<T>(res: Response, status = 200): Promise<T> {
-  const text = await res.text();
-  expect(res.status, text).toBe(status);
-  return JSON.parse(text) as T;
-}
 const post = (p: string, body: unknown) => c.api(p, { method: "POST", json: body, headers: { origin: c.url } });
 
 /** Hosts: name → [kernel release, env label]. */
@@ -42,14 +37,14 @@ beforeAll(async () => {
     );
   }
   // Every release; and one for 6.1 only, fixing two CVEs.
-  cmdline = await json<PatchDetail>(await post("/api/v1/patches", { title: "cmdline", severity: "medium", cves: ["CVE-2026-1001"], diff: diffFixture("function-only-cmdline.diff") }));
-  ipv4 = await json<PatchDetail>(
+  cmdline = await expectJson<PatchDetail>(await post("/api/v1/patches", { title: "cmdline", severity: "medium", cves: ["CVE-2026-1001"], diff: diffFixture("function-only-cmdline.diff") }));
+  ipv4 = await expectJson<PatchDetail>(
     await post("/api/v1/patches", { title: "ipv4", severity: "critical", cves: ["CVE-2026-2001", "CVE-2026-2002"], diff: diffFixture("bounds-check-ipv4.diff"), kernelReleases: ["6.1.0-50-amd64"] }),
   );
   await setLivepatches("a-prod", [moduleOf(cmdline.id), moduleOf(ipv4.id)]);
   await setLivepatches("d-staging", [moduleOf(ipv4.id)]);
-  await json<Group>(await post("/api/v1/groups", { name: "prod", selector: { labels: { env: "prod" } } }), 201);
-  await json<Group>(await post("/api/v1/groups", { name: "staging", selector: { labels: { env: "staging" } } }), 201);
+  await expectJson<Group>(await post("/api/v1/groups", { name: "prod", selector: { labels: { env: "prod" } } }), 201);
+  await expectJson<Group>(await post("/api/v1/groups", { name: "staging", selector: { labels: { env: "staging" } } }), 201);
 });
 afterAll(async () => {
   await c?.stop();
@@ -57,7 +52,7 @@ afterAll(async () => {
 
 describe("exposure", () => {
   it("counts, per CVE, the targeted hosts that lack the patch, by kernel release and by group, most severe first", async () => {
-    const e = await json<Exposure>(await c.api("/api/v1/exposure"));
+    const e = await expectJson<Exposure>(await c.api("/api/v1/exposure"));
     expect(e.activeHosts).toBe(5);
     // Exposed to something: b, c, d (cmdline), e; a has both patches.
     expect(e.exposedHosts).toBe(4);
@@ -76,21 +71,21 @@ describe("exposure", () => {
       { kernelRelease: "6.1.0-50-amd64", targeted: 3, exposed: 2 },
     ]);
     expect(med.byGroup.map((g) => [g.name, g.targeted, g.exposed])).toEqual([["prod", 3, 2], ["staging", 2, 2]]);
-    expect((await json<Exposure>(await c.api("/api/v1/exposure?limit=1"))).items).toHaveLength(1);
+    expect((await expectJson<Exposure>(await c.api("/api/v1/exposure?limit=1"))).items).toHaveLength(1);
   });
 
   it("lists the exposed hosts of a patch, and shows each host's effective kernel and missing patches", async () => {
-    const missing = await json<HostList>(await c.api(`/api/v1/hosts?missing=${ipv4.id}`));
+    const missing = await expectJson<HostList>(await c.api(`/api/v1/hosts?missing=${ipv4.id}`));
     expect(missing.items.map((h) => h.hostname)).toEqual(["b-prod"]);
-    const all = await json<HostList>(await c.api(`/api/v1/hosts?missing=${cmdline.id}&sort=hostname`));
+    const all = await expectJson<HostList>(await c.api(`/api/v1/hosts?missing=${cmdline.id}&sort=hostname`));
     expect(all.items.map((h) => h.hostname)).toEqual(["b-prod", "c-prod", "d-staging", "e-staging"]);
-    const id = (await json<HostList>(await c.api(`/api/v1/hosts?q=a-prod`))).items[0].id;
-    const a = await json<HostDetail>(await c.api(`/api/v1/hosts/${id}`));
+    const id = (await expectJson<HostList>(await c.api(`/api/v1/hosts?q=a-prod`))).items[0].id;
+    const a = await expectJson<HostDetail>(await c.api(`/api/v1/hosts/${id}`));
     expect(a.effective.summary).toBe("6.1.0-50-amd64 + 2 livepatches");
     expect(a.effective.livepatches.map((l) => l.patch?.title).sort()).toEqual(["cmdline", "ipv4"]);
     expect(a.effective.missing).toEqual([]);
-    const eId = (await json<HostList>(await c.api(`/api/v1/hosts?q=e-staging`))).items[0].id;
-    const e = await json<HostDetail>(await c.api(`/api/v1/hosts/${eId}`));
+    const eId = (await expectJson<HostList>(await c.api(`/api/v1/hosts?q=e-staging`))).items[0].id;
+    const e = await expectJson<HostDetail>(await c.api(`/api/v1/hosts/${eId}`));
     expect(e.effective.summary).toBe("5.10.0-30-amd64");
     // ipv4 targets 6.1 only: not missing on a 5.10 host.
     expect(e.effective.missing.map((m) => m.title)).toEqual(["cmdline"]);

@@ -1,10 +1,10 @@
 // A host's timeline stays bounded whatever its agent does (lib/fleet/presence.ts: quick
 // reconnects counted in one entry) and old entries go after the retention setting
 // (lib/fleet/host-events.ts, pruned by every console process). Real console, real sockets.
-import { io as ioClient, type Socket } from "socket.io-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { HostDetail, Settings } from "@/lib/api/schemas";
 import { eventually, getJson, startTestConsole, type TestConsole } from "../../helpers/console";
+import { agentAuth, agentSockets } from "../../helpers/sockets";
 
 let c: TestConsole;
 beforeAll(async () => {
@@ -19,14 +19,13 @@ const events = (hostId: string) =>
   c.db.query<{ type: string; details: Record<string, unknown> }>(`select type, details from "HostEvent" where "hostId" = $1 order by at, id`, [hostId]);
 
 describe("host timeline growth", () => {
+  const sockets = agentSockets(() => c.url);
+
   it("200 reconnects of one host add a bounded number of rows, and the timeline says how often it reconnected", async () => {
-    const { hostId, credential } = await c.enroll("flappy", "f1a9f1a9f1a9f1a9f1a9f1a9f1a9f1a9");
+    const cred = await c.enroll("flappy", "f1a9f1a9f1a9f1a9f1a9f1a9f1a9f1a9");
+    const { hostId } = cred;
     for (let i = 0; i < 200; i++) {
-      const s: Socket = ioClient(`${c.url}/agent`, { transports: ["websocket"], reconnection: false, auth: { hostId, credential, protocol: 1 } });
-      await new Promise<void>((resolve, reject) => {
-        s.once("connect", () => resolve());
-        s.once("connect_error", reject);
-      });
+      const s = await sockets.connect(agentAuth(cred));
       await eventually(() => online(hostId), { what: `connection ${i} recorded`, intervalMs: 5 });
       s.close();
       await eventually(async () => !(await online(hostId)), { what: `disconnection ${i} recorded`, intervalMs: 5 });

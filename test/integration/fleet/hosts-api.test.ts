@@ -1,15 +1,10 @@
 // Hosts list (search, filters, sort, pages), labels, fleet summary and live /ui notifications.
-import { io as ioClient } from "socket.io-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FleetSummary, Host, HostDetail } from "@/lib/api/schemas";
-import { startTestConsole, type TestConsole } from "../../helpers/console";
+import { getJson, startTestConsole, type TestConsole } from "../../helpers/console";
+import { connected, connectOutcome, openUiSocket } from "../../helpers/sockets";
 
 let c: TestConsole;
-const get = async <T>(p: string): Promise<T> => {
-  const r = await c.api(p);
-  if (!r.ok) throw new Error(`${p}: ${r.status} ${await r.text()}`);
-  return (await r.json()) as T;
-};
 const KERNELS = ["6.1.0-50-amd64", "6.1.0-56-amd64", "5.15.0-119-generic", "5.14.0-427.13.1.el9_4.x86_64"];
 const DISTROS = [
   ["debian", "Debian GNU/Linux", "12"],
@@ -41,7 +36,7 @@ describe("GET /api/v1/hosts", () => {
   it("pages through every host exactly once, in order", async () => {
     const seen: string[] = [];
     for (let offset = 0; ; offset += 15) {
-      const page = await get<{ items: Host[]; total: number }>(`/api/v1/hosts?limit=15&offset=${offset}`);
+      const page = await getJson<{ items: Host[]; total: number }>(c, `/api/v1/hosts?limit=15&offset=${offset}`);
       expect(page.total).toBe(40);
       if (page.items.length === 0) break;
       seen.push(...page.items.map((h) => h.hostname));
@@ -52,28 +47,28 @@ describe("GET /api/v1/hosts", () => {
   });
 
   it("searches and filters by kernel, distro, online state and labels", async () => {
-    expect((await get<{ total: number }>("/api/v1/hosts?q=web-01")).total).toBe(10);
-    expect((await get<{ total: number }>("/api/v1/hosts?q=5.15.0")).total).toBe(10);
-    const kernel = await get<{ items: Host[]; total: number }>(`/api/v1/hosts?kernel=${KERNELS[1]}`);
+    expect((await getJson<{ total: number }>(c, "/api/v1/hosts?q=web-01")).total).toBe(10);
+    expect((await getJson<{ total: number }>(c, "/api/v1/hosts?q=5.15.0")).total).toBe(10);
+    const kernel = await getJson<{ items: Host[]; total: number }>(c, `/api/v1/hosts?kernel=${KERNELS[1]}`);
     expect(kernel.total).toBe(10);
     expect(kernel.items.every((h) => h.kernelRelease === KERNELS[1])).toBe(true);
-    expect((await get<{ total: number }>("/api/v1/hosts?distro=debian")).total).toBe(20);
-    const offline = await get<{ items: Host[]; total: number }>("/api/v1/hosts?online=false&limit=100");
+    expect((await getJson<{ total: number }>(c, "/api/v1/hosts?distro=debian")).total).toBe(20);
+    const offline = await getJson<{ items: Host[]; total: number }>(c, "/api/v1/hosts?online=false&limit=100");
     expect(offline.total).toBe(14);
     expect(offline.items.every((h) => !h.online)).toBe(true);
-    expect((await get<{ total: number }>("/api/v1/hosts?label=env=prod")).total).toBe(20);
-    expect((await get<{ total: number }>("/api/v1/hosts?label=env=prod&label=role=db")).total).toBe(10);
-    expect((await get<{ total: number }>("/api/v1/hosts?label=role")).total).toBe(40);
-    expect((await get<{ total: number }>("/api/v1/hosts?label=nope")).total).toBe(0);
+    expect((await getJson<{ total: number }>(c, "/api/v1/hosts?label=env=prod")).total).toBe(20);
+    expect((await getJson<{ total: number }>(c, "/api/v1/hosts?label=env=prod&label=role=db")).total).toBe(10);
+    expect((await getJson<{ total: number }>(c, "/api/v1/hosts?label=role")).total).toBe(40);
+    expect((await getJson<{ total: number }>(c, "/api/v1/hosts?label=nope")).total).toBe(0);
   });
 
   it("sorts by any column in both directions", async () => {
-    const desc = await get<{ items: Host[] }>("/api/v1/hosts?sort=hostname&order=desc&limit=3");
+    const desc = await getJson<{ items: Host[] }>(c, "/api/v1/hosts?sort=hostname&order=desc&limit=3");
     expect(desc.items.map((h) => h.hostname)).toEqual(["web-039.fra1", "web-038.fra1", "web-037.fra1"]);
-    const byKernel = await get<{ items: Host[] }>("/api/v1/hosts?sort=kernelRelease&limit=100");
+    const byKernel = await getJson<{ items: Host[] }>(c, "/api/v1/hosts?sort=kernelRelease&limit=100");
     const ks = byKernel.items.map((h) => h.kernelRelease);
     expect(ks).toEqual([...ks].sort());
-    const bySeen = await get<{ items: Host[] }>("/api/v1/hosts?sort=lastSeenAt&order=asc&limit=1");
+    const bySeen = await getJson<{ items: Host[] }>(c, "/api/v1/hosts?sort=lastSeenAt&order=asc&limit=1");
     expect(bySeen.items[0].hostname).toBe("web-003.fra1");
   });
 });
@@ -81,27 +76,23 @@ describe("GET /api/v1/hosts", () => {
 describe("labels and live updates", () => {
   it("an operator's label change is stored, audited, on the timeline, and pushed to browsers", async () => {
     const cookie = await c.login("admin", c.adminPassword);
-    const ui = ioClient(`${c.url}/ui`, { transports: ["websocket"], extraHeaders: { cookie }, reconnection: false });
-    await new Promise<void>((resolve, reject) => {
-      ui.once("connect", () => resolve());
-      ui.once("connect_error", reject);
-    });
-    const [host] = (await get<{ items: Host[] }>("/api/v1/hosts?q=web-007")).items;
+    const ui = await connected(openUiSocket(c.url, { cookie }));
+    const [host] = (await getJson<{ items: Host[] }>(c, "/api/v1/hosts?q=web-007")).items;
     const pushed = new Promise<{ ids: string[] }>((resolve) => ui.on("hosts:changed", (e: { ids: string[] }) => e.ids.includes(host.id) && resolve(e)));
     const r = await c.api(`/api/v1/hosts/${host.id}`, { method: "PATCH", json: { labels: { env: "prod", team: "payments" } }, headers: { origin: c.url } });
     expect(r.status).toBe(200);
     expect((await r.json()).labels).toEqual({ env: "prod", team: "payments" });
     await pushed;
     ui.close();
-    const detail = await get<HostDetail>(`/api/v1/hosts/${host.id}`);
+    const detail = await getJson<HostDetail>(c, `/api/v1/hosts/${host.id}`);
     expect(detail.events[0]).toMatchObject({ type: "labels_changed", details: { set: { team: "payments" }, removed: ["role"] } });
-    const audit = await get<{ items: { action: string; targetId: string }[] }>(`/api/v1/audit?targetId=${host.id}`);
+    const audit = await getJson<{ items: { action: string; targetId: string }[] }>(c, `/api/v1/audit?targetId=${host.id}`);
     expect(audit.items[0]).toMatchObject({ action: "host.labels_updated", targetId: host.id });
   });
 
   it("refuses browsers on /ui without a session", async () => {
-    const ui = ioClient(`${c.url}/ui`, { transports: ["websocket"], reconnection: false });
-    const err = await new Promise<string>((resolve) => ui.once("connect_error", (e) => resolve(e.message)));
+    const ui = openUiSocket(c.url);
+    const err = await connectOutcome(ui);
     ui.close();
     expect(err).toBe("sign in first");
   });
@@ -109,7 +100,7 @@ describe("labels and live updates", () => {
 
 describe("GET /api/v1/fleet/summary", () => {
   it("counts online, offline and stale hosts, kernels, distros and labels", async () => {
-    const s = await get<FleetSummary>("/api/v1/fleet/summary");
+    const s = await getJson<FleetSummary>(c, "/api/v1/fleet/summary");
     expect(s.total).toBe(40);
     expect(s.online).toBe(26);
     expect(s.offline).toBe(14);

@@ -1,11 +1,11 @@
 // Two console processes on one database, as behind a load balancer: what one process changes,
 // the other acts on at once, through the Postgres bus.
 import fs from "node:fs";
-import { io as ioClient } from "socket.io-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { AuditVerify, Host } from "@/lib/api/schemas";
-import { eventually, startAgentProcess, startTestConsole, type AgentProcess, type TestConsole } from "../../helpers/console";
+import type { AuditVerify } from "@/lib/api/schemas";
+import { eventually, startFakeHostAgent, startTestConsole, type AgentProcess, type TestConsole } from "../../helpers/console";
 import { makeFakeHost } from "../../helpers/fake-host";
+import { connected, openUiSocket } from "../../helpers/sockets";
 
 let a: TestConsole;
 let b: TestConsole;
@@ -24,20 +24,12 @@ afterAll(async () => {
 describe("two console processes", () => {
   it("an agent connected to one is seen by the other, and a revocation made on the other disconnects it at once", async () => {
     const fake = makeFakeHost({ machineId: "abababababababababababababababab" });
-    const agent = startAgentProcess({ server: a.url, enrollToken: await b.enrollmentToken(), backend: "livepatch", args: fake.args });
-    agents.push(agent);
-    const host = await eventually(async () => {
-      const { items } = (await (await b.api("/api/v1/hosts?q=abababab")).json()) as { items: Host[] };
-      return items[0]?.online ? items[0] : null;
-    }, { what: "host online, seen through the other process", timeoutMs: 30_000 });
+    // Connected to A, seen through B.
+    const { agent, host } = await startFakeHostAgent(b, fake, "abababababababababababababababab", agents, { token: await b.enrollmentToken(), server: a.url });
 
     // A browser on process B hears about changes made through process A.
     const cookie = await b.login("admin", b.adminPassword);
-    const ui = ioClient(`${b.url}/ui`, { transports: ["websocket"], extraHeaders: { cookie }, reconnection: false });
-    await new Promise<void>((resolve, reject) => {
-      ui.once("connect", () => resolve());
-      ui.once("connect_error", reject);
-    });
+    const ui = await connected(openUiSocket(b.url, { cookie }));
     const pushed = new Promise<void>((resolve) => ui.on("hosts:changed", (e: { ids: string[] }) => e.ids.includes(host.id) && resolve()));
     expect((await a.api(`/api/v1/hosts/${host.id}`, { method: "PATCH", json: { labels: { env: "prod" } }, headers: { origin: a.url } })).status).toBe(200);
     await pushed;

@@ -1,8 +1,9 @@
 // Browsers' /ui sockets live exactly as long as the session or token they signed in with, and
 // only pages of the console itself may open them. Real socket.io clients against a real console.
-import { io as ioClient, type Socket } from "socket.io-client";
+import type { Socket } from "socket.io-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestConsole, type TestConsole } from "../../helpers/console";
+import { eventually, startTestConsole, type TestConsole } from "../../helpers/console";
+import { connected, openUiSocket } from "../../helpers/sockets";
 
 let c: TestConsole;
 const admin = (p: string, init: RequestInit & { json?: unknown } = {}) => c.api(p, { ...init, headers: { origin: c.url, ...(init.headers as Record<string, string>) } });
@@ -13,14 +14,11 @@ interface Ui {
   disconnectedAt: Promise<number>;
 }
 async function connectUi(headers: Record<string, string>, on: TestConsole = c): Promise<Ui> {
-  const socket = ioClient(`${on.url}/ui`, { transports: ["websocket"], extraHeaders: headers, reconnection: false });
+  const socket = openUiSocket(on.url, headers);
   const events: Ui["events"] = [];
   socket.onAny((name: string) => events.push({ name, at: Date.now() }));
   const disconnectedAt = new Promise<number>((resolve) => socket.once("disconnect", () => resolve(Date.now())));
-  await new Promise<void>((resolve, reject) => {
-    socket.once("connect", () => resolve());
-    socket.once("connect_error", reject);
-  });
+  await connected(socket);
   return { socket, events, disconnectedAt };
 }
 /** An audited change: every live /ui socket is told `audit:appended`. */
@@ -28,11 +26,7 @@ const auditSomething = () => c.enrollmentToken();
 async function expectLive(ui: Ui) {
   const n = ui.events.length;
   await auditSomething();
-  const deadline = Date.now() + 5000;
-  while (ui.events.slice(n).every((e) => e.name !== "audit:appended")) {
-    if (Date.now() > deadline) throw new Error("the socket received no audit:appended");
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  await eventually(async () => ui.events.slice(n).some((e) => e.name === "audit:appended"), { what: "audit:appended on the socket", timeoutMs: 5000, intervalMs: 20 });
 }
 /** Disconnected within 2 s of `since`, and nothing arrives afterwards. */
 async function expectDropped(ui: Ui, since: number) {

@@ -4,31 +4,27 @@
 // nearly every 100 ms batch of job updates: the nine honest agents' results are all stored, the
 // rollout ends with them succeeded, and the hostile agent is told which field was refused.
 import crypto from "node:crypto";
-import { io as ioClient, type Socket } from "socket.io-client";
+import type { Socket } from "socket.io-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Fleet } from "@/agent/sim/fleet";
 import type { Ack, Job, JobAck } from "@/agent/protocol";
 import type { Group, Host, PatchDetail, RolloutDetail, RolloutSummary } from "@/lib/api/schemas";
 import { eventually, getJson, startSimulatedFleet, startTestConsole, type TestConsole } from "../../helpers/console";
 import { diffFixture } from "../../helpers/fixtures";
+import { agentAuth, agentSockets } from "../../helpers/sockets";
 
 const HONEST = 9;
 const POISON = ["\u0000", "lone high \uD800 surrogate", "\uDC00 lone low surrogate", "nul in the middle \u0000 of it"];
 
 let c: TestConsole;
+const sockets = agentSockets(() => c.url);
 let fleet: Fleet;
 let hostile: { hostId: string; socket: Socket; jobs: string[]; refusals: { event: string; error: string }[]; acks: Ack[]; sent: number; stop(): void };
 
 async function startHostile(kernelRelease: string) {
   const cred = await c.enroll("hostile-01", `hostile-${crypto.randomUUID()}`);
-  const socket = ioClient(`${c.url}/agent`, {
-    transports: ["websocket"],
-    forceNew: true,
-    auth: { hostId: cred.hostId, credential: cred.credential, protocol: 1 },
-    // Refusals close its connection now and then: come straight back, as an attacker would.
-    reconnectionDelay: 50,
-    reconnectionDelayMax: 200,
-  });
+  // Refusals close its connection now and then: come straight back, as an attacker would.
+  const socket = sockets.open(agentAuth(cred), { reconnection: true, reconnectionDelay: 50, reconnectionDelayMax: 200 });
   const h = { hostId: cred.hostId, socket, jobs: [] as string[], refusals: [] as { event: string; error: string }[], acks: [] as Ack[], sent: 0, stop: () => {} };
   socket.on("connect", () => {
     socket.emit("inventory", {

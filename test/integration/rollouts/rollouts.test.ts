@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { SimAgent } from "@/agent/sim/fleet";
 import type { Fleet } from "@/agent/sim/fleet";
 import type { Group, PatchDetail, RolloutDetail, RolloutStrategyInput, RolloutSummary } from "@/lib/api/schemas";
-import { eventually, startSimulatedFleet, startTestConsole, type TestConsole } from "../../helpers/console";
+import { expectJson, eventually, startSimulatedFleet, startTestConsole, type TestConsole } from "../../helpers/console";
 import { diffFixture } from "../../helpers/fixtures";
 
 const FLEET = 10;
@@ -16,22 +16,17 @@ let c: TestConsole;
 let fleet: Fleet;
 let group: Group;
 
-async function json<T>(res: Response, status = 200): Promise<T> {
-  const text = await res.text();
-  expect(res.status, text).toBe(status);
-  return JSON.parse(text) as T;
-}
 const post = (p: string, body: unknown = {}) => c.api(p, { method: "POST", json: body, headers: { origin: c.url } });
 
 async function stage(fixtureName: string): Promise<PatchDetail> {
-  return json<PatchDetail>(await post("/api/v1/patches", { title: `fix from ${fixtureName}`, severity: "high", cves: [], diff: diffFixture(fixtureName) }));
+  return expectJson<PatchDetail>(await post("/api/v1/patches", { title: `fix from ${fixtureName}`, severity: "high", cves: [], diff: diffFixture(fixtureName) }));
 }
 
 async function start(patchId: string, strategy: RolloutStrategyInput): Promise<RolloutSummary> {
-  return json<RolloutSummary>(await post("/api/v1/rollouts", { patchId, groupId: group.id, strategy }), 201);
+  return expectJson<RolloutSummary>(await post("/api/v1/rollouts", { patchId, groupId: group.id, strategy }), 201);
 }
 
-const detail = async (id: string) => json<RolloutDetail>(await c.api(`/api/v1/rollouts/${id}`));
+const detail = async (id: string) => expectJson<RolloutDetail>(await c.api(`/api/v1/rollouts/${id}`));
 
 async function until(id: string, pred: (r: RolloutDetail) => boolean, what: string, timeoutMs = 60_000): Promise<RolloutDetail> {
   return eventually(async () => {
@@ -53,7 +48,7 @@ const FINAL = ["succeeded", "failed", "skipped", "unreachable", "reverted"];
 beforeAll(async () => {
   c = await startTestConsole({ env: { SPLICER_SIMULATE_BUILD_MS: "200" } });
   fleet = await startSimulatedFleet(c, { agents: FLEET, seed: "rollouts" });
-  group = await json<Group>(await post("/api/v1/groups", { name: "everything", selector: { all: true } }), 201);
+  group = await expectJson<Group>(await post("/api/v1/groups", { name: "everything", selector: { all: true } }), 201);
   expect(group.memberCount).toBe(FLEET);
 });
 
@@ -85,7 +80,7 @@ describe("rollouts", () => {
     // Every kernel loaded it exactly once, and the console sees it live (effective kernel).
     expect([...appliesOf(first.patch.moduleName).values()]).toEqual(Array(FLEET).fill(1));
     const host = await eventually(async () => {
-      const h = await json<{ effective: { livepatches: { name: string; enabled: boolean; patch: { id: string } | null }[]; missing: { patchId: string }[] } }>(
+      const h = await expectJson<{ effective: { livepatches: { name: string; enabled: boolean; patch: { id: string } | null }[]; missing: { patchId: string }[] } }>(
         await c.api(`/api/v1/hosts/${first.hosts[0].hostId}`),
       );
       return h.effective.livepatches.some((l) => l.name === first.patch.moduleName && l.enabled) ? h : null;
@@ -99,17 +94,17 @@ describe("rollouts", () => {
     expect(await again.text()).toContain(`already applied`);
 
     // Listed by host, each rollout carries that host's result.
-    const byHost = await json<{ items: { id: string; hostResult?: { state: string } }[] }>(await c.api(`/api/v1/rollouts?hostId=${first.hosts[0].hostId}`));
+    const byHost = await expectJson<{ items: { id: string; hostResult?: { state: string } }[] }>(await c.api(`/api/v1/rollouts?hostId=${first.hosts[0].hostId}`));
     expect(byHost.items.find((x) => x.id === first.id)?.hostResult?.state).toBe("succeeded");
 
     // The audit log answers "who patched this host".
-    const audit = await json<{ items: { action: string; actorName: string }[] }>(await c.api(`/api/v1/audit?host=${first.hosts[0].hostId}`));
+    const audit = await expectJson<{ items: { action: string; actorName: string }[] }>(await c.api(`/api/v1/audit?host=${first.hosts[0].hostId}`));
     expect(audit.items.map((e) => e.action)).toEqual(expect.arrayContaining(["rollout.started", "rollout.completed"]));
     expect(audit.items.find((e) => e.action === "rollout.started")?.actorName).toBe("admin");
   });
 
   it("rolls back: reverts the patch on every host where the rollout applied it, as a rollout of its own", async () => {
-    const rb = await json<RolloutSummary>(await post(`/api/v1/rollouts/${first.id}/rollback`, { reason: "regression in /proc/cmdline" }), 201);
+    const rb = await expectJson<RolloutSummary>(await post(`/api/v1/rollouts/${first.id}/rollback`, { reason: "regression in /proc/cmdline" }), 201);
     expect(rb.kind).toBe("rollback");
     expect(rb.rollbackOfId).toBe(first.id);
     const done = await until(rb.id, (r) => r.status === "completed", "rollback completed");
@@ -143,10 +138,10 @@ describe("rollouts", () => {
     expect(started(paused)).toBe(started(still));
 
     // A failed host's log is the agent's.
-    const log = await json<{ log: string; error: string }>(await c.api(`/api/v1/rollouts/${r.id}/hosts/${failed[0].hostId}`));
+    const log = await expectJson<{ log: string; error: string }>(await c.api(`/api/v1/rollouts/${r.id}/hosts/${failed[0].hostId}`));
     expect(log.log.length).toBeGreaterThan(0);
 
-    const resumed = await json<RolloutSummary>(await post(`/api/v1/rollouts/${r.id}/resume`));
+    const resumed = await expectJson<RolloutSummary>(await post(`/api/v1/rollouts/${r.id}/resume`));
     expect(resumed.status).toBe("running");
     const done = await until(r.id, (x) => x.status === "completed", "completed after resume");
     // The third failing host is one failure beyond those accepted: within the budget of 1.
@@ -163,7 +158,7 @@ describe("rollouts", () => {
     expect(paused.pauseReason).toMatch(/^canary failed on /);
     expect(paused.hosts.filter((h) => h.wave === 0).map((h) => h.state)).toEqual(["failed"]);
     expect(paused.hosts.filter((h) => (h.wave ?? 0) > 0).every((h) => ["pending", "waiting_for_build"].includes(h.state))).toBe(true);
-    const aborted = await json<RolloutSummary>(await post(`/api/v1/rollouts/${r.id}/abort`, { reason: "canary broke" }));
+    const aborted = await expectJson<RolloutSummary>(await post(`/api/v1/rollouts/${r.id}/abort`, { reason: "canary broke" }));
     expect(aborted.status).toBe("aborted");
     const after = await detail(r.id);
     expect(after.hosts.filter((h) => h.state === "skipped").every((h) => h.error?.startsWith("rollout aborted by admin: canary broke"))).toBe(true);
@@ -175,7 +170,7 @@ describe("rollouts", () => {
     const patch = await stage("new-function-added.diff");
     const r = await start(patch.id, { canary: 0, waves: "100%", maxInFlight: 2 });
     await until(r.id, (x) => x.hosts.filter((h) => h.state === "applying").length === 2, "two hosts applying");
-    const aborting = await json<RolloutSummary>(await post(`/api/v1/rollouts/${r.id}/abort`));
+    const aborting = await expectJson<RolloutSummary>(await post(`/api/v1/rollouts/${r.id}/abort`));
     expect(aborting.status).toBe("aborting");
     const done = await until(r.id, (x) => x.status === "aborted", "aborted");
     expect(done.counts).toEqual({ succeeded: 2, skipped: FLEET - 2 });
@@ -217,7 +212,7 @@ describe("rollouts", () => {
   });
 
   it("refuses bad input with a clear message, and viewers cannot start or steer rollouts", async () => {
-    const patches = await json<{ items: { id: string }[] }>(await c.api("/api/v1/patches"));
+    const patches = await expectJson<{ items: { id: string }[] }>(await c.api("/api/v1/patches"));
     const bad = await post("/api/v1/rollouts", { patchId: patches.items[0].id, groupId: group.id, strategy: { waves: "0%" } });
     expect(bad.status).toBe(400);
     expect(await bad.text()).toContain("a wave needs at least 1 host");
@@ -233,7 +228,7 @@ describe("rollouts", () => {
     const dup = await post("/api/v1/groups", { name: "everything", selector: { all: true } });
     expect(dup.status).toBe(409);
 
-    await json(await post("/api/v1/operators", { username: "vera", password: "viewer-password-1", role: "viewer" }));
+    await expectJson(await post("/api/v1/operators", { username: "vera", password: "viewer-password-1", role: "viewer" }));
     const cookie = await c.login("vera", "viewer-password-1");
     const asViewer = await c.api("/api/v1/rollouts", { method: "POST", cookie, json: { patchId: patches.items[0].id, groupId: group.id }, headers: { origin: c.url } });
     expect(asViewer.status).toBe(403);
@@ -248,7 +243,7 @@ describe("rollouts", () => {
     const gone = fleet.agents[fleet.agents.length - 1];
     await gone.agent.stop();
     await eventually(async () => {
-      const h = await json<{ online: boolean }>(await c.api(`/api/v1/hosts/${gone.agent.hostId}`));
+      const h = await expectJson<{ online: boolean }>(await c.api(`/api/v1/hosts/${gone.agent.hostId}`));
       return h.online ? null : true;
     }, { what: "the stopped agent's host offline" });
     const patch = await stage("header-inline.diff");

@@ -5,12 +5,12 @@
 // stay healthy throughout, and store every honest host's result. Seeded: a failure reproduces.
 import fs from "node:fs";
 import path from "node:path";
-import { io as ioClient, type Socket } from "socket.io-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Fleet } from "@/agent/sim/fleet";
 import type { Group, PatchDetail, RolloutDetail, RolloutSummary } from "@/lib/api/schemas";
 import { ROOT, eventually, startSimulatedFleet, startTestConsole, type TestConsole } from "../../helpers/console";
 import { diffFixture } from "../../helpers/fixtures";
+import { agentAuth, agentSockets, connectOutcome } from "../../helpers/sockets";
 
 const HONEST = 6;
 const HOSTILE_FRAMES = 3000;
@@ -89,7 +89,7 @@ let c: TestConsole;
 let fleet: Fleet;
 let group: Group;
 let fuzzCookie: string;
-const sockets: Socket[] = [];
+const sockets = agentSockets(() => c.url);
 
 beforeAll(async () => {
   c = await startTestConsole({ env: { SPLICER_SIMULATE_BUILD_MS: "200" } });
@@ -102,7 +102,6 @@ beforeAll(async () => {
   fuzzCookie = await c.login("admin", c.adminPassword);
 });
 afterAll(async () => {
-  for (const s of sockets) s.close();
   await fleet?.stop();
   await c?.stop();
 });
@@ -115,14 +114,10 @@ async function hostileAgent(name: string, frames: number, honestJobIds: () => st
   let connects = 0;
   const events = ["inventory", "heartbeat", "job_update", "job", "config", "revoked", "rm -rf", "__proto__", "constructor", "x".repeat(300), "toString"];
   while (sent < frames) {
-    const s = ioClient(`${c.url}/agent`, { transports: ["websocket"], reconnection: false, forceNew: true, auth: { ...cred, protocol: 1 } });
-    sockets.push(s);
+    const s = sockets.open(agentAuth(cred));
     s.on("protocol_error", () => refused++);
-    const ok = await new Promise<boolean>((resolve) => {
-      s.once("connect", () => resolve(true));
-      s.once("connect_error", () => resolve(false));
-    });
-    if (!ok) throw new Error(`${name} could not connect: the hostile agent's own credential must keep working`);
+    const outcome = await connectOutcome(s);
+    if (outcome !== "connected") throw new Error(`${name} could not connect (${outcome}): the hostile agent's own credential must keep working`);
     connects++;
     // The console drops a repeat offender; send until it does, then reconnect.
     while (s.connected && sent < frames) {

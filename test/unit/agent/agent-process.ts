@@ -5,9 +5,9 @@ import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import { expect } from "vitest";
 import { waitFor, type FakeConsole } from "./fake-console";
-import type { FakeHostTree } from "./fake-host";
+import type { FakeHost } from "../../helpers/fake-host";
 
-export async function enrollsAndHeartbeats(o: { command: string[]; env: Record<string, string>; fc: FakeConsole; host: FakeHostTree; token: string; version: string }): Promise<void> {
+export async function enrollsAndHeartbeats(o: { command: string[]; env: Record<string, string>; fc: FakeConsole; host: FakeHost; token: string; version: string }): Promise<void> {
   const [cmd, ...args] = o.command;
   const child = spawn(cmd!, [...args, "--log-level", "debug"], {
     env: {

@@ -90,12 +90,18 @@ function setup(random = () => 0.999) {
   return { conn, timers, sockets, events, last: () => sockets[sockets.length - 1]! };
 }
 
+/** setup(), started, with its first attempt made (the initial delay is 0 here). */
+async function started() {
+  const s = setup();
+  s.conn.start();
+  s.timers.advance(0);
+  await flush();
+  return s;
+}
+
 describe("AgentConnection retry policy", () => {
   it("connects to /agent over websocket only, with its own reconnection off and the auth payload", async () => {
-    const { conn, timers, last } = setup();
-    conn.start();
-    timers.advance(0);
-    await flush();
+    const { timers, last } = await started();
     const s = last();
     expect(s.url).toBe("https://console.example/agent");
     expect(s.opts).toMatchObject({ transports: ["websocket"], reconnection: false, forceNew: true, autoConnect: false });
@@ -104,10 +110,7 @@ describe("AgentConnection retry policy", () => {
   });
 
   it("waits growing delays between failed attempts, capped", async () => {
-    const { conn, timers, sockets, last } = setup();
-    conn.start();
-    timers.advance(0);
-    await flush();
+    const { timers, sockets, last } = await started();
     const delays: number[] = [];
     for (let i = 0; i < 9; i++) {
       last().emit("connect_error", new Error("xhr poll error"));
@@ -121,26 +124,24 @@ describe("AgentConnection retry policy", () => {
   });
 
   it("resets the backoff only after a connection stayed up for 30 s", async () => {
-    const { conn, timers, last, events } = setup();
-    conn.start();
-    timers.advance(0);
-    await flush();
+    const { timers, last, events } = await started();
+    const upThenDropped = (ms: number) => {
+      last().emit("connect");
+      timers.advance(ms);
+      last().emit("disconnect", "transport close");
+    };
     for (let i = 0; i < 4; i++) {
       last().emit("connect_error", new Error("refused"));
       timers.advance(timers.nextDelay());
       await flush();
     }
     // Up briefly, then dropped: the delay keeps growing.
-    last().emit("connect");
-    timers.advance(5_000);
-    last().emit("disconnect", "transport close");
+    upThenDropped(5_000);
     expect(timers.nextDelay()).toBe(15984);
     timers.advance(timers.nextDelay());
     await flush();
     // Up for 30 s: the next drop starts over from the base.
-    last().emit("connect");
-    timers.advance(30_000);
-    last().emit("disconnect", "transport close");
+    upThenDropped(30_000);
     expect(timers.nextDelay()).toBe(999);
     expect(events.filter((e) => e === "connect")).toHaveLength(2);
     expect(events).toContain("disconnect:transport close");
@@ -148,10 +149,7 @@ describe("AgentConnection retry policy", () => {
 
   it("stops for good on a fatal connect_error and reports it once", async () => {
     for (const msg of [CONNECT_ERRORS.badAuth, CONNECT_ERRORS.revoked]) {
-      const { conn, timers, last, events, sockets } = setup();
-      conn.start();
-      timers.advance(0);
-      await flush();
+      const { timers, last, events, sockets } = await started();
       last().emit("connect_error", new Error(msg));
       expect(events).toEqual([`revoked:${msg}`]);
       timers.advance(10 * 60_000);
@@ -161,10 +159,7 @@ describe("AgentConnection retry policy", () => {
   });
 
   it("keeps retrying on a protocol-version refusal (the console may be mid-upgrade)", async () => {
-    const { conn, timers, last, sockets } = setup();
-    conn.start();
-    timers.advance(0);
-    await flush();
+    const { timers, last, sockets } = await started();
     last().emit("connect_error", new Error(CONNECT_ERRORS.protocol));
     timers.advance(timers.nextDelay());
     await flush();
@@ -172,10 +167,7 @@ describe("AgentConnection retry policy", () => {
   });
 
   it("validates `config` and ignores a malformed one", async () => {
-    const { conn, timers, last, events } = setup();
-    conn.start();
-    timers.advance(0);
-    await flush();
+    const { timers, last, events } = await started();
     last().emit("connect");
     last().emit("config", { heartbeatIntervalSec: 0 });
     last().emit("config", { heartbeatIntervalSec: 15 });

@@ -7,12 +7,12 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import * as fsSync from "node:fs";
 import { Agent, EXIT, refusalDelayMs, type AgentOptions } from "../../../agent/agent";
 import { realTimers } from "../../../agent/timers";
-import { SimulatedKernel } from "../../../agent/backends/simulate";
 import { InventoryCollector } from "../../../agent/inventory";
 import { Logger } from "../../../agent/log";
 import { CONNECT_ERRORS } from "../../../agent/protocol";
 import { FileCredentialStore, FileRefusalCounter } from "../../../agent/state";
 import { FakeConsole, waitFor } from "./fake-console";
+import { simulatedKernel } from "../../helpers/fake-host";
 
 const TOKEN = "test-enroll-token";
 let console_: FakeConsole;
@@ -20,22 +20,7 @@ let stateDir: string;
 let agent: Agent | null;
 let logLines: string[];
 
-function makeKernel() {
-  return new SimulatedKernel({
-    hostname: "web-prod-017.fra1",
-    machineId: "0123456789abcdef0123456789abcdef",
-    bootId: "5f2a1c3e-8b7d-4e9f-a0b1-c2d3e4f5a6b7",
-    kernelRelease: "6.1.0-50-amd64",
-    kernelVersion: "#1 SMP PREEMPT_DYNAMIC Debian 6.1.164-1",
-    distro: { id: "debian", name: "Debian GNU/Linux", version: "12" },
-    arch: "x86_64",
-    cpuCount: 4,
-    memoryBytes: 8 * 1024 ** 3,
-    bootedAtMs: Date.now() - 3_600_000,
-  });
-}
-
-function makeAgent(kernel = makeKernel(), opts: Partial<AgentOptions> = {}): Agent {
+function makeAgent(kernel = simulatedKernel(), opts: Partial<AgentOptions> = {}): Agent {
   logLines = [];
   agent = new Agent({
     server: console_.url,
@@ -118,13 +103,13 @@ describe("Agent against a fake console", () => {
 
   it("lets --heartbeat-sec override the console's interval", async () => {
     console_.heartbeatIntervalSec = 60;
-    const a = makeAgent(makeKernel(), { heartbeatSecOverride: 1 });
+    const a = makeAgent(simulatedKernel(), { heartbeatSecOverride: 1 });
     await a.start();
     await waitFor(() => console_.hosts.size === 1 && onlyHost().heartbeats.length >= 2, 4000, "2 heartbeats");
   });
 
   it("re-sends inventory only when something other than uptime changed", async () => {
-    const kernel = makeKernel();
+    const kernel = simulatedKernel();
     const a = makeAgent(kernel, { inventoryIntervalMs: 50 });
     await a.start();
     await waitFor(() => console_.hosts.size === 1 && onlyHost().inventories.length === 1, 3000, "first inventory");
@@ -168,7 +153,7 @@ describe("Agent against a fake console", () => {
     await console_.stop();
     console_.port = 0; // the console comes back on another port: its URL changes
     await console_.start();
-    const moved = makeAgent(makeKernel(), { server: console_.url });
+    const moved = makeAgent(simulatedKernel(), { server: console_.url });
     await moved.start();
     await waitFor(() => moved.connected, 5000, "connect at the new URL");
     expect(moved.hostId).toBe(host.hostId);
@@ -181,7 +166,7 @@ describe("Agent against a fake console", () => {
     await first.start();
     await waitFor(() => first.connected, 3000, "connect");
     await first.stop();
-    const second = makeAgent(makeKernel(), { enrollToken: undefined });
+    const second = makeAgent(simulatedKernel(), { enrollToken: undefined });
     await second.start();
     await waitFor(() => second.connected, 3000, "second connect");
     expect(console_.enrollRequests).toBe(1);
@@ -248,7 +233,7 @@ describe("Agent against a fake console", () => {
     expect((await a.done).code).toBe(EXIT.revoked);
 
     // systemd restarts it (no token left in the environment): still revoked, so refused.
-    const second = makeAgent(makeKernel(), { enrollToken: undefined, timers: fast, random: () => 0 });
+    const second = makeAgent(simulatedKernel(), { enrollToken: undefined, timers: fast, random: () => 0 });
     await second.start();
     const refusedExit = await second.done;
     expect(refusedExit.code).toBe(EXIT.failed);
@@ -259,7 +244,7 @@ describe("Agent against a fake console", () => {
     expect(JSON.parse(await fs.readFile(path.join(stateDir, "refusals.json"), "utf8")).count).toBe(2);
 
     host.revoked = false; // an admin restored it
-    const third = makeAgent(makeKernel(), { enrollToken: undefined, timers: fast, random: () => 0 });
+    const third = makeAgent(simulatedKernel(), { enrollToken: undefined, timers: fast, random: () => 0 });
     await third.start();
     await waitFor(() => third.connected, 5000, "connect after restore");
     expect(third.hostId).toBe(host.hostId);
@@ -284,7 +269,7 @@ describe("Agent against a fake console", () => {
   });
 
   it("gives up on a refused token (4xx) with the console's message and exit code 1", async () => {
-    const a = makeAgent(makeKernel(), { enrollToken: "wrong-token-123" });
+    const a = makeAgent(simulatedKernel(), { enrollToken: "wrong-token-123" });
     await a.start();
     const exit = await a.done;
     expect(exit.code).toBe(EXIT.failed);

@@ -3,14 +3,14 @@ import { LivepatchBackend } from "../../../agent/backends/livepatch";
 import { SimulatedKernel } from "../../../agent/backends/simulate";
 import { InventoryCollector, SystemFacts, parseOsRelease, sameInventory } from "../../../agent/inventory";
 import { InventorySchema } from "../../../agent/protocol";
-import { fakeOs, makeFakeHost, type FakeHostTree } from "./fake-host";
+import { fakeOs, makeFakeHost, type FakeHost } from "../../helpers/fake-host";
 
-let host: FakeHostTree;
+let host: FakeHost;
 beforeEach(async () => {
-  host = await makeFakeHost();
+  host = makeFakeHost();
 });
 afterEach(async () => {
-  await host.cleanup();
+  host.cleanup();
 });
 
 function facts(overrides: Partial<ConstructorParameters<typeof SystemFacts>[0]> = {}) {
@@ -31,9 +31,9 @@ function collector(f = facts()) {
 
 describe("inventory from a fake /proc, /etc and sysfs", () => {
   it("reads every field from the tree", async () => {
-    await host.addLivepatch("livepatch_cve_2024_1086", 1, 0);
-    await host.addLivepatch("kpatch_old", 0, 0);
-    await host.addLivepatch("lp_switching", 1, 1);
+    host.setLivepatch("livepatch_cve_2024_1086", { enabled: true });
+    host.setLivepatch("kpatch_old", { enabled: false });
+    host.setLivepatch("lp_switching", { enabled: true, transition: true });
     const inv = await collector().collect();
     expect(inv).toEqual({
       hostname: "web-prod-017.fra1",
@@ -57,7 +57,7 @@ describe("inventory from a fake /proc, /etc and sysfs", () => {
   });
 
   it("takes the hostname from /proc/sys/kernel/hostname when present, else from os", async () => {
-    await host.write("proc/sys/kernel/hostname", "db-staging-03.ams2\n");
+    host.write("proc/sys/kernel/hostname", "db-staging-03.ams2\n");
     expect((await collector().collect()).hostname).toBe("db-staging-03.ams2");
   });
 
@@ -66,7 +66,7 @@ describe("inventory from a fake /proc, /etc and sysfs", () => {
   });
 
   it("falls back to os for kernel release, version, memory and uptime when /proc lacks them", async () => {
-    await host.remove("proc");
+    host.remove("proc");
     const inv = await collector().collect();
     expect(inv.kernelRelease).toBe("os-release-fallback");
     expect(inv.kernelVersion).toBe("os-version-fallback");
@@ -81,27 +81,27 @@ describe("inventory from a fake /proc, /etc and sysfs", () => {
   });
 
   it("falls back to /usr/lib/os-release, then to os-release(5) defaults", async () => {
-    await host.remove("etc/os-release");
-    await host.write("usr/lib/os-release", "ID=rocky\nNAME='Rocky Linux'\nVERSION_ID=9.4\n");
+    host.remove("etc/os-release");
+    host.write("usr/lib/os-release", "ID=rocky\nNAME='Rocky Linux'\nVERSION_ID=9.4\n");
     expect((await collector().collect()).distro).toEqual({ id: "rocky", name: "Rocky Linux", version: "9.4" });
-    await host.remove("usr/lib/os-release");
+    host.remove("usr/lib/os-release");
     expect((await collector().collect()).distro).toEqual({ id: "linux", name: "Linux", version: "" });
   });
 
   it("uses PRETTY_NAME when NAME is missing", async () => {
-    await host.write("etc/os-release", 'ID=arch\nPRETTY_NAME="Arch Linux"\n');
+    host.write("etc/os-release", 'ID=arch\nPRETTY_NAME="Arch Linux"\n');
     expect((await collector().collect()).distro).toEqual({ id: "arch", name: "Arch Linux", version: "" });
   });
 
   describe("machine id", () => {
     it("falls back to D-Bus's copy", async () => {
-      await host.remove("etc/machine-id");
-      await host.write("var/lib/dbus/machine-id", "fedcba9876543210fedcba9876543210\n");
+      host.remove("etc/machine-id");
+      host.write("var/lib/dbus/machine-id", "fedcba9876543210fedcba9876543210\n");
       expect((await collector().collect()).machineId).toBe("fedcba9876543210fedcba9876543210");
     });
 
     it("treats systemd's 'uninitialized' as missing, and generates a stable id in the state dir", async () => {
-      await host.write("etc/machine-id", "uninitialized\n");
+      host.write("etc/machine-id", "uninitialized\n");
       const first = (await collector().collect()).machineId;
       expect(first).toMatch(/^[0-9a-f]{32}$/);
       // A new collector (agent restart) gets the same id from the state dir.
@@ -110,8 +110,8 @@ describe("inventory from a fake /proc, /etc and sysfs", () => {
   });
 
   it("reports a fact holding text Postgres cannot store (a NUL, half a surrogate pair) with U+FFFD in its place", async () => {
-    await host.write("proc/sys/kernel/hostname", "web\u0000-01\n");
-    await host.write("etc/os-release", `NAME="Debian ${"x".repeat(120)}😀tail"\nID=debian\n`);
+    host.write("proc/sys/kernel/hostname", "web\u0000-01\n");
+    host.write("etc/os-release", `NAME="Debian ${"x".repeat(120)}😀tail"\nID=debian\n`);
     const inv = await collector().collect();
     expect(inv.hostname).toBe("web\uFFFD-01");
     // Cut at 128 characters, between the two halves of the emoji.
@@ -120,7 +120,7 @@ describe("inventory from a fake /proc, /etc and sysfs", () => {
   });
 
   it("validates what it collects, so a bad fact fails in the agent rather than at the console", async () => {
-    await host.addLivepatch("ok_patch", 1);
+    host.setLivepatch("ok_patch", { enabled: true });
     const bad = new InventoryCollector({
       backend: new SimulatedKernel({ kernelRelease: "" }),
       host: facts(),

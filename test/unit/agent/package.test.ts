@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { packageAgent, type PackageAgentResult } from "../../../scripts/package-agent";
 import { enrollsAndHeartbeats } from "./agent-process";
 import { FakeConsole } from "./fake-console";
-import { makeFakeHost, type FakeHostTree } from "./fake-host";
+import { makeFakeHost, type FakeHost } from "../../helpers/fake-host";
 
 const ROOT = path.resolve(import.meta.dirname, "../../..");
 let pkg: PackageAgentResult;
@@ -82,15 +82,15 @@ describe("splicer-agent .deb", () => {
 
   describe("against a fake console", () => {
     let fc: FakeConsole;
-    let host: FakeHostTree;
+    let host: FakeHost;
     beforeAll(async () => {
       fc = await new FakeConsole({ tokens: ["deb-token-1"], heartbeatIntervalSec: 1 }).start();
-      host = await makeFakeHost();
-      await host.addLivepatch("livepatch_cve_2024_1086", 1, 0);
+      host = makeFakeHost();
+      host.setLivepatch("livepatch_cve_2024_1086", { enabled: true });
     });
     afterAll(async () => {
       await fc.stop();
-      await host.cleanup();
+      host.cleanup();
     });
 
     it("the packaged executable enrolls, reports the host's inventory, heartbeats and stops cleanly", async () => {

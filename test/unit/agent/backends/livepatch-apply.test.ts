@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { LivepatchBackend } from "../../../../agent/backends/livepatch";
 import { KernelError, type BackendPhase } from "../../../../agent/backends/types";
 import { BLOCKING_TASK, startFakeKernel, type FakeKernel } from "../../../helpers/fake-kernel";
+import { rejectionOf } from "../../../helpers/rejection";
 
 let kernel: FakeKernel;
 let phases: BackendPhase[];
@@ -34,14 +35,7 @@ const backend = (over: Partial<ConstructorParameters<typeof LivepatchBackend>[0]
   });
 const common = (timeoutMs = 5000) => ({ timeoutMs, onPhase: (p: BackendPhase) => phases.push(p), onLog: (l: string) => log.push(l) });
 
-async function failure(p: Promise<unknown>): Promise<KernelError> {
-  const err = await p.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(KernelError);
-  return err as KernelError;
-}
+const failure = (p: Promise<unknown>) => rejectionOf(p, KernelError);
 
 describe("LivepatchBackend.apply", () => {
   it("writes the module (0600), loads it with insmod, waits for the transition and checks enabled", async () => {

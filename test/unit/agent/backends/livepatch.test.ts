@@ -1,21 +1,21 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { LivepatchBackend } from "../../../../agent/backends/livepatch";
 import { Logger } from "../../../../agent/log";
-import { makeFakeHost, type FakeHostTree } from "../fake-host";
+import { makeFakeHost, type FakeHost } from "../../../helpers/fake-host";
 
-let host: FakeHostTree;
+let host: FakeHost;
 beforeEach(async () => {
-  host = await makeFakeHost();
+  host = makeFakeHost();
 });
 afterEach(async () => {
-  await host.cleanup();
+  host.cleanup();
 });
 
 describe("LivepatchBackend", () => {
   it("lists livepatches from <sysfs>/kernel/livepatch sorted by name, with enabled and transition", async () => {
-    await host.addLivepatch("zz_last", 1, 0);
-    await host.addLivepatch("aa_disabled", 0, 0);
-    await host.addLivepatch("mm_in_transition", 1, 1);
+    host.setLivepatch("zz_last", { enabled: true });
+    host.setLivepatch("aa_disabled", { enabled: false });
+    host.setLivepatch("mm_in_transition", { enabled: true, transition: true });
     const backend = new LivepatchBackend({ sysRoot: host.sysRoot });
     expect(await backend.listLivepatches()).toEqual([
       { name: "aa_disabled", enabled: false, transition: false },
@@ -28,22 +28,22 @@ describe("LivepatchBackend", () => {
   it("returns [] when the livepatch directory is missing or empty", async () => {
     const backend = new LivepatchBackend({ sysRoot: host.sysRoot });
     expect(await backend.listLivepatches()).toEqual([]);
-    await host.write("sys/kernel/livepatch/.keep", "");
-    await host.remove("sys/kernel/livepatch/.keep");
+    host.write("sys/kernel/livepatch/.keep", "");
+    host.remove("sys/kernel/livepatch/.keep");
     expect(await backend.listLivepatches()).toEqual([]);
   });
 
   it("treats a missing transition file (kernels before 4.12) as not in transition", async () => {
-    await host.addLivepatch("old_kernel_patch", 1, null);
+    host.setLivepatch("old_kernel_patch", { enabled: true, transition: null });
     expect(await new LivepatchBackend({ sysRoot: host.sysRoot }).listLivepatches()).toEqual([
       { name: "old_kernel_patch", enabled: true, transition: false },
     ]);
   });
 
   it("skips an entry that vanished mid-read and one whose name the protocol refuses", async () => {
-    await host.addLivepatch("good", 1);
-    await host.write("sys/kernel/livepatch/half_gone/transition", "0\n"); // no `enabled`: module going away
-    await host.addLivepatch("bad name!", 1);
+    host.setLivepatch("good", { enabled: true });
+    host.write("sys/kernel/livepatch/half_gone/transition", "0\n"); // no `enabled`: module going away
+    host.setLivepatch("bad name!", { enabled: true });
     const lines: string[] = [];
     const log = new Logger("warn", {}, (l) => lines.push(l));
     expect(await new LivepatchBackend({ sysRoot: host.sysRoot, log }).listLivepatches()).toEqual([

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { SIMULATED_ARTIFACT_FORMAT, SimulatedKernel } from "../../../../agent/backends/simulate";
 import { KernelError, type BackendPhase } from "../../../../agent/backends/types";
+import { rejectionOf } from "../../../helpers/rejection";
 
 describe("SimulatedKernel", () => {
   const clock = { t: 10_000_000, now() { return this.t; } };
@@ -58,14 +59,7 @@ const RELEASE = "6.1.0-50-amd64";
 const artifact = (over: Record<string, unknown> = {}) =>
   Buffer.from(JSON.stringify({ format: SIMULATED_ARTIFACT_FORMAT, moduleName: "lp_sim", kernelRelease: RELEASE, patchId: "p", replaces: [], ...over }));
 
-async function failure(p: Promise<unknown>): Promise<KernelError> {
-  const err = await p.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(KernelError);
-  return err as KernelError;
-}
+const failure = (p: Promise<unknown>) => rejectionOf(p, KernelError);
 
 describe("SimulatedKernel apply/revert", () => {
   const opts = (over = {}) => ({ moduleName: "lp_sim", artifact: artifact(), timeoutMs: 10_000, ...over });

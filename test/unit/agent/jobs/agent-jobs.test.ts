@@ -10,6 +10,7 @@ import { Logger } from "../../../../agent/log";
 import { AGENT_HOST_HEADER, ARTIFACT_HEADERS, artifactSignaturePayload, type Job } from "../../../../agent/protocol";
 import { MemoryCredentialStore } from "../../../../agent/state";
 import { FakeConsole, waitFor, type FakeHost } from "../fake-console";
+import { simulatedKernel } from "../../../helpers/fake-host";
 
 const TOKEN = "test-enroll-token";
 const RELEASE = "6.1.0-50-amd64";
@@ -49,19 +50,7 @@ function job(over: Partial<Job> = {}): Job {
 }
 
 async function startAgent(opts: { applyMs?: number } = {}): Promise<FakeHost> {
-  kernel = new SimulatedKernel({
-    hostname: "web-1",
-    machineId: "0123456789abcdef0123456789abcdef",
-    bootId: "5f2a1c3e-8b7d-4e9f-a0b1-c2d3e4f5a6b7",
-    kernelRelease: RELEASE,
-    kernelVersion: "#1 SMP PREEMPT_DYNAMIC Debian 6.1.164-1",
-    distro: { id: "debian", name: "Debian GNU/Linux", version: "12" },
-    arch: "x86_64",
-    cpuCount: 4,
-    memoryBytes: 8 * 1024 ** 3,
-    bootedAtMs: Date.now() - 3_600_000,
-    behavior: { applyMs: opts.applyMs ?? 0 },
-  });
+  kernel = simulatedKernel({ hostname: "web-1", kernelRelease: RELEASE, behavior: { applyMs: opts.applyMs ?? 0 } });
   agent = new Agent({
     server: fc.url,
     enrollToken: TOKEN,

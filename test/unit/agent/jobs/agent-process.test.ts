@@ -10,7 +10,8 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { Job } from "../../../../agent/protocol";
 import { startFakeKernel, type FakeKernel } from "../../../helpers/fake-kernel";
 import { FakeConsole, waitFor } from "../fake-console";
-import { makeFakeHost, type FakeHostTree } from "../fake-host";
+import { makeFakeHost, type FakeHost } from "../../../helpers/fake-host";
+import { eventually } from "../../../helpers/wait";
 
 const ROOT = path.resolve(import.meta.dirname, "../../../..");
 const TOKEN = "process-test-token";
@@ -18,14 +19,14 @@ const RELEASE = "6.1.0-50-amd64"; // what the fake host's /proc/sys/kernel/osrel
 
 let fc: FakeConsole;
 let kernel: FakeKernel;
-let host: FakeHostTree;
+let host: FakeHost;
 let stateDir: string;
 let procs: ChildProcess[];
 
 beforeEach(async () => {
   fc = await new FakeConsole({ tokens: [TOKEN], signingKey: generateKeyPairSync("ed25519").privateKey }).start();
   kernel = await startFakeKernel();
-  host = await makeFakeHost();
+  host = makeFakeHost();
   stateDir = await fs.mkdtemp(path.join(os.tmpdir(), "splicer-agent-proc-"));
   procs = [];
 });
@@ -40,7 +41,7 @@ afterEach(async () => {
   );
   await fc.stop();
   await kernel.stop();
-  await host.cleanup();
+  host.cleanup();
   await fs.rm(stateDir, { recursive: true, force: true });
 });
 
@@ -67,17 +68,6 @@ function startAgent(): ChildProcess {
   return p;
 }
 
-/** Polls an async check until it returns something other than null. */
-async function until<T>(check: () => Promise<T | null>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v !== null) return v;
-    if (Date.now() > deadline) throw new Error("timed out");
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 const onlyHostId = () => [...fc.hosts.keys()][0]!;
 const updates = (jobId: string) => fc.hosts.get(onlyHostId())!.jobUpdates.filter((u) => u.jobId === jobId);
 
@@ -96,7 +86,7 @@ describe("agent process with the livepatch backend", () => {
     expect(await fc.sendJob(onlyHostId(), job)).toEqual({ ok: true, phase: "accepted" });
     // The fake module stalls: the agent sits in "applying", waiting for the transition.
     await waitFor(() => updates(job.jobId).some((u) => u.phase === "applying"), 20_000, "applying");
-    expect(await until(() => kernel.livepatch("lp_crash"))).toEqual({ enabled: true, transition: true });
+    expect(await eventually(() => kernel.livepatch("lp_crash"), { what: "lp_crash loaded", intervalMs: 20 })).toEqual({ enabled: true, transition: true });
     const jobFile = JSON.parse(await fs.readFile(path.join(stateDir, "jobs", `${job.jobId}.json`), "utf8"));
     expect(jobFile.phase).toBe("applying");
 

@@ -73,6 +73,14 @@ const settle = async (h: Harness, id: string) => {
   await waitFor(() => ["succeeded", "failed"].includes(h.runner.get(id)?.phase ?? ""), 5000, `job ${id} final`);
   await h.runner.idle();
 };
+/** Starts a harness's runner (`connected`: and tells it the console is there), hands it one job and waits until the job is over. */
+const runOne = async (h: Harness, j: Job = job(), o: { connected?: boolean } = {}): Promise<Job> => {
+  await h.runner.start();
+  if (o.connected) h.runner.connected();
+  await h.runner.handle(j);
+  await settle(h, j.jobId);
+  return j;
+};
 
 describe("JobRunner", () => {
   it("applies: downloads, verifies the signed module, applies, reports every phase and the final update, then asks for an inventory", async () => {
@@ -241,10 +249,7 @@ describe("JobRunner", () => {
     expect(await kernel.listLivepatches()).toEqual([]);
 
     const stuck = harness({ fetchResult: () => new Promise<FetchedArtifact>(() => undefined) });
-    await stuck.runner.start();
-    const k = job({ timeoutSec: 1 });
-    await stuck.runner.handle(k);
-    await settle(stuck, k.jobId);
+    const k = await runOne(stuck, job({ timeoutSec: 1 }));
     expect(stuck.runner.get(k.jobId)?.error).toBe("timed out after 1 s while downloading");
     expect(stuck.fetches[0]!.signal.aborted).toBe(true);
   });
@@ -284,19 +289,13 @@ describe("JobRunner", () => {
 
   it("fails with the fetcher's reason, and refuses an artifact signed for another module or patch", async () => {
     const refused = harness({ fetchResult: async () => ({ ok: false, reason: "signature does not verify with the console's pinned key" }) });
-    await refused.runner.start();
-    const a = job();
-    await refused.runner.handle(a);
-    await settle(refused, a.jobId);
+    const a = await runOne(refused);
     expect(refused.runner.get(a.jobId)).toMatchObject({ phase: "failed", error: "signature does not verify with the console's pinned key" });
 
     const wrong = harness({
       fetchResult: async () => ({ ok: true, bytes: artifactBytes("lp_evil"), fields: { artifactSha256: "00", patchId: PATCH, kernelRelease: RELEASE, moduleName: "lp_evil" }, signature: "c2ln" }),
     });
-    await wrong.runner.start();
-    const b = job();
-    await wrong.runner.handle(b);
-    await settle(wrong, b.jobId);
+    const b = await runOne(wrong);
     expect(wrong.runner.get(b.jobId)?.error).toBe("the signed artifact is module lp_evil, but the job is for lp_sim; not loading it");
     expect(wrong.kernel.operations).toHaveLength(0);
   });
@@ -312,10 +311,7 @@ describe("JobRunner", () => {
           ? { ok: false, reason: "download failed: fetch failed", retryable: true }
           : { ok: true, bytes: artifactBytes("lp_sim"), fields: { artifactSha256: "ab".repeat(32), patchId: PATCH, kernelRelease: RELEASE, moduleName: "lp_sim" }, signature: "c2ln" },
     });
-    await h.runner.start();
-    const a = job();
-    await h.runner.handle(a);
-    await settle(h, a.jobId);
+    const a = await runOne(h);
     expect(h.runner.get(a.jobId)?.phase).toBe("succeeded");
     expect(h.fetches).toHaveLength(4);
     expect(h.kernel.operations.filter((o) => o.kind === "apply")).toHaveLength(1);
@@ -323,20 +319,14 @@ describe("JobRunner", () => {
 
     // Never reachable: the job's own timeout ends it, naming what it was doing.
     const down = harness({ downloadRetry: { baseMs: 10, capMs: 20 }, fetchResult: async () => ({ ok: false, reason: "download failed: connect ECONNREFUSED", retryable: true }) });
-    await down.runner.start();
-    const b = job({ timeoutSec: 1 });
-    await down.runner.handle(b);
-    await settle(down, b.jobId);
+    const b = await runOne(down, job({ timeoutSec: 1 }));
     expect(down.runner.get(b.jobId)?.error).toMatch(/^timed out after 1 s while downloading/);
     expect(down.fetches.length).toBeGreaterThan(3);
     expect(down.kernel.operations).toHaveLength(0);
 
     // A final answer (the console refused it) is not retried.
     const refused = harness({ downloadRetry: { baseMs: 10, capMs: 20 }, fetchResult: async () => ({ ok: false, status: 404, reason: "the console refused the download (404): no such build", retryable: false }) });
-    await refused.runner.start();
-    const c = job();
-    await refused.runner.handle(c);
-    await settle(refused, c.jobId);
+    const c = await runOne(refused);
     expect(refused.runner.get(c.jobId)?.error).toBe("the console refused the download (404): no such build");
     expect(refused.fetches).toHaveLength(1);
   });
@@ -344,11 +334,7 @@ describe("JobRunner", () => {
   it("reports a backend failure with its blocking tasks", async () => {
     const kernel = new SimulatedKernel({ kernelRelease: RELEASE, behavior: { forceFailure: "stall" }, random: () => 0 });
     const h = harness({ kernel });
-    await h.runner.start();
-    h.runner.connected();
-    const j = job();
-    await h.runner.handle(j);
-    await settle(h, j.jobId);
+    const j = await runOne(h, job(), { connected: true });
     await waitFor(() => finalOf(h, j.jobId).length === 1, 2000, "final");
     expect(finalOf(h, j.jobId)[0]).toMatchObject({
       phase: "failed",
@@ -377,10 +363,7 @@ describe("JobRunner", () => {
       for (let i = 0; i < 300; i++) o.onLog?.(`line ${i}`);
       return orig(o);
     };
-    await chatty.runner.start();
-    const k = job();
-    await chatty.runner.handle(k);
-    await settle(chatty, k.jobId);
+    const k = await runOne(chatty);
     const log = chatty.runner.get(k.jobId)!.log;
     expect(log).toHaveLength(200);
     expect(log.at(-1)).toMatch(/applied lp_sim$/);
@@ -391,11 +374,7 @@ describe("JobRunner", () => {
       o.onLog?.("x".repeat(5000));
       throw new Error("insmod: " + "y".repeat(5000));
     };
-    await loud.runner.start();
-    loud.runner.connected();
-    const m = job();
-    await loud.runner.handle(m);
-    await settle(loud, m.jobId);
+    const m = await runOne(loud, job(), { connected: true });
     await waitFor(() => finalOf(loud, m.jobId).length === 1, 2000, "final");
     const update = JobUpdateSchema.parse(finalOf(loud, m.jobId)[0]);
     expect(update.error).toHaveLength(2000);

@@ -103,27 +103,17 @@ describe("readElf → writeElf", () => {
 
 describe("input that is not a 64-bit little-endian ELF file", () => {
   const elf = () => Buffer.from((objects.strings as { bytes: Buffer }).bytes);
+  /** A real object file with one byte of its ELF identification changed. */
+  const withIdentByte = (at: number, value: number) => () => {
+    const b = elf();
+    b[at] = value;
+    return b;
+  };
   const cases: [string, () => Buffer, RegExp][] = [
     ["text", () => Buffer.from("this is not an object file, just text that is long enough to hold an ELF header........"), /not an ELF file/],
     ["an empty file", () => Buffer.alloc(0), /not an ELF file/],
-    [
-      "a 32-bit ELF file",
-      () => {
-        const b = elf();
-        b[4] = 1; // ELFCLASS32
-        return b;
-      },
-      /not a 64-bit little-endian ELF file/,
-    ],
-    [
-      "a big-endian ELF file",
-      () => {
-        const b = elf();
-        b[5] = 2; // ELFDATA2MSB
-        return b;
-      },
-      /not a 64-bit little-endian ELF file/,
-    ],
+    ["a 32-bit ELF file", withIdentByte(4, 1 /* ELFCLASS32 */), /not a 64-bit little-endian ELF file/],
+    ["a big-endian ELF file", withIdentByte(5, 2 /* ELFDATA2MSB */), /not a 64-bit little-endian ELF file/],
     ["a truncated file", () => elf().subarray(0, 200), /outside the file/],
   ];
   it.each(cases)("%s is refused with an ElfError", (_what, bytes, message) => {

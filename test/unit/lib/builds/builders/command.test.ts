@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createCommandBuilder, type CommandBuilderOptions } from "@/lib/builds/builders/command";
 import { BuildFailure } from "@/lib/builds/types";
 import { request } from "./helpers";
+import { rejectionOf } from "../../../../helpers/rejection";
 
 const fake = (name: string) => path.join(import.meta.dirname, "fake-builders", name);
 const RELEASE = "6.8.0-45-generic";
@@ -32,14 +33,7 @@ afterEach(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-async function failure(p: Promise<unknown>): Promise<BuildFailure> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(BuildFailure);
-  return err as BuildFailure;
-}
+const failure = (p: Promise<unknown>) => rejectionOf(p, BuildFailure);
 
 function alive(pid: number): boolean {
   try {

@@ -3,17 +3,11 @@ import { createSimulateBuilder, SIMULATED_FORMAT } from "@/lib/builds/builders/s
 import { livepatchModuleName } from "@/lib/livepatch/module-name";
 import { BuildFailure } from "@/lib/builds/types";
 import { analysis, PATCH_ID, request } from "./helpers";
+import { rejectionOf } from "../../../../helpers/rejection";
 
 const noSleep = async () => {};
 
-async function failure(p: Promise<unknown>): Promise<BuildFailure> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(BuildFailure);
-  return err as BuildFailure;
-}
+const failure = (p: Promise<unknown>) => rejectionOf(p, BuildFailure);
 
 describe("simulate builder", () => {
   it("produces a JSON artifact describing the replaced functions", async () => {
