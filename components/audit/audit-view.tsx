@@ -19,6 +19,7 @@ import { ALL, Select } from "../ui/select";
 import { RelativeTime } from "../ui/relative-time";
 import { EmptyState } from "../ui/empty-state";
 import { ErrorState } from "../ui/error-state";
+import { RemovableChip } from "../ui/chip";
 import { CopyButton } from "../ui/copy-button";
 import { Tooltip } from "../ui/tooltip";
 import { formatExact, numberFmt } from "../ui/time";
@@ -114,17 +115,27 @@ function useAuditUrlState() {
 function HostFilterChip({ id, onRemove }: { id: string; onRemove: () => void }) {
   const { data } = useHost(id);
   return (
-    <span className="inline-flex h-7 items-center gap-1 rounded-md border border-primary/25 bg-accent pl-2 pr-0.5 text-xs text-accent-foreground" data-testid="audit-host-filter">
+    <RemovableChip className="h-7 rounded-md" removeLabel="Remove host filter" onRemove={onRemove} testId="audit-host-filter">
       <Server className="size-3" />
       <span className="text-muted-foreground">Host</span>
       <Link href={`/hosts/${id}`} className="font-medium hover:underline">
         {data?.hostname ?? id.slice(0, 8)}
       </Link>
       <span className="text-subtle-foreground">and its rollouts</span>
-      <button type="button" aria-label="Remove host filter" onClick={onRemove} className="rounded p-0.5 hover:bg-card">
-        <X className="size-3" />
-      </button>
-    </span>
+    </RemovableChip>
+  );
+}
+
+/** One end of a custom time range: typed in local time, kept in the URL as an ISO instant. */
+function InstantInput({ label, iso, onChange }: { label: string; iso: string | null; onChange: (iso: string | undefined) => void }) {
+  return (
+    <Input
+      type="datetime-local"
+      aria-label={label}
+      value={toLocalInput(iso ?? undefined)}
+      onChange={(e) => onChange(e.target.value ? new Date(e.target.value).toISOString() : undefined)}
+      className="w-48"
+    />
   );
 }
 
@@ -258,21 +269,9 @@ export function AuditView() {
           <Select ariaLabel="Time range" value={range} onValueChange={(v) => update({ range: v, ...(v !== "custom" ? { from: undefined, to: undefined } : {}) })} options={RANGES} className="w-40" />
           {range === "custom" ? (
             <span className="flex items-center gap-1.5 text-xs text-muted-foreground">
-              <Input
-                type="datetime-local"
-                aria-label="From"
-                value={toLocalInput(sp.get("from") ?? undefined)}
-                onChange={(e) => update({ from: e.target.value ? new Date(e.target.value).toISOString() : undefined })}
-                className="w-48"
-              />
+              <InstantInput label="From" iso={sp.get("from")} onChange={(from) => update({ from })} />
               to
-              <Input
-                type="datetime-local"
-                aria-label="To"
-                value={toLocalInput(sp.get("to") ?? undefined)}
-                onChange={(e) => update({ to: e.target.value ? new Date(e.target.value).toISOString() : undefined })}
-                className="w-48"
-              />
+              <InstantInput label="To" iso={sp.get("to")} onChange={(to) => update({ to })} />
             </span>
           ) : null}
           {filter.host ? <HostFilterChip id={filter.host} onRemove={() => update({ host: undefined })} /> : null}

@@ -3,7 +3,7 @@ import * as React from "react";
 import Link from "next/link";
 import { usePathname, useRouter, useSearchParams } from "next/navigation";
 import { createColumnHelper } from "@tanstack/react-table";
-import { ArrowRight, Rocket, SearchX, X } from "lucide-react";
+import { ArrowRight, Rocket, SearchX } from "lucide-react";
 import type { RolloutStatus, RolloutSummary } from "@/lib/api/schemas";
 import { PageHeader } from "../ui/page-header";
 import { Card } from "../ui/card";
@@ -13,6 +13,7 @@ import { ErrorState } from "../ui/error-state";
 import { RelativeTime } from "../ui/relative-time";
 import { Button, buttonClass } from "../ui/button";
 import { cn } from "../ui/cn";
+import { RemovableChip } from "../ui/chip";
 import { formatDuration, numberFmt } from "../ui/time";
 import { Pagination } from "../ui/pagination";
 import { RollbackBadge, RolloutProgress, RolloutStatusBadge } from "./rollout-state";
@@ -161,20 +162,14 @@ export function RolloutsView() {
             ))}
           </div>
           {patchId ? (
-            <span className="inline-flex h-6 items-center gap-1 rounded border border-primary/25 bg-accent pl-2 pr-0.5 text-xs text-accent-foreground">
+            <RemovableChip removeLabel="Remove patch filter" onRemove={() => update({ patchId: undefined })}>
               Patch: {scoped?.patch.title ?? patchId.slice(0, 8)}
-              <button type="button" aria-label="Remove patch filter" onClick={() => update({ patchId: undefined })} className="rounded p-0.5 hover:bg-card">
-                <X className="size-3" />
-              </button>
-            </span>
+            </RemovableChip>
           ) : null}
           {groupId ? (
-            <span className="inline-flex h-6 items-center gap-1 rounded border border-primary/25 bg-accent pl-2 pr-0.5 text-xs text-accent-foreground">
+            <RemovableChip removeLabel="Remove group filter" onRemove={() => update({ groupId: undefined })}>
               Group: {scoped?.group.name ?? groupId.slice(0, 8)}
-              <button type="button" aria-label="Remove group filter" onClick={() => update({ groupId: undefined })} className="rounded p-0.5 hover:bg-card">
-                <X className="size-3" />
-              </button>
-            </span>
+            </RemovableChip>
           ) : null}
           {q.data ? <span className="ml-auto text-xs tabular text-muted-foreground">{numberFmt.format(q.data.total)} rollouts</span> : null}
         </div>
