@@ -12,16 +12,7 @@ import { Field, Input } from "../ui/input";
 import { StatusBadge } from "../ui/badge";
 import { RelativeTime } from "../ui/relative-time";
 import { ErrorState, InlineError } from "../ui/error-state";
-import {
-  DropdownMenu,
-  DropdownMenuContent,
-  DropdownMenuItem,
-  DropdownMenuLabel,
-  DropdownMenuRadioGroup,
-  DropdownMenuRadioItem,
-  DropdownMenuSeparator,
-  DropdownMenuTrigger,
-} from "../ui/dropdown-menu";
+import { DropdownMenu, DropdownMenuContent, DropdownMenuItem, DropdownMenuLabel, DropdownMenuRadioOptions, DropdownMenuSeparator, DropdownMenuTrigger } from "../ui/dropdown-menu";
 import { fieldIssue } from "../api";
 import { FormActions } from "../ui/form-actions";
 import { ROLE_OPTIONS, RoleBadge, RoleField } from "./role-badge";
@@ -155,14 +146,7 @@ export function OperatorsPanel() {
                 <DropdownMenuLabel className="flex items-center gap-1.5">
                   <Shield className="size-3" /> Role
                 </DropdownMenuLabel>
-                <DropdownMenuRadioGroup value={o.role} onValueChange={(v) => update.mutate({ id: o.id, role: v as Role })}>
-                  {ROLE_OPTIONS.map((r) => (
-                    <DropdownMenuRadioItem key={r.value} value={r.value} disabled={self}>
-                      {r.label}
-                      <span className="ml-auto text-xs text-subtle-foreground">{r.hint}</span>
-                    </DropdownMenuRadioItem>
-                  ))}
-                </DropdownMenuRadioGroup>
+                <DropdownMenuRadioOptions value={o.role} onValueChange={(v) => update.mutate({ id: o.id, role: v as Role })} options={ROLE_OPTIONS} disabled={self} />
                 <DropdownMenuSeparator />
                 <DropdownMenuItem onSelect={() => setResetFor(o)}>
                   <KeyRound /> Set password…
