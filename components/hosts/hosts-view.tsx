@@ -7,9 +7,8 @@ import { useFleetSummary, useHosts } from "../hooks/use-hosts";
 import { useRealtime } from "../hooks/realtime-provider";
 import { PageHeader } from "../ui/page-header";
 import { Card } from "../ui/card";
-import { DataTable } from "../ui/data-table";
+import { QueryTable } from "../ui/data-table";
 import { EmptyState } from "../ui/empty-state";
-import { ErrorState } from "../ui/error-state";
 import { Button } from "../ui/button";
 import { numberFmt } from "../ui/time";
 import { hostColumns } from "./hosts-columns";
@@ -96,29 +95,25 @@ export function HostsView() {
         <div className="border-b border-border p-3">
           <HostsFilters filter={filter} update={update} summary={summary} activeFilterCount={activeFilterCount} />
         </div>
-        {hosts.error && !hosts.data ? (
-          <ErrorState className="flex-1" error={hosts.error} title="Could not load hosts" onRetry={() => void hosts.refetch()} />
-        ) : (
-          <DataTable
-            caption="Hosts"
-            columns={hostColumns}
-            data={hosts.data?.items ?? []}
-            loading={hosts.isPending}
-            fetching={hosts.isPlaceholderData}
-            sorting={sorting}
-            onSortingChange={onSortingChange}
-            getRowId={(h) => h.id}
-            onRowClick={(row, e) => {
-              const href = `/hosts/${row.original.id}`;
-              if (e.metaKey || e.ctrlKey) window.open(href, "_blank");
-              else router.push(href);
-            }}
-            rowClassName={(row) => (recentlyChanged.has(row.original.id) ? "animate-row-flash" : undefined)}
-            empty={empty}
-            skeletonRows={12}
-            className="min-h-0 flex-1"
-          />
-        )}
+        <QueryTable
+          query={hosts}
+          errorTitle="Could not load hosts"
+          errorClassName="flex-1"
+          caption="Hosts"
+          columns={hostColumns}
+          fetching={hosts.isPlaceholderData}
+          sorting={sorting}
+          onSortingChange={onSortingChange}
+          onRowClick={(row, e) => {
+            const href = `/hosts/${row.original.id}`;
+            if (e.metaKey || e.ctrlKey) window.open(href, "_blank");
+            else router.push(href);
+          }}
+          rowClassName={(row) => (recentlyChanged.has(row.original.id) ? "animate-row-flash" : undefined)}
+          empty={empty}
+          skeletonRows={12}
+          className="min-h-0 flex-1"
+        />
         <Pagination
           page={page}
           pageSize={filter.limit}

@@ -7,9 +7,8 @@ import type { RolloutDetail, RolloutHost, RolloutHostState } from "@/lib/api/sch
 import { plainMessage } from "../api";
 import { useDebouncedText } from "../hooks/use-debounced-text";
 import { Card, CardHeader } from "../ui/card";
-import { DataTable } from "../ui/data-table";
+import { QueryTable } from "../ui/data-table";
 import { EmptyState } from "../ui/empty-state";
-import { ErrorState } from "../ui/error-state";
 import { IconInput } from "../ui/input";
 import { Button, Spinner } from "../ui/button";
 import { FollowingLog, LogDialog } from "../ui/log-view";
@@ -271,32 +270,29 @@ export function RolloutHostsCard({
         </div>
       ) : null}
       <NowContext.Provider value={now}>
-        {hosts.error && !hosts.data ? (
-          <ErrorState compact error={hosts.error} title="Could not load the hosts" onRetry={() => void hosts.refetch()} />
-        ) : (
-          <DataTable
-            caption="Hosts of this rollout"
-            fixed
-            columns={cols}
-            data={hosts.data?.items ?? []}
-            loading={hosts.isPending}
-            fetching={hosts.isPlaceholderData}
-            getRowId={(h) => h.hostId}
-            onRowClick={(row) => setOpen(row.original)}
-            rowClassName={(row) => (isIn(FAILED_HOST_STATES, row.original.state) ? "bg-bad-soft/40" : undefined)}
-            skeletonRows={8}
-            className="max-h-[40rem]"
-            empty={
-              filtered ? (
-                <EmptyState compact icon={<SearchX />} title="No hosts match">
-                  No host of this rollout is in that state{q ? " with that name" : ""}.
-                </EmptyState>
-              ) : (
-                <EmptyState compact icon={<Server />} title="No hosts" />
-              )
-            }
-          />
-        )}
+        <QueryTable
+          query={hosts}
+          errorTitle="Could not load the hosts"
+          errorCompact
+          caption="Hosts of this rollout"
+          fixed
+          columns={cols}
+          fetching={hosts.isPlaceholderData}
+          getRowId={(h) => h.hostId}
+          onRowClick={(row) => setOpen(row.original)}
+          rowClassName={(row) => (isIn(FAILED_HOST_STATES, row.original.state) ? "bg-bad-soft/40" : undefined)}
+          skeletonRows={8}
+          className="max-h-[40rem]"
+          empty={
+            filtered ? (
+              <EmptyState compact icon={<SearchX />} title="No hosts match">
+                No host of this rollout is in that state{q ? " with that name" : ""}.
+              </EmptyState>
+            ) : (
+              <EmptyState compact icon={<Server />} title="No hosts" />
+            )
+          }
+        />
       </NowContext.Provider>
       <Pagination
         page={page}

@@ -7,10 +7,9 @@ import { ArrowRight, Rocket, SearchX } from "lucide-react";
 import type { RolloutStatus, RolloutSummary } from "@/lib/api/schemas";
 import { PageHeader } from "../ui/page-header";
 import { Card } from "../ui/card";
-import { DataTable } from "../ui/data-table";
+import { QueryTable } from "../ui/data-table";
 import { EmptyState } from "../ui/empty-state";
-import { ErrorState } from "../ui/error-state";
-import { RelativeTime } from "../ui/relative-time";
+import { RelativeTime, relativeTimeCell } from "../ui/relative-time";
 import { Button, buttonClass } from "../ui/button";
 import { cn } from "../ui/cn";
 import { RemovableChip } from "../ui/chip";
@@ -68,11 +67,7 @@ const columns = [
   col.accessor("status", { header: "Status", size: 140, cell: (c) => <RolloutStatusBadge rollout={c.row.original} /> }),
   col.display({ id: "progress", header: "Progress", size: 280, cell: (c) => <RolloutProgress r={c.row.original} /> }),
   col.accessor("createdBy", { header: "Started by", size: 104, cell: (c) => <span className="block truncate text-muted-foreground">{c.getValue()}</span> }),
-  col.accessor("createdAt", {
-    header: "Started",
-    size: 92,
-    cell: (c) => <RelativeTime date={c.getValue()} className="text-xs text-muted-foreground" />,
-  }),
+  col.accessor("createdAt", { header: "Started", size: 92, cell: relativeTimeCell }),
   col.accessor("finishedAt", {
     header: "Finished",
     size: 112,
@@ -173,45 +168,41 @@ export function RolloutsView() {
           ) : null}
           {q.data ? <span className="ml-auto text-xs tabular text-muted-foreground">{numberFmt.format(q.data.total)} rollouts</span> : null}
         </div>
-        {q.isError && !q.data ? (
-          <ErrorState className="flex-1" error={q.error} title="Could not load rollouts" onRetry={() => void q.refetch()} />
-        ) : (
-          <DataTable
-            caption="Rollouts"
-            fixed
-            columns={columns}
-            data={items}
-            loading={q.isPending}
-            fetching={q.isPlaceholderData}
-            getRowId={(r) => r.id}
-            onRowClick={(row, e) => {
-              const href = `/rollouts/${row.original.id}`;
-              if (e.metaKey || e.ctrlKey) window.open(href, "_blank");
-              else router.push(href);
-            }}
-            skeletonRows={6}
-            className="min-h-0 flex-1 [&_td]:h-11"
-            empty={
-              filtered ? (
-                <EmptyState compact icon={<SearchX />} title="No rollouts match" action={<Button onClick={() => router.replace(pathname)}>Clear filters</Button>}>
-                  Try another status.
-                </EmptyState>
-              ) : (
-                <EmptyState
-                  icon={<Rocket />}
-                  title="No rollouts yet"
-                  action={
-                    <Link href="/groups" className={buttonClass("primary")}>
-                      Choose a group <ArrowRight />
-                    </Link>
-                  }
-                >
-                  Open a group, pick a staged patch it still misses and press Roll out. You will see every host&apos;s result here, live.
-                </EmptyState>
-              )
-            }
-          />
-        )}
+        <QueryTable
+          query={q}
+          errorTitle="Could not load rollouts"
+          errorClassName="flex-1"
+          caption="Rollouts"
+          fixed
+          columns={columns}
+          fetching={q.isPlaceholderData}
+          onRowClick={(row, e) => {
+            const href = `/rollouts/${row.original.id}`;
+            if (e.metaKey || e.ctrlKey) window.open(href, "_blank");
+            else router.push(href);
+          }}
+          skeletonRows={6}
+          className="min-h-0 flex-1 [&_td]:h-11"
+          empty={
+            filtered ? (
+              <EmptyState compact icon={<SearchX />} title="No rollouts match" action={<Button onClick={() => router.replace(pathname)}>Clear filters</Button>}>
+                Try another status.
+              </EmptyState>
+            ) : (
+              <EmptyState
+                icon={<Rocket />}
+                title="No rollouts yet"
+                action={
+                  <Link href="/groups" className={buttonClass("primary")}>
+                    Choose a group <ArrowRight />
+                  </Link>
+                }
+              >
+                Open a group, pick a staged patch it still misses and press Roll out. You will see every host&apos;s result here, live.
+              </EmptyState>
+            )
+          }
+        />
         {q.data && q.data.total > limit ? (
           <Pagination
             page={page}
