@@ -11,14 +11,14 @@ import { useDebouncedText } from "../hooks/use-debounced-text";
 import { useOperator } from "../hooks/operator-context";
 import { PageHeader } from "../ui/page-header";
 import { Card } from "../ui/card";
-import { DataTable } from "../ui/data-table";
+import { QueryTable } from "../ui/data-table";
 import { Badge, type Tone } from "../ui/badge";
 import { Button, buttonClass } from "../ui/button";
 import { Input } from "../ui/input";
 import { ALL, Select } from "../ui/select";
-import { RelativeTime } from "../ui/relative-time";
+import { relativeTimeCell } from "../ui/relative-time";
 import { EmptyState } from "../ui/empty-state";
-import { ErrorState } from "../ui/error-state";
+import { RemovableChip } from "../ui/chip";
 import { CopyButton } from "../ui/copy-button";
 import { Tooltip } from "../ui/tooltip";
 import { formatExact, numberFmt } from "../ui/time";
@@ -114,17 +114,27 @@ function useAuditUrlState() {
 function HostFilterChip({ id, onRemove }: { id: string; onRemove: () => void }) {
   const { data } = useHost(id);
   return (
-    <span className="inline-flex h-7 items-center gap-1 rounded-md border border-primary/25 bg-accent pl-2 pr-0.5 text-xs text-accent-foreground" data-testid="audit-host-filter">
+    <RemovableChip className="h-7 rounded-md" removeLabel="Remove host filter" onRemove={onRemove} testId="audit-host-filter">
       <Server className="size-3" />
       <span className="text-muted-foreground">Host</span>
       <Link href={`/hosts/${id}`} className="font-medium hover:underline">
         {data?.hostname ?? id.slice(0, 8)}
       </Link>
       <span className="text-subtle-foreground">and its rollouts</span>
-      <button type="button" aria-label="Remove host filter" onClick={onRemove} className="rounded p-0.5 hover:bg-card">
-        <X className="size-3" />
-      </button>
-    </span>
+    </RemovableChip>
+  );
+}
+
+/** One end of a custom time range: typed in local time, kept in the URL as an ISO instant. */
+function InstantInput({ label, iso, onChange }: { label: string; iso: string | null; onChange: (iso: string | undefined) => void }) {
+  return (
+    <Input
+      type="datetime-local"
+      aria-label={label}
+      value={toLocalInput(iso ?? undefined)}
+      onChange={(e) => onChange(e.target.value ? new Date(e.target.value).toISOString() : undefined)}
+      className="w-48"
+    />
   );
 }
 
@@ -147,11 +157,7 @@ export function AuditView() {
         size: 64,
         cell: (c) => <span className="font-mono text-xs text-subtle-foreground">{c.getValue()}</span>,
       }),
-      col.accessor("at", {
-        header: "Time",
-        size: 100,
-        cell: (c) => <RelativeTime date={c.getValue()} className="text-xs text-muted-foreground" />,
-      }),
+      col.accessor("at", { header: "Time", size: 100, cell: relativeTimeCell }),
       col.accessor("actorName", {
         header: "Actor",
         size: 160,
@@ -258,21 +264,9 @@ export function AuditView() {
           <Select ariaLabel="Time range" value={range} onValueChange={(v) => update({ range: v, ...(v !== "custom" ? { from: undefined, to: undefined } : {}) })} options={RANGES} className="w-40" />
           {range === "custom" ? (
             <span className="flex items-center gap-1.5 text-xs text-muted-foreground">
-              <Input
-                type="datetime-local"
-                aria-label="From"
-                value={toLocalInput(sp.get("from") ?? undefined)}
-                onChange={(e) => update({ from: e.target.value ? new Date(e.target.value).toISOString() : undefined })}
-                className="w-48"
-              />
+              <InstantInput label="From" iso={sp.get("from")} onChange={(from) => update({ from })} />
               to
-              <Input
-                type="datetime-local"
-                aria-label="To"
-                value={toLocalInput(sp.get("to") ?? undefined)}
-                onChange={(e) => update({ to: e.target.value ? new Date(e.target.value).toISOString() : undefined })}
-                className="w-48"
-              />
+              <InstantInput label="To" iso={sp.get("to")} onChange={(to) => update({ to })} />
             </span>
           ) : null}
           {filter.host ? <HostFilterChip id={filter.host} onRemove={() => update({ host: undefined })} /> : null}
@@ -282,58 +276,56 @@ export function AuditView() {
             </Button>
           ) : null}
         </div>
-        {audit.error && !audit.data ? (
-          <ErrorState className="flex-1" error={audit.error} title="Could not load the audit log" onRetry={() => void audit.refetch()} />
-        ) : (
-          <DataTable
-            caption="Audit events"
-            fixed
-            columns={columns}
-            data={items}
-            loading={audit.isPending}
-            getRowId={(e) => e.seq}
-            onRowClick={(row) => setExpanded((x) => (x === row.id ? null : row.id))}
-            renderExpanded={(row) =>
-              expanded === row.id ? (
-                <div className="grid gap-3 text-xs lg:grid-cols-[1fr_auto]">
-                  <pre className="scrollbar-thin max-h-64 overflow-auto rounded-md border border-border bg-card p-3 font-mono text-[11px] leading-relaxed">
-                    {JSON.stringify(row.original.details, null, 2)}
-                  </pre>
-                  <dl className="grid grid-cols-[auto_1fr] content-start gap-x-3 gap-y-1.5">
-                    <dt className="text-muted-foreground">Time</dt>
-                    <dd className="font-mono">{formatExact(new Date(row.original.at))}</dd>
-                    <dt className="text-muted-foreground">Actor</dt>
-                    <dd>
-                      {row.original.actorType} · {row.original.actorName}
-                      {row.original.actorId ? <span className="ml-1 font-mono text-subtle-foreground">{row.original.actorId}</span> : null}
-                    </dd>
-                    <dt className="text-muted-foreground">Target</dt>
-                    <dd className="font-mono">
-                      {row.original.targetType ?? "—"} {row.original.targetId ?? ""}
-                    </dd>
-                    <dt className="text-muted-foreground">Hash</dt>
-                    <dd className="flex items-center gap-1.5 font-mono">
-                      <span className="max-w-[22rem] truncate">{row.original.hash}</span>
-                      <CopyButton text={row.original.hash} label="Copy hash" className="h-6 w-6" />
-                    </dd>
-                  </dl>
-                </div>
-              ) : null
-            }
-            empty={
-              active ? (
-                <EmptyState compact icon={<SearchX />} title="No events match these filters" action={<Button onClick={clear}>Clear filters</Button>}>
-                  Widen the time range or remove a filter.
-                </EmptyState>
-              ) : (
-                <EmptyState compact icon={<ScrollText />} title="Nothing recorded yet">
-                  Sign-ins, enrollments and every change made in the console are recorded here.
-                </EmptyState>
-              )
-            }
-            className="min-h-0 flex-1"
-          />
-        )}
+        <QueryTable
+          query={audit}
+          errorTitle="Could not load the audit log"
+          errorClassName="flex-1"
+          caption="Audit events"
+          fixed
+          columns={columns}
+          data={items}
+          getRowId={(e) => e.seq}
+          onRowClick={(row) => setExpanded((x) => (x === row.id ? null : row.id))}
+          renderExpanded={(row) =>
+            expanded === row.id ? (
+              <div className="grid gap-3 text-xs lg:grid-cols-[1fr_auto]">
+                <pre className="scrollbar-thin max-h-64 overflow-auto rounded-md border border-border bg-card p-3 font-mono text-[11px] leading-relaxed">
+                  {JSON.stringify(row.original.details, null, 2)}
+                </pre>
+                <dl className="grid grid-cols-[auto_1fr] content-start gap-x-3 gap-y-1.5">
+                  <dt className="text-muted-foreground">Time</dt>
+                  <dd className="font-mono">{formatExact(new Date(row.original.at))}</dd>
+                  <dt className="text-muted-foreground">Actor</dt>
+                  <dd>
+                    {row.original.actorType} · {row.original.actorName}
+                    {row.original.actorId ? <span className="ml-1 font-mono text-subtle-foreground">{row.original.actorId}</span> : null}
+                  </dd>
+                  <dt className="text-muted-foreground">Target</dt>
+                  <dd className="font-mono">
+                    {row.original.targetType ?? "—"} {row.original.targetId ?? ""}
+                  </dd>
+                  <dt className="text-muted-foreground">Hash</dt>
+                  <dd className="flex items-center gap-1.5 font-mono">
+                    <span className="max-w-[22rem] truncate">{row.original.hash}</span>
+                    <CopyButton text={row.original.hash} label="Copy hash" className="h-6 w-6" />
+                  </dd>
+                </dl>
+              </div>
+            ) : null
+          }
+          empty={
+            active ? (
+              <EmptyState compact icon={<SearchX />} title="No events match these filters" action={<Button onClick={clear}>Clear filters</Button>}>
+                Widen the time range or remove a filter.
+              </EmptyState>
+            ) : (
+              <EmptyState compact icon={<ScrollText />} title="Nothing recorded yet">
+                Sign-ins, enrollments and every change made in the console are recorded here.
+              </EmptyState>
+            )
+          }
+          className="min-h-0 flex-1"
+        />
         <div className="flex items-center justify-between border-t border-border px-4 py-2 text-xs text-muted-foreground">
           <span className="tabular">{audit.data ? `${numberFmt.format(items.length)} events shown, newest first` : "Loading…"}</span>
           {audit.hasNextPage ? (

@@ -3,9 +3,31 @@ import * as React from "react";
 import { ArrowRight, Lock, User } from "lucide-react";
 import { apiFetch, ApiRequestError } from "../api";
 import { Button } from "../ui/button";
-import { Field, Input } from "../ui/input";
+import { Field, IconInput } from "../ui/input";
 import { InlineError } from "../ui/error-state";
 import { LogoMark } from "../shell/logo";
+
+/** A required sign-in field with its icon; both turn red together when sign-in fails. */
+function LoginField({
+  name,
+  label,
+  icon,
+  onChange,
+  invalid,
+  ...props
+}: {
+  name: string;
+  label: string;
+  icon: React.ComponentType<{ className?: string }>;
+  onChange: (v: string) => void;
+  invalid: boolean;
+} & Pick<React.InputHTMLAttributes<HTMLInputElement>, "type" | "autoComplete" | "autoFocus" | "value">) {
+  return (
+    <Field label={label} htmlFor={name}>
+      <IconInput icon={icon} id={name} name={name} required onChange={(e) => onChange(e.target.value)} inputClassName="h-9" aria-invalid={invalid} {...props} />
+    </Field>
+  );
+}
 
 export function LoginForm({ next }: { next: string }) {
   const [username, setUsername] = React.useState("");
@@ -52,38 +74,8 @@ export function LoginForm({ next }: { next: string }) {
           aria-describedby={error ? "login-error" : undefined}
         >
           <div className="flex flex-col gap-4">
-            <Field label="Username" htmlFor="username">
-              <div className="relative">
-                <User className="pointer-events-none absolute left-2.5 top-1/2 size-3.5 -translate-y-1/2 text-subtle-foreground" />
-                <Input
-                  id="username"
-                  name="username"
-                  autoComplete="username"
-                  autoFocus
-                  required
-                  value={username}
-                  onChange={(e) => setUsername(e.target.value)}
-                  className="h-9 pl-8"
-                  aria-invalid={!!error}
-                />
-              </div>
-            </Field>
-            <Field label="Password" htmlFor="password">
-              <div className="relative">
-                <Lock className="pointer-events-none absolute left-2.5 top-1/2 size-3.5 -translate-y-1/2 text-subtle-foreground" />
-                <Input
-                  id="password"
-                  name="password"
-                  type="password"
-                  autoComplete="current-password"
-                  required
-                  value={password}
-                  onChange={(e) => setPassword(e.target.value)}
-                  className="h-9 pl-8"
-                  aria-invalid={!!error}
-                />
-              </div>
-            </Field>
+            <LoginField name="username" label="Username" icon={User} autoComplete="username" autoFocus value={username} onChange={setUsername} invalid={!!error} />
+            <LoginField name="password" label="Password" icon={Lock} type="password" autoComplete="current-password" value={password} onChange={setPassword} invalid={!!error} />
             {error ? (
               <div id="login-error">
                 <InlineError error={error} />

@@ -6,9 +6,8 @@ import { ArrowRight, ChevronRight, ShieldAlert, ShieldCheck } from "lucide-react
 import type { ExposureItem } from "@/lib/api/schemas";
 import { PageHeader } from "../ui/page-header";
 import { Card } from "../ui/card";
-import { DataTable } from "../ui/data-table";
+import { QueryTable } from "../ui/data-table";
 import { EmptyState } from "../ui/empty-state";
-import { ErrorState } from "../ui/error-state";
 import { buttonClass } from "../ui/button";
 import { cn } from "../ui/cn";
 import { numberFmt } from "../ui/time";
@@ -193,43 +192,40 @@ export function ExposureView() {
         <StatCard label="Critical or high" value={data ? severe : undefined} tone="bad" hint="open CVEs of the worst severities" />
       </section>
       <Card className="overflow-hidden">
-        {q.isError && !q.data ? (
-          <ErrorState error={q.error} title="Could not compute exposure" onRetry={() => void q.refetch()} />
-        ) : (
-          <DataTable
-            caption="Exposure by CVE"
-            fixed
-            columns={columns}
-            data={items}
-            loading={q.isLoading}
-            skeletonRows={6}
-            getRowId={(i) => i.cve}
-            onRowClick={(row) => setExpanded((x) => (x === row.id ? null : row.id))}
-            rowClassName={(row) => (row.original.exposed === 0 ? "opacity-70" : undefined)}
-            renderExpanded={(row) =>
-              expanded === row.id ? (
-                <div className="grid gap-6 px-1 lg:grid-cols-2" data-testid="exposure-breakdown">
-                  <BreakdownTable title="By kernel release" item={row.original} rows={releaseRows(row.original)} />
-                  <BreakdownTable title="By group" item={row.original} rows={groupRows(row.original)} />
-                </div>
-              ) : null
-            }
-            className="max-h-[calc(100vh-18rem)] [&_td]:h-11"
-            empty={
-              <EmptyState
-                icon={data && data.activeHosts > 0 ? <ShieldCheck /> : <ShieldAlert />}
-                title="No CVEs to track yet"
-                action={
-                  <Link href="/patches" className={buttonClass("secondary")}>
-                    Patches <ArrowRight />
-                  </Link>
-                }
-              >
-                Exposure is computed from the CVE ids of staged patches. Stage a patch with its CVEs to see which hosts still lack it.
-              </EmptyState>
-            }
-          />
-        )}
+        <QueryTable
+          query={q}
+          errorTitle="Could not compute exposure"
+          caption="Exposure by CVE"
+          fixed
+          columns={columns}
+          loading={q.isLoading}
+          skeletonRows={6}
+          getRowId={(i) => i.cve}
+          onRowClick={(row) => setExpanded((x) => (x === row.id ? null : row.id))}
+          rowClassName={(row) => (row.original.exposed === 0 ? "opacity-70" : undefined)}
+          renderExpanded={(row) =>
+            expanded === row.id ? (
+              <div className="grid gap-6 px-1 lg:grid-cols-2" data-testid="exposure-breakdown">
+                <BreakdownTable title="By kernel release" item={row.original} rows={releaseRows(row.original)} />
+                <BreakdownTable title="By group" item={row.original} rows={groupRows(row.original)} />
+              </div>
+            ) : null
+          }
+          className="max-h-[calc(100vh-18rem)] [&_td]:h-11"
+          empty={
+            <EmptyState
+              icon={data && data.activeHosts > 0 ? <ShieldCheck /> : <ShieldAlert />}
+              title="No CVEs to track yet"
+              action={
+                <Link href="/patches" className={buttonClass("secondary")}>
+                  Patches <ArrowRight />
+                </Link>
+              }
+            >
+              Exposure is computed from the CVE ids of staged patches. Stage a patch with its CVEs to see which hosts still lack it.
+            </EmptyState>
+          }
+        />
       </Card>
     </>
   );

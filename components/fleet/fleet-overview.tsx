@@ -1,11 +1,12 @@
 "use client";
 import Link from "next/link";
-import { ArrowRight, Clock, Cpu, Plus, Server, Tag, Layers } from "lucide-react";
+import { ArrowRight, Clock, Cpu, Server, Tag, Layers } from "lucide-react";
 import { useFleetSummary } from "../hooks/use-hosts";
 import { useOperator } from "../hooks/operator-context";
 import { PageHeader } from "../ui/page-header";
 import { Card, CardBody, CardHeader } from "../ui/card";
 import { StatCard } from "../ui/stat-card";
+import { useAddHostsLink } from "../hosts/add-hosts-link";
 import { TopExposuresCard } from "../exposure/top-exposures-card";
 import { RecentRollouts } from "../rollouts/recent-rollouts";
 import { KernelChart } from "./kernel-chart";
@@ -23,11 +24,8 @@ export function FleetOverview() {
   const { data, error, refetch } = useFleetSummary();
   const op = useOperator();
 
-  const addHosts = op.isAdmin ? (
-    <Link href="/hosts/add" className={buttonClass("primary")}>
-      <Plus /> Add hosts
-    </Link>
-  ) : null;
+  const addHosts = useAddHostsLink();
+  const addFirstHosts = useAddHostsLink("Add your first hosts");
 
   if (error && !data) {
     return (
@@ -52,13 +50,7 @@ export function FleetOverview() {
           <EmptyState
             icon={<Server />}
             title="No hosts have enrolled yet"
-            action={
-              op.isAdmin ? (
-                <Link href="/hosts/add" className={buttonClass("primary")}>
-                  <Plus /> Add your first hosts
-                </Link>
-              ) : undefined
-            }
+            action={addFirstHosts}
           >
             Install the agent on a server with an enrollment token. It appears here within seconds, with its kernel,
             distribution and loaded livepatches.

@@ -47,6 +47,12 @@ function TotalLabel({ x = 0, y = 0, width = 0, height = 0, index = 0, rows, last
   );
 }
 
+/** The two stacked segments of a row, online first; each opens the hosts on that release. */
+const SEGMENTS: { key: "online" | "offline"; fill: string; fillOpacity?: number; radius: [number, number, number, number] }[] = [
+  { key: "online", fill: "var(--ok)", fillOpacity: 0.85, radius: [3, 0, 0, 3] },
+  { key: "offline", fill: "var(--chart-muted)", radius: [0, 3, 3, 0] },
+];
+
 /** Hosts per running kernel release: the number that decides how many builds a patch needs. */
 export function KernelChart({ kernels }: { kernels: FleetSummary["kernels"] }) {
   const router = useRouter();
@@ -94,35 +100,22 @@ export function KernelChart({ kernels }: { kernels: FleetSummary["kernels"] }) {
               );
             }}
           />
-          <Bar
-            dataKey="online"
-            stackId="k"
-            fill="var(--ok)"
-            fillOpacity={0.85}
-            radius={[3, 0, 0, 3]}
-            cursor="pointer"
-            isAnimationActive={false}
-            onClick={(d: unknown) => {
-              const r = (d as { payload?: Row })?.payload;
-              if (r) router.push(`/hosts?kernel=${encodeURIComponent(r.kernelRelease)}`);
-            }}
-          >
-            <LabelList dataKey="total" content={(p) => <TotalLabel {...(p as LabelProps)} rows={rows} last="online" />} />
-          </Bar>
-          <Bar
-            dataKey="offline"
-            stackId="k"
-            fill="var(--chart-muted)"
-            radius={[0, 3, 3, 0]}
-            cursor="pointer"
-            isAnimationActive={false}
-            onClick={(d: unknown) => {
-              const r = (d as { payload?: Row })?.payload;
-              if (r) router.push(`/hosts?kernel=${encodeURIComponent(r.kernelRelease)}`);
-            }}
-          >
-            <LabelList dataKey="total" content={(p) => <TotalLabel {...(p as LabelProps)} rows={rows} last="offline" />} />
-          </Bar>
+          {SEGMENTS.map(({ key, ...look }) => (
+            <Bar
+              key={key}
+              dataKey={key}
+              stackId="k"
+              {...look}
+              cursor="pointer"
+              isAnimationActive={false}
+              onClick={(d: unknown) => {
+                const r = (d as { payload?: Row })?.payload;
+                if (r) router.push(`/hosts?kernel=${encodeURIComponent(r.kernelRelease)}`);
+              }}
+            >
+              <LabelList dataKey="total" content={(p) => <TotalLabel {...(p as LabelProps)} rows={rows} last={key} />} />
+            </Bar>
+          ))}
         </BarChart>
       </ResponsiveContainer>
     </div>

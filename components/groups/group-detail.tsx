@@ -12,9 +12,9 @@ import { useRealtime } from "../hooks/realtime-provider";
 import { PageHeader } from "../ui/page-header";
 import { Breadcrumb } from "../ui/breadcrumb";
 import { Card, CardHeader } from "../ui/card";
-import { DataTable } from "../ui/data-table";
+import { QueryTable } from "../ui/data-table";
 import { EmptyState } from "../ui/empty-state";
-import { ErrorState, InlineError } from "../ui/error-state";
+import { InlineError } from "../ui/error-state";
 import { Skeleton } from "../ui/skeleton";
 import { Button, buttonClass } from "../ui/button";
 import { Dialog, DialogContent } from "../ui/dialog";
@@ -32,6 +32,7 @@ import { rebootOnly } from "@/lib/analysis/live-patchable";
 import { GroupFormDialog } from "./group-form-dialog";
 import { useDeleteGroup, useGroup } from "../hooks/use-groups";
 import { DetailLoadError } from "../detail-load-error";
+import { useOnOpen } from "../hooks/use-on-open";
 
 function AppliedBar({ p }: { p: GroupPatchStatus }) {
   const share = p.targeted > 0 ? p.applied / p.targeted : 0;
@@ -178,32 +179,28 @@ function MembersCard({ groupId, memberCount }: { groupId: string; memberCount: n
           </Link>
         }
       />
-      {hosts.error && !hosts.data ? (
-        <ErrorState compact error={hosts.error} title="Could not load members" onRetry={() => void hosts.refetch()} />
-      ) : (
-        <DataTable
-          caption="Group members"
-          columns={hostColumns}
-          data={hosts.data?.items ?? []}
-          loading={hosts.isPending}
-          fetching={hosts.isPlaceholderData}
-          sorting={sorting}
-          onSortingChange={(u) => {
-            setSorting(typeof u === "function" ? u(sorting) : u);
-            setPage(1);
-          }}
-          getRowId={(h) => h.id}
-          onRowClick={(row) => router.push(`/hosts/${row.original.id}`)}
-          rowClassName={(row) => (recentlyChanged.has(row.original.id) ? "animate-row-flash" : undefined)}
-          skeletonRows={6}
-          className="max-h-[36rem]"
-          empty={
-            <EmptyState compact icon={<Server />} title="No members">
-              No active host matches this selector. Hosts join as soon as they do.
-            </EmptyState>
-          }
-        />
-      )}
+      <QueryTable
+        query={hosts}
+        errorTitle="Could not load members"
+        errorCompact
+        caption="Group members"
+        columns={hostColumns}
+        fetching={hosts.isPlaceholderData}
+        sorting={sorting}
+        onSortingChange={(u) => {
+          setSorting(typeof u === "function" ? u(sorting) : u);
+          setPage(1);
+        }}
+        onRowClick={(row) => router.push(`/hosts/${row.original.id}`)}
+        rowClassName={(row) => (recentlyChanged.has(row.original.id) ? "animate-row-flash" : undefined)}
+        skeletonRows={6}
+        className="max-h-[36rem]"
+        empty={
+          <EmptyState compact icon={<Server />} title="No members">
+            No active host matches this selector. Hosts join as soon as they do.
+          </EmptyState>
+        }
+      />
       {memberCount > 0 ? (
         <Pagination
           page={page}
@@ -224,10 +221,7 @@ function MembersCard({ groupId, memberCount }: { groupId: string; memberCount: n
 function DeleteGroupDialog({ id, name, open, onOpenChange }: { id: string; name: string; open: boolean; onOpenChange: (o: boolean) => void }) {
   const del = useDeleteGroup(id);
   const router = useRouter();
-  React.useEffect(() => {
-    if (open) del.reset();
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [open]);
+  useOnOpen(open, () => del.reset());
   return (
     <Dialog open={open} onOpenChange={onOpenChange}>
       <DialogContent

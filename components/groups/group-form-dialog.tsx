@@ -1,7 +1,7 @@
 "use client";
 import * as React from "react";
 import { useRouter } from "next/navigation";
-import { Check, ChevronDown, Cpu, Globe, Layers, Search, Server, SlidersHorizontal, Tag, X } from "lucide-react";
+import { Cpu, Globe, Layers, Server, SlidersHorizontal, Tag } from "lucide-react";
 import type { Group, GroupSelector } from "@/lib/api/schemas";
 import { issueAt, plainMessage } from "../api";
 import { useFleetSummary } from "../hooks/use-hosts";
@@ -9,7 +9,7 @@ import { Dialog, DialogContent } from "../ui/dialog";
 import { Button, Spinner } from "../ui/button";
 import { Field, Input, Textarea } from "../ui/input";
 import { InlineError } from "../ui/error-state";
-import { Popover, PopoverContent, PopoverTrigger } from "../ui/popover";
+import { MultiSelect, type MultiSelectOption } from "../ui/multi-select";
 import { Badge } from "../ui/badge";
 import { cn } from "../ui/cn";
 import { numberFmt } from "../ui/time";
@@ -35,105 +35,6 @@ export function formatLabels(labels: Record<string, string> | undefined): string
   return Object.entries(labels ?? {})
     .map(([k, v]) => `${k}=${v}`)
     .join(", ");
-}
-
-interface Option {
-  value: string;
-  label: string;
-  count: number;
-}
-
-/** Pick several values from what the fleet runs; the picked ones show as chips under the trigger. */
-function MultiPick({
-  id,
-  icon,
-  placeholder,
-  options,
-  value,
-  onChange,
-  mono,
-  testId,
-}: {
-  id: string;
-  icon: React.ReactNode;
-  placeholder: string;
-  options: Option[];
-  value: string[];
-  onChange: (v: string[]) => void;
-  mono?: boolean;
-  testId?: string;
-}) {
-  const [q, setQ] = React.useState("");
-  const all = [...options];
-  // A value the fleet no longer runs (an old selector) stays visible and removable.
-  for (const v of value) if (!all.some((o) => o.value === v)) all.push({ value: v, label: v, count: 0 });
-  const t = q.trim().toLowerCase();
-  const shown = all.filter((o) => !t || o.label.toLowerCase().includes(t) || o.value.toLowerCase().includes(t));
-  const toggle = (v: string) => onChange(value.includes(v) ? value.filter((x) => x !== v) : [...value, v]);
-  return (
-    <div className="flex flex-col gap-1.5">
-      <Popover onOpenChange={(o) => !o && setQ("")}>
-        <PopoverTrigger asChild>
-          <button
-            id={id}
-            type="button"
-            data-testid={testId}
-            className="inline-flex h-8 w-full items-center gap-2 rounded-md border border-input bg-card px-2.5 text-left text-[13px] shadow-sm shadow-black/[0.02] hover:border-border-strong focus-visible:border-ring focus-visible:outline-none focus-visible:ring-2 focus-visible:ring-ring/25"
-          >
-            <span className="text-subtle-foreground [&_svg]:size-3.5">{icon}</span>
-            <span className={cn("min-w-0 flex-1 truncate", value.length === 0 && "text-subtle-foreground")}>
-              {value.length === 0 ? placeholder : `${value.length} selected`}
-            </span>
-            <ChevronDown className="size-3.5 text-subtle-foreground" />
-          </button>
-        </PopoverTrigger>
-        <PopoverContent className="w-[var(--radix-popover-trigger-width)] min-w-72 p-0">
-          <div className="relative border-b border-border p-2">
-            <Search className="pointer-events-none absolute left-4 top-1/2 size-3.5 -translate-y-1/2 text-subtle-foreground" />
-            <Input autoFocus value={q} onChange={(e) => setQ(e.target.value)} placeholder="Filter…" className="pl-7" aria-label={`Filter ${placeholder}`} />
-          </div>
-          <div className="scrollbar-thin max-h-64 overflow-y-auto p-1" role="listbox" aria-multiselectable="true">
-            {shown.length === 0 ? (
-              <p className="px-2 py-2 text-xs text-muted-foreground">Nothing in the fleet matches.</p>
-            ) : (
-              shown.map((o) => {
-                const on = value.includes(o.value);
-                return (
-                  <button
-                    key={o.value}
-                    type="button"
-                    role="option"
-                    aria-selected={on}
-                    data-value={o.value}
-                    onClick={() => toggle(o.value)}
-                    className="flex h-7 w-full items-center gap-2 rounded px-2 text-left text-[13px] hover:bg-muted focus-visible:bg-muted focus-visible:outline-none"
-                  >
-                    <span className={cn("flex size-3.5 shrink-0 items-center justify-center rounded-[3px] border", on ? "border-primary bg-primary text-primary-foreground" : "border-border-strong")}>
-                      {on ? <Check className="size-2.5" strokeWidth={3} /> : null}
-                    </span>
-                    <span className={cn("min-w-0 flex-1 truncate", mono && "font-mono text-xs")}>{o.label}</span>
-                    <span className="text-xs tabular text-subtle-foreground">{numberFmt.format(o.count)}</span>
-                  </button>
-                );
-              })
-            )}
-          </div>
-        </PopoverContent>
-      </Popover>
-      {value.length > 0 ? (
-        <div className="flex flex-wrap gap-1">
-          {value.map((v) => (
-            <span key={v} className="inline-flex h-5 items-center gap-0.5 rounded border border-primary/25 bg-accent pl-1.5 pr-0.5 text-[11px] text-accent-foreground">
-              <span className={cn(mono && "font-mono")}>{all.find((o) => o.value === v)?.label ?? v}</span>
-              <button type="button" aria-label={`Remove ${v}`} onClick={() => toggle(v)} className="rounded p-0.5 hover:bg-card">
-                <X className="size-3" />
-              </button>
-            </span>
-          ))}
-        </div>
-      ) : null}
-    </div>
-  );
 }
 
 function PreviewPanel({ selector, localError }: { selector: GroupSelector | null; localError?: string }) {
@@ -257,8 +158,8 @@ export function GroupFormDialog({ open, onOpenChange, group }: { open: boolean; 
   const selectorError = issueAt(err, "selector");
   const otherError = err && !nameError && !selectorError ? err : null;
 
-  const kernelOptions: Option[] = (summary?.kernels ?? []).map((k) => ({ value: k.kernelRelease, label: k.kernelRelease, count: k.count }));
-  const distroOptions: Option[] = (summary?.distros ?? []).map((d) => ({ value: d.id, label: d.name, count: d.count }));
+  const kernelOptions: MultiSelectOption[] = (summary?.kernels ?? []).map((k) => ({ value: k.kernelRelease, label: k.kernelRelease, count: k.count }));
+  const distroOptions: MultiSelectOption[] = (summary?.distros ?? []).map((d) => ({ value: d.id, label: d.name, count: d.count }));
 
   return (
     <Dialog open={open} onOpenChange={onOpenChange}>
@@ -339,7 +240,7 @@ export function GroupFormDialog({ open, onOpenChange, group }: { open: boolean; 
                       }
                       htmlFor="group-kernels"
                     >
-                      <MultiPick id="group-kernels" icon={<Cpu />} placeholder="Any kernel" options={kernelOptions} value={releases} onChange={setReleases} mono testId="group-kernels" />
+                      <MultiSelect id="group-kernels" icon={<Cpu />} placeholder="Any kernel" options={kernelOptions} value={releases} onChange={setReleases} mono testId="group-kernels" noMatch="Nothing in the fleet matches." />
                     </Field>
                     <Field
                       label={
@@ -349,7 +250,7 @@ export function GroupFormDialog({ open, onOpenChange, group }: { open: boolean; 
                       }
                       htmlFor="group-distros"
                     >
-                      <MultiPick id="group-distros" icon={<Layers />} placeholder="Any distribution" options={distroOptions} value={distros} onChange={setDistros} testId="group-distros" />
+                      <MultiSelect id="group-distros" icon={<Layers />} placeholder="Any distribution" options={distroOptions} value={distros} onChange={setDistros} testId="group-distros" noMatch="Nothing in the fleet matches." />
                     </Field>
                   </div>
                   {hostIds.length > 0 ? (

@@ -6,12 +6,9 @@ import { createColumnHelper } from "@tanstack/react-table";
 import { Boxes, Plus, ShieldCheck } from "lucide-react";
 import type { Group, GroupPatchStatus } from "@/lib/api/schemas";
 import { useOperator } from "../hooks/operator-context";
-import { PageHeader } from "../ui/page-header";
-import { Card } from "../ui/card";
-import { DataTable } from "../ui/data-table";
+import { ListPage } from "../ui/list-page";
 import { EmptyState } from "../ui/empty-state";
-import { ErrorState } from "../ui/error-state";
-import { RelativeTime } from "../ui/relative-time";
+import { relativeTimeCell } from "../ui/relative-time";
 import { Button } from "../ui/button";
 import { Tooltip } from "../ui/tooltip";
 import { StatusDot } from "../ui/badge";
@@ -108,12 +105,7 @@ const columns = [
   }),
   col.accessor("kernelReleases", { header: "Kernel releases", size: 0, cell: (c) => <ReleaseChips releases={c.getValue()} max={1} /> }),
   col.display({ id: "missing", header: "Patches missing", size: 260, cell: (c) => <MissingCell g={c.row.original} /> }),
-  col.accessor("createdAt", {
-    header: "Created",
-    size: 96,
-    meta: { align: "right" },
-    cell: (c) => <RelativeTime date={c.getValue()} className="text-xs text-muted-foreground" />,
-  }),
+  col.accessor("createdAt", { header: "Created", size: 96, meta: { align: "right" }, cell: relativeTimeCell }),
 ];
 
 export function GroupsView() {
@@ -121,7 +113,6 @@ export function GroupsView() {
   const router = useRouter();
   const canEdit = useOperator().can("operator");
   const [open, setOpen] = React.useState(false);
-  const items = q.data?.items ?? [];
   const newButton = canEdit ? (
     <Button variant="primary" onClick={() => setOpen(true)} data-testid="new-group">
       <Plus /> New group
@@ -129,39 +120,29 @@ export function GroupsView() {
   ) : null;
   return (
     <>
-      <PageHeader
+      <ListPage
         title="Groups"
         description="Named selectors over hosts, evaluated live. Roll a patch out to a group in waves, and see what each group still misses."
-        actions={items.length > 0 ? newButton : null}
+        create={newButton}
+        query={q}
+        errorTitle="Could not load groups"
+        caption="Groups"
+        columns={columns}
+        skeletonRows={5}
+        onRowClick={(r, e) => {
+          const href = `/groups/${r.original.id}`;
+          if (e.metaKey || e.ctrlKey) window.open(href, "_blank");
+          else router.push(href);
+        }}
+        className="max-h-[calc(100vh-10.5rem)] [&_td]:h-11"
+        empty={
+          <EmptyState icon={<Boxes />} title="No groups yet" action={newButton}>
+            {canEdit
+              ? "Group hosts by label (env=prod, role=web), kernel release or distribution, then roll patches out to a group in waves."
+              : "Operators define groups of hosts here; rollouts target a group."}
+          </EmptyState>
+        }
       />
-      <Card className="overflow-hidden">
-        {q.isError ? (
-          <ErrorState error={q.error} title="Could not load groups" onRetry={() => void q.refetch()} />
-        ) : (
-          <DataTable
-            caption="Groups"
-            fixed
-            columns={columns}
-            data={items}
-            loading={q.isLoading}
-            skeletonRows={5}
-            getRowId={(g) => g.id}
-            onRowClick={(r, e) => {
-              const href = `/groups/${r.original.id}`;
-              if (e.metaKey || e.ctrlKey) window.open(href, "_blank");
-              else router.push(href);
-            }}
-            className="max-h-[calc(100vh-10.5rem)] [&_td]:h-11"
-            empty={
-              <EmptyState icon={<Boxes />} title="No groups yet" action={newButton}>
-                {canEdit
-                  ? "Group hosts by label (env=prod, role=web), kernel release or distribution, then roll patches out to a group in waves."
-                  : "Operators define groups of hosts here; rollouts target a group."}
-              </EmptyState>
-            }
-          />
-        )}
-      </Card>
       <GroupFormDialog open={open} onOpenChange={setOpen} />
     </>
   );

@@ -3,7 +3,7 @@ import { Cpu, Globe, Layers, ListChecks } from "lucide-react";
 import type { GroupSelector } from "@/lib/api/schemas";
 import { LabelChip } from "../hosts/label-chips";
 import { Badge } from "../ui/badge";
-import { Tooltip } from "../ui/tooltip";
+import { MoreInTooltip } from "../ui/tooltip";
 import { cn } from "../ui/cn";
 import { numberFmt } from "../ui/time";
 
@@ -66,11 +66,9 @@ export function SelectorChips({ selector, max, className }: { selector: GroupSel
     <span className={cn("inline-flex min-w-0 flex-wrap items-center gap-1", max && "flex-nowrap overflow-hidden", className)} data-testid="selector-chips">
       {shown}
       {rest > 0 ? (
-        <Tooltip content={<span className="flex flex-wrap gap-1 py-0.5">{chips.slice(shown.length)}</span>}>
-          <span tabIndex={0} className="shrink-0 rounded px-1 text-[11px] text-muted-foreground hover:text-foreground">
-            +{rest}
-          </span>
-        </Tooltip>
+        <MoreInTooltip count={rest}>
+          <span className="flex flex-wrap gap-1 py-0.5">{chips.slice(shown.length)}</span>
+        </MoreInTooltip>
       ) : null}
     </span>
   );
@@ -90,22 +88,16 @@ export function ReleaseChips({ releases, max = 3, className }: { releases: { ker
         </Badge>
       ))}
       {rest.length > 0 ? (
-        <Tooltip
-          content={
-            <ul className="space-y-0.5 py-0.5 font-mono text-[11px]">
-              {rest.map((r) => (
-                <li key={r.kernelRelease} className="flex justify-between gap-4">
-                  <span>{r.kernelRelease}</span>
-                  <span className="tabular text-subtle-foreground">{numberFmt.format(r.hosts)}</span>
-                </li>
-              ))}
-            </ul>
-          }
-        >
-          <span tabIndex={0} className="shrink-0 rounded px-1 text-[11px] text-muted-foreground hover:text-foreground">
-            +{rest.length}
-          </span>
-        </Tooltip>
+        <MoreInTooltip count={rest.length}>
+          <ul className="space-y-0.5 py-0.5 font-mono text-[11px]">
+            {rest.map((r) => (
+              <li key={r.kernelRelease} className="flex justify-between gap-4">
+                <span>{r.kernelRelease}</span>
+                <span className="tabular text-subtle-foreground">{numberFmt.format(r.hosts)}</span>
+              </li>
+            ))}
+          </ul>
+        </MoreInTooltip>
       ) : null}
     </span>
   );

@@ -4,6 +4,7 @@ import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tansta
 import type { Group, GroupCreate, GroupPreview, GroupSelector } from "@/lib/api/schemas";
 import { ApiRequestError, apiFetch } from "../api";
 import { qk } from "./keys";
+import { useCreateItem } from "./use-create";
 
 const notFound = (e: unknown) => e instanceof ApiRequestError && (e.status === 404 || e.status === 400);
 
@@ -45,14 +46,7 @@ export function useGroupPreview(selector: GroupSelector | null, delayMs = 250) {
 }
 
 export function useCreateGroup() {
-  const qc = useQueryClient();
-  return useMutation({
-    mutationFn: (body: GroupCreate) => apiFetch<Group>("/groups", { method: "POST", body }),
-    onSuccess: (g) => {
-      qc.setQueryData(qk.group(g.id), g);
-      void qc.invalidateQueries({ queryKey: qk.groups });
-    },
-  });
+  return useCreateItem<GroupCreate, Group>("/groups", qk.group, qk.groups);
 }
 
 export function useUpdateGroup(id: string) {

@@ -3,6 +3,7 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import type { Build, BuildWorkerInfo, PatchCreate, PatchDetail, PatchSummary } from "@/lib/api/schemas";
 import { apiFetch } from "../api";
 import { qk } from "./keys";
+import { useCreateItem } from "./use-create";
 import { useRealtime } from "./realtime-provider";
 
 type BuildStatus = Build["status"];
@@ -28,14 +29,7 @@ export function usePatch(id: string) {
 }
 
 export function useStagePatch() {
-  const qc = useQueryClient();
-  return useMutation({
-    mutationFn: (body: PatchCreate) => apiFetch<PatchDetail>("/patches", { method: "POST", body }),
-    onSuccess: (p) => {
-      qc.setQueryData(qk.patch(p.id), p);
-      void qc.invalidateQueries({ queryKey: qk.patchList });
-    },
-  });
+  return useCreateItem<PatchCreate, PatchDetail>("/patches", qk.patch, qk.patchList);
 }
 
 export interface BuildLog {

@@ -4,11 +4,10 @@ import { createColumnHelper } from "@tanstack/react-table";
 import { KeyRound } from "lucide-react";
 import type { EnrollmentToken } from "@/lib/api/schemas";
 import { useEnrollmentTokens, useRevokeEnrollmentToken } from "../hooks/use-admin";
-import { DataTable } from "../ui/data-table";
-import { RelativeTime } from "../ui/relative-time";
+import { QueryTable } from "../ui/data-table";
+import { relativeTimeCell } from "../ui/relative-time";
 import { StatusBadge, type Tone } from "../ui/badge";
 import { EmptyState } from "../ui/empty-state";
-import { ErrorState } from "../ui/error-state";
 import { RevokeConfirmDialog, revokeColumn } from "../ui/revoke-confirm";
 import { numberFmt } from "../ui/time";
 
@@ -22,7 +21,7 @@ const STATE: Record<EnrollmentToken["state"], { tone: Tone; label: string }> = {
 const col = createColumnHelper<EnrollmentToken>();
 
 export function EnrollmentTokensTable() {
-  const { data, error, isPending, refetch } = useEnrollmentTokens();
+  const tokens = useEnrollmentTokens();
   const revoke = useRevokeEnrollmentToken();
   const [confirming, setConfirming] = React.useState<EnrollmentToken | null>(null);
 
@@ -51,32 +50,22 @@ export function EnrollmentTokensTable() {
           </span>
         ),
       }),
-      col.accessor("expiresAt", {
-        header: "Expires",
-        size: 110,
-        cell: (c) => <RelativeTime date={c.getValue()} className="text-xs text-muted-foreground" />,
-      }),
-      col.accessor("createdAt", {
-        header: "Created",
-        size: 110,
-        cell: (c) => <RelativeTime date={c.getValue()} className="text-xs text-muted-foreground" />,
-      }),
+      col.accessor("expiresAt", { header: "Expires", size: 110, cell: relativeTimeCell }),
+      col.accessor("createdAt", { header: "Created", size: 110, cell: relativeTimeCell }),
       revokeColumn(col, (t) => t.state === "active", setConfirming),
     ],
     [],
   );
 
-  if (error && !data) return <ErrorState compact error={error} title="Could not load enrollment tokens" onRetry={() => void refetch()} />;
-
   return (
     <>
-      <DataTable
+      <QueryTable
+        query={tokens}
+        errorTitle="Could not load enrollment tokens"
+        errorCompact
         caption="Enrollment tokens"
         columns={columns}
-        data={data?.items ?? []}
-        loading={isPending}
         skeletonRows={3}
-        getRowId={(t) => t.id}
         empty={
           <EmptyState compact icon={<KeyRound />} title="No enrollment tokens yet">
             Create one above. Each token enrolls up to its number of uses before it expires.

@@ -2,7 +2,7 @@
 import Link from "next/link";
 import { createColumnHelper } from "@tanstack/react-table";
 import type { Host } from "@/lib/api/schemas";
-import { RelativeTime } from "../ui/relative-time";
+import { RelativeTime, relativeTimeCell } from "../ui/relative-time";
 import { Tooltip } from "../ui/tooltip";
 import { Badge } from "../ui/badge";
 import { HostStateDot, useHostState } from "./host-state-badge";
@@ -128,6 +128,6 @@ export const hostColumns = [
     header: "Enrolled",
     size: 96,
     meta: { align: "right", className: "hidden 2xl:table-cell" },
-    cell: (c) => <RelativeTime date={c.getValue()} className="text-xs text-muted-foreground" />,
+    cell: relativeTimeCell,
   }),
 ];

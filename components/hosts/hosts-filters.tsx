@@ -6,7 +6,8 @@ import { useGroup } from "../hooks/use-groups";
 import { usePatches } from "../hooks/use-patches";
 import type { FleetSummary } from "@/lib/api/schemas";
 import { ALL, Select } from "../ui/select";
-import { Input } from "../ui/input";
+import { IconInput, Input } from "../ui/input";
+import { RemovableChip } from "../ui/chip";
 import { Button } from "../ui/button";
 import { Popover, PopoverContent, PopoverTrigger } from "../ui/popover";
 import { LabelChip } from "./label-chips";
@@ -22,16 +23,13 @@ export const CLEAR_FILTERS = { q: undefined, kernel: undefined, distro: undefine
 /** A filter set from elsewhere (a group's page, the exposure view), shown by name and removable. */
 function ScopeChip({ icon, prefix, name, href, onRemove, testId }: { icon: React.ReactNode; prefix: string; name: React.ReactNode; href: string; onRemove: () => void; testId: string }) {
   return (
-    <span className="inline-flex h-6 max-w-[22rem] items-center gap-1 rounded border border-primary/25 bg-accent pl-1.5 pr-0.5 text-xs text-accent-foreground" data-testid={testId}>
+    <RemovableChip className="max-w-[22rem] pl-1.5" removeLabel={`Remove filter: ${prefix}`} onRemove={onRemove} testId={testId}>
       <span className="[&_svg]:size-3">{icon}</span>
       <span className="shrink-0 text-muted-foreground">{prefix}</span>
       <Link href={href} className="truncate font-medium hover:underline">
         {name}
       </Link>
-      <button type="button" aria-label={`Remove filter: ${prefix}`} onClick={onRemove} className="rounded p-0.5 hover:bg-card">
-        <X className="size-3" />
-      </button>
-    </span>
+    </RemovableChip>
   );
 }
 
@@ -50,21 +48,19 @@ function SearchBox({ value, onChange }: { value: string; onChange: (v: string) =
   // Follows the URL when it changes from elsewhere (top-bar search, back button).
   const { text, setText, commit } = useDebouncedText(value, onChange, 250);
   return (
-    <div className="relative w-full sm:w-72">
-      <Search className="pointer-events-none absolute left-2.5 top-1/2 size-3.5 -translate-y-1/2 text-subtle-foreground" />
-      <Input
-        type="search"
-        aria-label="Filter hosts"
-        placeholder="Hostname, kernel, IP, machine id…"
-        value={text}
-        onChange={(e) => setText(e.target.value)}
-        onKeyDown={(e) => {
-          if (e.key === "Enter") commit();
-        }}
-        className="pl-8"
-        data-testid="hosts-search"
-      />
-    </div>
+    <IconInput
+      icon={Search}
+      type="search"
+      aria-label="Filter hosts"
+      placeholder="Hostname, kernel, IP, machine id…"
+      value={text}
+      onChange={(e) => setText(e.target.value)}
+      onKeyDown={(e) => {
+        if (e.key === "Enter") commit();
+      }}
+      className="w-full sm:w-72"
+      data-testid="hosts-search"
+    />
   );
 }
 
@@ -222,17 +218,15 @@ export function HostsFilters({
             const k = eq < 0 ? l : l.slice(0, eq);
             const v = eq < 0 ? "" : l.slice(eq + 1);
             return (
-              <span key={l} className="inline-flex items-center gap-0.5 rounded border border-primary/25 bg-accent pr-0.5">
+              <RemovableChip
+                key={l}
+                size="fit"
+                removeLabel={`Remove label filter ${l}`}
+                onRemove={() => update({ label: filter.label!.filter((x) => x !== l) })}
+                buttonClassName="text-muted-foreground hover:text-foreground"
+              >
                 <LabelChip k={k} v={v} className="border-0 bg-transparent" />
-                <button
-                  type="button"
-                  aria-label={`Remove label filter ${l}`}
-                  onClick={() => update({ label: filter.label!.filter((x) => x !== l) })}
-                  className="rounded p-0.5 text-muted-foreground hover:bg-card hover:text-foreground"
-                >
-                  <X className="size-3" />
-                </button>
-              </span>
+              </RemovableChip>
             );
           })}
         </div>

@@ -1,27 +1,25 @@
 "use client";
 import * as React from "react";
-import Link from "next/link";
 import { useRouter } from "next/navigation";
 import type { SortingState } from "@tanstack/react-table";
-import { Plus, SearchX, Server } from "lucide-react";
+import { SearchX, Server } from "lucide-react";
 import { useFleetSummary, useHosts } from "../hooks/use-hosts";
-import { useOperator } from "../hooks/operator-context";
 import { useRealtime } from "../hooks/realtime-provider";
 import { PageHeader } from "../ui/page-header";
 import { Card } from "../ui/card";
-import { DataTable } from "../ui/data-table";
+import { QueryTable } from "../ui/data-table";
 import { EmptyState } from "../ui/empty-state";
-import { ErrorState } from "../ui/error-state";
-import { Button, buttonClass } from "../ui/button";
+import { Button } from "../ui/button";
 import { numberFmt } from "../ui/time";
 import { hostColumns } from "./hosts-columns";
+import { useAddHostsLink } from "./add-hosts-link";
 import { CLEAR_FILTERS, HostsFilters } from "./hosts-filters";
 import { Pagination } from "../ui/pagination";
 import { PAGE_SIZES, useHostsUrlState } from "./use-hosts-url-state";
 
 export function HostsView() {
   const router = useRouter();
-  const op = useOperator();
+  const addHosts = useAddHostsLink();
   const { recentlyChanged } = useRealtime();
   const { filter, update, activeFilterCount } = useHostsUrlState();
   const { page, ...query } = filter;
@@ -50,13 +48,7 @@ export function HostsView() {
     <EmptyState
       icon={<Server />}
       title="No hosts yet"
-      action={
-        op.isAdmin ? (
-          <Link href="/hosts/add" className={buttonClass("primary")}>
-            <Plus /> Add hosts
-          </Link>
-        ) : undefined
-      }
+      action={addHosts}
     >
       Install the Splicer agent on your servers with an enrollment token; they show up here as they connect.
     </EmptyState>
@@ -96,42 +88,32 @@ export function HostsView() {
             "Every server running the Splicer agent."
           )
         }
-        actions={
-          op.isAdmin ? (
-            <Link href="/hosts/add" className={buttonClass("primary")}>
-              <Plus /> Add hosts
-            </Link>
-          ) : null
-        }
+        actions={addHosts}
       />
       {/* Fills the window: the header row sticks, the rows scroll, pagination stays in view. */}
       <Card className="flex h-[calc(100vh-10.5rem)] min-h-[26rem] flex-col overflow-hidden">
         <div className="border-b border-border p-3">
           <HostsFilters filter={filter} update={update} summary={summary} activeFilterCount={activeFilterCount} />
         </div>
-        {hosts.error && !hosts.data ? (
-          <ErrorState className="flex-1" error={hosts.error} title="Could not load hosts" onRetry={() => void hosts.refetch()} />
-        ) : (
-          <DataTable
-            caption="Hosts"
-            columns={hostColumns}
-            data={hosts.data?.items ?? []}
-            loading={hosts.isPending}
-            fetching={hosts.isPlaceholderData}
-            sorting={sorting}
-            onSortingChange={onSortingChange}
-            getRowId={(h) => h.id}
-            onRowClick={(row, e) => {
-              const href = `/hosts/${row.original.id}`;
-              if (e.metaKey || e.ctrlKey) window.open(href, "_blank");
-              else router.push(href);
-            }}
-            rowClassName={(row) => (recentlyChanged.has(row.original.id) ? "animate-row-flash" : undefined)}
-            empty={empty}
-            skeletonRows={12}
-            className="min-h-0 flex-1"
-          />
-        )}
+        <QueryTable
+          query={hosts}
+          errorTitle="Could not load hosts"
+          errorClassName="flex-1"
+          caption="Hosts"
+          columns={hostColumns}
+          fetching={hosts.isPlaceholderData}
+          sorting={sorting}
+          onSortingChange={onSortingChange}
+          onRowClick={(row, e) => {
+            const href = `/hosts/${row.original.id}`;
+            if (e.metaKey || e.ctrlKey) window.open(href, "_blank");
+            else router.push(href);
+          }}
+          rowClassName={(row) => (recentlyChanged.has(row.original.id) ? "animate-row-flash" : undefined)}
+          empty={empty}
+          skeletonRows={12}
+          className="min-h-0 flex-1"
+        />
         <Pagination
           page={page}
           pageSize={filter.limit}

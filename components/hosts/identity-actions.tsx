@@ -9,7 +9,8 @@ import { useHostIdentityAction } from "../hooks/use-hosts";
 import { useOperator } from "../hooks/operator-context";
 import { Dialog, DialogContent, DialogTrigger } from "../ui/dialog";
 import { Button } from "../ui/button";
-import { Field, Textarea } from "../ui/input";
+import { FormActions, submitThen } from "../ui/form-actions";
+import { AuditReasonField } from "./reason-field";
 import { InlineError } from "../ui/error-state";
 import { Badge } from "../ui/badge";
 import { RevokeHostDialog } from "./revoke-dialog";
@@ -34,15 +35,7 @@ function ReasonDialog({
   const [open, setOpen] = React.useState(false);
   const [reason, setReason] = React.useState("");
   const mutation = useHostIdentityAction(hostId, action);
-  const submit = async (e: React.FormEvent) => {
-    e.preventDefault();
-    try {
-      await mutation.mutateAsync({ reason: reason.trim() });
-      setOpen(false);
-    } catch {
-      /* shown in the dialog */
-    }
-  };
+  const submit = submitThen(() => mutation.mutateAsync({ reason: reason.trim() }), () => setOpen(false));
   return (
     <Dialog
       open={open}
@@ -61,18 +54,9 @@ function ReasonDialog({
       </DialogTrigger>
       <DialogContent title={title} description={description}>
         <form onSubmit={submit} className="flex flex-col gap-4">
-          <Field label="Reason (recorded in the audit log)" htmlFor={`${action}-reason`}>
-            <Textarea id={`${action}-reason`} value={reason} onChange={(e) => setReason(e.target.value)} maxLength={500} rows={2} placeholder="e.g. host reimaged, ticket OPS-1234" />
-          </Field>
+          <AuditReasonField id={`${action}-reason`} value={reason} onChange={setReason} />
           {mutation.error ? <InlineError error={mutation.error} /> : null}
-          <div className="flex justify-end gap-2">
-            <Button variant="ghost" onClick={() => setOpen(false)}>
-              Cancel
-            </Button>
-            <Button type="submit" variant="primary" loading={mutation.isPending}>
-              {submitLabel}
-            </Button>
-          </div>
+          <FormActions onCancel={() => setOpen(false)} submitLabel={submitLabel} pending={mutation.isPending} />
         </form>
       </DialogContent>
     </Dialog>

@@ -1,5 +1,5 @@
 import { cn } from "../ui/cn";
-import { Tooltip } from "../ui/tooltip";
+import { MoreInTooltip } from "../ui/tooltip";
 
 export function LabelChip({ k, v, className }: { k: string; v: string; className?: string }) {
   return (
@@ -32,19 +32,13 @@ export function LabelList({ labels, max = 3 }: { labels: Record<string, string>;
         <LabelChip key={k} k={k} v={v} />
       ))}
       {rest.length > 0 ? (
-        <Tooltip
-          content={
-            <span className="flex flex-col gap-1 py-0.5">
-              {rest.map(([k, v]) => (
-                <LabelChip key={k} k={k} v={v} />
-              ))}
-            </span>
-          }
-        >
-          <span tabIndex={0} className="shrink-0 rounded px-1 text-[11px] text-muted-foreground hover:text-foreground">
-            +{rest.length}
+        <MoreInTooltip count={rest.length}>
+          <span className="flex flex-col gap-1 py-0.5">
+            {rest.map(([k, v]) => (
+              <LabelChip key={k} k={k} v={v} />
+            ))}
           </span>
-        </Tooltip>
+        </MoreInTooltip>
       ) : null}
     </span>
   );

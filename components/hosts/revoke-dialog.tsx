@@ -4,9 +4,12 @@ import { ShieldOff } from "lucide-react";
 import { useRevokeHost } from "../hooks/use-hosts";
 import { Dialog, DialogContent, DialogTrigger } from "../ui/dialog";
 import { Button } from "../ui/button";
-import { Field, Input, Textarea } from "../ui/input";
+import { Field, Input } from "../ui/input";
+import { FormActions } from "../ui/form-actions";
+import { AuditReasonField } from "./reason-field";
 import { InlineError } from "../ui/error-state";
 import { cn } from "../ui/cn";
+import { useOnOpen } from "../hooks/use-on-open";
 
 /** Admin-only: withdraw a host's credential. Typing the hostname is the confirmation. */
 export function RevokeHostDialog({ hostId, hostname, size = "md" }: { hostId: string; hostname: string; size?: "sm" | "md" }) {
@@ -16,15 +19,12 @@ export function RevokeHostDialog({ hostId, hostname, size = "md" }: { hostId: st
   const [confirm, setConfirm] = React.useState("");
   const mutation = useRevokeHost(hostId);
 
-  React.useEffect(() => {
-    if (open) {
-      setReason("");
-      setConfirm("");
-      setMode("revoked");
-      mutation.reset();
-    }
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [open]);
+  useOnOpen(open, () => {
+    setReason("");
+    setConfirm("");
+    setMode("revoked");
+    mutation.reset();
+  });
 
   const submit = async (e: React.FormEvent) => {
     e.preventDefault();
@@ -71,9 +71,7 @@ export function RevokeHostDialog({ hostId, hostname, size = "md" }: { hostId: st
               </label>
             ))}
           </fieldset>
-          <Field label="Reason (recorded in the audit log)" htmlFor="revoke-reason">
-            <Textarea id="revoke-reason" value={reason} onChange={(e) => setReason(e.target.value)} maxLength={500} rows={2} placeholder="e.g. host reimaged, ticket OPS-1234" />
-          </Field>
+          <AuditReasonField id="revoke-reason" value={reason} onChange={setReason} />
           <Field
             label={
               <>
@@ -85,14 +83,13 @@ export function RevokeHostDialog({ hostId, hostname, size = "md" }: { hostId: st
             <Input id="revoke-confirm" value={confirm} onChange={(e) => setConfirm(e.target.value)} autoComplete="off" spellCheck={false} className="font-mono text-xs" />
           </Field>
           {mutation.error ? <InlineError error={mutation.error} /> : null}
-          <div className="flex justify-end gap-2">
-            <Button variant="ghost" onClick={() => setOpen(false)}>
-              Cancel
-            </Button>
-            <Button type="submit" variant="danger" disabled={confirm !== hostname} loading={mutation.isPending}>
-              {mode === "revoked" ? "Revoke host" : "Decommission host"}
-            </Button>
-          </div>
+          <FormActions
+            danger
+            onCancel={() => setOpen(false)}
+            submitDisabled={confirm !== hostname}
+            submitLabel={mode === "revoked" ? "Revoke host" : "Decommission host"}
+            pending={mutation.isPending}
+          />
         </form>
       </DialogContent>
     </Dialog>

@@ -8,7 +8,7 @@ import { EmptyState } from "../ui/empty-state";
 import { CopyButton } from "../ui/copy-button";
 import { StatusBadge, type Tone } from "../ui/badge";
 import { Button, Spinner } from "../ui/button";
-import { Dialog, DialogContent } from "../ui/dialog";
+import { FollowingLog, LogDialog } from "../ui/log-view";
 import { RelativeTime } from "../ui/relative-time";
 import { cn } from "../ui/cn";
 import { formatBytes, formatDuration, formatExact, numberFmt } from "../ui/time";
@@ -53,55 +53,38 @@ function duration(b: Build): string | null {
 
 function BuildLogDialog({ build, onClose }: { build: Build | null; onClose: () => void }) {
   const q = useBuildLog(build?.id ?? null);
-  const box = React.useRef<HTMLPreElement>(null);
-  const follow = React.useRef(true);
   const status = q.data?.status ?? build?.status;
   const log = q.data?.log;
-  // Follow the tail while the reader is at the bottom; scrolling up stops following.
-  React.useLayoutEffect(() => {
-    const el = box.current;
-    if (el && follow.current) el.scrollTop = el.scrollHeight;
-  }, [log]);
-  React.useEffect(() => {
-    follow.current = true;
-  }, [build?.id]);
   return (
-    <Dialog open={!!build} onOpenChange={(o) => (o ? undefined : onClose())}>
-      {build ? (
-        <DialogContent
-          className="max-w-3xl"
-          title={
-            <span className="flex items-center gap-2">
-              Build log <span className="font-mono text-xs font-normal text-muted-foreground">{build.kernelRelease}</span>
-            </span>
-          }
-          description={`${build.builder} builder · attempt ${build.attempts}${build.worker ? ` · build worker ${build.worker}` : ""}`}
-        >
+    <LogDialog
+      item={build}
+      onClose={onClose}
+      title={(b) => (
+        <>
+          Build log <span className="font-mono text-xs font-normal text-muted-foreground">{b.kernelRelease}</span>
+        </>
+      )}
+      description={(b) => `${b.builder} builder · attempt ${b.attempts}${b.worker ? ` · build worker ${b.worker}` : ""}`}
+    >
+      {(b) => (
+        <>
           <div className="mb-2 flex flex-wrap items-center gap-3 text-xs text-muted-foreground" data-testid="build-log-status" data-status={status}>
-            {status ? <BuildStatusBadge status={status} outcome={status === build.status ? build.outcome : null} /> : null}
-            {build.error && status === BUILD_STATUS.failed ? (
-              <span className={cn("min-w-0 break-words", build.outcome && outcomeView[build.outcome].benign ? "text-muted-foreground" : "text-bad")}>{build.error}</span>
+            {status ? <BuildStatusBadge status={status} outcome={status === b.status ? b.outcome : null} /> : null}
+            {b.error && status === BUILD_STATUS.failed ? (
+              <span className={cn("min-w-0 break-words", b.outcome && outcomeView[b.outcome].benign ? "text-muted-foreground" : "text-bad")}>{b.error}</span>
             ) : null}
             {q.isFetching ? <Spinner className="size-3" /> : null}
           </div>
-          {q.isError ? (
-            <p className="text-[13px] text-bad">Could not load the log: {errorText(q.error)}</p>
-          ) : (
-            <pre
-              ref={box}
-              data-testid="build-log"
-              onScroll={(e) => {
-                const el = e.currentTarget;
-                follow.current = el.scrollHeight - el.scrollTop - el.clientHeight < 24;
-              }}
-              className="scrollbar-thin h-[50vh] overflow-auto whitespace-pre-wrap break-all rounded-md border border-border bg-muted/50 p-3 font-mono text-[11.5px] leading-relaxed text-foreground"
-            >
-              {log === undefined ? "Loading…" : log || (status === "queued" ? "Waiting for a builder…" : "(empty)")}
-            </pre>
-          )}
-        </DialogContent>
-      ) : null}
-    </Dialog>
+          <FollowingLog
+            testId="build-log"
+            followKey={b.id}
+            className="h-[50vh]"
+            loadError={q.isError ? errorText(q.error) : undefined}
+            text={log === undefined ? "Loading…" : log || (status === "queued" ? "Waiting for a builder…" : "(empty)")}
+          />
+        </>
+      )}
+    </LogDialog>
   );
 }
 

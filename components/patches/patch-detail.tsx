@@ -4,7 +4,7 @@ import { AlertTriangle, FileCode2, FileDiff, Info, ListChecks, OctagonX, ShieldC
 import type { ChangedFunction, FileAnalysis, Finding, Impact, PatchAnalysis } from "@/lib/analysis/types";
 import { PageHeader } from "../ui/page-header";
 import { Card, CardHeader } from "../ui/card";
-import { Skeleton } from "../ui/skeleton";
+import { DetailPageSkeleton } from "../ui/skeleton";
 import { RelativeTime } from "../ui/relative-time";
 import { CopyButton } from "../ui/copy-button";
 import { Badge, type Tone } from "../ui/badge";
@@ -220,14 +220,7 @@ function FilesCard({ a }: { a: PatchAnalysis }) {
 
 function Loading() {
   return (
-    <div aria-busy="true">
-      <Skeleton className="mb-2 h-3 w-32" />
-      <Skeleton className="mb-6 h-6 w-96" />
-      <div className="grid gap-4 lg:grid-cols-[minmax(0,1fr)_22rem]">
-        <Skeleton className="h-56" />
-        <Skeleton className="h-56" />
-      </div>
-    </div>
+    <DetailPageSkeleton titleClassName="w-96" gridClassName="lg:grid-cols-[minmax(0,1fr)_22rem]" />
   );
 }
 

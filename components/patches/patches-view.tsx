@@ -5,12 +5,9 @@ import { createColumnHelper } from "@tanstack/react-table";
 import { FileDiff, Plus } from "lucide-react";
 import type { PatchSummary } from "@/lib/api/schemas";
 import { useOperator } from "../hooks/operator-context";
-import { PageHeader } from "../ui/page-header";
-import { Card } from "../ui/card";
-import { DataTable } from "../ui/data-table";
+import { ListPage } from "../ui/list-page";
 import { EmptyState } from "../ui/empty-state";
-import { ErrorState } from "../ui/error-state";
-import { RelativeTime } from "../ui/relative-time";
+import { relativeTimeCell } from "../ui/relative-time";
 import { Tooltip } from "../ui/tooltip";
 import { buttonClass } from "../ui/button";
 import { CveChips, SeverityBadge, VerdictBadge, verdictHint } from "./patch-badges";
@@ -78,19 +75,13 @@ const columns = [
   }),
   col.accessor("functions", { header: "Changed functions", size: 220, cell: (c) => <FunctionsCell fns={c.getValue()} /> }),
   col.accessor("createdBy", { header: "Staged by", size: 100, cell: (c) => <span className="truncate text-muted-foreground">{c.getValue()}</span> }),
-  col.accessor("createdAt", {
-    header: "Staged",
-    size: 88,
-    meta: { align: "right" },
-    cell: (c) => <RelativeTime date={c.getValue()} className="text-xs text-muted-foreground" />,
-  }),
+  col.accessor("createdAt", { header: "Staged", size: 88, meta: { align: "right" }, cell: relativeTimeCell }),
 ];
 
 export function PatchesView() {
   const q = usePatches();
   const router = useRouter();
   const canStage = useOperator().can("operator");
-  const items = q.data?.items ?? [];
   const stageButton = canStage ? (
     <Link href="/patches/new" className={buttonClass("primary")} data-testid="stage-patch">
       <Plus /> Stage a patch
@@ -98,37 +89,25 @@ export function PatchesView() {
   ) : null;
 
   return (
-    <>
-      <PageHeader
-        title="Patches"
-        description="Kernel patches staged for live patching. Each is analysed when staged: which functions it changes, and whether a running kernel can take it."
-        actions={items.length > 0 ? stageButton : null}
-      />
-      <Card className="overflow-hidden">
-        {q.isError ? (
-          <ErrorState error={q.error} title="Could not load patches" onRetry={() => void q.refetch()} />
-        ) : (
-          <DataTable
-            caption="Staged patches"
-            fixed
-            columns={columns}
-            data={items}
-            loading={q.isLoading}
-            skeletonRows={5}
-            getRowId={(p) => p.id}
-            onRowClick={(r) => router.push(`/patches/${r.original.id}`)}
-            fetching={q.isFetching && !q.isLoading}
-            className="max-h-[calc(100vh-10.5rem)]"
-            empty={
-              <EmptyState icon={<FileDiff />} title="No patches staged yet" action={stageButton}>
-                {canStage
-                  ? "Stage a kernel patch (a unified diff) to see which functions it changes and whether the fleet can take it without a reboot."
-                  : "Operators stage kernel patches here. Once one is staged, you will see its analysis and builds."}
-              </EmptyState>
-            }
-          />
-        )}
-      </Card>
-    </>
+    <ListPage
+      title="Patches"
+      description="Kernel patches staged for live patching. Each is analysed when staged: which functions it changes, and whether a running kernel can take it."
+      create={stageButton}
+      query={q}
+      errorTitle="Could not load patches"
+      caption="Staged patches"
+      columns={columns}
+      skeletonRows={5}
+      onRowClick={(r) => router.push(`/patches/${r.original.id}`)}
+      fetching={q.isFetching && !q.isLoading}
+      className="max-h-[calc(100vh-10.5rem)]"
+      empty={
+        <EmptyState icon={<FileDiff />} title="No patches staged yet" action={stageButton}>
+          {canStage
+            ? "Stage a kernel patch (a unified diff) to see which functions it changes and whether the fleet can take it without a reboot."
+            : "Operators stage kernel patches here. Once one is staged, you will see its analysis and builds."}
+        </EmptyState>
+      }
+    />
   );
 }

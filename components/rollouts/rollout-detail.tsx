@@ -7,7 +7,7 @@ import { useOperator } from "../hooks/operator-context";
 import { PageHeader } from "../ui/page-header";
 import { Breadcrumb } from "../ui/breadcrumb";
 import { Card, CardHeader } from "../ui/card";
-import { Skeleton } from "../ui/skeleton";
+import { DetailPageSkeleton } from "../ui/skeleton";
 import { RelativeTime, useNow } from "../ui/relative-time";
 import { cn } from "../ui/cn";
 import { formatDuration, formatExact, numberFmt } from "../ui/time";
@@ -267,14 +267,7 @@ export function RolloutDetail({ id }: { id: string }) {
 
   if (q.isLoading) {
     return (
-      <div aria-busy="true">
-        <Skeleton className="mb-2 h-3 w-32" />
-        <Skeleton className="mb-6 h-6 w-[28rem]" />
-        <div className="grid gap-4 xl:grid-cols-3">
-          <Skeleton className="h-56 xl:col-span-2" />
-          <Skeleton className="h-56" />
-        </div>
-      </div>
+      <DetailPageSkeleton titleClassName="w-[28rem]" gridClassName="xl:grid-cols-3" mainClassName="xl:col-span-2" />
     );
   }
   if (q.isError || !q.data) {

@@ -10,10 +10,11 @@ import { InlineError } from "../ui/error-state";
 import { Skeleton } from "../ui/skeleton";
 import { StatusBadge, type Tone } from "../ui/badge";
 import { cn } from "../ui/cn";
-import { numberFmt } from "../ui/time";
+import { countOf, numberFmt } from "../ui/time";
 import { CveChips } from "../patches/patch-badges";
 import { DEFAULT_DRAFT, StrategyEditor, WaveSequence, draftToStrategy, isDefaultDraft, strategyWords, type StrategyDraft } from "./strategy";
 import { useRolloutPreview, useStartRollout } from "../hooks/use-rollouts";
+import { useOnOpen } from "../hooks/use-on-open";
 
 const buildTone: Record<RolloutPreview["kernelReleases"][number]["build"], Tone> = {
   succeeded: "ok",
@@ -44,6 +45,16 @@ function Stat({ label, value, tone, testId }: { label: string; value: number; to
   );
 }
 
+/** A line the operator should know before starting: what will wait, what may fail. `className` gives its tone. */
+function PreviewNote({ icon: Icon, className, children }: { icon: React.ComponentType<{ className?: string }>; className: string; children: React.ReactNode }) {
+  return (
+    <p className={cn("flex items-start gap-2 rounded-md border px-3 py-2 text-xs", className)}>
+      <Icon className="mt-px size-3.5 shrink-0" />
+      <span>{children}</span>
+    </p>
+  );
+}
+
 function PreviewBody({ p }: { p: RolloutPreview }) {
   const skippedTotal = p.skipped.reduce((n, s) => n + s.hosts, 0);
   return (
@@ -64,22 +75,16 @@ function PreviewBody({ p }: { p: RolloutPreview }) {
       ) : null}
 
       {p.offline > 0 ? (
-        <p className="flex items-start gap-2 rounded-md border border-warn/25 bg-warn-soft px-3 py-2 text-xs text-warn">
-          <WifiOff className="mt-px size-3.5 shrink-0" />
-          <span>
-            {numberFmt.format(p.offline)} {p.offline === 1 ? "host is" : "hosts are"} offline. They get the patch if they reconnect in time; otherwise they end as{" "}
-            <b>unreachable</b> and count against the failure budget.
-          </span>
-        </p>
+        <PreviewNote icon={WifiOff} className="border-warn/25 bg-warn-soft text-warn">
+          {countOf(p.offline, "host is", "hosts are")} offline. They get the patch if they reconnect in time; otherwise they end as{" "}
+          <b>unreachable</b> and count against the failure budget.
+        </PreviewNote>
       ) : null}
       {p.buildsMissing > 0 ? (
-        <p className="flex items-start gap-2 rounded-md border border-border bg-muted/50 px-3 py-2 text-xs text-muted-foreground">
-          <Hammer className="mt-px size-3.5 shrink-0" />
-          <span>
-            {numberFmt.format(p.buildsMissing)} {p.buildsMissing === 1 ? "build" : "builds"} will be queued (one per kernel release without one). Their hosts wait for
-            them, then go on.
-          </span>
-        </p>
+        <PreviewNote icon={Hammer} className="border-border bg-muted/50 text-muted-foreground">
+          {countOf(p.buildsMissing, "build")} will be queued (one per kernel release without one). Their hosts wait for
+          them, then go on.
+        </PreviewNote>
       ) : null}
 
       <section>
@@ -92,9 +97,7 @@ function PreviewBody({ p }: { p: RolloutPreview }) {
               {p.kernelReleases.map((k) => (
                 <tr key={k.kernelRelease} className="border-b border-border last:border-b-0">
                   <td className="px-3 py-1.5 font-mono text-xs">{k.kernelRelease}</td>
-                  <td className="px-3 py-1.5 text-right text-xs tabular text-muted-foreground">
-                    {numberFmt.format(k.hosts)} {k.hosts === 1 ? "host" : "hosts"}
-                  </td>
+                  <td className="px-3 py-1.5 text-right text-xs tabular text-muted-foreground">{countOf(k.hosts, "host")}</td>
                   <td className="w-32 px-3 py-1.5 text-right">
                     <StatusBadge tone={buildTone[k.build]}>{buildLabel[k.build]}</StatusBadge>
                   </td>
@@ -114,9 +117,7 @@ function PreviewBody({ p }: { p: RolloutPreview }) {
             {p.skipped.map((s) => (
               <li key={s.reason} className="flex items-center justify-between gap-3 border-b border-border px-3 py-1.5 text-xs last:border-b-0">
                 <span className="text-foreground">{s.reason}</span>
-                <span className="shrink-0 tabular text-muted-foreground">
-                  {numberFmt.format(s.hosts)} {s.hosts === 1 ? "host" : "hosts"}
-                </span>
+                <span className="shrink-0 tabular text-muted-foreground">{countOf(s.hosts, "host")}</span>
               </li>
             ))}
           </ul>
@@ -154,14 +155,11 @@ export function RolloutDialog({
   const preview = useRolloutPreview(open ? { patchId, groupId, ...(custom ? { strategy: draftToStrategy(draft) } : {}) } : null);
   const start = useStartRollout();
 
-  React.useEffect(() => {
-    if (open) {
-      setDraft(DEFAULT_DRAFT);
-      setShowStrategy(false);
-      start.reset();
-    }
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [open]);
+  useOnOpen(open, () => {
+    setDraft(DEFAULT_DRAFT);
+    setShowStrategy(false);
+    start.reset();
+  });
 
   const p = preview.data;
   const strategyError = preview.error;
@@ -197,7 +195,7 @@ export function RolloutDialog({
               Cancel
             </Button>
             <Button variant="primary" onClick={go} loading={start.isPending} disabled={!ready || !p || p.toPatch === 0} data-testid="rollout-confirm">
-              <Rocket /> {p && p.toPatch > 0 ? `Roll out to ${numberFmt.format(p.toPatch)} ${p.toPatch === 1 ? "host" : "hosts"}` : "Roll out"}
+              <Rocket /> {p && p.toPatch > 0 ? `Roll out to ${countOf(p.toPatch, "host")}` : "Roll out"}
             </Button>
           </>
         }

@@ -2,20 +2,20 @@
 import * as React from "react";
 import Link from "next/link";
 import { createColumnHelper } from "@tanstack/react-table";
-import { ScrollText, Search, SearchX, Server, X } from "lucide-react";
+import { ScrollText, Search, SearchX, Server } from "lucide-react";
 import type { RolloutDetail, RolloutHost, RolloutHostState } from "@/lib/api/schemas";
 import { plainMessage } from "../api";
 import { useDebouncedText } from "../hooks/use-debounced-text";
 import { Card, CardHeader } from "../ui/card";
-import { DataTable } from "../ui/data-table";
+import { QueryTable } from "../ui/data-table";
 import { EmptyState } from "../ui/empty-state";
-import { ErrorState } from "../ui/error-state";
-import { Input } from "../ui/input";
+import { IconInput } from "../ui/input";
 import { Button, Spinner } from "../ui/button";
-import { Dialog, DialogContent } from "../ui/dialog";
+import { FollowingLog, LogDialog } from "../ui/log-view";
 import { Badge } from "../ui/badge";
 import { RelativeTime } from "../ui/relative-time";
 import { cn } from "../ui/cn";
+import { RemovableChip } from "../ui/chip";
 import { formatDuration, formatExact } from "../ui/time";
 import { Pagination } from "../ui/pagination";
 import { FAILED_HOST_STATES, HOST, IN_FLIGHT_HOST_STATES, isIn, WAITING_HOST_STATES } from "@/lib/rollouts/states";
@@ -102,15 +102,6 @@ function columns(onOpen: (h: RolloutHost) => void) {
 function HostLogDialog({ r, host, onClose }: { r: RolloutDetail; host: RolloutHost | null; onClose: () => void }) {
   const q = useRolloutHost(r.id, host?.hostId ?? null, isActive(r.status));
   const d = q.data;
-  const box = React.useRef<HTMLPreElement>(null);
-  const follow = React.useRef(true);
-  React.useLayoutEffect(() => {
-    const el = box.current;
-    if (el && follow.current) el.scrollTop = el.scrollHeight;
-  }, [d?.log]);
-  React.useEffect(() => {
-    follow.current = true;
-  }, [host?.hostId]);
   const state = d?.state ?? host?.state;
   const times: [string, string | null | undefined][] = [
     ["Dispatched", d?.dispatchedAt],
@@ -119,84 +110,78 @@ function HostLogDialog({ r, host, onClose }: { r: RolloutDetail; host: RolloutHo
     ["Deadline", d && !d.finishedAt ? d.deadlineAt : null],
   ];
   return (
-    <Dialog open={!!host} onOpenChange={(o) => (o ? undefined : onClose())}>
-      {host ? (
-        <DialogContent
-          className="top-[6vh] max-w-3xl"
-          title={
-            <span className="flex items-center gap-2">
-              <Server className="size-4 text-muted-foreground" />
-              <Link href={`/hosts/${host.hostId}`} className="hover:underline">
-                {host.hostname}
-              </Link>
-              <span className="font-mono text-xs font-normal text-muted-foreground">{host.kernelRelease}</span>
-            </span>
-          }
-          description={`Rollout ${r.number} · ${host.wave === null ? "not in a wave" : host.wave === 0 ? "canary" : `wave ${host.wave}`}`}
-        >
-          <div className="flex flex-col gap-3" data-testid="host-log-dialog" data-state={state}>
-            <div className="flex flex-wrap items-center gap-x-4 gap-y-1.5 text-xs text-muted-foreground">
-              {state ? <RolloutHostStateBadge state={state} /> : null}
-              {times
-                .filter(([, t]) => t)
-                .map(([label, t]) => (
-                  <span key={label} title={formatExact(new Date(t!))}>
-                    {label} <RelativeTime date={t} className="text-foreground" />
-                  </span>
-                ))}
-              {q.isFetching ? <Spinner className="size-3" /> : null}
-            </div>
-            {d?.error ? (
-              <p
-                className={cn(
-                  "rounded-md border px-3 py-2 text-[13px] break-words",
-                  d.state === HOST.skipped ? "border-border bg-muted/60 text-muted-foreground" : "border-bad/25 bg-bad-soft text-bad",
-                )}
-                data-testid="host-error"
-              >
-                {d.error}
-              </p>
-            ) : null}
-            {d?.blockingTasks && d.blockingTasks.length > 0 ? (
-              <div className="rounded-md border border-warn/25 bg-warn-soft px-3 py-2 text-xs">
-                <p className="mb-1.5 font-medium text-warn">Tasks that blocked the livepatch transition</p>
-                <ul className="flex flex-wrap gap-1.5" data-testid="blocking-tasks">
-                  {d.blockingTasks.map((t) => (
-                    <li key={t.pid}>
-                      <Badge mono className="bg-card">
-                        {t.comm} <span className="text-subtle-foreground">pid {t.pid}</span>
-                      </Badge>
-                    </li>
-                  ))}
-                </ul>
-              </div>
-            ) : null}
-            {q.isError ? (
-              <p className="text-[13px] text-bad">Could not load the log: {plainMessage(q.error)}</p>
-            ) : (
-              <pre
-                ref={box}
-                data-testid="host-log"
-                onScroll={(e) => {
-                  const el = e.currentTarget;
-                  follow.current = el.scrollHeight - el.scrollTop - el.clientHeight < 24;
-                }}
-                className="scrollbar-thin h-[46vh] overflow-auto whitespace-pre-wrap break-all rounded-md border border-border bg-muted/50 p-3 font-mono text-[11.5px] leading-relaxed text-foreground"
-              >
-                {d === undefined
-                  ? "Loading…"
-                  : d.log ||
-                    (isIn(WAITING_HOST_STATES, d.state)
-                      ? "Not dispatched yet: the agent's log appears here once it starts."
-                      : d.state === HOST.skipped
-                        ? "Skipped before anything was sent to the host."
-                        : "(the agent sent no log lines)")}
-              </pre>
-            )}
+    <LogDialog
+      item={host}
+      onClose={onClose}
+      className="top-[6vh]"
+      title={(h) => (
+        <>
+          <Server className="size-4 text-muted-foreground" />
+          <Link href={`/hosts/${h.hostId}`} className="hover:underline">
+            {h.hostname}
+          </Link>
+          <span className="font-mono text-xs font-normal text-muted-foreground">{h.kernelRelease}</span>
+        </>
+      )}
+      description={(h) => `Rollout ${r.number} · ${h.wave === null ? "not in a wave" : h.wave === 0 ? "canary" : `wave ${h.wave}`}`}
+    >
+      {(h) => (
+        <div className="flex flex-col gap-3" data-testid="host-log-dialog" data-state={state}>
+          <div className="flex flex-wrap items-center gap-x-4 gap-y-1.5 text-xs text-muted-foreground">
+            {state ? <RolloutHostStateBadge state={state} /> : null}
+            {times
+              .filter(([, t]) => t)
+              .map(([label, t]) => (
+                <span key={label} title={formatExact(new Date(t!))}>
+                  {label} <RelativeTime date={t} className="text-foreground" />
+                </span>
+              ))}
+            {q.isFetching ? <Spinner className="size-3" /> : null}
           </div>
-        </DialogContent>
-      ) : null}
-    </Dialog>
+          {d?.error ? (
+            <p
+              className={cn(
+                "rounded-md border px-3 py-2 text-[13px] break-words",
+                d.state === HOST.skipped ? "border-border bg-muted/60 text-muted-foreground" : "border-bad/25 bg-bad-soft text-bad",
+              )}
+              data-testid="host-error"
+            >
+              {d.error}
+            </p>
+          ) : null}
+          {d?.blockingTasks && d.blockingTasks.length > 0 ? (
+            <div className="rounded-md border border-warn/25 bg-warn-soft px-3 py-2 text-xs">
+              <p className="mb-1.5 font-medium text-warn">Tasks that blocked the livepatch transition</p>
+              <ul className="flex flex-wrap gap-1.5" data-testid="blocking-tasks">
+                {d.blockingTasks.map((t) => (
+                  <li key={t.pid}>
+                    <Badge mono className="bg-card">
+                      {t.comm} <span className="text-subtle-foreground">pid {t.pid}</span>
+                    </Badge>
+                  </li>
+                ))}
+              </ul>
+            </div>
+          ) : null}
+          <FollowingLog
+            testId="host-log"
+            followKey={h.hostId}
+            className="h-[46vh]"
+            loadError={q.isError ? plainMessage(q.error) : undefined}
+            text={
+              d === undefined
+                ? "Loading…"
+                : d.log ||
+                  (isIn(WAITING_HOST_STATES, d.state)
+                    ? "Not dispatched yet: the agent's log appears here once it starts."
+                    : d.state === HOST.skipped
+                      ? "Skipped before anything was sent to the host."
+                      : "(the agent sent no log lines)")
+            }
+          />
+        </div>
+      )}
+    </LogDialog>
   );
 }
 
@@ -238,48 +223,38 @@ export function RolloutHostsCard({
         title="Hosts"
         description="Problems first. Open a host for its job log."
         actions={
-          <div className="relative w-60">
-            <Search className="pointer-events-none absolute left-2.5 top-1/2 size-3.5 -translate-y-1/2 text-subtle-foreground" />
-            <Input
-              type="search"
-              aria-label="Filter hosts of this rollout"
-              placeholder="Hostname…"
-              value={search.text}
-              onChange={(e) => search.setText(e.target.value)}
-              onKeyDown={(e) => e.key === "Enter" && search.commit()}
-              className="h-7 pl-8 text-xs"
-              data-testid="rollout-hosts-search"
-            />
-          </div>
+          <IconInput
+            icon={Search}
+            type="search"
+            aria-label="Filter hosts of this rollout"
+            placeholder="Hostname…"
+            value={search.text}
+            onChange={(e) => search.setText(e.target.value)}
+            onKeyDown={(e) => e.key === "Enter" && search.commit()}
+            className="w-60"
+            inputClassName="h-7 text-xs"
+            data-testid="rollout-hosts-search"
+          />
         }
       />
       {filtered ? (
         <div className="flex flex-wrap items-center gap-1.5 border-b border-border px-4 py-2 text-xs" data-testid="host-filters">
           <span className="text-muted-foreground">Showing</span>
           {states.map((s) => (
-            <span key={s} className="inline-flex h-6 items-center gap-1 rounded border border-primary/25 bg-accent pl-2 pr-0.5 text-accent-foreground">
+            <RemovableChip key={s} removeLabel={`Remove filter ${s}`} onRemove={() => setStates(states.filter((x) => x !== s))}>
               <span className={cn("size-2 rounded-sm", HOST_STATE_META[s].bar)} />
               {HOST_STATE_META[s].label}
-              <button type="button" aria-label={`Remove filter ${s}`} onClick={() => setStates(states.filter((x) => x !== s))} className="rounded p-0.5 hover:bg-card">
-                <X className="size-3" />
-              </button>
-            </span>
+            </RemovableChip>
           ))}
           {wave !== undefined ? (
-            <span className="inline-flex h-6 items-center gap-1 rounded border border-primary/25 bg-accent pl-2 pr-0.5 text-accent-foreground">
+            <RemovableChip removeLabel="Remove wave filter" onRemove={() => setWave(undefined)}>
               {wave === 0 ? "canary" : `wave ${wave}`}
-              <button type="button" aria-label="Remove wave filter" onClick={() => setWave(undefined)} className="rounded p-0.5 hover:bg-card">
-                <X className="size-3" />
-              </button>
-            </span>
+            </RemovableChip>
           ) : null}
           {q ? (
-            <span className="inline-flex h-6 items-center gap-1 rounded border border-primary/25 bg-accent pl-2 pr-0.5 text-accent-foreground">
+            <RemovableChip removeLabel="Clear search" onRemove={() => setQ("")}>
               “{q}”
-              <button type="button" aria-label="Clear search" onClick={() => setQ("")} className="rounded p-0.5 hover:bg-card">
-                <X className="size-3" />
-              </button>
-            </span>
+            </RemovableChip>
           ) : null}
           <button
             type="button"
@@ -295,32 +270,29 @@ export function RolloutHostsCard({
         </div>
       ) : null}
       <NowContext.Provider value={now}>
-        {hosts.error && !hosts.data ? (
-          <ErrorState compact error={hosts.error} title="Could not load the hosts" onRetry={() => void hosts.refetch()} />
-        ) : (
-          <DataTable
-            caption="Hosts of this rollout"
-            fixed
-            columns={cols}
-            data={hosts.data?.items ?? []}
-            loading={hosts.isPending}
-            fetching={hosts.isPlaceholderData}
-            getRowId={(h) => h.hostId}
-            onRowClick={(row) => setOpen(row.original)}
-            rowClassName={(row) => (isIn(FAILED_HOST_STATES, row.original.state) ? "bg-bad-soft/40" : undefined)}
-            skeletonRows={8}
-            className="max-h-[40rem]"
-            empty={
-              filtered ? (
-                <EmptyState compact icon={<SearchX />} title="No hosts match">
-                  No host of this rollout is in that state{q ? " with that name" : ""}.
-                </EmptyState>
-              ) : (
-                <EmptyState compact icon={<Server />} title="No hosts" />
-              )
-            }
-          />
-        )}
+        <QueryTable
+          query={hosts}
+          errorTitle="Could not load the hosts"
+          errorCompact
+          caption="Hosts of this rollout"
+          fixed
+          columns={cols}
+          fetching={hosts.isPlaceholderData}
+          getRowId={(h) => h.hostId}
+          onRowClick={(row) => setOpen(row.original)}
+          rowClassName={(row) => (isIn(FAILED_HOST_STATES, row.original.state) ? "bg-bad-soft/40" : undefined)}
+          skeletonRows={8}
+          className="max-h-[40rem]"
+          empty={
+            filtered ? (
+              <EmptyState compact icon={<SearchX />} title="No hosts match">
+                No host of this rollout is in that state{q ? " with that name" : ""}.
+              </EmptyState>
+            ) : (
+              <EmptyState compact icon={<Server />} title="No hosts" />
+            )
+          }
+        />
       </NowContext.Provider>
       <Pagination
         page={page}

@@ -3,16 +3,16 @@ import * as React from "react";
 import Link from "next/link";
 import { usePathname, useRouter, useSearchParams } from "next/navigation";
 import { createColumnHelper } from "@tanstack/react-table";
-import { ArrowRight, Rocket, SearchX, X } from "lucide-react";
+import { ArrowRight, Rocket, SearchX } from "lucide-react";
 import type { RolloutStatus, RolloutSummary } from "@/lib/api/schemas";
 import { PageHeader } from "../ui/page-header";
 import { Card } from "../ui/card";
-import { DataTable } from "../ui/data-table";
+import { QueryTable } from "../ui/data-table";
 import { EmptyState } from "../ui/empty-state";
-import { ErrorState } from "../ui/error-state";
-import { RelativeTime } from "../ui/relative-time";
+import { RelativeTime, relativeTimeCell } from "../ui/relative-time";
 import { Button, buttonClass } from "../ui/button";
 import { cn } from "../ui/cn";
+import { RemovableChip } from "../ui/chip";
 import { formatDuration, numberFmt } from "../ui/time";
 import { Pagination } from "../ui/pagination";
 import { RollbackBadge, RolloutProgress, RolloutStatusBadge } from "./rollout-state";
@@ -67,11 +67,7 @@ const columns = [
   col.accessor("status", { header: "Status", size: 140, cell: (c) => <RolloutStatusBadge rollout={c.row.original} /> }),
   col.display({ id: "progress", header: "Progress", size: 280, cell: (c) => <RolloutProgress r={c.row.original} /> }),
   col.accessor("createdBy", { header: "Started by", size: 104, cell: (c) => <span className="block truncate text-muted-foreground">{c.getValue()}</span> }),
-  col.accessor("createdAt", {
-    header: "Started",
-    size: 92,
-    cell: (c) => <RelativeTime date={c.getValue()} className="text-xs text-muted-foreground" />,
-  }),
+  col.accessor("createdAt", { header: "Started", size: 92, cell: relativeTimeCell }),
   col.accessor("finishedAt", {
     header: "Finished",
     size: 112,
@@ -161,62 +157,52 @@ export function RolloutsView() {
             ))}
           </div>
           {patchId ? (
-            <span className="inline-flex h-6 items-center gap-1 rounded border border-primary/25 bg-accent pl-2 pr-0.5 text-xs text-accent-foreground">
+            <RemovableChip removeLabel="Remove patch filter" onRemove={() => update({ patchId: undefined })}>
               Patch: {scoped?.patch.title ?? patchId.slice(0, 8)}
-              <button type="button" aria-label="Remove patch filter" onClick={() => update({ patchId: undefined })} className="rounded p-0.5 hover:bg-card">
-                <X className="size-3" />
-              </button>
-            </span>
+            </RemovableChip>
           ) : null}
           {groupId ? (
-            <span className="inline-flex h-6 items-center gap-1 rounded border border-primary/25 bg-accent pl-2 pr-0.5 text-xs text-accent-foreground">
+            <RemovableChip removeLabel="Remove group filter" onRemove={() => update({ groupId: undefined })}>
               Group: {scoped?.group.name ?? groupId.slice(0, 8)}
-              <button type="button" aria-label="Remove group filter" onClick={() => update({ groupId: undefined })} className="rounded p-0.5 hover:bg-card">
-                <X className="size-3" />
-              </button>
-            </span>
+            </RemovableChip>
           ) : null}
           {q.data ? <span className="ml-auto text-xs tabular text-muted-foreground">{numberFmt.format(q.data.total)} rollouts</span> : null}
         </div>
-        {q.isError && !q.data ? (
-          <ErrorState className="flex-1" error={q.error} title="Could not load rollouts" onRetry={() => void q.refetch()} />
-        ) : (
-          <DataTable
-            caption="Rollouts"
-            fixed
-            columns={columns}
-            data={items}
-            loading={q.isPending}
-            fetching={q.isPlaceholderData}
-            getRowId={(r) => r.id}
-            onRowClick={(row, e) => {
-              const href = `/rollouts/${row.original.id}`;
-              if (e.metaKey || e.ctrlKey) window.open(href, "_blank");
-              else router.push(href);
-            }}
-            skeletonRows={6}
-            className="min-h-0 flex-1 [&_td]:h-11"
-            empty={
-              filtered ? (
-                <EmptyState compact icon={<SearchX />} title="No rollouts match" action={<Button onClick={() => router.replace(pathname)}>Clear filters</Button>}>
-                  Try another status.
-                </EmptyState>
-              ) : (
-                <EmptyState
-                  icon={<Rocket />}
-                  title="No rollouts yet"
-                  action={
-                    <Link href="/groups" className={buttonClass("primary")}>
-                      Choose a group <ArrowRight />
-                    </Link>
-                  }
-                >
-                  Open a group, pick a staged patch it still misses and press Roll out. You will see every host&apos;s result here, live.
-                </EmptyState>
-              )
-            }
-          />
-        )}
+        <QueryTable
+          query={q}
+          errorTitle="Could not load rollouts"
+          errorClassName="flex-1"
+          caption="Rollouts"
+          fixed
+          columns={columns}
+          fetching={q.isPlaceholderData}
+          onRowClick={(row, e) => {
+            const href = `/rollouts/${row.original.id}`;
+            if (e.metaKey || e.ctrlKey) window.open(href, "_blank");
+            else router.push(href);
+          }}
+          skeletonRows={6}
+          className="min-h-0 flex-1 [&_td]:h-11"
+          empty={
+            filtered ? (
+              <EmptyState compact icon={<SearchX />} title="No rollouts match" action={<Button onClick={() => router.replace(pathname)}>Clear filters</Button>}>
+                Try another status.
+              </EmptyState>
+            ) : (
+              <EmptyState
+                icon={<Rocket />}
+                title="No rollouts yet"
+                action={
+                  <Link href="/groups" className={buttonClass("primary")}>
+                    Choose a group <ArrowRight />
+                  </Link>
+                }
+              >
+                Open a group, pick a staged patch it still misses and press Roll out. You will see every host&apos;s result here, live.
+              </EmptyState>
+            )
+          }
+        />
         {q.data && q.data.total > limit ? (
           <Pagination
             page={page}

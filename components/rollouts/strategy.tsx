@@ -3,7 +3,7 @@ import type { RolloutStrategy, RolloutStrategyInput } from "@/lib/api/schemas";
 import { issueAt } from "../api";
 import { Field, Input } from "../ui/input";
 import { cn } from "../ui/cn";
-import { formatDuration, numberFmt } from "../ui/time";
+import { countOf, formatDuration, numberFmt } from "../ui/time";
 
 /** The strategy as typed: every field a string (or the checkbox), converted when asked. */
 export interface StrategyDraft {
@@ -107,7 +107,7 @@ const spec = (v: number | string) => (typeof v === "number" ? numberFmt.format(v
 /** A strategy in one line of plain words, for headers and summaries. */
 export function strategyWords(s: RolloutStrategy): string[] {
   return [
-    s.canary > 0 ? `${numberFmt.format(s.canary)} canary ${s.canary === 1 ? "host" : "hosts"}${s.pauseAfterCanary ? ", then wait for approval" : ""}` : "no canary",
+    s.canary > 0 ? `${countOf(s.canary, "canary host")}${s.pauseAfterCanary ? ", then wait for approval" : ""}` : "no canary",
     `waves of ${spec(s.waves)}`,
     `at most ${numberFmt.format(s.maxInFlight)} in flight`,
     s.failureBudget === 0 || s.failureBudget === "0%" ? "stop at the first failure" : `tolerate ${spec(s.failureBudget)} failures`,

@@ -5,15 +5,15 @@ import { KeySquare, Plus } from "lucide-react";
 import { API_TOKEN_DEFAULT_DAYS, API_TOKEN_MAX_DAYS, type ApiToken, type Role } from "@/lib/api/schemas";
 import { useApiTokens, useCreateApiToken, useRevokeApiToken, type ApiTokenCreated } from "../hooks/use-admin";
 import { useOperator } from "../hooks/operator-context";
-import { DataTable } from "../ui/data-table";
+import { QueryTable } from "../ui/data-table";
 import { Button } from "../ui/button";
 import { Dialog, DialogContent } from "../ui/dialog";
 import { Field, Input } from "../ui/input";
 import { Select } from "../ui/select";
 import { StatusBadge } from "../ui/badge";
-import { RelativeTime } from "../ui/relative-time";
+import { RelativeTime, relativeTimeCell } from "../ui/relative-time";
 import { EmptyState } from "../ui/empty-state";
-import { ErrorState, InlineError } from "../ui/error-state";
+import { InlineError } from "../ui/error-state";
 import { fieldIssue } from "../api";
 import { FormActions } from "../ui/form-actions";
 import { RoleBadge, RoleField } from "./role-badge";
@@ -21,6 +21,7 @@ import { AdminPanel } from "./admin-panel";
 import { SecretReveal } from "./secret-reveal";
 import { CodeBlock } from "../ui/code-block";
 import { RevokeConfirmDialog, revokeColumn } from "../ui/revoke-confirm";
+import { useOnOpen } from "../hooks/use-on-open";
 
 const col = createColumnHelper<ApiToken>();
 
@@ -44,16 +45,13 @@ function CreateTokenDialog({ open, onOpenChange }: { open: boolean; onOpenChange
   const [role, setRole] = React.useState<Role>("viewer");
   const [expiry, setExpiry] = React.useState(String(API_TOKEN_DEFAULT_DAYS));
   const [created, setCreated] = React.useState<ApiTokenCreated | null>(null);
-  React.useEffect(() => {
-    if (open) {
-      setName("");
-      setRole("viewer");
-      setExpiry(String(API_TOKEN_DEFAULT_DAYS));
-      setCreated(null);
-      create.reset();
-    }
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [open]);
+  useOnOpen(open, () => {
+    setName("");
+    setRole("viewer");
+    setExpiry(String(API_TOKEN_DEFAULT_DAYS));
+    setCreated(null);
+    create.reset();
+  });
   const origin = typeof window !== "undefined" ? window.location.origin : "";
   return (
     <Dialog open={open} onOpenChange={onOpenChange}>
@@ -106,7 +104,7 @@ function CreateTokenDialog({ open, onOpenChange }: { open: boolean; onOpenChange
 
 export function ApiTokensPanel() {
   const me = useOperator();
-  const { data, error, isPending, refetch } = useApiTokens(me.isAdmin);
+  const tokens = useApiTokens(me.isAdmin);
   const revoke = useRevokeApiToken();
   const [creating, setCreating] = React.useState(false);
   const [confirming, setConfirming] = React.useState<ApiToken | null>(null);
@@ -126,7 +124,7 @@ export function ApiTokensPanel() {
         },
       }),
       col.accessor("lastUsedAt", { header: "Last used", size: 110, cell: (c) => <RelativeTime date={c.getValue()} fallback="never" className="text-xs text-muted-foreground" /> }),
-      col.accessor("expiresAt", { header: "Expires", size: 110, cell: (c) => <RelativeTime date={c.getValue()} className="text-xs text-muted-foreground" /> }),
+      col.accessor("expiresAt", { header: "Expires", size: 110, cell: relativeTimeCell }),
       col.accessor("createdBy", { header: "Created by", size: 120, cell: (c) => <span className="text-xs text-muted-foreground">{c.getValue()}</span> }),
       revokeColumn(col, (t) => !t.revokedAt, setConfirming),
     ],
@@ -146,24 +144,20 @@ export function ApiTokensPanel() {
       deniedTitle="Administrators manage API tokens"
       denied="Ask an administrator for a token to use the HTTP API from scripts."
     >
-      {error && !data ? (
-        <ErrorState compact error={error} title="Could not load API tokens" onRetry={() => void refetch()} />
-      ) : (
-        <DataTable
-          caption="API tokens"
-          columns={columns}
-          data={data?.items ?? []}
-          loading={isPending}
-          skeletonRows={3}
-          getRowId={(t) => t.id}
-          rowClassName={(r) => (r.original.revokedAt ? "opacity-60" : undefined)}
-          empty={
-            <EmptyState compact icon={<KeySquare />} title="No API tokens" action={<Button size="sm" onClick={() => setCreating(true)}><Plus /> Create token</Button>}>
-              Create one to call the API from a script: <code className="font-mono text-xs">Authorization: Bearer …</code>
-            </EmptyState>
-          }
-        />
-      )}
+      <QueryTable
+        query={tokens}
+        errorTitle="Could not load API tokens"
+        errorCompact
+        caption="API tokens"
+        columns={columns}
+        skeletonRows={3}
+        rowClassName={(r) => (r.original.revokedAt ? "opacity-60" : undefined)}
+        empty={
+          <EmptyState compact icon={<KeySquare />} title="No API tokens" action={<Button size="sm" onClick={() => setCreating(true)}><Plus /> Create token</Button>}>
+            Create one to call the API from a script: <code className="font-mono text-xs">Authorization: Bearer …</code>
+          </EmptyState>
+        }
+      />
       <CreateTokenDialog open={creating} onOpenChange={setCreating} />
       <RevokeConfirmDialog
         target={confirming}

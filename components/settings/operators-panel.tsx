@@ -5,27 +5,19 @@ import { KeyRound, MoreHorizontal, Shield, UserCheck, UserPlus, UserX, Users } f
 import type { Operator, Role } from "@/lib/api/schemas";
 import { useCreateOperator, useOperators, useUpdateOperator } from "../hooks/use-admin";
 import { useOperator } from "../hooks/operator-context";
-import { DataTable } from "../ui/data-table";
+import { QueryTable } from "../ui/data-table";
 import { Button } from "../ui/button";
 import { Dialog, DialogContent } from "../ui/dialog";
 import { Field, Input } from "../ui/input";
 import { StatusBadge } from "../ui/badge";
-import { RelativeTime } from "../ui/relative-time";
-import { ErrorState, InlineError } from "../ui/error-state";
-import {
-  DropdownMenu,
-  DropdownMenuContent,
-  DropdownMenuItem,
-  DropdownMenuLabel,
-  DropdownMenuRadioGroup,
-  DropdownMenuRadioItem,
-  DropdownMenuSeparator,
-  DropdownMenuTrigger,
-} from "../ui/dropdown-menu";
+import { relativeTimeCell } from "../ui/relative-time";
+import { InlineError } from "../ui/error-state";
+import { DropdownMenu, DropdownMenuContent, DropdownMenuItem, DropdownMenuLabel, DropdownMenuRadioOptions, DropdownMenuSeparator, DropdownMenuTrigger } from "../ui/dropdown-menu";
 import { fieldIssue } from "../api";
-import { FormActions } from "../ui/form-actions";
+import { FormActions, submitThen } from "../ui/form-actions";
 import { ROLE_OPTIONS, RoleBadge, RoleField } from "./role-badge";
 import { AdminPanel } from "./admin-panel";
+import { useOnOpen } from "../hooks/use-on-open";
 
 const col = createColumnHelper<Operator>();
 
@@ -34,24 +26,13 @@ function AddOperatorDialog({ open, onOpenChange }: { open: boolean; onOpenChange
   const [username, setUsername] = React.useState("");
   const [password, setPassword] = React.useState("");
   const [role, setRole] = React.useState<Role>("operator");
-  React.useEffect(() => {
-    if (open) {
-      setUsername("");
-      setPassword("");
-      setRole("operator");
-      create.reset();
-    }
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [open]);
-  const submit = async (e: React.FormEvent) => {
-    e.preventDefault();
-    try {
-      await create.mutateAsync({ username: username.trim(), password, role });
-      onOpenChange(false);
-    } catch {
-      /* shown */
-    }
-  };
+  useOnOpen(open, () => {
+    setUsername("");
+    setPassword("");
+    setRole("operator");
+    create.reset();
+  });
+  const submit = submitThen(() => create.mutateAsync({ username: username.trim(), password, role }), () => onOpenChange(false));
   const generic = create.error && !fieldIssue(create.error, "username") && !fieldIssue(create.error, "password");
   return (
     <Dialog open={open} onOpenChange={onOpenChange}>
@@ -84,18 +65,7 @@ function ResetPasswordDialog({ target, onClose }: { target: Operator | null; onC
     <Dialog open={!!target} onOpenChange={(o) => !o && onClose()}>
       {target ? (
         <DialogContent title={`Set a new password for ${target.username}`} description="Their other sessions stay signed in until they expire.">
-          <form
-            onSubmit={async (e) => {
-              e.preventDefault();
-              try {
-                await update.mutateAsync({ id: target.id, password });
-                onClose();
-              } catch {
-                /* shown */
-              }
-            }}
-            className="flex flex-col gap-3.5"
-          >
+          <form onSubmit={submitThen(() => update.mutateAsync({ id: target.id, password }), onClose)} className="flex flex-col gap-3.5">
             <Field label="New password" htmlFor="op-newpass" error={fieldIssue(update.error, "password")} hint="At least 10 characters and hard to guess (checked for common words, names and patterns)">
               <Input id="op-newpass" type="password" value={password} onChange={(e) => setPassword(e.target.value)} autoComplete="new-password" minLength={10} required autoFocus />
             </Field>
@@ -110,7 +80,7 @@ function ResetPasswordDialog({ target, onClose }: { target: Operator | null; onC
 
 export function OperatorsPanel() {
   const me = useOperator();
-  const { data, error, isPending, refetch } = useOperators(me.isAdmin);
+  const operators = useOperators(me.isAdmin);
   const update = useUpdateOperator();
   const [adding, setAdding] = React.useState(false);
   const [resetFor, setResetFor] = React.useState<Operator | null>(null);
@@ -135,7 +105,7 @@ export function OperatorsPanel() {
         size: 130,
         cell: (c) => (c.getValue() ? <StatusBadge tone="off">Disabled</StatusBadge> : <StatusBadge tone="ok">Active</StatusBadge>),
       }),
-      col.accessor("createdAt", { header: "Added", size: 120, cell: (c) => <RelativeTime date={c.getValue()} className="text-xs text-muted-foreground" /> }),
+      col.accessor("createdAt", { header: "Added", size: 120, cell: relativeTimeCell }),
       col.display({
         id: "actions",
         header: () => <span className="sr-only">Actions</span>,
@@ -155,14 +125,7 @@ export function OperatorsPanel() {
                 <DropdownMenuLabel className="flex items-center gap-1.5">
                   <Shield className="size-3" /> Role
                 </DropdownMenuLabel>
-                <DropdownMenuRadioGroup value={o.role} onValueChange={(v) => update.mutate({ id: o.id, role: v as Role })}>
-                  {ROLE_OPTIONS.map((r) => (
-                    <DropdownMenuRadioItem key={r.value} value={r.value} disabled={self}>
-                      {r.label}
-                      <span className="ml-auto text-xs text-subtle-foreground">{r.hint}</span>
-                    </DropdownMenuRadioItem>
-                  ))}
-                </DropdownMenuRadioGroup>
+                <DropdownMenuRadioOptions value={o.role} onValueChange={(v) => update.mutate({ id: o.id, role: v as Role })} options={ROLE_OPTIONS} disabled={self} />
                 <DropdownMenuSeparator />
                 <DropdownMenuItem onSelect={() => setResetFor(o)}>
                   <KeyRound /> Set password…
@@ -205,11 +168,7 @@ export function OperatorsPanel() {
       }
     >
       {update.error ? <InlineError className="mx-4 mt-3" error={update.error} /> : null}
-      {error && !data ? (
-        <ErrorState compact error={error} title="Could not load operators" onRetry={() => void refetch()} />
-      ) : (
-        <DataTable caption="Operators" columns={columns} data={data?.items ?? []} loading={isPending} skeletonRows={3} getRowId={(o) => o.id} />
-      )}
+      <QueryTable query={operators} errorTitle="Could not load operators" errorCompact caption="Operators" columns={columns} skeletonRows={3} />
       <AddOperatorDialog open={adding} onOpenChange={setAdding} />
       <ResetPasswordDialog target={resetFor} onClose={() => setResetFor(null)} />
     </AdminPanel>

@@ -2,17 +2,14 @@
 import { useTheme } from "next-themes";
 import { ChevronsUpDown, LogOut, Monitor, Moon, Sun } from "lucide-react";
 import { apiFetch } from "../api";
-import {
-  DropdownMenu,
-  DropdownMenuContent,
-  DropdownMenuItem,
-  DropdownMenuLabel,
-  DropdownMenuRadioGroup,
-  DropdownMenuRadioItem,
-  DropdownMenuSeparator,
-  DropdownMenuTrigger,
-} from "../ui/dropdown-menu";
+import { DropdownMenu, DropdownMenuContent, DropdownMenuItem, DropdownMenuLabel, DropdownMenuRadioOptions, DropdownMenuSeparator, DropdownMenuTrigger } from "../ui/dropdown-menu";
 import { useOperator } from "../hooks/operator-context";
+
+const THEMES = [
+  { value: "light", label: <><Sun /> Light</> },
+  { value: "dark", label: <><Moon /> Dark</> },
+  { value: "system", label: <><Monitor /> System</> },
+];
 
 export async function signOut() {
   try {
@@ -42,17 +39,7 @@ export function UserMenu() {
       </DropdownMenuTrigger>
       <DropdownMenuContent align="start" className="w-52">
         <DropdownMenuLabel>Theme</DropdownMenuLabel>
-        <DropdownMenuRadioGroup value={theme ?? "system"} onValueChange={setTheme}>
-          <DropdownMenuRadioItem value="light">
-            <Sun /> Light
-          </DropdownMenuRadioItem>
-          <DropdownMenuRadioItem value="dark">
-            <Moon /> Dark
-          </DropdownMenuRadioItem>
-          <DropdownMenuRadioItem value="system">
-            <Monitor /> System
-          </DropdownMenuRadioItem>
-        </DropdownMenuRadioGroup>
+        <DropdownMenuRadioOptions value={theme ?? "system"} onValueChange={setTheme} options={THEMES} />
         <DropdownMenuSeparator />
         <DropdownMenuItem onSelect={() => void signOut()}>
           <LogOut /> Sign out

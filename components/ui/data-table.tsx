@@ -13,6 +13,7 @@ import {
 import { ArrowDown, ArrowUp, ChevronsUpDown } from "lucide-react";
 import { cn } from "./cn";
 import { Skeleton } from "./skeleton";
+import { ErrorState } from "./error-state";
 
 declare module "@tanstack/react-table" {
   // eslint-disable-next-line @typescript-eslint/no-unused-vars
@@ -23,6 +24,27 @@ declare module "@tanstack/react-table" {
     align?: "left" | "right";
   }
 }
+
+export type DataTableProps<T> = {
+  columns: ColumnDef<T, any>[]; // eslint-disable-line @typescript-eslint/no-explicit-any
+  data: T[];
+  sorting?: SortingState;
+  onSortingChange?: OnChangeFn<SortingState>;
+  loading?: boolean;
+  empty?: React.ReactNode;
+  getRowId?: (row: T) => string;
+  onRowClick?: (row: Row<T>, e: React.MouseEvent) => void;
+  rowClassName?: (row: Row<T>) => string | undefined;
+  className?: string;
+  skeletonRows?: number;
+  caption?: string;
+  /** Background refetch in progress: dims the rows slightly, keeps them readable. */
+  fetching?: boolean;
+  /** Extra full-width row under a row (e.g. details), or null. */
+  renderExpanded?: (row: Row<T>) => React.ReactNode;
+  /** table-layout: fixed: columns take their `size`; a column with `size: 0` takes the rest. */
+  fixed?: boolean;
+};
 
 /**
  * Dense table with a sticky header. Sorting is server-side (manualSorting) when
@@ -44,26 +66,7 @@ export function DataTable<T>({
   fetching,
   renderExpanded,
   fixed,
-}: {
-  columns: ColumnDef<T, any>[]; // eslint-disable-line @typescript-eslint/no-explicit-any
-  data: T[];
-  sorting?: SortingState;
-  onSortingChange?: OnChangeFn<SortingState>;
-  loading?: boolean;
-  empty?: React.ReactNode;
-  getRowId?: (row: T) => string;
-  onRowClick?: (row: Row<T>, e: React.MouseEvent) => void;
-  rowClassName?: (row: Row<T>) => string | undefined;
-  className?: string;
-  skeletonRows?: number;
-  caption?: string;
-  /** Background refetch in progress: dims the rows slightly, keeps them readable. */
-  fetching?: boolean;
-  /** Extra full-width row under a row (e.g. details), or null. */
-  renderExpanded?: (row: Row<T>) => React.ReactNode;
-  /** table-layout: fixed: columns take their `size`; a column with `size: 0` takes the rest. */
-  fixed?: boolean;
-}) {
+}: DataTableProps<T>) {
   const table = useReactTable({
     data,
     columns,
@@ -202,4 +205,37 @@ export function DataTable<T>({
       </table>
     </div>
   );
+}
+
+/** What QueryTable needs of a TanStack query result. */
+export type TableQuery = { isError: boolean; isPending: boolean; error: unknown; data?: unknown; refetch: () => unknown };
+
+/**
+ * A DataTable of one query's rows, or, when the query failed, the error with a retry in its place.
+ * Rows already shown stay after a failed refetch unless `errorHidesRows`.
+ * By default the rows are the query's `items`, keyed by their `id`, with skeletons while the query is pending.
+ */
+export function QueryTable<T>({
+  query,
+  errorTitle,
+  errorCompact,
+  errorClassName,
+  errorHidesRows,
+  data,
+  loading,
+  getRowId = (row) => (row as { id: string }).id,
+  ...table
+}: Omit<DataTableProps<T>, "data"> & {
+  query: TableQuery;
+  data?: T[];
+  errorTitle: string;
+  errorCompact?: boolean;
+  errorClassName?: string;
+  errorHidesRows?: boolean;
+}) {
+  if (query.isError && (errorHidesRows || query.data === undefined)) {
+    return <ErrorState compact={errorCompact} className={errorClassName} error={query.error} title={errorTitle} onRetry={() => void query.refetch()} />;
+  }
+  const rows = data ?? (query.data as { items: T[] } | undefined)?.items ?? [];
+  return <DataTable data={rows} loading={loading ?? query.isPending} getRowId={getRowId} {...table} />;
 }

@@ -71,3 +71,27 @@ export function DropdownMenuRadioItem({ className, children, ...props }: React.C
     </DM.RadioItem>
   );
 }
+
+/** One choice among a few, as radio items; an option's `hint` sits at the right. */
+export function DropdownMenuRadioOptions({
+  value,
+  onValueChange,
+  options,
+  disabled,
+}: {
+  value: string;
+  onValueChange: (v: string) => void;
+  options: readonly { value: string; label: React.ReactNode; hint?: React.ReactNode }[];
+  disabled?: boolean;
+}) {
+  return (
+    <DM.RadioGroup value={value} onValueChange={onValueChange}>
+      {options.map((o) => (
+        <DropdownMenuRadioItem key={o.value} value={o.value} disabled={disabled}>
+          {o.label}
+          {o.hint !== undefined ? <span className="ml-auto text-xs text-subtle-foreground">{o.hint}</span> : null}
+        </DropdownMenuRadioItem>
+      ))}
+    </DM.RadioGroup>
+  );
+}

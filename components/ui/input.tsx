@@ -20,6 +20,19 @@ export const Textarea = React.forwardRef<HTMLTextAreaElement, React.TextareaHTML
   },
 );
 
+/** An input with an icon at its start, e.g. a search box or a sign-in field. `className` sizes the wrapper. */
+export const IconInput = React.forwardRef<
+  HTMLInputElement,
+  React.InputHTMLAttributes<HTMLInputElement> & { icon: React.ComponentType<{ className?: string }>; inputClassName?: string }
+>(function IconInput({ icon: Icon, className, inputClassName, ...props }, ref) {
+  return (
+    <div className={cn("relative", className)}>
+      <Icon className="pointer-events-none absolute left-2.5 top-1/2 size-3.5 -translate-y-1/2 text-subtle-foreground" />
+      <Input ref={ref} className={cn("pl-8", inputClassName)} {...props} />
+    </div>
+  );
+});
+
 export function Label({ className, ...props }: React.LabelHTMLAttributes<HTMLLabelElement>) {
   return <label className={cn("text-xs font-medium text-muted-foreground", className)} {...props} />;
 }

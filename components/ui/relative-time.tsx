@@ -52,3 +52,8 @@ export function RelativeTime({
     </time>
   );
 }
+
+/** The cell of a table column holding a timestamp: small and muted, like every date in a list. */
+export function relativeTimeCell(c: { getValue: () => string | Date | null | undefined }) {
+  return <RelativeTime date={c.getValue()} className="text-xs text-muted-foreground" />;
+}

@@ -62,3 +62,8 @@ export function formatBytes(bytes: number): string {
 }
 
 export const numberFmt = new Intl.NumberFormat("en-US");
+
+/** "1 host", "1,204 hosts": a count with its noun in the right number. */
+export function countOf(n: number, singular: string, plural = `${singular}s`): string {
+  return `${numberFmt.format(n)} ${n === 1 ? singular : plural}`;
+}

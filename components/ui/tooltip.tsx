@@ -39,3 +39,14 @@ export function Tooltip({
     </TooltipPrimitive.Root>
   );
 }
+
+/** "+N" for what a compact list leaves out; the rest shows on hover or focus. */
+export function MoreInTooltip({ count, children }: { count: number; children: React.ReactNode }) {
+  return (
+    <Tooltip content={children}>
+      <span tabIndex={0} className="shrink-0 rounded px-1 text-[11px] text-muted-foreground hover:text-foreground">
+        +{count}
+      </span>
+    </Tooltip>
+  );
+}
