@@ -3,7 +3,7 @@ import { z } from "zod";
 import { CREATED } from "./common";
 import { storableText } from "@/agent/protocol";
 import { LabelsSchema } from "./hosts";
-import { KernelReleaseSchema, SeveritySchema, VerdictSchema } from "./patches";
+import { KernelReleaseSchema, PATCH_FACTS } from "./patches";
 
 const DistroIdSchema = z.string().trim().min(1).max(64).regex(/^[a-z0-9._-]+$/, "distro ids look like debian, ubuntu, rhel (os-release ID)");
 
@@ -47,10 +47,7 @@ export const GroupUpdateSchema = GroupCreateSchema.partial().refine((b) => Objec
 /** A staged patch as it stands in a group: how many members still need it. */
 export const GroupPatchStatusSchema = z.object({
   patchId: z.string(),
-  title: z.string(),
-  cves: z.array(z.string()),
-  severity: SeveritySchema,
-  verdict: VerdictSchema,
+  ...PATCH_FACTS,
   /** Members whose kernel the patch targets. */
   targeted: z.number(),
   /** Of those, members where the patch is live. */

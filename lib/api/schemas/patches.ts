@@ -36,12 +36,12 @@ export const PatchCreateSchema = z.object({
 });
 export type PatchCreate = z.infer<typeof PatchCreateSchema>;
 
+/** What names a staged patch wherever it is listed: title, CVEs, severity and the staging verdict. */
+export const PATCH_FACTS = { title: z.string(), cves: z.array(z.string()), severity: SeveritySchema, verdict: VerdictSchema };
+
 export const PatchSummarySchema = z.object({
   id: z.string(),
-  title: z.string(),
-  cves: z.array(z.string()),
-  severity: SeveritySchema,
-  verdict: VerdictSchema,
+  ...PATCH_FACTS,
   functions: z.array(z.string()),
   targetReleases: z.array(z.string()),
   ...CREATED,

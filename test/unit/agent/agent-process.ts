@@ -4,10 +4,23 @@ import { spawn } from "node:child_process";
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import { expect } from "vitest";
-import { waitFor, type FakeConsole } from "./fake-console";
-import type { FakeHost } from "../../helpers/fake-host";
+import { FakeConsole, waitFor } from "./fake-console";
+import { makeFakeHost, type FakeHost } from "../../helpers/fake-host";
 
-export async function enrollsAndHeartbeats(o: { command: string[]; env: Record<string, string>; fc: FakeConsole; host: FakeHost; token: string; version: string }): Promise<void> {
+export async function enrollsAndHeartbeats(opts: { command: string[]; env: Record<string, string>; version: string }): Promise<void> {
+  const token = "agent-process-token";
+  const fc = await new FakeConsole({ tokens: [token], heartbeatIntervalSec: 1 }).start();
+  const host = makeFakeHost();
+  host.setLivepatch("livepatch_cve_2024_1086", { enabled: true });
+  try {
+    await runUntilHeartbeat({ ...opts, fc, host, token });
+  } finally {
+    await fc.stop();
+    host.cleanup();
+  }
+}
+
+async function runUntilHeartbeat(o: { command: string[]; env: Record<string, string>; fc: FakeConsole; host: FakeHost; token: string; version: string }): Promise<void> {
   const [cmd, ...args] = o.command;
   const child = spawn(cmd!, [...args, "--log-level", "debug"], {
     env: {
