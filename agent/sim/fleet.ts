@@ -16,6 +16,9 @@ import { Logger } from "../log";
 import { ensurePrivateDir, writeFileAtomic } from "../durable-file";
 import { StoredCredentialSchema, type CredentialStore, type StoredCredential } from "../state";
 import { hostProfile, type HostProfile } from "./profiles";
+import { MemoryKeptPatches } from "../boot/kept-patches";
+import { BootReloader } from "../boot/reload";
+import type { ReloadReport } from "../protocol";
 
 export interface FleetOptions {
   server: string;
@@ -54,9 +57,18 @@ export interface SimAgent {
   profile: HostProfile;
   /** The host's pretend kernel: `kernel.setBehavior({ forceFailure: "refused" })` makes this host fail. */
   kernel: SimulatedKernel;
+  /** The running agent; a reboot starts a new one. */
   agent: Agent;
   /** Every job this host has seen (in memory, like its kernel). */
   jobs: MemoryJobStore;
+  /** The patches its agent keeps to load again at boot (they survive a simulated reboot, as a disk would). */
+  kept: MemoryKeptPatches;
+  /**
+   * Reboots the host into the same kernel: the agent stops, the kernel forgets its livepatches and
+   * gets a new boot id, then a new agent loads the kept patches again (as agent/cli.ts does) and
+   * connects. Resolves with what the reload did.
+   */
+  reboot(): Promise<ReloadReport | null>;
 }
 
 export interface Fleet {
@@ -158,6 +170,16 @@ export async function startFleet(opts: FleetOptions): Promise<Fleet> {
   const spread = opts.connectSpreadMs ?? Math.min(10_000, n * 2);
   const now = Date.now();
   const agents: SimAgent[] = [];
+  let enrolled = 0;
+  let connected = 0;
+  const watch = (agent: Agent, profile: HostProfile) => {
+    agent.on("connected", () => connected++);
+    agent.on("disconnected", () => connected--);
+    // A refused token is reported once by startFleet itself; anything else (revocation) per host.
+    agent.on("stopped", (exit) => {
+      if (exit.code !== 0 && exit.code !== EXIT.failed) say(`${profile.hostname} stopped: ${exit.reason}`);
+    });
+  };
   for (let i = 0; i < n; i++) {
     const profile = hostProfile(seed, i, now);
     const { index: _i, livepatches, bootedAtMs, ...facts } = profile;
@@ -169,32 +191,51 @@ export async function startFleet(opts: FleetOptions): Promise<Fleet> {
       random: opts.random,
     });
     const jobs = new MemoryJobStore();
-    const agent = new Agent({
-      server,
-      enrollToken: opts.enrollToken,
-      credentials: store.storeFor(profile.machineId),
-      inventory: new InventoryCollector({ backend: kernel, host: null }),
-      log: log.child({ host: profile.hostname }),
-      heartbeatSecOverride: opts.heartbeatSec,
-      inventoryIntervalMs: opts.inventoryIntervalMs ?? 60_000,
-      initialDelayMaxMs: spread,
-      backoff: opts.backoff,
-      connectGate: gate,
-      jobStore: jobs,
-      jobResendMs: opts.jobResendMs,
-    });
-    agents.push({ profile, kernel, agent, jobs });
-  }
-
-  let enrolled = 0;
-  let connected = 0;
-  for (const { agent, profile } of agents) {
-    agent.on("connected", () => connected++);
-    agent.on("disconnected", () => connected--);
-    // A refused token is reported once by startFleet itself; anything else (revocation) per host.
-    agent.on("stopped", (exit) => {
-      if (exit.code !== 0 && exit.code !== EXIT.failed) say(`${profile.hostname} stopped: ${exit.reason}`);
-    });
+    const kept = new MemoryKeptPatches();
+    const credentials = store.storeFor(profile.machineId);
+    let report: ReloadReport | null = null;
+    const newAgent = (initialDelayMaxMs: number) => {
+      const agent = new Agent({
+        server,
+        enrollToken: opts.enrollToken,
+        credentials,
+        kept,
+        inventory: new InventoryCollector({ backend: kernel, host: null, reload: async () => report }),
+        log: log.child({ host: profile.hostname }),
+        heartbeatSecOverride: opts.heartbeatSec,
+        inventoryIntervalMs: opts.inventoryIntervalMs ?? 60_000,
+        initialDelayMaxMs,
+        backoff: opts.backoff,
+        connectGate: gate,
+        jobStore: jobs,
+        jobResendMs: opts.jobResendMs,
+      });
+      watch(agent, profile);
+      return agent;
+    };
+    const sim: SimAgent = {
+      profile,
+      kernel,
+      agent: newAgent(spread),
+      jobs,
+      kept,
+      reboot: async () => {
+        await sim.agent.stop();
+        kernel.reboot();
+        const inventory = new InventoryCollector({ backend: kernel, host: null });
+        report = await new BootReloader({
+          store: kept,
+          backend: kernel,
+          boot: () => inventory.bootFacts(),
+          consoleKey: async () => (await credentials.load())?.consolePublicKey ?? null,
+          log: log.child({ host: profile.hostname }),
+        }).run();
+        sim.agent = newAgent(0);
+        await sim.agent.start();
+        return report;
+      },
+    };
+    agents.push(sim);
   }
   const connectedCount = () => connected;
 
