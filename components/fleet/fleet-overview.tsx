@@ -85,7 +85,7 @@ export function FleetOverview() {
         }
       />
 
-      <section aria-label="Host counts" className="grid grid-cols-2 gap-3 md:grid-cols-3 xl:grid-cols-5">
+      <section aria-label="Host counts" className="grid grid-cols-2 gap-3 md:grid-cols-3 xl:grid-cols-6">
         <StatCard
           label="Hosts"
           value={total}
@@ -112,6 +112,15 @@ export function FleetOverview() {
           href="#stale"
           testId="stat-stale"
           hint={data ? `silent for more than ${formatDuration(data.staleAfterSec)}` : undefined}
+        />
+        <StatCard
+          label="Drifting"
+          value={data?.drifting}
+          share={pct(data?.drifting)}
+          tone="warn"
+          href="/hosts?drifting=true"
+          testId="stat-drifting"
+          hint="live patches differ from what rollouts applied"
         />
         <StatCard label="Revoked" value={data?.revoked} tone="bad" href="/hosts?status=revoked" testId="stat-revoked" hint="credentials withdrawn" />
       </section>

@@ -288,7 +288,18 @@ export function GroupDetail({ id }: { id: string }) {
       <PageHeader
         breadcrumb={<Breadcrumb href="/groups" section="Groups" current={g.name} />}
         title={<span data-testid="group-title">{g.name}</span>}
-        meta={<SelectorChips selector={g.selector} />}
+        meta={
+          <>
+            <SelectorChips selector={g.selector} />
+            {g.reloadAtBoot ? null : (
+              <Tooltip content="Members' agents do not load their patches again after a reboot: a reboot takes the patches out">
+                <span tabIndex={0} className="inline-flex" data-testid="group-no-reload">
+                  <Badge tone="warn">no reload at boot</Badge>
+                </span>
+              </Tooltip>
+            )}
+          </>
+        }
         description={
           <span className="flex flex-col gap-1">
             {g.description ? <span>{g.description}</span> : null}

@@ -112,6 +112,7 @@ export function GroupFormDialog({ open, onOpenChange, group }: { open: boolean; 
   const [releases, setReleases] = React.useState<string[]>([]);
   const [distros, setDistros] = React.useState<string[]>([]);
   const [hostIds, setHostIds] = React.useState<string[]>([]);
+  const [reloadAtBoot, setReloadAtBoot] = React.useState(true);
 
   React.useEffect(() => {
     if (!open) return;
@@ -122,6 +123,7 @@ export function GroupFormDialog({ open, onOpenChange, group }: { open: boolean; 
     setReleases(group?.selector.kernelReleases ?? []);
     setDistros(group?.selector.distros ?? []);
     setHostIds(group?.selector.hostIds ?? []);
+    setReloadAtBoot(group?.reloadAtBoot ?? true);
     create.reset();
     update.reset();
     // eslint-disable-next-line react-hooks/exhaustive-deps
@@ -144,7 +146,7 @@ export function GroupFormDialog({ open, onOpenChange, group }: { open: boolean; 
     e.preventDefault();
     if (parsed.error) return;
     try {
-      const body = { name: name.trim(), description: description.trim(), selector: selector ?? {} };
+      const body = { name: name.trim(), description: description.trim(), selector: selector ?? {}, reloadAtBoot };
       const g = await mutation.mutateAsync(body as never);
       onOpenChange(false);
       if (!group) router.push(`/groups/${g.id}`);
@@ -184,6 +186,21 @@ export function GroupFormDialog({ open, onOpenChange, group }: { open: boolean; 
             <Field label="Description (optional)" htmlFor="group-description">
               <Textarea id="group-description" rows={2} value={description} onChange={(e) => setDescription(e.target.value)} placeholder="What these hosts are, who owns them" maxLength={2000} />
             </Field>
+            <label className="flex cursor-pointer items-start gap-2.5 text-[13px]">
+              <input
+                type="checkbox"
+                className="mt-0.5 size-3.5 accent-primary"
+                checked={reloadAtBoot}
+                onChange={(e) => setReloadAtBoot(e.target.checked)}
+                data-testid="group-reload-at-boot"
+              />
+              <span className="flex flex-col gap-0.5">
+                <span className="font-medium">Load patches again after a reboot</span>
+                <span className="text-xs text-muted-foreground">
+                  Members&apos; agents reload the patches they were given when the host boots the same kernel, before they connect. Turned off in any of a host&apos;s groups, it is off for that host.
+                </span>
+              </span>
+            </label>
             <fieldset className="flex flex-col gap-3">
               <legend className="mb-1.5 text-xs font-medium text-muted-foreground">Members</legend>
               <div className="grid grid-cols-2 gap-2">

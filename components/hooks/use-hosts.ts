@@ -17,6 +17,8 @@ export interface HostsFilter {
   group?: string;
   /** Hosts still exposed to this patch (id). */
   missing?: string;
+  /** Hosts whose live patches differ from what their rollouts applied. */
+  drifting?: "true";
   sort: HostSort;
   order: "asc" | "desc";
   limit: number;
@@ -93,6 +95,18 @@ export function useHostIdentityAction(id: string, action: "merge" | "restore") {
       void qc.invalidateQueries({ queryKey: qk.host(h.id) });
       void qc.invalidateQueries({ queryKey: qk.hosts() });
       void qc.invalidateQueries({ queryKey: qk.fleetSummary });
+    },
+  });
+}
+
+/** Operator: re-apply every patch the host lost (drift); one rollout per patch. */
+export function useReapplyToHost(id: string) {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: () => apiFetch<{ rollouts: string[] }>(`/hosts/${encodeURIComponent(id)}/reapply`, { method: "POST", body: {} }),
+    onSuccess: () => {
+      void qc.invalidateQueries({ queryKey: qk.host(id) });
+      void qc.invalidateQueries({ queryKey: qk.rollouts });
     },
   });
 }

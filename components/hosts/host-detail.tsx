@@ -23,6 +23,7 @@ import { CveChips, SeverityBadge, VerdictBadge } from "../patches/patch-badges";
 import { RecentRollouts } from "../rollouts/recent-rollouts";
 import { DetailLoadError } from "../detail-load-error";
 import { DetailRow } from "../ui/detail-row";
+import { HostDrift } from "./host-drift";
 
 type Severity = PatchSummary["severity"];
 type Verdict = PatchSummary["verdict"];
@@ -218,6 +219,11 @@ export function HostDetail({ id }: { id: string }) {
           <>
             <HostStateBadge host={h} />
             <Badge mono>{h.kernelRelease}</Badge>
+            {h.drifting ? (
+              <a href="#drift" data-testid="host-drift-badge">
+                <Badge tone="warn">drift</Badge>
+              </a>
+            ) : null}
           </>
         }
         description={
@@ -286,6 +292,7 @@ export function HostDetail({ id }: { id: string }) {
             />
             <EffectiveKernel h={h} />
           </Card>
+          <HostDrift h={h} />
           <Card>
             <CardHeader
               icon={<ShieldAlert />}

@@ -23,30 +23,51 @@ function StateCell({ host }: { host: Host }) {
   );
 }
 
+function DriftBadge({ host }: { host: Host }) {
+  if (!host.drifting) return null;
+  return (
+    <Tooltip content="Its live patches differ from what its rollouts applied for this kernel (see the host's page)">
+      <Link href={`/hosts/${host.id}#drift`} data-testid="host-drift" className="inline-flex">
+        <Badge tone="warn">drift</Badge>
+      </Link>
+    </Tooltip>
+  );
+}
+
 function LivepatchCell({ host }: { host: Host }) {
   const lps = host.livepatches;
-  if (lps.length === 0) return <span className="text-subtle-foreground">none</span>;
+  if (lps.length === 0) {
+    return (
+      <span className="inline-flex items-center gap-1.5">
+        <span className="text-subtle-foreground">none</span>
+        <DriftBadge host={host} />
+      </span>
+    );
+  }
   const transitioning = lps.some((l) => l.transition);
   const disabled = lps.filter((l) => !l.enabled).length;
   return (
-    <Tooltip
-      content={
-        <ul className="space-y-0.5 py-0.5 font-mono text-[11px]">
-          {lps.map((l) => (
-            <li key={l.name}>
-              {l.name}
-              {!l.enabled ? " (disabled)" : l.transition ? " (in transition)" : ""}
-            </li>
-          ))}
-        </ul>
-      }
-    >
-      <span tabIndex={0} className="inline-flex">
-        <Badge tone={transitioning ? "warn" : disabled ? "off" : "ok"}>
-          {lps.length} {transitioning ? "in transition" : "loaded"}
-        </Badge>
-      </span>
-    </Tooltip>
+    <span className="inline-flex items-center gap-1.5">
+      <Tooltip
+        content={
+          <ul className="space-y-0.5 py-0.5 font-mono text-[11px]">
+            {lps.map((l) => (
+              <li key={l.name}>
+                {l.name}
+                {!l.enabled ? " (disabled)" : l.transition ? " (in transition)" : ""}
+              </li>
+            ))}
+          </ul>
+        }
+      >
+        <span tabIndex={0} className="inline-flex">
+          <Badge tone={transitioning ? "warn" : disabled ? "off" : "ok"}>
+            {lps.length} {transitioning ? "in transition" : "loaded"}
+          </Badge>
+        </span>
+      </Tooltip>
+      <DriftBadge host={host} />
+    </span>
   );
 }
 

@@ -1,7 +1,7 @@
 "use client";
 import * as React from "react";
 import Link from "next/link";
-import { Boxes, Plus, Search, ShieldAlert, Tag, X } from "lucide-react";
+import { Boxes, GitCompareArrows, Plus, Search, ShieldAlert, Tag, X } from "lucide-react";
 import { useGroup } from "../hooks/use-groups";
 import { usePatches } from "../hooks/use-patches";
 import type { FleetSummary } from "@/lib/api/schemas";
@@ -18,7 +18,7 @@ import { useDebouncedText } from "../hooks/use-debounced-text";
 type Update = (patch: Record<string, string | string[] | undefined | null>) => void;
 
 /** Every filter the hosts page understands, cleared. */
-export const CLEAR_FILTERS = { q: undefined, kernel: undefined, distro: undefined, online: undefined, status: undefined, label: undefined, group: undefined, missing: undefined };
+export const CLEAR_FILTERS = { q: undefined, kernel: undefined, distro: undefined, online: undefined, status: undefined, label: undefined, group: undefined, missing: undefined, drifting: undefined };
 
 /** A filter set from elsewhere (a group's page, the exposure view), shown by name and removable. */
 function ScopeChip({ icon, prefix, name, href, onRemove, testId }: { icon: React.ReactNode; prefix: string; name: React.ReactNode; href: string; onRemove: () => void; testId: string }) {
@@ -204,8 +204,15 @@ export function HostsFilters({
           </Button>
         ) : null}
       </div>
-      {filter.group || filter.missing ? (
+      {filter.group || filter.missing || filter.drifting ? (
         <div className="flex flex-wrap items-center gap-1.5" aria-label="Scope filters">
+          {filter.drifting ? (
+            <RemovableChip className="pl-1.5" removeLabel="Remove filter: drifting" onRemove={() => update({ drifting: undefined })} testId="filter-drifting">
+              <GitCompareArrows className="size-3 text-warn" />
+              <span className="font-medium">Drifting</span>
+              <span className="text-muted-foreground">live patches differ from what rollouts applied</span>
+            </RemovableChip>
+          ) : null}
           {filter.missing ? <MissingChip id={filter.missing} onRemove={() => update({ missing: undefined })} /> : null}
           {filter.group ? <GroupChip id={filter.group} onRemove={() => update({ group: undefined })} /> : null}
         </div>

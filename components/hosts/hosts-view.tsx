@@ -64,6 +64,8 @@ export function HostsView() {
     >
       {filter.missing && activeFilterCount === 1
         ? "Every host this patch targets has it live: nothing is exposed."
+        : filter.drifting && activeFilterCount === 1
+          ? "Every host has exactly the patches its rollouts applied for the kernel it runs."
         : "Try a shorter search, or remove a kernel, distribution, state, label, group or patch filter."}
     </EmptyState>
   );

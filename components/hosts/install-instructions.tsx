@@ -5,6 +5,14 @@ import { CodeBlock } from "../ui/code-block";
 
 const TOKEN_PLACEHOLDER = "<enrollment-token>";
 
+/** The Debian package: install, then configure and start (the package enables the service). */
+function debianScript(origin: string, token: string) {
+  return [
+    `curl -fsSLo /tmp/splicer-agent.deb ${origin}/api/v1/agent/package && apt-get install -y /tmp/splicer-agent.deb`,
+    `printf 'SPLICER_SERVER=%s\nSPLICER_ENROLL_TOKEN=%s\n' '${origin}' '${token}' > /etc/splicer/agent.env && systemctl restart splicer-agent`,
+  ].join("\n");
+}
+
 function systemdScript(origin: string, token: string) {
   return [
     `mkdir -p /usr/lib/splicer-agent /etc/splicer`,
@@ -44,15 +52,24 @@ export function InstallInstructions({ origin, token }: { origin: string; token: 
   const t = token ?? TOKEN_PLACEHOLDER;
   const sysd = systemdScript(origin, t);
   const direct = directScript(origin, t);
+  const deb = debianScript(origin, t);
   return (
-    <Tabs defaultValue="systemd">
+    <Tabs defaultValue="debian">
       <TabsList className="mb-3">
+        <TabsTrigger value="debian">Debian package</TabsTrigger>
         <TabsTrigger value="systemd">systemd service</TabsTrigger>
         <TabsTrigger value="direct">Run directly</TabsTrigger>
       </TabsList>
+      <TabsContent value="debian" className="focus-visible:outline-none">
+        <p className="mb-2 text-[13px] text-muted-foreground">
+          Run as root on each Debian or Ubuntu server (amd64). Nothing else is needed on the host: the package carries its own runtime, enables the{" "}
+          <code className="font-mono text-xs">splicer-agent</code> service, and keeps the host&apos;s patches across reboots.
+        </p>
+        <CodeBlock text={deb} display={withToken(deb, t)} label="Copy install commands" testId="install-debian" />
+      </TabsContent>
       <TabsContent value="systemd" className="focus-visible:outline-none">
         <p className="mb-2 text-[13px] text-muted-foreground">
-          Run as root on each server. Needs Node.js 18 or newer and <code className="font-mono text-xs">curl</code>. The agent starts at boot and
+          Run as root on each server without the package. Needs Node.js 18 or newer and <code className="font-mono text-xs">curl</code>. The agent starts at boot and
           reconnects on its own.
         </p>
         <CodeBlock text={sysd} display={withToken(sysd, t)} label="Copy install commands" testId="install-systemd" />

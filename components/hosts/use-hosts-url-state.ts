@@ -28,6 +28,7 @@ export function useHostsUrlState() {
       label: sp.getAll("label").filter(Boolean),
       group: sp.get("group") || undefined,
       missing: sp.get("missing") || undefined,
+      drifting: sp.get("drifting") === "true" ? "true" : undefined,
       sort: sort && SORTS.includes(sort) ? sort : "hostname",
       order: sp.get("order") === "desc" ? "desc" : "asc",
       limit,
@@ -54,7 +55,7 @@ export function useHostsUrlState() {
 
   const activeFilterCount =
     (filter.q ? 1 : 0) + (filter.kernel ? 1 : 0) + (filter.distro ? 1 : 0) + (filter.online ? 1 : 0) + (filter.status ? 1 : 0) + (filter.label?.length ?? 0) +
-    (filter.group ? 1 : 0) + (filter.missing ? 1 : 0);
+    (filter.group ? 1 : 0) + (filter.missing ? 1 : 0) + (filter.drifting ? 1 : 0);
 
   return { filter, update, activeFilterCount };
 }

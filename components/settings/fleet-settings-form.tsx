@@ -1,7 +1,8 @@
 "use client";
 import * as React from "react";
 import { Check } from "lucide-react";
-import { SettingsSchema } from "@/lib/api/schemas";
+import { SettingsSchema, type Settings } from "@/lib/api/schemas";
+import { Select } from "../ui/select";
 import { useSettings, useUpdateSettings } from "../hooks/use-admin";
 import { useOperator } from "../hooks/operator-context";
 import { Card, CardHeader } from "../ui/card";
@@ -20,6 +21,7 @@ export function FleetSettingsForm() {
   const [hb, setHb] = React.useState("");
   const [stale, setStale] = React.useState("");
   const [retention, setRetention] = React.useState("");
+  const [reconverge, setReconverge] = React.useState<Settings["reconverge"]>("flag");
   const [saved, setSaved] = React.useState(false);
 
   React.useEffect(() => {
@@ -27,6 +29,7 @@ export function FleetSettingsForm() {
       setHb(String(data.heartbeatIntervalSec));
       setStale(String(data.staleAfterSec));
       setRetention(String(data.hostEventRetentionDays));
+      setReconverge(data.reconverge);
     }
   }, [data]);
   React.useEffect(() => {
@@ -37,20 +40,22 @@ export function FleetSettingsForm() {
 
   if (error && !data) return <ErrorState error={error} title="Could not load settings" onRetry={() => void refetch()} />;
 
-  const parsed = SettingsSchema.safeParse({ heartbeatIntervalSec: Number(hb), staleAfterSec: Number(stale), hostEventRetentionDays: Number(retention) });
+  const parsed = SettingsSchema.safeParse({ heartbeatIntervalSec: Number(hb), staleAfterSec: Number(stale), hostEventRetentionDays: Number(retention), reconverge });
   const local = parsed.success ? null : parsed.error.issues;
   const localIssue = (f: string) => local?.find((i) => i.path[0] === f)?.message;
   const dirty =
-    data && (Number(hb) !== data.heartbeatIntervalSec || Number(stale) !== data.staleAfterSec || Number(retention) !== data.hostEventRetentionDays);
+    data &&
+    (Number(hb) !== data.heartbeatIntervalSec || Number(stale) !== data.staleAfterSec || Number(retention) !== data.hostEventRetentionDays || reconverge !== data.reconverge);
   const ratioWarn = parsed.success && parsed.data.staleAfterSec < parsed.data.heartbeatIntervalSec * 3;
 
   const submit = async (e: React.FormEvent) => {
     e.preventDefault();
     if (!parsed.success || !data) return;
-    const patch: Record<string, number> = {};
+    const patch: Partial<Settings> = {};
     if (parsed.data.heartbeatIntervalSec !== data.heartbeatIntervalSec) patch.heartbeatIntervalSec = parsed.data.heartbeatIntervalSec;
     if (parsed.data.staleAfterSec !== data.staleAfterSec) patch.staleAfterSec = parsed.data.staleAfterSec;
     if (parsed.data.hostEventRetentionDays !== data.hostEventRetentionDays) patch.hostEventRetentionDays = parsed.data.hostEventRetentionDays;
+    if (parsed.data.reconverge !== data.reconverge) patch.reconverge = parsed.data.reconverge;
     try {
       await update.mutateAsync(patch);
       setSaved(true);
@@ -62,7 +67,7 @@ export function FleetSettingsForm() {
   return (
     <div className="grid grid-cols-1 items-start gap-4 xl:grid-cols-[minmax(0,42rem)_minmax(0,24rem)]">
     <Card>
-      <CardHeader title="Heartbeats, staleness and history" description="How often agents report in, when a silent host counts as stale, and how long host timelines are kept" />
+      <CardHeader title="Heartbeats, staleness, history and drift" description="How often agents report in, when a silent host counts as stale, how long host timelines are kept, and what happens when a host loses a patch" />
       <form onSubmit={submit} className="p-4">
         {!data ? (
           <div className="space-y-3">
@@ -96,12 +101,34 @@ export function FleetSettingsForm() {
             >
               <Input id="retention" type="number" min={1} max={3650} value={retention} onChange={(e) => setRetention(e.target.value)} className="tabular" />
             </Field>
+            <Field
+              label="A host lost a patch it should have"
+              htmlFor="reconverge"
+              hint={
+                reconverge === "auto"
+                  ? "The console applies it again by itself (a rollout started by the system, in the audit log). Not when reloading at boot is turned off for the host, nor again after such a re-apply failed."
+                  : "The host shows as drifting; an operator re-applies from its page."
+              }
+            >
+              <Select
+                id="reconverge"
+                ariaLabel="When a host lost a patch it should have"
+                value={reconverge}
+                onValueChange={(v) => setReconverge(v as Settings["reconverge"])}
+                options={[
+                  { value: "flag", label: "Flag it for an operator" },
+                  { value: "auto", label: "Re-apply it automatically" },
+                ]}
+                className="w-full"
+                disabled={!op.isAdmin}
+              />
+            </Field>
           </fieldset>
         )}
         {ratioWarn ? (
           <p className="mt-3 text-xs text-warn">A stale threshold under three heartbeats flags hosts after a single missed report.</p>
         ) : null}
-        {update.error && !["heartbeatIntervalSec", "staleAfterSec", "hostEventRetentionDays"].some((f) => fieldIssue(update.error, f)) ? (
+        {update.error && !["heartbeatIntervalSec", "staleAfterSec", "hostEventRetentionDays", "reconverge"].some((f) => fieldIssue(update.error, f)) ? (
           <InlineError className="mt-3" error={update.error} />
         ) : null}
         <div className="mt-4 flex items-center justify-end gap-3 border-t border-border pt-3">

@@ -1,9 +1,10 @@
 import "server-only";
 import type { Namespace, Server, Socket } from "socket.io";
-import { type Ack, AGENT_NAMESPACE, AgentAuthSchema, CONNECT_ERRORS, HeartbeatSchema, InventorySchema, JobUpdateSchema } from "@/agent/protocol";
+import { type Ack, type AgentConfig, AGENT_NAMESPACE, AgentAuthSchema, CONNECT_ERRORS, HeartbeatSchema, InventorySchema, JobUpdateSchema } from "@/agent/protocol";
 import type { Settings } from "@/lib/api/schemas";
 import type { BusEvent } from "@/lib/db/bus";
 import { ingestInventory, markConnected, markDisconnected, markManyDisconnected, recordHeartbeats, sweepSilentHosts } from "@/lib/fleet/presence";
+import { reloadOffAmong } from "@/lib/groups/groups";
 import { handshakeIp } from "@/lib/http/headers";
 import { log } from "@/lib/log";
 import { metrics } from "@/lib/metrics";
@@ -87,7 +88,10 @@ export function attachAgentNamespace(opts: { io: Server; settings: () => Setting
         return null;
       },
     );
-    socket.emit("config", { heartbeatIntervalSec: opts.settings().heartbeatIntervalSec });
+    void configFor([hostId]).then(
+      (cfg) => socket.emit("config", cfg(hostId)),
+      (err) => log.error({ err, hostId }, "could not send the agent its config"),
+    );
     void connected.then((at) => (at ? jobs.onConnected(socket) : undefined)).catch((err) => log.error({ err, hostId }, "could not send open jobs"));
 
     onValidated(socket, "inventory", InventorySchema, async (inv) => {
@@ -120,6 +124,21 @@ export function attachAgentNamespace(opts: { io: Server; settings: () => Setting
     });
   });
 
+  /** What each of these hosts' agents is told: the heartbeat, and whether it reloads kept patches at boot. */
+  const configFor = async (hostIds: string[]): Promise<(hostId: string) => AgentConfig> => {
+    const off = hostIds.length ? await reloadOffAmong(hostIds) : new Set<string>();
+    const heartbeatIntervalSec = opts.settings().heartbeatIntervalSec;
+    return (hostId) => ({ heartbeatIntervalSec, reloadAtBoot: !off.has(hostId) });
+  };
+
+  const sendConfig = () =>
+    void configFor([...agents.keys()]).then(
+      (cfg) => {
+        for (const [hostId, s] of agents) s.emit("config", cfg(hostId));
+      },
+      (err) => log.error({ err }, "could not send agents their config"),
+    );
+
   const dropHost = (hostId: string, reason: string, tell: boolean) => {
     const s = agents.get(hostId);
     if (!s) return;
@@ -147,7 +166,7 @@ export function attachAgentNamespace(opts: { io: Server; settings: () => Setting
 
   return {
     connectedAgents: () => agents.size,
-    sendConfig: () => void ns.emit("config", { heartbeatIntervalSec: opts.settings().heartbeatIntervalSec }),
+    sendConfig,
     onBus(ev) {
       switch (ev.type) {
         case "host.revoked":
@@ -163,6 +182,9 @@ export function attachAgentNamespace(opts: { io: Server; settings: () => Setting
           if (s && s.id !== ev.connectionId && new Date(ev.at).getTime() > (s.data.connectedAt as Date).getTime()) dropHost(ev.hostId, "connected elsewhere", false);
           break;
         }
+        case "agents.config_changed":
+          sendConfig();
+          break;
         case "rollout.dispatched":
           jobs.onDispatched(ev).catch((err) => log.error({ err, rolloutId: ev.rolloutId }, "could not send dispatched jobs"));
           break;

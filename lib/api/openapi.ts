@@ -35,6 +35,7 @@ export const OPERATIONS: Op[] = [
   { method: "patch", path: "/api/v1/hosts/{id}", summary: "Replace a host's labels", role: "operator", body: S.HostPatchBodySchema, response: S.HostSchema },
   { method: "post", path: "/api/v1/hosts/{id}/revoke", summary: "Revoke or decommission a host; its agent is disconnected at once", role: "admin", body: S.HostRevokeBodySchema, response: S.HostSchema },
   { method: "post", path: "/api/v1/hosts/{id}/merge", summary: "Merge a possible duplicate into the host it duplicates: that host takes the duplicate's agent (and credential); the duplicate is decommissioned", role: "admin", body: S.HostMergeBodySchema, response: S.HostSchema },
+  { method: "post", path: "/api/v1/hosts/{id}/reapply", summary: "Re-apply every patch the host should have live and does not (drift): one rollout per patch, to this host", role: "operator", response: S.ReapplyResultSchema },
   { method: "post", path: "/api/v1/hosts/{id}/restore", summary: "Restore a revoked host: its agent's kept credential works again (the agent rotates it at its next enrollment)", role: "admin", body: S.HostRestoreBodySchema, response: S.HostSchema },
   { method: "get", path: "/api/v1/fleet/summary", summary: "Fleet overview counts", role: "viewer", response: S.FleetSummarySchema },
   { method: "get", path: "/api/v1/enrollment-tokens", summary: "Enrollment tokens", role: "admin", response: List(S.EnrollmentTokenSchema) },
@@ -78,6 +79,7 @@ export const OPERATIONS: Op[] = [
   { method: "get", path: "/api/v1/agent/artifacts/{id}", summary: "A build's artifact for an agent (Bearer host credential + x-splicer-host-id; only for the host's kernel release); signed fields in x-splicer-* headers", role: "public", responseType: "application/octet-stream" },
   { method: "post", path: "/api/v1/agent/artifacts/{id}/rejections", summary: "An agent reports an artifact it refused (bad hash or signature)", role: "public", body: ArtifactRejectionSchema },
   { method: "get", path: "/api/v1/agent/bundle", summary: "The single-file agent", role: "public", responseType: "text/javascript" },
+  { method: "get", path: "/api/v1/agent/package", summary: "The agent as a Debian package (amd64; no Node.js needed on the host), as built by npm run package:agent", role: "public", responseType: "application/vnd.debian.binary-package" },
   { method: "get", path: "/api/v1/agent/systemd", summary: "The agent's systemd unit", role: "public", responseType: "text/plain" },
 ];
 

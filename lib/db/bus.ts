@@ -25,6 +25,8 @@ export type BusEvent =
   /** Builds of a patch were created or changed state; `log` when only their log grew. */
   | { type: "builds.changed"; patchId: string; buildId?: string; log?: boolean }
   | { type: "settings.changed" }
+  /** What agents are told (reloading at boot, per group) may have changed: send connected agents their config again. */
+  | { type: "agents.config_changed" }
   /** A rollout's status or hosts changed: its engine should look again, browsers refresh. */
   | { type: "rollouts.changed"; id: string }
   /** Hosts of a rollout were dispatched at `at`: the process holding each host's socket sends the job. */

@@ -159,6 +159,8 @@ export async function setHostLabels(opts: { actor: Actor; hostId: string; labels
       await tx.hostEvent.create({ data: { hostId: h.id, type: "labels_changed", details: { set: added, removed, by: opts.actor.name } } });
       await appendAudit(tx, { actor: opts.actor, action: "host.labels_updated", target: { type: "host", id: h.id }, details: { hostname: h.hostname, set: added, removed } });
       await notify(tx, { type: "hosts.changed", ids: [h.id] });
+      // Labels decide group membership, and groups whether the agent reloads patches at boot.
+      await notify(tx, { type: "agents.config_changed" });
     }
     return toHost(h);
   });

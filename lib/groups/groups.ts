@@ -9,8 +9,9 @@ import { Prisma } from "@/lib/generated/prisma/client";
 import { memberSql } from "./selector";
 import { sqlList, sqlName } from "@/lib/db/sql-names";
 import { ACTIVE_ROLLOUT_STATUSES } from "@/lib/api/schemas";
+import { notify } from "@/lib/db/bus";
 
-type GroupRow = { id: string; name: string; description: string; selector: unknown; createdByName: string; createdAt: Date };
+type GroupRow = { id: string; name: string; description: string; selector: unknown; reloadAtBoot: boolean; createdByName: string; createdAt: Date };
 
 const MODULE = Prisma.raw(moduleNameSqlText("p.id"));
 
@@ -48,6 +49,7 @@ async function groupStats(row: GroupRow): Promise<Group> {
     name: row.name,
     description: row.description,
     selector: storedSelector(row.selector),
+    reloadAtBoot: row.reloadAtBoot,
     createdBy: row.createdByName,
     createdAt: row.createdAt.toISOString(),
     memberCount: counts[0]?.members ?? 0,
@@ -70,7 +72,7 @@ async function groupStats(row: GroupRow): Promise<Group> {
   };
 }
 
-const rowSelect = { id: true, name: true, description: true, selector: true, createdByName: true, createdAt: true } as const;
+const rowSelect = { id: true, name: true, description: true, selector: true, reloadAtBoot: true, createdByName: true, createdAt: true } as const;
 
 export async function listGroups(): Promise<Group[]> {
   const rows = await prisma.group.findMany({ orderBy: { name: "asc" }, select: rowSelect });
@@ -81,6 +83,21 @@ export async function getGroup(id: string): Promise<Group> {
   const row = await prisma.group.findUnique({ where: { id }, select: rowSelect });
   if (!row) throw new NotFoundError("group");
   return groupStats(row);
+}
+
+/**
+ * Of these hosts (or all), those whose agents must not load kept patches after a reboot: members
+ * of any group that turns it off. One query per such group; usually there are few.
+ */
+export async function reloadOffAmong(hostIds?: readonly string[]): Promise<Set<string>> {
+  const off = await prisma.group.findMany({ where: { reloadAtBoot: false }, select: { selector: true } });
+  const out = new Set<string>();
+  for (const g of off) {
+    const rows = await prisma.$queryRaw<{ id: string }[]>`
+      select h.id::text from "Host" h where ${memberSql(storedSelector(g.selector))} ${hostIds ? Prisma.sql`and h.id = any(${[...hostIds]}::uuid[])` : Prisma.empty}`;
+    for (const r of rows) out.add(r.id);
+  }
+  return out;
 }
 
 /** Member host ids of a group, now. */
@@ -102,11 +119,13 @@ export async function createGroup(opts: { actor: Actor; input: GroupCreate }): P
           name: input.name,
           description: input.description,
           selector: input.selector as Prisma.InputJsonObject,
+          reloadAtBoot: input.reloadAtBoot,
           ...createdBy(actor),
         },
         select: rowSelect,
       });
-      await appendAudit(tx, { actor, action: "group.created", target: { type: "group", id: g.id }, details: { name: g.name, selector: input.selector } });
+      await appendAudit(tx, { actor, action: "group.created", target: { type: "group", id: g.id }, details: { name: g.name, selector: input.selector, reloadAtBoot: g.reloadAtBoot } });
+      await notify(tx, { type: "agents.config_changed" });
       return g;
     });
     return groupStats(row);
@@ -128,14 +147,16 @@ export async function updateGroup(opts: { actor: Actor; id: string; input: Parti
           ...(input.name !== undefined ? { name: input.name } : {}),
           ...(input.description !== undefined ? { description: input.description } : {}),
           ...(input.selector !== undefined ? { selector: input.selector as Prisma.InputJsonObject } : {}),
+          ...(input.reloadAtBoot !== undefined ? { reloadAtBoot: input.reloadAtBoot } : {}),
         },
         select: rowSelect,
       });
+      await notify(tx, { type: "agents.config_changed" });
       await appendAudit(tx, {
         actor,
         action: "group.updated",
         target: { type: "group", id },
-        details: { name: g.name, ...(input.name !== undefined && input.name !== before.name ? { previousName: before.name } : {}), ...(input.selector ? { selector: input.selector, previousSelector: before.selector } : {}) },
+        details: { name: g.name, ...(input.name !== undefined && input.name !== before.name ? { previousName: before.name } : {}), ...(input.selector ? { selector: input.selector, previousSelector: before.selector } : {}), ...(input.reloadAtBoot !== undefined && input.reloadAtBoot !== before.reloadAtBoot ? { reloadAtBoot: input.reloadAtBoot } : {}) },
       });
       return g;
     });
@@ -154,6 +175,7 @@ export async function deleteGroup(opts: { actor: Actor; id: string }): Promise<v
     if (active > 0) throw new ConflictError(`group "${g.name}" has a rollout in progress; finish or abort it first`, "group_busy");
     await tx.group.delete({ where: { id: opts.id } });
     await appendAudit(tx, { actor: opts.actor, action: "group.deleted", target: { type: "group", id: opts.id }, details: { name: g.name } });
+    await notify(tx, { type: "agents.config_changed" });
   });
 }
 

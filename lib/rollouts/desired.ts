@@ -57,6 +57,29 @@ export interface DesiredRow {
   appliedAt: Date;
 }
 
+/** The agent's reload report if it is about the boot the host runs now. */
+export const reportOfThisBoot = (h: { bootId: string; reloadReport: ReloadReport | null }): ReloadReport | null => (h.reloadReport?.bootId === h.bootId ? h.reloadReport : null);
+
+/** Why a desired patch is not live on a host: its reload report for this boot, or the boot ids, tell. */
+export function causeOf(o: { loaded: Livepatch | null; report: ReloadReport | null; moduleName: string; appliedBootId: string | null; bootId: string }): { cause: DriftCause; why: string } {
+  const reloaded = o.report?.patches.find((p) => p.moduleName === o.moduleName);
+  const rebooted = o.appliedBootId !== null && o.appliedBootId !== o.bootId;
+  const [cause, why]: [DriftCause, string] = o.loaded
+    ? ["disabled", "loaded but disabled"]
+    : reloaded?.outcome === RELOAD.failed
+      ? ["reload_failed", `the host rebooted and the kernel refused the reload: ${reloaded.reason ?? "no reason given"}`]
+      : reloaded?.outcome === RELOAD.refused
+        ? ["reload_refused", `the host rebooted and its agent refused the kept module: ${reloaded.reason ?? "no reason given"}`]
+        : reloaded?.outcome === RELOAD.disabled
+          ? ["reload_disabled", "the host rebooted, and reloading at boot is turned off for its groups"]
+          : rebooted && !reloaded
+            ? ["rebooted", "the host rebooted and its agent did not load the patch again (an agent without reload, or its kept copy is gone)"]
+            : o.appliedBootId === null
+              ? ["unrecorded", "not live; applied before boots were recorded"]
+              : ["removed", rebooted ? "taken out since the reload at boot" : "taken out since it was applied, without a reboot (unloaded by hand?)"];
+  return { cause, why };
+}
+
 /** Missing: desired for the release the host runs, and not live. Unexpected: a staged patch's module live that no rollout applied there for this release. */
 export type HostDrift = Omit<Drift, "reload">;
 
@@ -74,27 +97,13 @@ export function driftOf(o: {
   open: ReadonlySet<string>;
 }): HostDrift {
   const live = new Map(o.host.livepatches.map((l) => [l.name, l]));
-  const report = o.host.reloadReport?.bootId === o.host.bootId ? o.host.reloadReport : null;
+  const report = reportOfThisBoot(o.host);
   const missing: HostDrift["missing"] = [];
   for (const d of o.desired) {
     const moduleName = livepatchModuleName(d.patchId);
     const lp = live.get(moduleName);
     if ((lp && lp.enabled) || o.open.has(d.patchId)) continue;
-    const reloaded = report?.patches.find((p) => p.moduleName === moduleName);
-    const rebooted = d.appliedBootId !== null && d.appliedBootId !== o.host.bootId;
-    const [cause, why]: [DriftCause, string] = lp
-      ? ["disabled", "loaded but disabled"]
-      : reloaded?.outcome === RELOAD.failed
-        ? ["reload_failed", `the host rebooted and the kernel refused the reload: ${reloaded.reason ?? "no reason given"}`]
-        : reloaded?.outcome === RELOAD.refused
-          ? ["reload_refused", `the host rebooted and its agent refused the kept module: ${reloaded.reason ?? "no reason given"}`]
-          : reloaded?.outcome === RELOAD.disabled
-            ? ["reload_disabled", "the host rebooted, and reloading at boot is turned off for its groups"]
-            : rebooted && !reloaded
-              ? ["rebooted", "the host rebooted and its agent did not load the patch again (an agent without reload, or its kept copy is gone)"]
-              : d.appliedBootId === null
-                ? ["unrecorded", "not live; applied before boots were recorded"]
-                : ["removed", rebooted ? "taken out since the reload at boot" : "taken out since it was applied, without a reboot (unloaded by hand?)"];
+    const { cause, why } = causeOf({ loaded: lp ?? null, report, moduleName, appliedBootId: d.appliedBootId, bootId: o.host.bootId });
     missing.push({ patchId: d.patchId, title: d.title, moduleName, rolloutId: d.rolloutId, appliedAt: d.appliedAt.toISOString(), cause, why });
   }
   const desired = new Set(o.desired.map((d) => d.patchId));

@@ -12,6 +12,8 @@ import { decideStep, pauseReason, type StepRollout, type WaveCount } from "./dec
 import { ACTIVE_ROLLOUT_STATUSES } from "@/lib/api/schemas";
 import { FAILED_HOST_STATES, HOST, IN_FLIGHT_HOST_STATES, OPEN_HOST_STATES } from "./states";
 import { sqlList, sqlName } from "@/lib/db/sql-names";
+import { getSettings } from "@/lib/settings/settings";
+import { reconvergeSweep } from "./reconverge";
 
 
 type RolloutRow = {
@@ -151,6 +153,9 @@ export async function advanceRollout(id: string, now = new Date()): Promise<Adva
   );
 }
 
+// How often the console looks for hosts that lost patches (when the setting re-applies them).
+const RECONVERGE_MS = 5_000;
+
 /**
  * Runs rollouts in this console process: a sweep every second over unfinished rollouts, and an
  * immediate step whenever something tells it a rollout changed (an agent's result, an operator's
@@ -162,8 +167,10 @@ export class RolloutEngine {
   private readonly running = new Map<string, Promise<void>>();
   private readonly again = new Set<string>();
   private stopped = false;
+  private lastReconverge = 0;
+  private reconverging: Promise<void> | null = null;
 
-  constructor(private readonly opts: { intervalMs?: number } = {}) {}
+  constructor(private readonly opts: { intervalMs?: number; reconvergeMs?: number } = {}) {}
 
   start(): void {
     this.timer = setInterval(() => void this.sweep(), this.opts.intervalMs ?? 1000);
@@ -200,11 +207,19 @@ export class RolloutEngine {
     } catch (err) {
       log.error({ err }, "rollout sweep failed");
     }
+    if (Date.now() - this.lastReconverge >= (this.opts.reconvergeMs ?? RECONVERGE_MS) && !this.reconverging) {
+      this.lastReconverge = Date.now();
+      this.reconverging = getSettings()
+        .then((s) => reconvergeSweep(s.reconverge))
+        .then((ids) => ids.forEach((id) => this.kick(id)))
+        .catch((err) => log.error({ err }, "re-convergence pass failed"))
+        .finally(() => (this.reconverging = null));
+    }
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
-    await Promise.allSettled([...this.running.values()]);
+    await Promise.allSettled([...this.running.values(), this.reconverging]);
   }
 }

@@ -1,6 +1,6 @@
 import { rebootOnly } from "@/lib/analysis/live-patchable";
 import "server-only";
-import { resolveCount, type RolloutPreview, type RolloutStrategy } from "@/lib/api/schemas";
+import { resolveCount, type GroupSelector, type RolloutPreview, type RolloutStrategy } from "@/lib/api/schemas";
 import { livepatchModuleName } from "@/lib/livepatch/module-name";
 import { skipReasonOf } from "@/lib/builds/outcomes";
 import type { Db } from "@/lib/db/client";
@@ -57,16 +57,22 @@ export function planWaves<T extends { hostname: string; kernelRelease: string; o
   return waves;
 }
 
+/** Whom a rollout is for: a group's members now, or named hosts (re-applying a patch they lost). */
+export type RolloutTarget = { groupId: string } | { name: string; selector: GroupSelector };
+
 /**
  * What a rollout of `patchId` to `groupId` would do now: every member of the group with either
  * a wave or the reason it is skipped. Used for the confirmation (preview) and, inside the
  * starting transaction, for the rollout itself.
  */
-export async function planRollout(opts: { db: Db; patchId: string; groupId: string; strategy: RolloutStrategy }): Promise<RolloutPlan> {
+export async function planRollout(opts: { db: Db; patchId: string; target: RolloutTarget; strategy: RolloutStrategy }): Promise<RolloutPlan> {
   const { db, strategy } = opts;
   const patch = await db.patch.findUnique({ where: { id: opts.patchId }, select: { id: true, title: true, cves: true, verdict: true, targetReleases: true } });
   if (!patch) throw new NotFoundError("patch");
-  const group = await db.group.findUnique({ where: { id: opts.groupId }, select: { id: true, name: true, selector: true } });
+  const group =
+    "groupId" in opts.target
+      ? await db.group.findUnique({ where: { id: opts.target.groupId }, select: { id: true, name: true, selector: true } })
+      : { id: null, name: opts.target.name, selector: opts.target.selector };
   if (!group) throw new NotFoundError("group");
   const moduleName = livepatchModuleName(patch.id);
 

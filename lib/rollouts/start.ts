@@ -6,7 +6,7 @@ import { ensureBuilds } from "@/lib/builds/plan";
 import { prisma, type Tx } from "@/lib/db/client";
 import type { Prisma } from "@/lib/generated/prisma/client";
 import { notify } from "@/lib/db/bus";
-import { assertSomethingToDo, planRollout, type PlannedHost } from "./plan";
+import { assertSomethingToDo, planRollout, type PlannedHost, type RolloutTarget } from "./plan";
 import { getRolloutSummary } from "./query";
 import { HOST } from "./states";
 import { sqlName } from "@/lib/db/sql-names";
@@ -18,7 +18,7 @@ const START_LOCK = 4_242_100;
 const defaults = (s?: RolloutStrategy): RolloutStrategy => s ?? RolloutStrategySchema.parse({});
 
 export async function previewRollout(opts: { patchId: string; groupId: string; strategy?: RolloutStrategy }): Promise<RolloutPreview> {
-  const plan = await planRollout({ db: prisma, patchId: opts.patchId, groupId: opts.groupId, strategy: defaults(opts.strategy) });
+  const plan = await planRollout({ db: prisma, patchId: opts.patchId, target: { groupId: opts.groupId }, strategy: defaults(opts.strategy) });
   return plan.preview;
 }
 
@@ -39,21 +39,28 @@ export async function insertRolloutHosts(tx: Tx, rolloutId: string, hosts: Plann
  * it to the engine. One transaction: either all of it exists, or none.
  */
 export async function startRollout(opts: { actor: Actor; input: RolloutCreate }): Promise<RolloutSummary> {
-  const { actor, input } = opts;
-  const strategy = defaults(input.strategy);
-  const id = await prisma.$transaction(
+  const { input } = opts;
+  const id = await startPlanned({ actor: opts.actor, patchId: input.patchId, target: { groupId: input.groupId }, strategy: defaults(input.strategy) });
+  return getRolloutSummary(id);
+}
+
+/** The start itself, for a group or for named hosts (lib/rollouts/reconverge.ts); returns the rollout's id. */
+export async function startPlanned(opts: { actor: Actor; patchId: string; target: RolloutTarget; strategy: RolloutStrategy; reason?: string }): Promise<string> {
+  const { actor, patchId, strategy } = opts;
+  return prisma.$transaction(
     async (tx) => {
-      await tx.$executeRaw`select pg_advisory_xact_lock(${START_LOCK}, hashtext(${input.patchId}))`;
-      const plan = await planRollout({ db: tx, patchId: input.patchId, groupId: input.groupId, strategy });
+      await tx.$executeRaw`select pg_advisory_xact_lock(${START_LOCK}, hashtext(${patchId}))`;
+      const plan = await planRollout({ db: tx, patchId, target: opts.target, strategy });
       assertSomethingToDo(plan);
-      const queued = plan.missingBuilds.length ? await ensureBuilds({ patchId: input.patchId, kernelReleases: plan.missingBuilds, tx }) : [];
+      const queued = plan.missingBuilds.length ? await ensureBuilds({ patchId, kernelReleases: plan.missingBuilds, tx }) : [];
       const buildIds = new Map(queued.map((b) => [b.kernelRelease, b.id]));
       const hosts = plan.hosts.map((h) => (h.buildId || h.state !== HOST.waiting_for_build ? h : { ...h, buildId: buildIds.get(h.kernelRelease) ?? null }));
+      const groupId = "groupId" in opts.target ? opts.target.groupId : null;
       const rollout = await tx.rollout.create({
         data: {
           kind: "apply",
-          patchId: input.patchId,
-          groupId: input.groupId,
+          patchId,
+          groupId,
           groupName: plan.preview.group.name,
           strategy: strategy as Prisma.InputJsonObject,
           waveCount: plan.preview.waves.length,
@@ -70,21 +77,21 @@ export async function startRollout(opts: { actor: Actor; input: RolloutCreate })
         target: { type: "rollout", id: rollout.id },
         details: {
           number: rollout.number,
-          patchId: input.patchId,
+          patchId,
           patch: plan.preview.patch.title,
           cves: plan.preview.patch.cves,
-          groupId: input.groupId,
+          groupId,
           group: plan.preview.group.name,
           hosts: plan.preview.toPatch,
           skipped: plan.preview.skipped,
           waves: plan.preview.waves,
           buildsQueued: plan.missingBuilds,
           strategy,
+          ...(opts.reason ? { reason: opts.reason } : {}),
         },
       });
       return rollout.id;
     },
     { timeout: 60_000 },
   );
-  return getRolloutSummary(id);
 }

@@ -5,7 +5,7 @@ import { appendAudit } from "@/lib/audit/append";
 import { prisma } from "@/lib/db/client";
 import { notify } from "@/lib/db/bus";
 
-export const DEFAULT_SETTINGS: Settings = { heartbeatIntervalSec: 30, staleAfterSec: 3600, hostEventRetentionDays: 90 };
+export const DEFAULT_SETTINGS: Settings = { heartbeatIntervalSec: 30, staleAfterSec: 3600, hostEventRetentionDays: 90, reconverge: "flag" };
 const KEY = "fleet";
 
 export async function getSettings(): Promise<Settings> {

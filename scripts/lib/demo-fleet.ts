@@ -12,10 +12,10 @@ import { createEnrollmentToken } from "@/lib/agents/enrollment-tokens";
 import { createGroup } from "@/lib/groups/groups";
 
 const DEMO_GROUPS: GroupCreate[] = [
-  { name: "All hosts", description: "Every active host", selector: { all: true } },
-  { name: "Production", description: "Hosts labelled env=prod", selector: { labels: { env: "prod" } } },
-  { name: "Staging", description: "Try patches here first", selector: { labels: { env: "staging" } } },
-  { name: "Web tier (prod)", description: "Production web servers", selector: { labels: { env: "prod", role: "web" } } },
+  { name: "All hosts", description: "Every active host", selector: { all: true }, reloadAtBoot: true },
+  { name: "Production", description: "Hosts labelled env=prod", selector: { labels: { env: "prod" } }, reloadAtBoot: true },
+  { name: "Staging", description: "Try patches here first", selector: { labels: { env: "staging" } }, reloadAtBoot: true },
+  { name: "Web tier (prod)", description: "Production web servers", selector: { labels: { env: "prod", role: "web" } }, reloadAtBoot: true },
 ];
 
 /**

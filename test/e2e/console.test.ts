@@ -182,6 +182,11 @@ describe.skipIf(!haveBrowser)("console in a browser", () => {
     await page.getByTestId("create-enrollment-token").click();
     const secret = (await page.getByTestId("new-token-secret").textContent({ timeout: 10_000 }))!.trim();
     expect(secret.length).toBeGreaterThan(16);
+    // The Debian package first (nothing else needed on the host), the Node.js bundle as a systemd service second.
+    const deb = await page.getByTestId("install-debian").textContent();
+    expect(deb).toContain(`${c.url}/api/v1/agent/package`);
+    expect(deb).toContain(`'${secret}'`);
+    await page.getByRole("tab", { name: "systemd service" }).click();
     const script = await page.getByTestId("install-systemd").textContent();
     expect(script).toContain(`${c.url}/api/v1/agent/bundle`);
     expect(script).toContain(`SPLICER_ENROLL_TOKEN=${secret}`);

@@ -36,13 +36,20 @@ export const GroupNameSchema = z
   .min(1, "name is required")
   .max(64, "names are at most 64 characters")
   .regex(/^[A-Za-z0-9][A-Za-z0-9 ._/-]*$/, "names: letters, digits, spaces and . _ / - (starting with a letter or digit)");
-export const GroupCreateSchema = z.object({
+const GROUP_FIELDS = {
   name: GroupNameSchema,
-  description: storableText().trim().max(2000).default(""),
+  description: storableText().trim().max(2000),
   selector: GroupSelectorSchema,
-});
+  /** Members' agents load the patches they keep again after a reboot into the same kernel (off if any group of a host says so). */
+  reloadAtBoot: z.boolean(),
+};
+export const GroupCreateSchema = z.object({ ...GROUP_FIELDS, description: GROUP_FIELDS.description.default(""), reloadAtBoot: GROUP_FIELDS.reloadAtBoot.default(true) });
 export type GroupCreate = z.infer<typeof GroupCreateSchema>;
-export const GroupUpdateSchema = GroupCreateSchema.partial().refine((b) => Object.keys(b).length > 0, "nothing to change");
+// Without the create defaults: a change of one field must leave the others as they are.
+export const GroupUpdateSchema = z
+  .object(GROUP_FIELDS)
+  .partial()
+  .refine((b) => Object.keys(b).length > 0, "nothing to change");
 
 /** A staged patch as it stands in a group: how many members still need it. */
 export const GroupPatchStatusSchema = z.object({

@@ -90,6 +90,9 @@ export const DriftSchema = z.object({
 });
 export type Drift = z.infer<typeof DriftSchema>;
 
+/** The rollouts started to put back what a host lost. */
+export const ReapplyResultSchema = z.object({ rollouts: z.array(z.string().uuid()) });
+
 export const HostDetailSchema = HostSchema.extend({ events: z.array(HostEventSchema), effective: EffectiveKernelSchema, drift: DriftSchema });
 export type HostDetail = z.infer<typeof HostDetailSchema>;
 

@@ -77,7 +77,8 @@ const StateCountsSchema = z.partialRecord(RolloutHostStateSchema, z.number());
 /** What a rollout would do, shown before it starts (and its plan, once started). */
 export const RolloutPreviewSchema = z.object({
   patch: z.object({ id: z.string(), title: z.string(), cves: z.array(z.string()), verdict: VerdictSchema }),
-  group: z.object({ id: z.string(), name: z.string() }),
+  /** null for a rollout to named hosts (re-applying a patch they lost). */
+  group: z.object({ id: z.string().nullable(), name: z.string() }),
   strategy: RolloutStrategySchema,
   /** Members of the group now. */
   members: z.number(),

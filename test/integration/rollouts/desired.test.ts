@@ -84,8 +84,11 @@ describe("desired state and drift", () => {
     expect(metrics).toMatch(/^splicer_fleet_hosts\{state="drifting"\} 1$/m);
   });
 
-  it("a reboot with reloading turned off is drift that says so", async () => {
-    await hostOf(2).kept.setReloadEnabled(false);
+  it("a group can turn reloading off: its members' agents are told at once, and a reboot then is drift that says so", async () => {
+    const g = await expectJson<Group>(await post("/api/v1/groups", { name: "no reload", selector: { hostIds: [idOf(2)] }, reloadAtBoot: false }), 201);
+    expect(g.reloadAtBoot).toBe(false);
+    await eventually(async () => ((await hostOf(2).kept.reloadEnabled()) ? null : true), { what: "host 2's agent told not to reload" });
+    expect(await hostOf(3).kept.reloadEnabled()).toBe(true);
     const report = await hostOf(2).reboot();
     expect(report?.patches.map((p) => p.outcome)).toEqual(["disabled"]);
     const h = await eventually(async () => {
@@ -93,6 +96,36 @@ describe("desired state and drift", () => {
       return d.drifting ? d : null;
     }, { what: "host 2 drifting" });
     expect(h.drift.missing[0]).toMatchObject({ cause: "reload_disabled" });
+  });
+
+  it("with the default setting the drift stays flagged; an operator re-applies from the host's page and the patch is back", async () => {
+    expect((await host(idOf(1))).drift.missing[0]?.cause).toBe("removed");
+    const r = await expectJson<{ rollouts: string[] }>(await post(`/api/v1/hosts/${idOf(1)}/reapply`));
+    expect(r.rollouts).toHaveLength(1);
+    const done = await until(r.rollouts[0]!, "the re-apply completed");
+    expect(done).toMatchObject({ counts: { succeeded: 1 }, group: { id: null, name: "re-apply to 1 host" }, createdBy: "admin" });
+    const h = await host(idOf(1));
+    expect(h.livepatches).toContainEqual({ name: MODULE(), enabled: true, transition: false });
+    expect(h.drifting).toBe(false);
+    // Nothing left to re-apply: a clear refusal, not an empty rollout.
+    expect((await post(`/api/v1/hosts/${idOf(1)}/reapply`)).status).toBe(409);
+  });
+
+  it("set to re-apply automatically, the console puts a removed patch back by itself, audited as the system; a host whose reload was turned off is left alone", async () => {
+    expect((await c.api("/api/v1/settings", { method: "PATCH", json: { reconverge: "auto" }, headers: { origin: c.url } })).status).toBe(200);
+    hostOf(0).kernel.setLivepatches([]);
+    await hostOf(0).agent.refreshInventory(true);
+    const back = await eventually(async () => {
+      const h = await host(idOf(0));
+      return !h.drifting && h.livepatches.some((l) => l.name === MODULE() && l.enabled) ? h : null;
+    }, { what: "host 0 re-converged", timeoutMs: 60_000 });
+    expect(back.drift.missing).toEqual([]);
+    const audit = await expectJson<{ items: { actorType: string; action: string; details: Record<string, unknown> }[] }>(await c.api("/api/v1/audit?action=rollout.started"));
+    expect(audit.items).toContainEqual(expect.objectContaining({ actorType: "system", details: expect.objectContaining({ group: "re-apply to 1 host", reason: expect.stringMatching(/re-convergence/) }) }));
+    // Host 2 rebooted with reloading turned off: the operator's choice stands.
+    const h2 = await host(idOf(2));
+    expect(h2.drift.missing[0]?.cause).toBe("reload_disabled");
+    expect((await c.api("/api/v1/settings", { method: "PATCH", json: { reconverge: "flag" }, headers: { origin: c.url } })).status).toBe(200);
   });
 
   it("a rollback takes the patch out of what the hosts should have: no drift left, and a later reboot loads nothing", async () => {
