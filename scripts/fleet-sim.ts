@@ -18,6 +18,8 @@ const USAGE = `Usage: npm run fleet:sim -- --server URL --enroll-token TOKEN --a
   --connect-spread-ms N     spread first connects over 0..N ms (default 2 ms per agent, max 10 s)
   --apply-ms N              how long each simulated livepatch apply/revert takes (default 0)
   --failure-rate R          chance (0..1) that a simulated apply fails (default 0)
+  --reboot-every-sec N      every N seconds one random host reboots (its agent reloads its kept
+                            patches before reconnecting); default: never
   --log-level LEVEL         agents' own logs, one line per agent per event (default silent:
                             the simulator prints progress and revocations itself)
 `;
@@ -35,6 +37,7 @@ const Schema = z.object({
   connectSpreadMs: int(0, 600_000).optional(),
   applyMs: int(0, 3_600_000).optional(),
   failureRate: z.coerce.number().min(0, "must be between 0 and 1").max(1, "must be between 0 and 1").optional(),
+  rebootEverySec: int(1, 86_400).optional(),
   logLevel: z.enum(LOG_LEVELS).default("silent"),
 });
 
@@ -54,6 +57,7 @@ function parse(): z.infer<typeof Schema> {
       "connect-spread-ms": { type: "string" },
       "apply-ms": { type: "string" },
       "failure-rate": { type: "string" },
+      "reboot-every-sec": { type: "string" },
       "log-level": { type: "string" },
     },
     schema: Schema,
@@ -69,6 +73,7 @@ function parse(): z.infer<typeof Schema> {
       connectSpreadMs: values["connect-spread-ms"],
       applyMs: values["apply-ms"],
       failureRate: values["failure-rate"],
+      rebootEverySec: values["reboot-every-sec"],
       logLevel: values["log-level"],
     }),
   });

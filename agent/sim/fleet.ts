@@ -51,6 +51,8 @@ export interface FleetOptions {
   random?: () => number;
   /** While connected, an unacknowledged job update is sent again after this long. */
   jobResendMs?: number;
+  /** Every this many seconds one random connected host reboots (the demo's drift and reloads). Default: never. */
+  rebootEverySec?: number;
 }
 
 export interface SimAgent {
@@ -252,9 +254,11 @@ export async function startFleet(opts: FleetOptions): Promise<Fleet> {
   say(`starting ${n} agents against ${server} (seed ${seed}, ${known} known credentials in ${store.file})`);
   let refused: string | null = null;
   let stopping: Promise<void> | null = null;
+  let rebootTimer: ReturnType<typeof setInterval> | null = null;
   const stop = () =>
     (stopping ??= (async () => {
       clearInterval(progressTimer);
+      if (rebootTimer) clearInterval(rebootTimer);
       await Promise.all(agents.map(({ agent }) => agent.stop()));
       await store.flush();
     })());
@@ -281,6 +285,21 @@ export async function startFleet(opts: FleetOptions): Promise<Fleet> {
   if (refused && enrolled === 0) {
     await stop();
     throw new Error(`enrollment failed: ${refused}`);
+  }
+
+  if (opts.rebootEverySec) {
+    let rebooting = false;
+    rebootTimer = setInterval(() => {
+      const up = agents.filter((a) => a.agent.state === "connected");
+      const a = up[Math.floor((opts.random ?? Math.random)() * up.length)];
+      if (!a || rebooting || stopping) return;
+      rebooting = true;
+      a.reboot()
+        .then((r) => say(`${a.profile.hostname} rebooted; kept patches: ${r?.patches.map((p) => `${p.moduleName} ${p.outcome}`).join(", ") || "none"}`))
+        .catch((err) => say(`${a.profile.hostname} reboot failed: ${(err as Error).message}`))
+        .finally(() => (rebooting = false));
+    }, opts.rebootEverySec * 1000);
+    rebootTimer.unref();
   }
 
   return {

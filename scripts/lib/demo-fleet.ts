@@ -14,7 +14,8 @@ import { createGroup } from "@/lib/groups/groups";
 const DEMO_GROUPS: GroupCreate[] = [
   { name: "All hosts", description: "Every active host", selector: { all: true }, reloadAtBoot: true },
   { name: "Production", description: "Hosts labelled env=prod", selector: { labels: { env: "prod" } }, reloadAtBoot: true },
-  { name: "Staging", description: "Try patches here first", selector: { labels: { env: "staging" } }, reloadAtBoot: true },
+  // Reboots take patches out here: the demo's drift (the fleet reboots a host now and then).
+  { name: "Staging", description: "Try patches here first; a reboot takes them out again", selector: { labels: { env: "staging" } }, reloadAtBoot: false },
   { name: "Web tier (prod)", description: "Production web servers", selector: { labels: { env: "prod", role: "web" } }, reloadAtBoot: true },
 ];
 
@@ -53,6 +54,8 @@ export async function startDemoFleet(opts: { serverUrl: string; agents: number; 
     // Rollouts take a visible moment per host, and now and then a host fails, as real ones do.
     applyMs: 1200,
     failureRate: 0.02,
+    // A host reboots every few minutes: production hosts reload their patches, staging ones drift.
+    rebootEverySec: 240,
   });
   await seedDemo();
   return fleet;
