@@ -99,7 +99,8 @@ function pgUrl(user: string, password: string, port: number, database: string): 
 
 // ---- who holds a data dir -------------------------------------------------------------------
 
-function isAlive(pid: number): boolean {
+/** Whether a process runs (a zombie, exited but not yet reaped by its parent, does not). */
+export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
   } catch (err) {

@@ -14,6 +14,7 @@ import pg from "pg";
 import { embeddedConsoleUrl } from "@/lib/db/embedded";
 import { ROOT, eventually } from "../helpers/console";
 import { diffFixture } from "../helpers/fixtures";
+import { isAlive } from "@/lib/db/embedded";
 
 const AGENTS = 4;
 const ADMIN_PASSWORD = "restart-test-admin-password-7431";
@@ -94,14 +95,9 @@ function postmasterPid(dir = dataDir): number | null {
   }
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
+// A stopped postmaster can stay a zombie for a moment until its new parent (init) reaps it: it
+// counts as gone, as it does for the console (lib/db/embedded.ts).
+const alive = isAlive;
 
 beforeEach(() => {
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "splicer-restart-"));
