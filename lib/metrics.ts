@@ -21,7 +21,7 @@ function create() {
     }),
     jobsSent: new client.Counter({ name: "splicer_jobs_sent_total", help: "Rollout jobs sent to (and acknowledged by) agents", registers: [registry] }),
     jobUpdates: new client.Counter({ name: "splicer_job_updates_total", help: "Job updates from agents: stored, or ignored (stale or repeated)", labelNames: ["result"], registers: [registry] }),
-    fleetHosts: new client.Gauge({ name: "splicer_fleet_hosts", help: "Hosts of the fleet by state (active total, online, stale, revoked, drifting: live patches differ from what rollouts applied)", labelNames: ["state"], registers: [registry] }),
+    fleetHosts: new client.Gauge({ name: "splicer_fleet_hosts", help: "Hosts of the fleet by state (active total, online, stale, revoked, drifting: live patches differ from what rollouts applied, reboot_required: exposed to a CVE no live patch can fix on their release)", labelNames: ["state"], registers: [registry] }),
     heartbeatsFlushed: new client.Counter({ name: "splicer_heartbeats_ingested_total", help: "Agent heartbeats written to the database", registers: [registry] }),
   };
 }

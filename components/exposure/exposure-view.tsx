@@ -67,12 +67,14 @@ interface BreakdownRow {
   label: string;
   exposed: number;
   targeted: number;
+  /** Of the exposed, those only a reboot fixes (known per release, not per group). */
+  rebootRequired?: number;
   param: Record<string, string>;
   mono?: boolean;
 }
 
 const releaseRows = (i: ExposureItem): BreakdownRow[] =>
-  [...i.byRelease].sort((a, b) => b.exposed - a.exposed).map((r) => ({ key: r.kernelRelease, label: r.kernelRelease, exposed: r.exposed, targeted: r.targeted, param: { kernel: r.kernelRelease }, mono: true }));
+  [...i.byRelease].sort((a, b) => b.exposed - a.exposed).map((r) => ({ key: r.kernelRelease, label: r.kernelRelease, exposed: r.exposed, targeted: r.targeted, rebootRequired: r.rebootRequired, param: { kernel: r.kernelRelease }, mono: true }));
 const groupRows = (i: ExposureItem): BreakdownRow[] =>
   [...i.byGroup].sort((a, b) => b.exposed - a.exposed).map((g) => ({ key: g.groupId, label: g.name, exposed: g.exposed, targeted: g.targeted, param: { group: g.groupId } }));
 
@@ -93,6 +95,7 @@ function BreakdownTable({ title, item, rows }: { title: string; item: ExposureIt
                 <ExposureBar exposed={r.exposed} targeted={r.targeted} />
                 <span className="text-right tabular text-muted-foreground">
                   <span className={r.exposed > 0 ? "text-bad" : "text-ok"}>{numberFmt.format(r.exposed)}</span>/{numberFmt.format(r.targeted)}
+                  {r.rebootRequired ? <span className="block text-[10px] text-warn">{numberFmt.format(r.rebootRequired)} reboot</span> : null}
                 </span>
               </Link>
             </li>
@@ -151,6 +154,11 @@ export function ExposureView() {
             <span className="text-xs tabular text-muted-foreground">
               <span className={cn("font-medium", c.getValue() > 0 ? "text-bad" : "text-ok")}>{numberFmt.format(c.getValue())}</span> of{" "}
               {numberFmt.format(c.row.original.targeted)}
+              {c.row.original.rebootRequired > 0 ? (
+                <span className="block text-[11px] text-warn" data-testid="exposure-reboot">
+                  {numberFmt.format(c.row.original.rebootRequired)} need a reboot
+                </span>
+              ) : null}
             </span>
           </Link>
         ),
@@ -165,14 +173,14 @@ export function ExposureView() {
     <>
       <PageHeader
         title="Exposure"
-        description="For every CVE a staged patch fixes: the hosts it targets that do not have the patch live yet, by kernel release and by group."
+        description="For every CVE a staged patch fixes: the hosts it targets that do not have the patch live yet, by kernel release and by group; those no live patch can fix need a reboot. A host whose kernel's build found the fix already there is not exposed."
         actions={
           <Link href="/groups" className={buttonClass("secondary")}>
             Roll out to a group <ArrowRight />
           </Link>
         }
       />
-      <section aria-label="Exposure totals" className="mb-4 grid grid-cols-2 gap-3 lg:grid-cols-4">
+      <section aria-label="Exposure totals" className="mb-4 grid grid-cols-2 gap-3 lg:grid-cols-5">
         <StatCard
           label="Exposed hosts"
           value={data?.exposedHosts}
@@ -180,6 +188,14 @@ export function ExposureView() {
           share={data && data.activeHosts ? data.exposedHosts / data.activeHosts : undefined}
           hint={data ? `of ${numberFmt.format(data.activeHosts)} active hosts lack a staged fix` : undefined}
           testId="stat-exposed"
+        />
+        <StatCard
+          label="Reboot required"
+          value={data?.rebootHosts}
+          tone="warn"
+          share={data && data.activeHosts ? data.rebootHosts / data.activeHosts : undefined}
+          hint="exposed to a CVE no live patch can fix on their kernel: only a reboot into a fixed one"
+          testId="stat-reboot"
         />
         <StatCard
           label="Protected hosts"

@@ -85,7 +85,7 @@ export function FleetOverview() {
         }
       />
 
-      <section aria-label="Host counts" className="grid grid-cols-2 gap-3 md:grid-cols-3 xl:grid-cols-6">
+      <section aria-label="Host counts" className="grid grid-cols-2 gap-3 md:grid-cols-4 xl:grid-cols-7">
         <StatCard
           label="Hosts"
           value={total}
@@ -121,6 +121,15 @@ export function FleetOverview() {
           href="/hosts?drifting=true"
           testId="stat-drifting"
           hint="live patches differ from what rollouts applied"
+        />
+        <StatCard
+          label="Reboot required"
+          value={data?.rebootRequired}
+          share={pct(data?.rebootRequired)}
+          tone="bad"
+          href="/exposure"
+          testId="stat-reboot-required"
+          hint="exposed to a CVE no live patch can fix on their kernel"
         />
         <StatCard label="Revoked" value={data?.revoked} tone="bad" href="/hosts?status=revoked" testId="stat-revoked" hint="credentials withdrawn" />
       </section>

@@ -1,6 +1,7 @@
 "use client";
 import Link from "next/link";
-import { FileDiff, HardDrive, History, ScrollText, ShieldAlert, ShieldCheck, Tag } from "lucide-react";
+import { FileDiff, HardDrive, History, Power, ScrollText, ShieldAlert, ShieldCheck, Tag } from "lucide-react";
+import { Tooltip } from "../ui/tooltip";
 import type { HostDetail as HostDetailT, PatchSummary } from "@/lib/api/schemas";
 import { useHost } from "../hooks/use-hosts";
 import { useOperator } from "../hooks/operator-context";
@@ -167,7 +168,15 @@ function MissingPatches({ h }: { h: HostDetailT }) {
             </Link>
             {m.cves.length > 0 ? <CveChips cves={m.cves} max={3} /> : null}
           </span>
-          {m.verdict !== "hot-patchable" ? <VerdictBadge verdict={m.verdict as Verdict} /> : null}
+          {m.remedy === "reboot" ? (
+            <Tooltip content={m.why ?? "No live patch can fix this on this kernel"}>
+              <span tabIndex={0} className="inline-flex" data-testid="missing-reboot">
+                <Badge tone="warn">reboot required</Badge>
+              </span>
+            </Tooltip>
+          ) : m.verdict !== "hot-patchable" ? (
+            <VerdictBadge verdict={m.verdict as Verdict} />
+          ) : null}
         </li>
       ))}
     </ul>
@@ -255,6 +264,17 @@ export function HostDetail({ id }: { id: string }) {
           <span className="text-muted-foreground">
             This host enrolled with the machine id of {h.duplicateOf.hostname} but without its credential: {h.duplicateOf.hostname} reinstalled, a clone, or someone
             posing as it. Merge it if it is {h.duplicateOf.hostname} reinstalled; revoke it otherwise.
+          </span>
+        </div>
+      ) : null}
+
+      {h.status === "active" && h.effective.missing.some((m) => m.remedy === "reboot") ? (
+        <div role="status" className="mb-4 flex items-start gap-2 rounded-lg border border-warn/25 bg-warn-soft px-4 py-3 text-[13px]" data-testid="host-needs-reboot">
+          <Power className="mt-0.5 size-4 shrink-0 text-warn" />
+          <span>
+            <span className="font-medium">Needs a reboot.</span> No live patch can fix{" "}
+            {[...new Set(h.effective.missing.filter((m) => m.remedy === "reboot").flatMap((m) => (m.cves.length ? m.cves : [m.title])))].join(", ")} on{" "}
+            <code className="font-mono text-xs">{h.kernelRelease}</code>: the host stays exposed until it boots a kernel with the fix.
           </span>
         </div>
       ) : null}

@@ -3,6 +3,7 @@ import type { FleetSummary } from "@/lib/api/schemas";
 import { prisma } from "@/lib/db/client";
 import { getSettings } from "@/lib/settings/settings";
 import { HOST_DRIFTS } from "@/lib/rollouts/desired";
+import { rebootRequiredHosts } from "./exposure";
 import { metrics } from "@/lib/metrics";
 
 // Every open console tab refetches the summary when hosts change, and a fleet of thousands
@@ -33,7 +34,7 @@ export async function fleetSummary(): Promise<FleetSummary> {
 export async function computeFleetSummary(): Promise<FleetSummary> {
   const { staleAfterSec } = await getSettings();
   const staleBefore = new Date(Date.now() - staleAfterSec * 1000);
-  const [counts, kernels, distros, labels, staleHosts, drifting] = await Promise.all([
+  const [counts, kernels, distros, labels, staleHosts, drifting, rebootRequired] = await Promise.all([
     prisma.$queryRaw<{ total: bigint; online: bigint; stale: bigint; revoked: bigint }[]>`
       select count(*) filter (where status = 'active') as total,
              count(*) filter (where status = 'active' and online) as online,
@@ -57,6 +58,7 @@ export async function computeFleetSummary(): Promise<FleetSummary> {
       select: { id: true, hostname: true, kernelRelease: true, lastSeenAt: true },
     }),
     prisma.$queryRaw<{ n: number }[]>`select count(*)::int as n from "Host" h where h.status = 'active' and ${HOST_DRIFTS}`,
+    rebootRequiredHosts(),
   ]);
   const c = counts[0];
   const total = Number(c.total);
@@ -69,6 +71,7 @@ export async function computeFleetSummary(): Promise<FleetSummary> {
     revoked: Number(c.revoked),
     staleAfterSec,
     drifting: drifting[0]?.n ?? 0,
+    rebootRequired,
     kernels: kernels.map((k) => ({ kernelRelease: k.kernelRelease, count: Number(k.count), online: Number(k.online) })),
     distros: distros.map((d) => ({ id: d.id, name: d.name, count: Number(d.count) })),
     labels: labels.map((l) => ({ key: l.key, value: l.value, count: Number(l.count) })),
@@ -79,5 +82,5 @@ export async function computeFleetSummary(): Promise<FleetSummary> {
 /** The fleet's counts as gauges, for a /metrics scrape (from the same cache as the overview). */
 export async function refreshFleetMetrics(): Promise<void> {
   const s = await fleetSummary();
-  for (const [state, n] of Object.entries({ total: s.total, online: s.online, stale: s.stale, revoked: s.revoked, drifting: s.drifting })) metrics.fleetHosts.set({ state }, n);
+  for (const [state, n] of Object.entries({ total: s.total, online: s.online, stale: s.stale, revoked: s.revoked, drifting: s.drifting, reboot_required: s.rebootRequired })) metrics.fleetHosts.set({ state }, n);
 }

@@ -70,8 +70,13 @@ export const EffectiveKernelSchema = z.object({
   livepatches: z.array(
     LivepatchSchema.extend({ patch: z.object({ id: z.string(), title: z.string(), cves: z.array(z.string()) }).nullable() }),
   ),
-  /** Staged patches that target this host's kernel and are not live on it. */
-  missing: z.array(z.object({ patchId: z.string(), title: z.string(), cves: z.array(z.string()), severity: z.string(), verdict: z.string() })),
+  /**
+   * Staged patches that target this host's kernel and are not live on it (not those its release's
+   * build found already fixed or not built), and how it can be fixed: a live patch, or only a reboot.
+   */
+  missing: z.array(
+    z.object({ patchId: z.string(), title: z.string(), cves: z.array(z.string()), severity: z.string(), verdict: z.string(), remedy: z.enum(["live_patch", "reboot"]), why: z.string().nullable() }),
+  ),
 });
 export type EffectiveKernel = z.infer<typeof EffectiveKernelSchema>;
 
@@ -146,6 +151,8 @@ export const FleetSummarySchema = z.object({
   staleAfterSec: z.number(),
   /** Active hosts whose live patches differ from what their rollouts applied for the kernel they run. */
   drifting: z.number(),
+  /** Active hosts exposed to a CVE that no live patch can fix on their release: they need a reboot into a fixed kernel. */
+  rebootRequired: z.number(),
   kernels: z.array(z.object({ kernelRelease: z.string(), count: z.number(), online: z.number() })),
   distros: z.array(z.object({ id: z.string(), name: z.string(), count: z.number() })),
   labels: z.array(z.object({ key: z.string(), value: z.string(), count: z.number() })),

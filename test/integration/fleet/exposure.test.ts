@@ -3,8 +3,8 @@
 // and a host's effective kernel. Hosts are rows written directly; no agents are needed.
 import crypto from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Exposure, Group, HostDetail, HostList, PatchDetail } from "@/lib/api/schemas";
-import { expectJson, startTestConsole, type TestConsole } from "../../helpers/console";
+import type { Exposure, FleetSummary, Group, HostDetail, HostList, PatchDetail } from "@/lib/api/schemas";
+import { eventually, expectJson, startTestConsole, type TestConsole } from "../../helpers/console";
 import { diffFixture } from "../../helpers/fixtures";
 
 const moduleOf = (patchId: string) => `livepatch_${patchId.replace(/-/g, "").slice(0, 12)}`;
@@ -59,7 +59,7 @@ describe("exposure", () => {
     expect(e.items.map((i) => i.cve)).toEqual(["CVE-2026-2001", "CVE-2026-2002", "CVE-2026-1001"]);
     const crit = e.items[0];
     expect(crit).toMatchObject({ severity: "critical", targeted: 3, exposed: 1, patches: [{ id: ipv4.id, title: "ipv4" }] });
-    expect(crit.byRelease).toEqual([{ kernelRelease: "6.1.0-50-amd64", targeted: 3, exposed: 1 }]);
+    expect(crit.byRelease).toEqual([{ kernelRelease: "6.1.0-50-amd64", targeted: 3, exposed: 1, rebootRequired: 0 }]);
     expect(crit.byGroup).toEqual([
       { groupId: expect.any(String), name: "prod", targeted: 2, exposed: 1 },
       { groupId: expect.any(String), name: "staging", targeted: 1, exposed: 0 },
@@ -67,8 +67,8 @@ describe("exposure", () => {
     const med = e.items[2];
     expect(med).toMatchObject({ severity: "medium", targeted: 5, exposed: 4 });
     expect(med.byRelease).toEqual([
-      { kernelRelease: "5.10.0-30-amd64", targeted: 2, exposed: 2 },
-      { kernelRelease: "6.1.0-50-amd64", targeted: 3, exposed: 2 },
+      { kernelRelease: "5.10.0-30-amd64", targeted: 2, exposed: 2, rebootRequired: 0 },
+      { kernelRelease: "6.1.0-50-amd64", targeted: 3, exposed: 2, rebootRequired: 0 },
     ]);
     expect(med.byGroup.map((g) => [g.name, g.targeted, g.exposed])).toEqual([["prod", 3, 2], ["staging", 2, 2]]);
     expect((await expectJson<Exposure>(await c.api("/api/v1/exposure?limit=1"))).items).toHaveLength(1);
@@ -88,6 +88,42 @@ describe("exposure", () => {
     const e = await expectJson<HostDetail>(await c.api(`/api/v1/hosts/${eId}`));
     expect(e.effective.summary).toBe("5.10.0-30-amd64");
     // ipv4 targets 6.1 only: not missing on a 5.10 host.
-    expect(e.effective.missing.map((m) => m.title)).toEqual(["cmdline"]);
+    expect(e.effective.missing.map((m) => [m.title, m.remedy])).toEqual([["cmdline", "live_patch"]]);
+  });
+
+  it("a release whose build found the fix already there is not exposed; one whose build refused the patch needs a reboot, in the exposure view, the host page, the fleet counts and /metrics", async () => {
+    // The builds have finished (simulated); then: 5.10 already has the cmdline fix, and 6.1's
+    // build of ipv4 was refused (what a real builder says of a change no live patch can carry).
+    await eventually(async () => {
+      const rows = await c.db.query(`select count(*)::int as n from "Build" where status in ('queued', 'building')`);
+      return rows[0]?.n === 0 ? true : null;
+    }, { what: "builds finished" });
+    await c.db.query(`update "Build" set status = 'failed', outcome = 'already_fixed', error = 'the release has the fix' where "patchId" = $1 and "kernelRelease" = '5.10.0-30-amd64'`, [cmdline.id]);
+    await c.db.query(`update "Build" set status = 'failed', outcome = 'refused', error = 'changes initialised data: ip_rt_max_size' where "patchId" = $1 and "kernelRelease" = '6.1.0-50-amd64'`, [ipv4.id]);
+
+    const e = await expectJson<Exposure>(await c.api("/api/v1/exposure"));
+    const med = e.items.find((i) => i.cve === "CVE-2026-1001")!;
+    expect(med).toMatchObject({ targeted: 5, exposed: 2, rebootRequired: 0 });
+    expect(med.byRelease).toContainEqual({ kernelRelease: "5.10.0-30-amd64", targeted: 2, exposed: 0, rebootRequired: 0 });
+    const crit = e.items.find((i) => i.cve === "CVE-2026-2001")!;
+    expect(crit).toMatchObject({ exposed: 1, rebootRequired: 1 });
+    // b-prod (6.1, lacks both) needs a reboot; d-staging lacks only cmdline, which 6.1 can take live.
+    expect(e).toMatchObject({ exposedHosts: 2, rebootHosts: 1 });
+
+    const missing = await expectJson<HostList>(await c.api(`/api/v1/hosts?missing=${cmdline.id}&sort=hostname`));
+    expect(missing.items.map((h) => h.hostname)).toEqual(["b-prod", "d-staging"]);
+    const bId = (await expectJson<HostList>(await c.api(`/api/v1/hosts?q=b-prod`))).items[0].id;
+    const b = await expectJson<HostDetail>(await c.api(`/api/v1/hosts/${bId}`));
+    expect(b.effective.missing.map((m) => [m.title, m.remedy])).toEqual([["ipv4", "reboot"], ["cmdline", "live_patch"]]);
+    expect(b.effective.missing[0]?.why).toContain("ip_rt_max_size");
+    const eId = (await expectJson<HostList>(await c.api(`/api/v1/hosts?q=e-staging`))).items[0].id;
+    expect((await expectJson<HostDetail>(await c.api(`/api/v1/hosts/${eId}`))).effective.missing).toEqual([]);
+
+    const summary = await eventually(async () => {
+      const s = await expectJson<FleetSummary>(await c.api("/api/v1/fleet/summary"));
+      return s.rebootRequired === 1 ? s : null;
+    }, { what: "one host needing a reboot in the summary" });
+    expect(summary.rebootRequired).toBe(1);
+    expect(await (await fetch(`${c.url}/metrics`)).text()).toMatch(/^splicer_fleet_hosts\{state="reboot_required"\} 1$/m);
   });
 });
