@@ -32,6 +32,8 @@ export interface VmGuestOptions {
   qemu?: string;
   /** More QEMU arguments, appended. */
   extraArgs?: string[];
+  /** A reboot in the guest restarts it in the same QEMU process (default: QEMU exits, -no-reboot). */
+  allowReboot?: boolean;
   /** child_process.spawn, or a stand-in. */
   spawn?: SpawnLike;
   /** Progress lines for a person (not the serial output). */
@@ -124,7 +126,7 @@ export class VmGuest {
       "-serial", `file:${this.kernelLogFile}`,
       "-serial", `file:${this.agentLogFile}`,
       "-netdev", "user,id=n0", "-device", `${o.nic ?? "e1000"},netdev=n0`,
-      "-no-reboot",
+      ...(o.allowReboot ? [] : ["-no-reboot"]),
       ...(o.extraArgs ?? []),
     ];
   }
@@ -195,6 +197,23 @@ export class VmGuest {
     const agentConnectedMs = Date.now() - this.startedAt;
     this.opts.log?.(`${this.name}: agent connected ${(agentConnectedMs / 1000).toFixed(1)} s after start`);
     return { bootId, readyMs, agentConnectedMs };
+  }
+
+  /**
+   * Reboots the guest from its shell (needs allowReboot) and resolves once the new boot's ready
+   * line is printed, with its boot id. The command is not run by exec: it never returns.
+   */
+  async reboot(opts: { command?: string; timeoutMs?: number } = {}): Promise<BootResult> {
+    if (!this.opts.allowReboot) throw new Error(`${this.name}: started without allowReboot; a reboot would stop QEMU`);
+    await this.execQueue;
+    const started = Date.now();
+    this.readyScan = "";
+    const ready = new Promise<string>((resolve) => (this.readyWaiter = resolve));
+    this.proc!.stdin!.write(`${opts.command ?? "systemctl reboot"}\n`);
+    const line = await this.race(ready, started + (opts.timeoutMs ?? 180_000), `the guest did not come back from a reboot in ${opts.timeoutMs ?? 180_000} ms`);
+    const bootId = /boot_id=(\S+)/.exec(line)?.[1] ?? "";
+    this.opts.log?.(`${this.name}: rebooted in ${((Date.now() - started) / 1000).toFixed(1)} s (boot id ${bootId})`);
+    return { bootId, readyMs: Date.now() - started };
   }
 
   /** Resolves with the agent log once it matches `re`. */

@@ -118,7 +118,7 @@ export function moduleClosure(moduleTree: string, wanted: readonly string[]): st
   return order;
 }
 
-async function downloadImagePackage(release: string, debDir: string, progress: (m: string) => void): Promise<string> {
+export async function downloadImagePackage(release: string, debDir: string, progress: (m: string) => void): Promise<string> {
   const pkg = `linux-image-${release}-unsigned`;
   const find = () => fs.readdirSync(debDir).find((f) => f.startsWith(`${pkg}_`) && f.endsWith(".deb"));
   const have = find();
