@@ -20,6 +20,9 @@ import {
   type RevertOptions,
 } from "./types";
 
+// r+: write the existing attribute, never create a file where the kernel has none.
+const writeExisting = (file: string, text: string) => fs.writeFile(file, text, { flag: "r+" });
+
 export interface LivepatchBackendOptions {
   /** The sysfs mount point; a fake tree in tests. */
   sysRoot?: string;
@@ -34,6 +37,11 @@ export interface LivepatchBackendOptions {
   run?: CommandRunner;
   /** How often sysfs is polled while a transition runs. */
   pollMs?: number;
+  /**
+   * Writes a sysfs attribute (default: into the existing file). The kernel acts inside the write
+   * (writing `enabled` starts the transition); a test's fake kernel is told here to do the same.
+   */
+  writeAttribute?: (file: string, text: string) => Promise<void>;
   /**
    * Time allowed for putting the kernel back after a stalled transition (the job's own time is
    * spent by then), and for each insmod/rmmod.
@@ -84,6 +92,7 @@ export class LivepatchBackend implements KernelBackend {
   private readonly cleanupTimeoutMs: number;
   private readonly timers: Timers;
   private readonly log: Logger;
+  private readonly writeAttribute: (file: string, text: string) => Promise<void>;
 
   constructor(opts: LivepatchBackendOptions = {}) {
     const sysRoot = opts.sysRoot ?? "/sys";
@@ -99,6 +108,7 @@ export class LivepatchBackend implements KernelBackend {
     this.cleanupTimeoutMs = opts.cleanupTimeoutMs ?? 30_000;
     this.timers = opts.timers ?? realTimers;
     this.log = opts.log ?? silentLogger;
+    this.writeAttribute = opts.writeAttribute ?? writeExisting;
   }
 
   inventoryOverrides(): Partial<HostFacts> {
@@ -265,8 +275,7 @@ export class LivepatchBackend implements KernelBackend {
   }
 
   private async writeEnabled(name: string, value: 0 | 1): Promise<void> {
-    // r+: write the existing attribute, never create a file where the kernel has none.
-    await fs.writeFile(path.join(this.livepatchDir, name, "enabled"), `${value}\n`, { flag: "r+" });
+    await this.writeAttribute(path.join(this.livepatchDir, name, "enabled"), `${value}\n`);
   }
 
   /** Polls until the transition is over (or the patch is gone), the deadline passes, or `signal` aborts. */

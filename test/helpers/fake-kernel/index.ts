@@ -51,6 +51,11 @@ export interface FakeKernel {
   moduleLoaded(name: string): Promise<boolean>;
   /** Every insmod/rmmod call so far: "insmod /path/x.ko", "rmmod x". */
   calls(): Promise<string[]>;
+  /**
+   * For LivepatchBackend's `writeAttribute`: writes the attribute and lets the fake kernel act on
+   * it before returning, as the real kernel starts a transition inside the write to `enabled`.
+   */
+  writeAttribute(file: string, text: string): Promise<void>;
   /** Stops playing the kernel and deletes the tree. */
   stop(): Promise<void>;
 }
@@ -131,10 +136,11 @@ export async function startFakeKernel(opts: { tickMs?: number } = {}): Promise<F
   };
   let stopped = false;
   let running: Promise<void> = Promise.resolve();
+  /** One tick, never two at once (the loop's and a write's). */
+  const tickOnce = (): Promise<void> => (running = running.then(() => tick().catch(() => undefined)));
   const loop = async () => {
     while (!stopped) {
-      running = tick().catch(() => undefined);
-      await running;
+      await tickOnce();
       await new Promise((r) => setTimeout(r, opts.tickMs ?? 5));
     }
   };
@@ -147,6 +153,10 @@ export async function startFakeKernel(opts: { tickMs?: number } = {}): Promise<F
     insmod: `${quote(FAKE_INSMOD)} --fake-root ${quote(root)}`,
     rmmod: `${quote(FAKE_RMMOD)} --fake-root ${quote(root)}`,
     moduleBytes: fakeModuleBytes,
+    async writeAttribute(file, text) {
+      await fs.writeFile(file, text, { flag: "r+" });
+      await tickOnce();
+    },
     async load(name, state = {}) {
       const dir = path.join(lpDir, name);
       await fs.mkdir(dir, { recursive: true });

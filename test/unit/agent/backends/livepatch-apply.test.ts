@@ -31,6 +31,8 @@ const backend = (over: Partial<ConstructorParameters<typeof LivepatchBackend>[0]
     rmmod: kernel.rmmod,
     pollMs: 10,
     cleanupTimeoutMs: 5000,
+    // The fake kernel acts inside the write to `enabled`, as the real one does: no race with its tick.
+    writeAttribute: kernel.writeAttribute,
     ...over,
   });
 const common = (timeoutMs = 5000) => ({ timeoutMs, onPhase: (p: BackendPhase) => phases.push(p), onLog: (l: string) => log.push(l) });
@@ -142,10 +144,11 @@ describe("LivepatchBackend.revert", () => {
     expect(await kernel.moduleLoaded("lp_half")).toBe(false);
   });
 
-  // The fake kernel notices the agent's write to `enabled` on its next tick, where a real kernel
-  // starts the transition inside the write; on a loaded machine the backend can look first and see
-  // nothing to wait for. Retried for that race of the fake, not of the code under test.
-  it("re-enables a patch whose revert stalls and names the task keeping it", { retry: 3 }, async () => {
+  it("re-enables a patch whose revert stalls and names the task keeping it", async () => {
+    // A fake kernel that ticks slowly: the transition must still start inside the write to
+    // `enabled` (writeAttribute), never on a later tick the backend might not wait for.
+    await kernel.stop();
+    kernel = await startFakeKernel({ tickMs: 300 });
     await kernel.load("lp_sticky", { mode: "revert-stall" });
     const err = await failure(backend().revert({ moduleName: "lp_sticky", ...common(300) }));
     expect(err.timedOut).toBe(true);
