@@ -43,7 +43,7 @@ export const CREDENTIAL_FILE = "credential.json";
 export const REFUSED_PREFIX = `${CREDENTIAL_FILE}.refused-`;
 export const MACHINE_ID_FILE = "machine-id";
 
-function isNotFound(err: unknown): boolean {
+export function isNotFound(err: unknown): boolean {
   return typeof err === "object" && err !== null && (err as { code?: string }).code === "ENOENT";
 }
 

@@ -7,6 +7,7 @@ import * as path from "node:path";
 import { z } from "zod";
 import { writeFileAtomic, type DurableFs } from "../durable-file";
 import { errorMessage, silentLogger, type Logger } from "../log";
+import { isNotFound } from "../state";
 import { LivepatchSchema, ReloadReportSchema, type ArtifactSignedFields, type ReloadReport } from "../protocol";
 
 export const KeptPatchSchema = z.object({
@@ -79,7 +80,7 @@ export class FileKeptPatches implements KeptPatchStore {
     try {
       names = await this.fs.readdir(this.dir);
     } catch (err) {
-      if ((err as { code?: string }).code === "ENOENT") return [];
+      if (isNotFound(err)) return [];
       throw err;
     }
     const out: KeptPatch[] = [];
@@ -97,7 +98,7 @@ export class FileKeptPatches implements KeptPatchStore {
     try {
       return await this.fs.readFile(this.file(moduleName, "ko"));
     } catch (err) {
-      if ((err as { code?: string }).code === "ENOENT") return null;
+      if (isNotFound(err)) return null;
       throw err;
     }
   }
@@ -131,7 +132,7 @@ export class FileKeptPatches implements KeptPatchStore {
     try {
       return schema.parse(JSON.parse(await this.fs.readFile(path.join(this.dir, name), "utf8")));
     } catch (err) {
-      if ((err as { code?: string }).code !== "ENOENT") this.log.warn("unreadable agent file; using the default", { file: name, error: errorMessage(err) });
+      if (!isNotFound(err)) this.log.warn("unreadable agent file; using the default", { file: name, error: errorMessage(err) });
       return null;
     }
   }

@@ -19,6 +19,8 @@ const SWEEP_MS = 15_000;
 const MAX_INVENTORIES_PER_MINUTE = 12;
 // A job reports a handful of phases; this leaves room for many jobs and resends, not for a flood.
 const MAX_JOB_UPDATES_PER_MINUTE = 600;
+// How long the hosts whose reload at boot is off are reused for connecting agents' config.
+const RELOAD_OFF_MS = 5_000;
 
 export interface AgentNamespace {
   connectedAgents(): number;
@@ -125,19 +127,32 @@ export function attachAgentNamespace(opts: { io: Server; settings: () => Setting
   });
 
   /** What each of these hosts' agents is told: the heartbeat, and whether it reloads kept patches at boot. */
+  // After a console restart thousands of agents connect at once: the hosts whose reload is off are
+  // looked up once for all of them (and again after RELOAD_OFF_MS, or at once when groups change).
+  let reloadOff: { at: number; hosts: Promise<Set<string>> } | null = null;
+  const reloadOffHosts = (): Promise<Set<string>> => {
+    if (!reloadOff || Date.now() - reloadOff.at > RELOAD_OFF_MS) {
+      const hosts = reloadOffAmong();
+      reloadOff = { at: Date.now(), hosts };
+      hosts.catch(() => (reloadOff = null));
+    }
+    return reloadOff.hosts;
+  };
   const configFor = async (hostIds: string[]): Promise<(hostId: string) => AgentConfig> => {
-    const off = hostIds.length ? await reloadOffAmong(hostIds) : new Set<string>();
+    const off = hostIds.length ? await reloadOffHosts() : new Set<string>();
     const heartbeatIntervalSec = opts.settings().heartbeatIntervalSec;
     return (hostId) => ({ heartbeatIntervalSec, reloadAtBoot: !off.has(hostId) });
   };
 
-  const sendConfig = () =>
+  const sendConfig = () => {
+    reloadOff = null;
     void configFor([...agents.keys()]).then(
       (cfg) => {
         for (const [hostId, s] of agents) s.emit("config", cfg(hostId));
       },
       (err) => log.error({ err }, "could not send agents their config"),
     );
+  };
 
   const dropHost = (hostId: string, reason: string, tell: boolean) => {
     const s = agents.get(hostId);

@@ -24,3 +24,7 @@ export const sqlPosition = (order: readonly string[], column: Prisma.Sql): Prism
 /** `(case column when 'a' then 1 … end)`: a rank by name, null for a name not ranked. */
 export const sqlRank = (ranks: Readonly<Record<string, number>>, column: Prisma.Sql): Prisma.Sql =>
   Prisma.sql`(case ${column} ${Prisma.raw(Object.entries(ranks).map(([k, n]) => `when ${quote(k)} then ${Number(n)}`).join(" "))} end)`;
+
+/** The livepatch `module` (SQL) is loaded and enabled on the host row `alias` (its inventory's livepatches). */
+export const liveOnHost = (module: Prisma.Sql, alias = "h"): Prisma.Sql =>
+  Prisma.sql`${Prisma.raw(`${alias}.livepatches`)} @> jsonb_build_array(jsonb_build_object('name', ${module}, 'enabled', true))`;

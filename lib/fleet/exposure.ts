@@ -7,12 +7,12 @@ import { Prisma } from "@/lib/generated/prisma/client";
 import { memberSql } from "@/lib/groups/selector";
 import { storedSelector } from "@/lib/groups/groups";
 import { BUILD_OUTCOME, BUILD_STATUS } from "@/lib/api/schemas";
-import { sqlList, sqlName } from "@/lib/db/sql-names";
+import { liveOnHost, sqlList, sqlName } from "@/lib/db/sql-names";
 import { rebootOnly } from "@/lib/analysis/live-patchable";
 import { skipReasonOf } from "@/lib/builds/outcomes";
 
 const MODULE = Prisma.raw(moduleNameSqlText("p.id"));
-const LIVE = Prisma.sql`h.livepatches @> jsonb_build_array(jsonb_build_object('name', ${MODULE}, 'enabled', true))`;
+const LIVE = liveOnHost(MODULE);
 const TARGETED = Prisma.sql`(cardinality(p."targetReleases") = 0 or h."kernelRelease" = any(p."targetReleases"))`;
 
 /** A release's build found nothing to fix: the fix is in it already, or the patched code is not built, or unchanged. */

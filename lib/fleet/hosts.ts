@@ -11,7 +11,6 @@ import { notify } from "@/lib/db/bus";
 import { groupMemberIds, storedSelector } from "@/lib/groups/groups";
 import { effectiveKernel, hostsMissingPatch } from "./exposure";
 import { ReloadReportSchema } from "@/agent/protocol";
-import { livepatchModuleName } from "@/lib/livepatch/module-name";
 import { desiredOf, driftOf, HOST_DRIFTS } from "@/lib/rollouts/desired";
 
 export const hostSelect = {
@@ -137,14 +136,12 @@ export async function getHost(id: string, opts: { events?: number } = {}): Promi
   });
   if (!h) throw new NotFoundError("host");
   const events: HostEvent[] = h.events.map((e) => ({ id: e.id.toString(), at: e.at.toISOString(), type: e.type as HostEvent["type"], details: e.details as Record<string, unknown> }));
-  const [{ desired, open }, patches] = await Promise.all([
-    desiredOf(prisma, { id: h.id, kernelRelease: h.kernelRelease }),
-    prisma.patch.findMany({ select: { id: true, title: true } }),
-  ]);
+  const [{ desired, open }, effective] = await Promise.all([desiredOf(prisma, { id: h.id, kernelRelease: h.kernelRelease }), effectiveKernel(toHost(h))]);
   const reload = ReloadReportSchema.nullable().catch(null).parse(h.reloadReport ?? null);
-  const drift = driftOf({ host: { bootId: h.bootId, livepatches: (h.livepatches ?? []) as Livepatch[], reloadReport: reload }, desired, patches: new Map(patches.map((p) => [livepatchModuleName(p.id), p])), open });
-  const host = toHost(h, drift.missing.length + drift.unexpected.length > 0);
-  return { ...host, events, effective: await effectiveKernel(host), drift: { ...drift, reload } };
+  // The staged patches of the modules live on the host: the effective kernel has looked them up.
+  const patches = new Map(effective.livepatches.flatMap((l) => (l.patch ? [[l.name, l.patch] as const] : [])));
+  const drift = driftOf({ host: { bootId: h.bootId, livepatches: (h.livepatches ?? []) as Livepatch[], reloadReport: reload }, desired, patches, open });
+  return { ...toHost(h, drift.missing.length + drift.unexpected.length > 0), events, effective, drift: { ...drift, reload } };
 }
 
 export async function setHostLabels(opts: { actor: Actor; hostId: string; labels: Labels }): Promise<Host> {

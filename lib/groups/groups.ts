@@ -7,7 +7,7 @@ import { prisma } from "@/lib/db/client";
 import { ConflictError, NotFoundError } from "@/lib/errors";
 import { Prisma } from "@/lib/generated/prisma/client";
 import { memberSql } from "./selector";
-import { sqlList, sqlName } from "@/lib/db/sql-names";
+import { liveOnHost, sqlList, sqlName } from "@/lib/db/sql-names";
 import { ACTIVE_ROLLOUT_STATUSES } from "@/lib/api/schemas";
 import { notify } from "@/lib/db/bus";
 
@@ -33,7 +33,7 @@ async function groupStats(row: GroupRow): Promise<Group> {
       with m as (select h."kernelRelease", h.livepatches from "Host" h where ${where})
       select p.id::text, p.title, p.cves, p.severity::text, p.verdict::text,
         count(*) filter (where t.targeted)::int as targeted,
-        count(*) filter (where t.targeted and m.livepatches @> jsonb_build_array(jsonb_build_object('name', ${MODULE}, 'enabled', true)))::int as applied,
+        count(*) filter (where t.targeted and ${liveOnHost(MODULE, "m")})::int as applied,
         (select r.id::text from "Rollout" r where r."patchId" = p.id and r."groupId" = ${row.id}::uuid and r.kind = 'apply'
            and r.status in ${sqlList(ACTIVE_ROLLOUT_STATUSES)} order by r."createdAt" desc limit 1) as active,
         exists (select 1 from "Build" b where b."patchId" = p.id and b.status = ${sqlName(BUILD_STATUS.succeeded)}) as "anyBuilt"

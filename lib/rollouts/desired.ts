@@ -7,7 +7,7 @@ import type { Livepatch, ReloadReport } from "@/agent/protocol";
 import { RELOAD } from "@/agent/protocol";
 import type { Drift, DriftCause } from "@/lib/api/schemas";
 import type { Tx } from "@/lib/db/client";
-import { sqlList } from "@/lib/db/sql-names";
+import { liveOnHost, sqlList } from "@/lib/db/sql-names";
 import { Prisma } from "@/lib/generated/prisma/client";
 import { livepatchModuleName, moduleNameSqlText } from "@/lib/livepatch/module-name";
 import { HOST, OPEN_HOST_STATES } from "./states";
@@ -115,7 +115,6 @@ export function driftOf(o: {
   return { missing, unexpected };
 }
 
-const LIVE = (moduleSql: Prisma.Sql) => Prisma.sql`h.livepatches @> jsonb_build_array(jsonb_build_object('name', ${moduleSql}, 'enabled', true))`;
 const OPEN_ON_HOST = (patchSql: Prisma.Sql) => Prisma.sql`exists (
   select 1 from "RolloutHost" rh join "Rollout" r on r.id = rh."rolloutId"
   where rh."hostId" = h.id and r."patchId" = ${patchSql} and rh.state in ${sqlList(OPEN_HOST_STATES)})`;
@@ -127,7 +126,7 @@ const OPEN_ON_HOST = (patchSql: Prisma.Sql) => Prisma.sql`exists (
 export const HOST_DRIFTS = Prisma.sql`(
   exists (
     select 1 from "DesiredPatch" d where d."hostId" = h.id and d."kernelRelease" = h."kernelRelease"
-      and not ${LIVE(Prisma.raw(moduleNameSqlText("d.\"patchId\"")))} and not ${OPEN_ON_HOST(Prisma.sql`d."patchId"`)})
+      and not ${liveOnHost(Prisma.raw(moduleNameSqlText("d.\"patchId\"")))} and not ${OPEN_ON_HOST(Prisma.sql`d."patchId"`)})
   or exists (
     select 1 from jsonb_array_elements(h.livepatches) lp join "Patch" p on ${Prisma.raw(moduleNameSqlText("p.id"))} = lp->>'name'
     where (lp->>'enabled')::boolean

@@ -9,7 +9,8 @@ import { memberSql } from "@/lib/groups/selector";
 import { storedSelector } from "@/lib/groups/groups";
 import { BuildStatus } from "@/lib/generated/prisma/enums";
 import { HOST, OPEN_HOST_STATES, type WAITING_HOST_STATES } from "./states";
-import { sqlList } from "@/lib/db/sql-names";
+import { liveOnHost, sqlList } from "@/lib/db/sql-names";
+import { Prisma } from "@/lib/generated/prisma/client";
 
 /** One host's row as a rollout starts: its wave (null when skipped up front) and first state. */
 export interface PlannedHost {
@@ -78,7 +79,7 @@ export async function planRollout(opts: { db: Db; patchId: string; target: Rollo
 
   const members = await db.$queryRaw<Member[]>`
     select h.id::text, h.hostname, h."kernelRelease", h.online,
-      h.livepatches @> jsonb_build_array(jsonb_build_object('name', ${moduleName}::text, 'enabled', true)) as applied,
+      ${liveOnHost(Prisma.sql`${moduleName}::text`)} as applied,
       (select r.number from "RolloutHost" rh join "Rollout" r on r.id = rh."rolloutId"
         where rh."hostId" = h.id and r."patchId" = ${patch.id}::uuid
           and rh.state in ${sqlList(OPEN_HOST_STATES)}

@@ -6,7 +6,7 @@ import "server-only";
 import { RolloutStrategySchema, type DriftCause, type Settings } from "@/lib/api/schemas";
 import { SYSTEM, type Actor } from "@/lib/audit/actor";
 import { prisma } from "@/lib/db/client";
-import { sqlList } from "@/lib/db/sql-names";
+import { liveOnHost, sqlList } from "@/lib/db/sql-names";
 import { ConflictError } from "@/lib/errors";
 import { Prisma } from "@/lib/generated/prisma/client";
 import { log } from "@/lib/log";
@@ -53,7 +53,7 @@ export async function lostPatches(opts: { hostId?: string } = {}): Promise<LostP
         where rh."hostId" = h.id and r."patchId" = d."patchId" and rh.state in ${sqlList(FAILED_HOST_STATES)} and rh."finishedAt" > d."appliedAt") as "failedSince"
     from "DesiredPatch" d join "Host" h on h.id = d."hostId" and h."kernelRelease" = d."kernelRelease"
     where h.status = 'active' ${opts.hostId ? Prisma.sql`and h.id = ${opts.hostId}::uuid` : Prisma.empty}
-      and not h.livepatches @> jsonb_build_array(jsonb_build_object('name', ${module}, 'enabled', true))
+      and not ${liveOnHost(module)}
       and not exists (select 1 from "RolloutHost" rh join "Rollout" r on r.id = rh."rolloutId"
         where rh."hostId" = h.id and r."patchId" = d."patchId" and rh.state in ${sqlList(OPEN_HOST_STATES)})
     order by h.hostname`;

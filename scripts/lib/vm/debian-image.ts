@@ -15,6 +15,7 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { promisify } from "node:util";
+import { which } from "./fleet";
 import { READY_MARKER } from "./initramfs";
 
 const run = promisify(execFile);
@@ -171,8 +172,7 @@ export async function buildDebianGuestImage(o: { cacheDir: string; release: stri
 export function missingDebianGuestTools(): string[] {
   const out: string[] = [];
   for (const [tool, pkg] of [["debootstrap", "debootstrap"], ["mke2fs", "e2fsprogs"], ["busybox", "busybox-static"], ["depmod", "kmod"]] as const) {
-    const found = (process.env.PATH ?? "").split(":").some((d) => d && fs.existsSync(path.join(d, tool)));
-    if (!found && !fs.existsSync(`/usr/sbin/${tool}`) && !fs.existsSync(`/sbin/${tool}`)) out.push(`${tool} (apt-get install ${pkg})`);
+    if (!which(tool) && !fs.existsSync(`/usr/sbin/${tool}`) && !fs.existsSync(`/sbin/${tool}`)) out.push(`${tool} (apt-get install ${pkg})`);
   }
   if (process.getuid?.() !== 0) out.push("root (debootstrap and chroot)");
   return out;
