@@ -8,7 +8,7 @@ import { z } from "zod";
 import { writeFileAtomic, type DurableFs } from "../durable-file";
 import { errorMessage, silentLogger, type Logger } from "../log";
 import { isNotFound } from "../state";
-import { LivepatchSchema, ReloadReportSchema, type ArtifactSignedFields, type ReloadReport } from "../protocol";
+import { LivepatchSchema, MAX_STACK, ReloadReportSchema, type ArtifactSignedFields, type ReloadReport } from "../protocol";
 
 export const KeptPatchSchema = z.object({
   moduleName: LivepatchSchema.shape.name,
@@ -22,11 +22,22 @@ export const KeptPatchSchema = z.object({
   /** The boot it was last loaded in (by a job or by a reload). */
   bootId: z.string().max(64),
   keptAt: z.string(),
+  /** Livepatches it was built on (the job's `requires`): at boot it is loaded only once they are live. */
+  requires: z.array(LivepatchSchema.shape.name).max(MAX_STACK).default([]),
 });
 export type KeptPatch = z.infer<typeof KeptPatchSchema>;
 
+export interface KeepRequest {
+  fields: ArtifactSignedFields;
+  signature: string;
+  bytes: Uint8Array;
+  kernelVersion: string;
+  bootId: string;
+  requires?: readonly string[];
+}
+
 export interface KeptPatchStore {
-  keep(p: { fields: ArtifactSignedFields; signature: string; bytes: Uint8Array; kernelVersion: string; bootId: string }): Promise<void>;
+  keep(p: KeepRequest): Promise<void>;
   forget(moduleName: string): Promise<void>;
   /** Every readable record; an unreadable one is left out (and logged), never fatal. */
   list(): Promise<KeptPatch[]>;
@@ -61,9 +72,9 @@ export class FileKeptPatches implements KeptPatchStore {
     return path.join(this.dir, `${MODULE_NAME.parse(moduleName)}.${ext}`);
   }
 
-  async keep(p: { fields: ArtifactSignedFields; signature: string; bytes: Uint8Array; kernelVersion: string; bootId: string }): Promise<void> {
+  async keep(p: KeepRequest): Promise<void> {
     await this.fs.mkdir(this.dir, { recursive: true, mode: 0o700 });
-    const rec: KeptPatch = KeptPatchSchema.parse({ ...p.fields, signature: p.signature, kernelVersion: p.kernelVersion, bootId: p.bootId, keptAt: new Date().toISOString() });
+    const rec: KeptPatch = KeptPatchSchema.parse({ ...p.fields, signature: p.signature, kernelVersion: p.kernelVersion, bootId: p.bootId, keptAt: new Date().toISOString(), requires: p.requires ?? [] });
     // The module first: a record always names bytes that are there.
     await writeFileAtomic(this.file(rec.moduleName, "ko"), p.bytes, 0o600, this.fs);
     await writeFileAtomic(this.file(rec.moduleName, "json"), JSON.stringify(rec, null, 2) + "\n", 0o600, this.fs);
@@ -144,8 +155,8 @@ export class MemoryKeptPatches implements KeptPatchStore {
   private enabled = true;
   private report: ReloadReport | null = null;
 
-  async keep(p: { fields: ArtifactSignedFields; signature: string; bytes: Uint8Array; kernelVersion: string; bootId: string }): Promise<void> {
-    const rec = KeptPatchSchema.parse({ ...p.fields, signature: p.signature, kernelVersion: p.kernelVersion, bootId: p.bootId, keptAt: new Date().toISOString() });
+  async keep(p: KeepRequest): Promise<void> {
+    const rec = KeptPatchSchema.parse({ ...p.fields, signature: p.signature, kernelVersion: p.kernelVersion, bootId: p.bootId, keptAt: new Date().toISOString(), requires: p.requires ?? [] });
     this.records.set(rec.moduleName, { rec, bytes: p.bytes });
   }
   async forget(moduleName: string): Promise<void> {

@@ -4,7 +4,7 @@
 import { verifyArtifact } from "../artifact";
 import type { KernelBackend } from "../backends/types";
 import { errorMessage, silentLogger, type Logger } from "../log";
-import { RELOAD, type ReloadOutcome, type ReloadReport } from "../protocol";
+import { RELOAD, stackingRefusal, type ReloadOutcome, type ReloadReport } from "../protocol";
 import type { KeptPatch, KeptPatchStore } from "./kept-patches";
 
 export interface BootFacts {
@@ -77,6 +77,8 @@ export class BootReloader {
     const steps = planReload({ kept, boot, live, enabled: await store.reloadEnabled() });
     const key = await this.opts.consoleKey();
     const patches: ReloadReport["patches"] = [];
+    // What is live as the reload goes: a patch built on another loads only once that one is.
+    const liveNow = new Set(live);
     for (const step of steps) {
       const { rec } = step;
       const entry = { moduleName: rec.moduleName, patchId: rec.patchId, kernelRelease: rec.kernelRelease };
@@ -86,7 +88,9 @@ export class BootReloader {
         patches.push({ ...entry, outcome: step.outcome, ...(step.reason ? { reason: step.reason } : {}) });
         continue;
       }
-      const outcome = await this.load(rec, boot, key);
+      const stacking = stackingRefusal({ kind: "apply", moduleName: rec.moduleName, requires: rec.requires }, liveNow);
+      const outcome = stacking ? { outcome: RELOAD.refused, reason: stacking } : await this.load(rec, boot, key);
+      if (outcome.outcome === RELOAD.loaded) liveNow.add(rec.moduleName);
       patches.push({ ...entry, ...outcome });
       this.log[outcome.outcome === RELOAD.loaded ? "info" : "warn"]("kept patch at boot", { moduleName: rec.moduleName, ...outcome });
     }

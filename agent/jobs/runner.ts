@@ -4,7 +4,7 @@ import type { FetchedArtifact } from "../artifact-fetch";
 import { Backoff } from "../backoff";
 import { KernelError, type KernelBackend, type KernelChange } from "../backends/types";
 import { errorMessage, silentLogger, type Logger } from "../log";
-import { JOB_PHASE, MAX_JOB_LOG_LINES, toStorableText, type ArtifactSignedFields, type Job, type JobAck, type JobPhase, type JobUpdate } from "../protocol";
+import { JOB_PHASE, MAX_JOB_LOG_LINES, stackingRefusal, toStorableText, type ArtifactSignedFields, type Job, type JobAck, type JobPhase, type JobUpdate } from "../protocol";
 import { realTimers, type TimerHandle, type Timers } from "../timers";
 import { isFinal, isPrunable, jobUpdateOf, type JobRecord, type JobStore } from "./store";
 
@@ -32,7 +32,7 @@ export interface JobRunnerOptions {
   /** After a job reached a final phase (the agent re-sends its inventory). */
   onFinished?: (rec: Readonly<JobRecord>) => void;
   /** After an apply succeeded, with the verified artifact: the agent keeps it to load again after a reboot. */
-  onApplied?: (a: { fields: ArtifactSignedFields; signature: string; bytes: Uint8Array }) => Promise<void>;
+  onApplied?: (a: { fields: ArtifactSignedFields; signature: string; bytes: Uint8Array; requires: string[] }) => Promise<void>;
   /** After a revert succeeded: the patch is not to be loaded again. */
   onReverted?: (moduleName: string) => Promise<void>;
   timers?: Timers;
@@ -247,6 +247,7 @@ export class JobRunner {
     let change: KernelChange;
     let applied: { fields: ArtifactSignedFields; signature: string; bytes: Uint8Array } | null = null;
     try {
+      await this.checkStacking(job);
       if (job.kind === "apply") {
         await this.setPhase(entry, JOB_PHASE.downloading, `downloading build ${job.buildId}`);
         applied = await this.download(job, abort.signal);
@@ -271,11 +272,19 @@ export class JobRunner {
     await this.finishAndReport(entry, { phase: JOB_PHASE.succeeded }, change.changed ? `${done} ${job.moduleName}` : `${job.moduleName} was already ${done}; nothing changed`);
   }
 
+  /** Checked when the job runs, not when it arrives: a job queued behind another sees the kernel that one left. */
+  private async checkStacking(job: Job): Promise<void> {
+    if (!job.requires?.length && !job.blockedBy?.length) return;
+    const live = new Set((await this.opts.backend.listLivepatches()).filter((l) => l.enabled).map((l) => l.name));
+    const refusal = stackingRefusal(job, live);
+    if (refusal) throw new Error(refusal);
+  }
+
   /** Keeps an applied patch (or forgets a reverted one) for the reload at boot; the job stands either way. */
   private async remember(entry: Entry, applied: { fields: ArtifactSignedFields; signature: string; bytes: Uint8Array } | null): Promise<void> {
     const { job } = entry.rec;
     try {
-      if (applied) await this.opts.onApplied?.(applied);
+      if (applied) await this.opts.onApplied?.({ ...applied, requires: [...(job.requires ?? [])] });
       else await this.opts.onReverted?.(job.moduleName);
     } catch (err) {
       this.addLog(entry, `could not ${applied ? "keep the module to load it again after a reboot" : "forget the kept module"}: ${errorMessage(err)}`);

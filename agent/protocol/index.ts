@@ -240,6 +240,9 @@ export type ArtifactRejection = z.infer<typeof ArtifactRejectionSchema>;
  * job it has seen by id, so a repeated `job` message (console restart, reconnect, two consoles)
  * never runs the same job twice; the agent answers with where that job stands instead.
  */
+/** At most this many livepatches named in one job's stacking lists. */
+export const MAX_STACK = 256;
+
 export const JobSchema = z.object({
   jobId: z.string().uuid(),
   kind: z.enum(["apply", "revert"]),
@@ -252,8 +255,35 @@ export const JobSchema = z.object({
   kernelRelease: shortText(128).min(1),
   /** The whole job, download to verification, must finish within this. */
   timeoutSec: z.number().int().min(1).max(86_400),
+  /**
+   * Livepatches replacing the same function stack: the one enabled last runs. An apply needs
+   * these live first (its build was built on them: its code carries their fixes too).
+   */
+  requires: z.array(LivepatchSchema.shape.name).max(MAX_STACK).default([]),
+  /**
+   * None of these may be live. Apply: they replace a function this build replaces without being
+   * in it, so loading it would undo their fix. Revert: they were built on this one, and taking it
+   * out under them would leave half of it.
+   */
+  blockedBy: z.array(LivepatchSchema.shape.name).max(MAX_STACK).default([]),
 });
 export type Job = z.infer<typeof JobSchema>;
+
+/**
+ * Why a job cannot run with these livepatches live (enabled), or null. One rule for the agent's
+ * jobs and its reload at boot.
+ */
+export function stackingRefusal(job: { kind: "apply" | "revert"; moduleName: string; requires?: readonly string[]; blockedBy?: readonly string[] }, live: ReadonlySet<string>): string | null {
+  if (job.kind === "apply") {
+    const missing = (job.requires ?? []).filter((m) => !live.has(m));
+    if (missing.length > 0) return `${job.moduleName} was built on top of ${missing.join(", ")}, which ${missing.length === 1 ? "is" : "are"} not live here: ${missing.length === 1 ? "it has" : "they have"} to be applied first; not loading it`;
+  }
+  const blocking = (job.blockedBy ?? []).filter((m) => live.has(m));
+  if (blocking.length === 0) return null;
+  return job.kind === "apply"
+    ? `${blocking.join(", ")} ${blocking.length === 1 ? "is" : "are"} live and change${blocking.length === 1 ? "s" : ""} a function ${job.moduleName} replaces without ${blocking.length === 1 ? "its" : "their"} fix: loading it would undo ${blocking.length === 1 ? "that fix" : "those fixes"}; not loading it`
+    : `${blocking.join(", ")} ${blocking.length === 1 ? "was" : "were"} built on top of ${job.moduleName} and ${blocking.length === 1 ? "is" : "are"} live: ${blocking.length === 1 ? "it has" : "they have"} to be reverted first; not reverting it`;
+}
 
 /** Where a job stands, as the agent reports it. The last two are final. */
 export const JOB_PHASES = ["accepted", "downloading", "applying", "verifying", "succeeded", "failed"] as const;

@@ -3,7 +3,12 @@ import { Prisma } from "@/lib/generated/prisma/client";
 import { prisma } from "@/lib/db/client";
 import { publish } from "@/lib/db/bus";
 import type { BuildReport, FailureReason } from "./types";
-import type { BUILD_STATUS } from "@/lib/api/schemas";
+import { BUILD_STATUS } from "@/lib/api/schemas";
+import { sqlList } from "@/lib/db/sql-names";
+import { stagedBeforeOnSameFile } from "./stacks";
+
+/** A build in one of these has no outcome yet. */
+const UNFINISHED_BUILD_STATUSES = [BUILD_STATUS.queued, BUILD_STATUS.building];
 
 // The build queue is the Build table itself: a queued row is a job. Workers (build workers on any
 // machine, or a console's own) claim one with FOR UPDATE SKIP LOCKED and hold it under a lease
@@ -39,6 +44,10 @@ export async function claimNextBuild(opts: { workerId: string; workerName: strin
       select b.id from "Build" b
       where (b.status = 'queued' or (b.status = 'building' and b."leaseUntil" < now()))
         and (b."retryAt" is null or b."retryAt" <= now())
+        -- A build goes on top of the earlier patches of its files built for its release: it waits for their builds.
+        and not exists (select 1 from "Patch" p join "Patch" e on ${stagedBeforeOnSameFile("e", "p")}
+          join "Build" eb on eb."patchId" = e.id and eb."kernelRelease" = b."kernelRelease" and eb.status in ${sqlList(UNFINISHED_BUILD_STATUSES)}
+          where p.id = b."patchId")
       order by b."kernelRelease" = any(${opts.prepared}::text[]) desc,
         exists (select 1 from "BuildWorker" w where w.id <> ${opts.workerId}::uuid and w."stoppedAt" is null
                 and w."aliveUntil" > now() and b."kernelRelease" = any(w.releases)),

@@ -6,6 +6,7 @@ import { prisma } from "@/lib/db/client";
 import { log } from "@/lib/log";
 import type { PatchAnalysis } from "@/lib/analysis/types";
 import { storeArtifact } from "./artifacts";
+import { earlierPatches } from "./stacks";
 import { appendBuildLog, handBack, renewLease, retryDelayMs, submitResult, type Claim } from "./queue";
 import { BuildFailure, type Builder } from "./types";
 import { BUILD_OUTCOME, BUILD_STATUS } from "@/lib/api/schemas";
@@ -44,6 +45,7 @@ class Abort extends Error {
  */
 export async function runBuild(rt: BuildRuntime, claim: Claim, stopping: AbortSignal): Promise<RunOutcome> {
   const patch = await prisma.patch.findUniqueOrThrow({ where: { id: claim.patchId }, select: { diff: true, analysis: true, title: true } });
+  const earlier = await earlierPatches(prisma, { patchId: claim.patchId, kernelRelease: claim.kernelRelease });
 
   let pending: string[] = [];
   let logged = 0;
@@ -86,6 +88,7 @@ export async function runBuild(rt: BuildRuntime, claim: Claim, stopping: AbortSi
       kernelRelease: claim.kernelRelease,
       diff: patch.diff,
       analysis: patch.analysis as unknown as PatchAnalysis,
+      earlier,
       workDir,
       signal: abort.signal,
       log: appendLog,

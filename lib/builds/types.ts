@@ -1,8 +1,17 @@
 // The contract between the build queue (lib/builds/queue.ts) and the builders (lib/builds/builders/*).
 import { BUILD_OUTCOME, type BuildOutcome, type BuildReport } from "@/lib/api/schemas";
 import type { PatchAnalysis } from "@/lib/analysis/types";
+import type { ReplacedFunction } from "./stacking";
 
 export type { BuildReport };
+
+export interface EarlierPatch {
+  patchId: string;
+  title: string;
+  diff: string;
+  /** What its build for this release replaces. */
+  replaced: ReplacedFunction[];
+}
 
 export interface BuildRequest {
   buildId: string;
@@ -12,6 +21,12 @@ export interface BuildRequest {
   /** The unified diff as staged. */
   diff: string;
   analysis: PatchAnalysis;
+  /**
+   * Patches staged before this one whose builds for this release succeeded and whose diffs change
+   * a file this one changes, in staging order: a builder applies them first (the pre-image) and
+   * says in its report which it shares a function with (lib/builds/stacking.ts).
+   */
+  earlier?: EarlierPatch[];
   /** An empty directory this build may use; removed afterwards. */
   workDir: string;
   /** Aborted on timeout or shutdown: stop work, kill child processes. */

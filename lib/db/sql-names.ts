@@ -25,6 +25,10 @@ export const sqlPosition = (order: readonly string[], column: Prisma.Sql): Prism
 export const sqlRank = (ranks: Readonly<Record<string, number>>, column: Prisma.Sql): Prisma.Sql =>
   Prisma.sql`(case ${column} ${Prisma.raw(Object.entries(ranks).map(([k, n]) => `when ${quote(k)} then ${Number(n)}`).join(" "))} end)`;
 
+/** The names (text[]) of the livepatches loaded and enabled on the host row `alias`: the same test as liveOnHost, for all of them. */
+export const liveModules = (alias = "h"): Prisma.Sql =>
+  Prisma.sql`array(select lp->>'name' from jsonb_array_elements(${Prisma.raw(`${alias}.livepatches`)}) lp where lp @> '{"enabled": true}'::jsonb)`;
+
 /** The livepatch `module` (SQL) is loaded and enabled on the host row `alias` (its inventory's livepatches). */
 export const liveOnHost = (module: Prisma.Sql, alias = "h"): Prisma.Sql =>
   Prisma.sql`${Prisma.raw(`${alias}.livepatches`)} @> jsonb_build_array(jsonb_build_object('name', ${module}, 'enabled', true))`;

@@ -3,7 +3,9 @@ import { RolloutStrategySchema, type RolloutSummary } from "@/lib/api/schemas";
 import { createdBy, type Actor } from "@/lib/audit/actor";
 import { appendAudit } from "@/lib/audit/append";
 import { livepatchModuleName } from "@/lib/livepatch/module-name";
-import { prisma, type Tx } from "@/lib/db/client";
+import { prisma, type Db, type Tx } from "@/lib/db/client";
+import { stacksOf } from "@/lib/builds/stacks";
+import { stackingOf } from "@/lib/builds/stacking";
 import { ConflictError, NotFoundError } from "@/lib/errors";
 import type { Prisma } from "@/lib/generated/prisma/client";
 import { notify } from "@/lib/db/bus";
@@ -12,7 +14,7 @@ import { getRolloutSummary, storedStrategy } from "./query";
 import { ACTIONS, decideAction, DONE_AS, type OperatorAction } from "./decide";
 import { insertRolloutHosts } from "./start";
 import { failuresOf, HOST, IN_FLIGHT_HOST_STATES, MAY_BE_LIVE_HOST_STATES, WAITING_HOST_STATES, type StateCounts } from "./states";
-import { sqlList, sqlName } from "@/lib/db/sql-names";
+import { liveModules, sqlList, sqlName } from "@/lib/db/sql-names";
 
 type Locked = { id: string; number: number; kind: string; status: string; pauseKind: string | null; patchId: string; groupId: string | null; groupName: string; strategy: unknown };
 
@@ -109,8 +111,8 @@ export async function rollbackRollout(opts: { actor: Actor; id: string; reason?:
       }
       const moduleName = livepatchModuleName(r.patchId);
       // Hosts this rollout applied the patch to, may still apply it to, or where it is live.
-      const hosts = await tx.$queryRaw<{ hostId: string; hostname: string; kernelRelease: string; online: boolean }[]>`
-        select rh."hostId"::text, h.hostname, h."kernelRelease", h.online from "RolloutHost" rh join "Host" h on h.id = rh."hostId"
+      const hosts = await tx.$queryRaw<{ hostId: string; hostname: string; kernelRelease: string; online: boolean; live: string[] }[]>`
+        select rh."hostId"::text, h.hostname, h."kernelRelease", h.online, ${liveModules()} as live from "RolloutHost" rh join "Host" h on h.id = rh."hostId"
         where rh."rolloutId" = ${r.id}::uuid and h.status = 'active'
           and (rh.state in ${sqlList(MAY_BE_LIVE_HOST_STATES)}
                or h.livepatches @> jsonb_build_array(jsonb_build_object('name', ${moduleName}::text)))
@@ -118,10 +120,14 @@ export async function rollbackRollout(opts: { actor: Actor; id: string; reason?:
       if (hosts.length === 0) throw new ConflictError(`nothing to roll back: rollout ${r.number} applied the patch to no host`, "nothing_to_do");
       const base = storedStrategy(r.strategy);
       const strategy = RolloutStrategySchema.parse({ ...base, pauseAfterCanary: false });
-      const waves = planWaves(hosts.map((h) => ({ ...h, ready: true })), strategy);
-      const planned: PlannedHost[] = waves.flatMap((w, i) =>
-        w.map((h) => ({ hostId: h.hostId, hostname: h.hostname, kernelRelease: h.kernelRelease, wave: i, state: HOST.pending, buildId: null, error: null })),
-      );
+      // A host running a patch built on top of this one keeps it until that one is taken out first.
+      const blocked = await dependentsLive(tx, r.patchId, hosts);
+      const waves = planWaves(hosts.filter((h) => !blocked.has(h.hostId)).map((h) => ({ ...h, ready: true })), strategy);
+      if (blocked.size === hosts.length) throw new ConflictError(`nothing to roll back now: on every host of rollout ${r.number} a patch built on top of this one is live (${[...new Set(blocked.values())].join("; ")})`, "blocked_by_stacking");
+      const planned: PlannedHost[] = [
+        ...waves.flatMap((w, i) => w.map((h) => ({ hostId: h.hostId, hostname: h.hostname, kernelRelease: h.kernelRelease, wave: i, state: HOST.pending, buildId: null, error: null }))),
+        ...hosts.filter((h) => blocked.has(h.hostId)).map((h) => ({ hostId: h.hostId, hostname: h.hostname, kernelRelease: h.kernelRelease, wave: null, state: HOST.skipped, buildId: null, error: blocked.get(h.hostId)! })),
+      ];
       const rb = await tx.rollout.create({
         data: {
           kind: "rollback",
@@ -150,4 +156,21 @@ export async function rollbackRollout(opts: { actor: Actor; id: string; reason?:
     { timeout: 60_000 },
   );
   return getRolloutSummary(newId);
+}
+
+/** Hosts where a patch built on top of `patchId` is live, with why it stays (lib/builds/stacking.ts). */
+async function dependentsLive(db: Db, patchId: string, hosts: readonly { hostId: string; kernelRelease: string; live: string[] }[]): Promise<Map<string, string>> {
+  const stacks = await stacksOf(db, [...new Set(hosts.map((h) => h.kernelRelease))]);
+  const out = new Map<string, string>();
+  const titles = new Map<string, string>();
+  for (const h of hosts) {
+    const others = stacks.get(h.kernelRelease) ?? [];
+    const own = others.find((b) => b.patchId === patchId) ?? { patchId, replaced: [], includes: [] };
+    const live = stackingOf(own, others).dependents.filter((id) => h.live.includes(livepatchModuleName(id)));
+    if (live.length === 0) continue;
+    for (const id of live) if (!titles.has(id)) titles.set(id, (await db.patch.findUnique({ where: { id }, select: { title: true } }))?.title ?? id);
+    const named = live.map((id) => `patch "${titles.get(id)}" (${livepatchModuleName(id)})`).join(" and ");
+    out.set(h.hostId, `kept: ${named}, built on top of this patch, ${live.length === 1 ? "is" : "are"} live there; roll ${live.length === 1 ? "it" : "them"} back first`);
+  }
+  return out;
 }

@@ -10,13 +10,19 @@ import { recordHostResults } from "./engine";
 import { FINAL_HOST_STATES, HOST, IN_FLIGHT_HOST_STATES, IN_FLIGHT_RANK, isIn, PHASE, PHASE_RANK, stateOfPhase } from "./states";
 import { sqlList, sqlName, sqlRank } from "@/lib/db/sql-names";
 import { recordDesired } from "./desired";
+import { stacksOf } from "@/lib/builds/stacks";
+import { jobStacking, stackingOf, type StackedBuild } from "@/lib/builds/stacking";
 
 type JobRow = { jobId: string; hostId: string; kind: "apply" | "rollback"; patchId: string; buildId: string | null; kernelRelease: string; deadlineAt: Date | null };
 
-function toJob(r: JobRow, now = Date.now()): Job {
+function toJob(r: JobRow, stacks: Map<string, StackedBuild[]>, now = Date.now()): Job {
+  const kind = r.kind === "rollback" ? "revert" : "apply";
+  const others = stacks.get(r.kernelRelease) ?? [];
+  const own = others.find((b) => b.patchId === r.patchId) ?? { patchId: r.patchId, replaced: [], includes: [] };
   return {
+    ...jobStacking(kind, stackingOf(own, others)),
     jobId: r.jobId,
-    kind: r.kind === "rollback" ? "revert" : "apply",
+    kind,
     patchId: r.patchId,
     ...(r.kind === "apply" && r.buildId ? { buildId: r.buildId } : {}),
     moduleName: livepatchModuleName(r.patchId),
@@ -33,7 +39,8 @@ export async function dispatchedJobs(opts: { rolloutId: string; at: string }): P
   const rows = await prisma.$queryRaw<JobRow[]>`
     select ${jobColumns} from "RolloutHost" rh join "Rollout" r on r.id = rh."rolloutId"
     where rh."rolloutId" = ${opts.rolloutId}::uuid and rh."dispatchedAt" = ${new Date(opts.at)} and rh.state = ${sqlName(HOST.dispatched)}`;
-  return rows.map((r) => ({ hostId: r.hostId, job: toJob(r) }));
+  const stacks = await stacksOf(prisma, rows.map((r) => r.kernelRelease));
+  return rows.map((r) => ({ hostId: r.hostId, job: toJob(r, stacks) }));
 }
 
 /** Every unfinished job of a host, sent again when it connects: the agent answers for the ones it knows. */
@@ -42,7 +49,8 @@ export async function openJobsForHost(hostId: string): Promise<Job[]> {
     select ${jobColumns} from "RolloutHost" rh join "Rollout" r on r.id = rh."rolloutId"
     where rh."hostId" = ${hostId}::uuid and rh.state in ${sqlList(IN_FLIGHT_HOST_STATES)}
     order by rh."dispatchedAt"`;
-  return rows.map((r) => toJob(r));
+  const stacks = await stacksOf(prisma, rows.map((r) => r.kernelRelease));
+  return rows.map((r) => toJob(r, stacks));
 }
 
 /** Of several updates of one job by one host, the one furthest along (the latest of equals). */

@@ -9,7 +9,9 @@ import { memberSql } from "@/lib/groups/selector";
 import { storedSelector } from "@/lib/groups/groups";
 import { BuildStatus } from "@/lib/generated/prisma/enums";
 import { HOST, OPEN_HOST_STATES, type WAITING_HOST_STATES } from "./states";
-import { liveOnHost, sqlList } from "@/lib/db/sql-names";
+import { liveModules, liveOnHost, sqlList } from "@/lib/db/sql-names";
+import { stacksOf } from "@/lib/builds/stacks";
+import { sharedFunctions, stackingOf, type StackedBuild } from "@/lib/builds/stacking";
 import { Prisma } from "@/lib/generated/prisma/client";
 
 /** One host's row as a rollout starts: its wave (null when skipped up front) and first state. */
@@ -31,7 +33,7 @@ export interface RolloutPlan {
   moduleName: string;
 }
 
-type Member = { id: string; hostname: string; kernelRelease: string; online: boolean; applied: boolean; busyIn: number | null };
+type Member = { id: string; hostname: string; kernelRelease: string; online: boolean; applied: boolean; busyIn: number | null; live: string[] };
 
 /**
  * Splits the hosts to patch into waves: wave 0 is the canary (hosts most likely to tell the truth
@@ -83,7 +85,8 @@ export async function planRollout(opts: { db: Db; patchId: string; target: Rollo
       (select r.number from "RolloutHost" rh join "Rollout" r on r.id = rh."rolloutId"
         where rh."hostId" = h.id and r."patchId" = ${patch.id}::uuid
           and rh.state in ${sqlList(OPEN_HOST_STATES)}
-        order by r.number limit 1) as "busyIn"
+        order by r.number limit 1) as "busyIn",
+      ${liveModules()} as live
     from "Host" h where ${memberSql(storedSelector(group.selector))}
     order by h.hostname`;
   const builds = new Map(
@@ -93,6 +96,7 @@ export async function planRollout(opts: { db: Db; patchId: string; target: Rollo
   if (rebootOnly({ verdict: patch.verdict, anyBuilt: [...builds.values()].some((b) => b.status === BuildStatus.succeeded) })) {
     throw new ConflictError("this patch cannot be applied live: its analysis says it requires a reboot and no release's build says otherwise", "requires_reboot");
   }
+  const stackProblem = await stackingProblems(db, patch.id, members);
   const targeted = (release: string) => patch.targetReleases.length === 0 || patch.targetReleases.includes(release);
   const skipped: PlannedHost[] = [];
   const candidates: (Member & { ready: boolean; buildId: string | null })[] = [];
@@ -104,6 +108,7 @@ export async function planRollout(opts: { db: Db; patchId: string; target: Rollo
     else if (m.applied) skip(`already applied: livepatch ${moduleName} is live`);
     else if (m.busyIn !== null) skip(`already being patched by rollout ${m.busyIn}`);
     else if (build?.status === BuildStatus.failed) skip(skipReasonOf(build));
+    else if (stackProblem(m)) skip(stackProblem(m)!);
     else candidates.push({ ...m, ready: build?.status === BuildStatus.succeeded, buildId: build?.id ?? null });
   }
 
@@ -144,4 +149,33 @@ export function assertSomethingToDo(plan: RolloutPlan): void {
   if (plan.preview.members === 0) throw new ConflictError(`group "${plan.preview.group.name}" has no hosts`, "nothing_to_do");
   const why = plan.preview.skipped.map((s) => `${s.hosts} ${s.reason}`).join("; ");
   throw new ConflictError(`nothing to roll out: none of the ${plan.preview.members} hosts of "${plan.preview.group.name}" needs this patch (${why})`, "nothing_to_do");
+}
+
+/**
+ * Why a host cannot take this patch's build for its release because of the livepatches it runs
+ * (lib/builds/stacking.ts), or null. The agent checks the same again when the job runs.
+ */
+async function stackingProblems(db: Db, patchId: string, members: readonly Member[]): Promise<(m: Member) => string | null> {
+  const stacks = await stacksOf(db, [...new Set(members.map((m) => m.kernelRelease).filter(Boolean))]);
+  const ids = [...new Set([...stacks.values()].flat().map((b) => b.patchId))];
+  const titles = new Map((await db.patch.findMany({ where: { id: { in: ids } }, select: { id: true, title: true } })).map((p) => [p.id, p.title]));
+  const named = (id: string) => `patch "${titles.get(id) ?? id}" (${livepatchModuleName(id)})`;
+  return (m) => {
+    const others = stacks.get(m.kernelRelease) ?? [];
+    const own = others.find((b) => b.patchId === patchId);
+    if (!own) return null;
+    const s = stackingOf(own, others);
+    const live = new Set(m.live);
+    const missing = s.requires.filter((id) => !live.has(livepatchModuleName(id)));
+    if (missing.length > 0) {
+      const inc = (id: string) => own.includes.find((i) => i.patchId === id)?.functions.join(", ");
+      return `needs ${missing.map((id) => `${named(id)}`).join(" and ")} live first: its build for ${m.kernelRelease} was built on top of ${missing.length === 1 ? "it" : "them"} (both change ${missing.map(inc).join("; ")})`;
+    }
+    const undone = s.conflicts.filter((id) => live.has(livepatchModuleName(id)));
+    if (undone.length > 0) {
+      const shared = (id: string) => sharedFunctions((others.find((b) => b.patchId === id) as StackedBuild).replaced, own.replaced).join(", ");
+      return `would undo ${undone.map((id) => `${named(id)}'s fix of ${shared(id)}`).join(" and ")}: live there, and this build for ${m.kernelRelease} does not carry it (rebuild this patch to build it on top)`;
+    }
+    return null;
+  };
 }

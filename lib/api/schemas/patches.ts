@@ -84,6 +84,12 @@ export const BuildReportSchema = z.object({
   replaced: z.array(z.object({ object: z.string(), function: z.string(), sympos: z.number().int(), file: z.string() })),
   /** Functions the patch adds (called by the replaced ones). */
   added: z.array(z.object({ object: z.string(), function: z.string(), file: z.string() })),
+  /**
+   * Earlier patches of the same files whose fix is in this build's pre-image (applied before this
+   * patch, in staging order), each with the functions both replace: a build sharing a function
+   * with one was built on top of it and loads only where it is live (lib/builds/stacking.ts).
+   */
+  includes: z.array(z.object({ patchId: z.string(), title: z.string(), functions: z.array(z.string()) })).default([]),
 });
 export type BuildReport = z.infer<typeof BuildReportSchema>;
 export const BuildSchema = z.object({

@@ -1,13 +1,15 @@
 import "server-only";
 import { execFile } from "node:child_process";
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { promisify } from "node:util";
-import { alreadyApplied, applyFileDiff, HunkDoesNotApply } from "@/lib/builds/kbuild/apply";
+import { alreadyApplied, applyFileDiff, appliesTo, HunkDoesNotApply } from "@/lib/builds/kbuild/apply";
 import { absentFromRelease } from "@/lib/builds/kbuild/absent";
 import { compileUnit, withTree, type TreeContext } from "@/lib/builds/kbuild/compile";
 import { BuildFailure, type Builder, type BuildReport, type BuildRequest, type BuiltArtifact } from "@/lib/builds/types";
 import { diffObjects, type ObjectDiff } from "@/lib/livepatch/compare";
+import { indexObject, type ObjectIndex } from "@/lib/livepatch/kernel-object";
+import { includesOf } from "@/lib/builds/stacking";
 import { readElf, SHN, STB, STT, writeElf, type Sym } from "@/lib/livepatch/elf";
 import { KlpLayoutError, klpRelocations, type KlpConversion } from "@/lib/livepatch/klp";
 import { moduleGlobals, moduleSymbolTable } from "@/lib/livepatch/module-symbols";
@@ -65,6 +67,9 @@ const run = promisify(execFile);
 
 interface Unit {
   file: DiffFile;
+  /** The release's own source of the file. */
+  base: string;
+  /** What the patch is built on: the release's source with the earlier patches of this file applied (see stacking.ts). */
   pre: string;
   /** null: the patch deletes the file. */
   post: string | null;
@@ -85,29 +90,52 @@ export function createKbuildBuilder(opts: KbuildBuilderOptions): Builder {
     const r = await opts.releases.prepare({ release, signal: req.signal, log: req.log });
     req.log(`source: ${r.source}; tree ${r.tree}`);
 
-    // Apply each file's hunks to R's own source; a patch R already has is nothing to do.
+    // Apply each file's hunks to R's own source, on top of the earlier patches built for R that
+    // change the same file (their fixes must stay in any function both change); a patch R already
+    // has is nothing to do.
+    const earlier = (req.earlier ?? []).map((e) => ({ ...e, files: new Map(parsePatch(e.diff).files.map((f) => [f.path, f])) }));
+    const builtOn = new Set<string>();
     const units: Unit[] = [];
     const alreadyFixed: string[] = [];
     for (const f of files) {
-      const pre = await readFile(path.join(r.tree, f.path), "utf8").catch(() => undefined);
+      const base = await readFile(path.join(r.tree, f.path), "utf8").catch(() => undefined);
       if (f.status === "deleted") {
         // Whether a deleted file matters depends on R building it: compiled below.
-        if (pre === undefined) {
+        if (base === undefined) {
           alreadyFixed.push(f.path);
           req.log(`${f.path}: the patch deletes it and ${release}'s source has no such file`);
-        } else units.push({ file: f, pre, post: null });
+        } else units.push({ file: f, base, pre: base, post: null });
         continue;
       }
-      if (pre === undefined) throw new BuildFailure(`${f.path} is not in ${release}'s source (${r.source})`, BUILD_OUTCOME.failed);
+      if (base === undefined) throw new BuildFailure(`${f.path} is not in ${release}'s source (${r.source})`, BUILD_OUTCOME.failed);
+      let pre = base;
+      const under: string[] = [];
+      for (const e of earlier) {
+        const ef = e.files.get(f.path);
+        if (!ef || ef.status !== "modified") continue;
+        try {
+          pre = applyFileDiff(pre, ef);
+        } catch (err) {
+          if (!(err instanceof HunkDoesNotApply)) throw err;
+          if (alreadyApplied(pre, ef)) continue;
+          throw new BuildFailure(`patch "${e.title}", built for ${release} before this one, no longer applies to ${f.path} under the patches before it: ${err.message}`, BUILD_OUTCOME.failed);
+        }
+        builtOn.add(e.patchId);
+        under.push(`"${e.title}"`);
+      }
+      if (under.length > 0) req.log(`${f.path}: applied first the earlier patch${under.length === 1 ? "" : "es"} built for ${release} that change it: ${under.join(", ")}`);
       try {
-        units.push({ file: f, pre, post: applyFileDiff(pre, f) });
+        units.push({ file: f, base, pre, post: applyFileDiff(pre, f) });
         req.log(`applied ${f.hunks.length} hunk${f.hunks.length === 1 ? "" : "s"} to ${f.path}`);
       } catch (err) {
         if (!(err instanceof HunkDoesNotApply)) throw err;
         if (alreadyApplied(pre, f)) {
           alreadyFixed.push(f.path);
-          req.log(`${f.path}: ${release}'s source already has this change`);
+          req.log(`${f.path}: ${release}'s source${under.length ? " with the earlier patches" : ""} already has this change`);
           continue;
+        }
+        if (under.length > 0 && appliesTo(base, f)) {
+          throw new BuildFailure(`${err.message}: it applies to ${release}'s own source but not on top of the earlier patch${under.length === 1 ? "" : "es"} ${under.join(", ")}, which change${under.length === 1 ? "s" : ""} the same lines; built alone it would undo ${under.length === 1 ? "that fix" : "those fixes"} where both are live. Stage it against the source with ${under.length === 1 ? "that patch" : "those patches"} applied`, BUILD_OUTCOME.failed);
         }
         throw new BuildFailure(`${err.message} (${r.source})`, BUILD_OUTCOME.failed);
       }
@@ -117,7 +145,8 @@ export function createKbuildBuilder(opts: KbuildBuilderOptions): Builder {
     const ctx: TreeContext = { tree: r.tree, makeArgs: r.makeArgs, signal: req.signal, log: req.log, timeoutMs, make };
     const work = path.join(req.workDir, "objects");
     await mkdir(work, { recursive: true });
-    const diffs: { unit: Unit; object: string; diff: ObjectDiff }[] = [];
+    /** `base`: the release's own object, when the patch is built on earlier ones (run-pre checks its code). */
+    const diffs: { unit: Unit; object: string; diff: ObjectDiff; base: ObjectIndex }[] = [];
     const notBuilt: string[] = [];
     const deletedBuilt: string[] = [];
     await withTree(ctx, async () => {
@@ -141,6 +170,14 @@ export function createKbuildBuilder(opts: KbuildBuilderOptions): Builder {
         // kbuild compiles a file its config leaves out when asked for it by name (as built-in code):
         // R's own binaries say whether the unit is part of R.
         const absent = await absentFromRelease(r, u.file.path, pre.object, readElf(await readFile(preOut)));
+        let baseOut = preOut;
+        if (u.pre !== u.base) {
+          // The pre-image so far is R's own (the cached object): now the one with the earlier patches.
+          baseOut = path.join(work, `${i}.base.o`);
+          await rename(preOut, baseOut);
+          const stacked = await compileUnit(ctx, { file: u.file.path, text: u.pre, out: preOut });
+          if (stacked.kind !== "ok") throw new BuildFailure(`${u.file.path} does not compile with the earlier patches of this release applied: ${stacked.kind === "error" ? (stacked.errors[0] ?? "compiler error") : "not built"}`, BUILD_OUTCOME.failed);
+        }
         if (absent) {
           notBuilt.push(u.file.path);
           req.log(`${u.file.path} is not built in ${release}: ${absent}`);
@@ -160,7 +197,7 @@ export function createKbuildBuilder(opts: KbuildBuilderOptions): Builder {
         if (post.kind === "not_built") throw new BuildFailure(`${u.file.path} stopped being built with the patch`, BUILD_OUTCOME.failed);
         req.log(`compiled ${u.file.path} with the patch in ${formatMs(post.ms)}`);
         const diff = diffObjects(readElf(await readFile(preOut)), readElf(await readFile(postOut)));
-        diffs.push({ unit: u, object: pre.object, diff });
+        diffs.push({ unit: u, object: pre.object, diff, base: baseOut === preOut ? diff.pre : indexObject(readElf(await readFile(baseOut))) });
       }
     });
     if (deletedBuilt.length > 0) refuse(req, deletedBuilt);
@@ -198,16 +235,16 @@ export function createKbuildBuilder(opts: KbuildBuilderOptions): Builder {
     };
     let vmlinuxCode: VmlinuxCode | undefined;
     const objects = new Map<string, KlpObjectSpec>();
-    const report: BuildReport = { source: r.source, replaced: [], added: [] };
+    const report: BuildReport = { source: r.source, replaced: [], added: [], includes: [] };
     const moduleDir = path.join(req.workDir, "module");
     await mkdir(moduleDir, { recursive: true });
     const patchObjects: string[] = [];
     /** The klp_object each section of the patch objects patches (null: several; kbuild merges same-named sections). */
     const sectionObject = new Map<string, string | null>();
-    for (const [i, { unit, object, diff }] of diffs.entries()) {
+    for (const [i, { unit, object, diff, base }] of diffs.entries()) {
       if (diff.changed.length === 0 && diff.added.length === 0) continue;
       const table = object === "vmlinux" ? vmlinux : (await moduleInfo(object)).table;
-      const unitLocals = diff.pre.obj.symbols.filter((s) => s.bind === STB.LOCAL && s.section && (s.type === STT.FUNC || s.type === STT.OBJECT)).map((s) => s.name);
+      const unitLocals = base.obj.symbols.filter((s) => s.bind === STB.LOCAL && s.section && (s.type === STT.FUNC || s.type === STT.OBJECT)).map((s) => s.name);
       const resolver = (ref: SymbolRef): Reach => {
         if (ref.inUnit) {
           const p = placeSymbol({ table, name: ref.name, local: ref.local, file: diff.pre.file, unitLocals });
@@ -228,12 +265,15 @@ export function createKbuildBuilder(opts: KbuildBuilderOptions): Builder {
       if (!built.ok) refuse(req, built.refusals.map((x) => `${x.message} (${unit.file.path})`));
       for (const n of built.notes) req.log(`${unit.file.path}: ${n}`);
 
-      // Run-pre: the code replaced must be the code R runs.
+      // Run-pre: the code replaced must be the code R runs (R's own: a function an earlier patch
+      // changed runs that patch's code, built from this same source with it applied).
       for (const s of diff.changed) {
-        const preSym = diff.correlation.get(s) as Sym;
+        const stackedSym = diff.correlation.get(s) as Sym;
+        const preSym = base === diff.pre ? stackedSym : base.obj.symbols.find((x) => x.name === stackedSym.name && x.type === STT.FUNC && x.section !== undefined && x.bind === stackedSym.bind);
+        if (!preSym) refuse(req, [`${stackedSym.name} is not in ${release}'s code: an earlier patch of ${unit.file.path} adds it, and a live patch cannot replace a function another live patch adds`]);
         const placed = built.replaced.find((x) => x.name === preSym.name);
-        if (!hasFentry(diff, preSym)) refuse(req, [`${preSym.name} has no ftrace entry (notrace) in ${release}: a live patch cannot redirect it`]);
-        const preCode = functionCode(diff.pre.obj, preSym);
+        if (!hasFentry(base, preSym)) refuse(req, [`${preSym.name} has no ftrace entry (notrace) in ${release}: a live patch cannot redirect it`]);
+        const preCode = functionCode(base.obj, preSym);
         if (object === "vmlinux") {
           const placement = placeSymbol({ table: vmlinux, name: preSym.name, local: preSym.bind === STB.LOCAL, file: diff.pre.file, unitLocals });
           vmlinuxCode ??= new VmlinuxCode(await readFile(r.vmlinuxImage));
@@ -244,7 +284,7 @@ export function createKbuildBuilder(opts: KbuildBuilderOptions): Builder {
           const placement = placeSymbol({ table: m.table, name: preSym.name, local: preSym.bind === STB.LOCAL, file: diff.pre.file, unitLocals });
           const shipped = m.code.function(preSym.name, positionAmongFunctions(m.table, preSym.name, placement.symbol.addr));
           if (!shipped) refuse(req, [`${preSym.name} is not a function of ${object}.ko in ${release}`]);
-          const check = runPreModule({ name: preSym.name, pre: diff.pre, preFn: preSym, shipped: m.code.index, shippedFn: shipped });
+          const check = runPreModule({ name: preSym.name, pre: base, preFn: preSym, shipped: m.code.index, shippedFn: shipped });
           if (!check.ok) refuse(req, [`run-pre check: ${check.reason}; the source, config or compiler is not what built ${release}`]);
         }
         req.log(`run-pre: ${preSym.name} matches ${release}'s ${object} code`);
@@ -272,6 +312,14 @@ export function createKbuildBuilder(opts: KbuildBuilderOptions): Builder {
       for (const k of built.klpSymbols) req.log(`  ${k}`);
     }
     for (const x of report.replaced) req.log(`replaces ${x.function}${x.sympos ? ` (sympos ${x.sympos})` : ""} in ${x.object}`);
+    report.includes = includesOf({ replaced: report.replaced, earlier: (req.earlier ?? []).filter((e) => builtOn.has(e.patchId)) });
+    for (const inc of report.includes) {
+      req.log(
+        inc.functions.length > 0
+          ? `built on top of "${inc.title}": both change ${inc.functions.join(", ")}; this module carries its fix too, and loads only where it is live`
+          : `includes "${inc.title}" in its source, but they change no function in common: independent of it`,
+      );
+    }
 
     // Link: the wrapper and the patch objects, with kbuild against R's prepared tree.
     await writeFile(path.join(moduleDir, "wrapper.c"), wrapperSource({ moduleName, description: `Splicer live patch ${req.patchId} for ${release}`, objects: [...objects.values()], importNamespaces: [...importNamespaces].sort() }));
@@ -311,9 +359,9 @@ function refuse(req: BuildRequest, reasons: string[]): never {
 }
 
 /** A function ftrace can redirect has an __mcount_loc entry at its start. */
-function hasFentry(diff: ObjectDiff, fn: Sym): boolean {
-  const mcount = diff.pre.obj.sections.find((s) => s.name === "__mcount_loc");
-  const relas = mcount ? diff.pre.relaOf.get(mcount)?.relas : undefined;
+function hasFentry(idx: ObjectIndex, fn: Sym): boolean {
+  const mcount = idx.obj.sections.find((s) => s.name === "__mcount_loc");
+  const relas = mcount ? idx.relaOf.get(mcount)?.relas : undefined;
   if (!relas) return false;
   return relas.some((r) => {
     const target = r.sym.section === fn.section && (r.sym.type === STT.SECTION || r.sym === fn);

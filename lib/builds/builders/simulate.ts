@@ -2,6 +2,7 @@ import "server-only";
 import { setTimeout as delay } from "node:timers/promises";
 import { BuildFailure, type Builder, type BuildRequest, type BuiltArtifact } from "@/lib/builds/types";
 import { livepatchModuleName } from "@/lib/livepatch/module-name";
+import { includesOf } from "@/lib/builds/stacking";
 
 // The demo's builder: no compiler, no kernel source. It takes a realistic short while, refuses
 // what the analysis says cannot be live-patched, and otherwise produces a JSON description of the
@@ -75,10 +76,15 @@ export function createSimulateBuilder(opts: SimulateBuilderOptions = {}): Builde
       builtAt: now().toISOString(),
     };
     req.log(`built ${moduleName} for ${kernelRelease}: replaces ${analysis.functions.join(", ") || "no functions"}`);
+    // As the kbuild builder does, on the analysis's functions: built on the earlier patches of its files.
+    const replaced = doc.replaces.map((r) => ({ object: r.object, function: r.name }));
+    const includes = includesOf({ replaced, earlier: req.earlier ?? [] });
+    for (const inc of includes) if (inc.functions.length > 0) req.log(`built on top of "${inc.title}": both change ${inc.functions.join(", ")}`);
     return {
       bytes: Buffer.from(`${JSON.stringify(doc, null, 2)}\n`, "utf8"),
       moduleName,
       fileName: `${moduleName}.json`,
+      report: { source: `simulated ${kernelRelease}`, replaced: replaced.map((r) => ({ ...r, sympos: 0, file: analysis.files.find((f) => f.functions.some((fn) => fn.name === r.function))?.path ?? "" })), added: [], includes },
     };
   }
 

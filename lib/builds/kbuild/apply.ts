@@ -48,8 +48,13 @@ export function reverseFileDiff(file: DiffFile): DiffFile {
 
 /** Whether the patch is already in `text`: its reverse applies (and the forward patch does not). */
 export function alreadyApplied(text: string, file: DiffFile): boolean {
+  return appliesTo(text, reverseFileDiff(file));
+}
+
+/** Whether the file's hunks apply to `text`. */
+export function appliesTo(text: string, file: DiffFile): boolean {
   try {
-    applyFileDiff(text, reverseFileDiff(file));
+    applyFileDiff(text, file);
     return true;
   } catch (err) {
     if (err instanceof HunkDoesNotApply) return false;

@@ -19,6 +19,7 @@ const rec = (moduleName: string, over: Partial<KeptPatch> = {}): KeptPatch => ({
   kernelVersion: V,
   bootId: "boot-1",
   keptAt: "2026-12-01T10:00:00.000Z",
+  requires: [],
   ...over,
 });
 

@@ -46,7 +46,7 @@ const fakeFetch: typeof fetch = async (input, init) => {
 };
 
 function job(over: Partial<Job> = {}): Job {
-  return { jobId: randomUUID(), kind: "apply", patchId: PATCH, buildId: BUILD, moduleName: MODULE, kernelRelease: RELEASE, timeoutSec: 30, ...over };
+  return { jobId: randomUUID(), kind: "apply", patchId: PATCH, buildId: BUILD, moduleName: MODULE, kernelRelease: RELEASE, timeoutSec: 30, requires: [], blockedBy: [], ...over };
 }
 
 async function startAgent(opts: { applyMs?: number } = {}): Promise<FakeHost> {

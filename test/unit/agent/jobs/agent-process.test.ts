@@ -75,7 +75,7 @@ function applyJob(moduleName: string): Job {
   const buildId = randomUUID();
   const patchId = randomUUID();
   fc.addArtifact(buildId, { bytes: kernel.moduleBytes("stall"), patchId, kernelRelease: RELEASE, moduleName });
-  return { jobId: randomUUID(), kind: "apply", patchId, buildId, moduleName, kernelRelease: RELEASE, timeoutSec: 60 };
+  return { jobId: randomUUID(), kind: "apply", patchId, buildId, moduleName, kernelRelease: RELEASE, timeoutSec: 60, requires: [], blockedBy: [] };
 }
 
 describe("agent process with the livepatch backend", () => {

@@ -16,7 +16,7 @@ const artifactBytes = (moduleName = "lp_sim") =>
   Buffer.from(JSON.stringify({ format: SIMULATED_ARTIFACT_FORMAT, moduleName, kernelRelease: RELEASE, patchId: PATCH }));
 
 function job(over: Partial<Job> = {}): Job {
-  return { jobId: randomUUID(), kind: "apply", patchId: PATCH, buildId: BUILD, moduleName: "lp_sim", kernelRelease: RELEASE, timeoutSec: 30, ...over };
+  return { jobId: randomUUID(), kind: "apply", patchId: PATCH, buildId: BUILD, moduleName: "lp_sim", kernelRelease: RELEASE, timeoutSec: 30, requires: [], blockedBy: [], ...over };
 }
 
 interface Harness {

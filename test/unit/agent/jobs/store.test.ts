@@ -22,7 +22,7 @@ afterEach(async () => {
 
 function rec(over: Partial<JobRecord> = {}): JobRecord {
   return {
-    job: { jobId: randomUUID(), kind: "apply", patchId: randomUUID(), buildId: randomUUID(), moduleName: "lp_x", kernelRelease: "6.1.0-50-amd64", timeoutSec: 120 },
+    job: { jobId: randomUUID(), kind: "apply", patchId: randomUUID(), buildId: randomUUID(), moduleName: "lp_x", kernelRelease: "6.1.0-50-amd64", timeoutSec: 120, requires: [], blockedBy: [] },
     phase: "accepted",
     log: ["2026-01-01T00:00:00.000Z received"],
     receivedAt: new Date().toISOString(),

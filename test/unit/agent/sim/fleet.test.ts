@@ -122,7 +122,7 @@ describe("startFleet jobs", () => {
       const jobs = new Map<string, Job>();
       const t0 = Date.now();
       for (const a of fleet.agents) {
-        const job: Job = { jobId: randomUUID(), kind: "apply", patchId, buildId: builds.get(a.profile.kernelRelease)!, moduleName, kernelRelease: a.profile.kernelRelease, timeoutSec: 30 };
+        const job: Job = { jobId: randomUUID(), kind: "apply", patchId, buildId: builds.get(a.profile.kernelRelease)!, moduleName, kernelRelease: a.profile.kernelRelease, timeoutSec: 30, requires: [], blockedBy: [] };
         jobs.set(a.agent.hostId!, job);
         expect(await signed.sendJob(a.agent.hostId!, job)).toEqual({ ok: true, phase: "accepted" });
       }
@@ -144,7 +144,7 @@ describe("startFleet jobs", () => {
       // Fleet-wide knobs change every host at run time.
       fleet.setBehavior({ failureRate: 1 });
       const other = fleet.agents[0]!;
-      const revert: Job = { jobId: randomUUID(), kind: "revert", patchId, moduleName, kernelRelease: other.profile.kernelRelease, timeoutSec: 30 };
+      const revert: Job = { jobId: randomUUID(), kind: "revert", patchId, moduleName, kernelRelease: other.profile.kernelRelease, timeoutSec: 30, requires: [], blockedBy: [] };
       await signed.sendJob(other.agent.hostId!, revert);
       await waitFor(() => signed.hosts.get(other.agent.hostId!)!.jobUpdates.some((u) => u.jobId === revert.jobId && u.phase === "succeeded"), 5000, "revert (reverts do not fail by default)");
       expect(other.kernel.getBehavior().failureRate).toBe(1);
