@@ -169,12 +169,12 @@ async function stackingProblems(db: Db, patchId: string, members: readonly Membe
     const missing = s.requires.filter((id) => !live.has(livepatchModuleName(id)));
     if (missing.length > 0) {
       const inc = (id: string) => own.includes.find((i) => i.patchId === id)?.functions.join(", ");
-      return `needs ${missing.map((id) => `${named(id)}`).join(" and ")} live first: its build for ${m.kernelRelease} was built on top of ${missing.length === 1 ? "it" : "them"} (both change ${missing.map(inc).join("; ")})`;
+      return `needs ${missing.map((id) => `${named(id)}`).join(" and ")} live first: this patch was built on top of ${missing.length === 1 ? "it" : "them"} (both change ${missing.map(inc).join("; ")})`;
     }
     const undone = s.conflicts.filter((id) => live.has(livepatchModuleName(id)));
     if (undone.length > 0) {
       const shared = (id: string) => sharedFunctions((others.find((b) => b.patchId === id) as StackedBuild).replaced, own.replaced).join(", ");
-      return `would undo ${undone.map((id) => `${named(id)}'s fix of ${shared(id)}`).join(" and ")}: live there, and this build for ${m.kernelRelease} does not carry it (rebuild this patch to build it on top)`;
+      return `would undo ${undone.map((id) => `${named(id)}'s fix of ${shared(id)}`).join(" and ")}: live there, and this patch's build does not carry it (rebuild this patch to build it on top)`;
     }
     return null;
   };

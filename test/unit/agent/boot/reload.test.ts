@@ -61,9 +61,9 @@ describe("BootReloader", () => {
     const reloader = (key: string | null = consoleKey) => new BootReloader({ store, backend: kernel, boot: facts, consoleKey: async () => key });
     return { kernel, store, reloader };
   };
-  const keepApplied = async (s: Awaited<ReturnType<typeof setup>>, moduleName: string, bytes = module(moduleName)) => {
+  const keepApplied = async (s: Awaited<ReturnType<typeof setup>>, moduleName: string, bytes = module(moduleName), requires: string[] = []) => {
     await s.kernel.apply({ moduleName, artifact: bytes, timeoutMs: 1000 });
-    await s.store.keep({ ...signed(moduleName, bytes), bytes, kernelVersion: V, bootId: "boot-1" });
+    await s.store.keep({ ...signed(moduleName, bytes), bytes, kernelVersion: V, bootId: "boot-1", requires });
   };
 
   it("loads the kept patches again after a reboot, once per boot, and reports it", async () => {
@@ -95,6 +95,26 @@ describe("BootReloader", () => {
     const unpinned = await s.reloader(null).run();
     expect(unpinned?.patches.every((p) => p.outcome === RELOAD.refused && /no console key/.test(p.reason ?? ""))).toBe(true);
     expect(await s.kernel.listLivepatches()).toEqual([]);
+  });
+
+  it("loads a patch built on another only once that one is live: a base that did not load keeps the top out too", async () => {
+    const s = await setup();
+    await keepApplied(s, "lp_base");
+    await keepApplied(s, "lp_top", module("lp_top"), ["lp_base"]);
+    s.kernel.reboot();
+    const ok = await s.reloader().run();
+    expect(ok?.patches.map((p) => [p.moduleName, p.outcome])).toEqual([["lp_base", RELOAD.loaded], ["lp_top", RELOAD.loaded]]);
+
+    // The base's kept file is damaged: it is refused, and the top is not loaded without it.
+    const d = await setup();
+    const { fields, signature } = signed("lp_base", module("lp_base"));
+    await d.store.keep({ fields, signature, bytes: Buffer.from("damaged"), kernelVersion: V, bootId: "boot-1" });
+    await keepApplied(d, "lp_top", module("lp_top"), ["lp_base"]);
+    d.kernel.reboot();
+    const report = await d.reloader().run();
+    expect(report?.patches.map((p) => [p.moduleName, p.outcome])).toEqual([["lp_base", RELOAD.refused], ["lp_top", RELOAD.refused]]);
+    expect(report?.patches[1]?.reason).toMatch(/built on top of lp_base, which is not live/);
+    expect(await d.kernel.listLivepatches()).toEqual([]);
   });
 
   it("reports a load the kernel refused, and loads nothing when turned off", async () => {

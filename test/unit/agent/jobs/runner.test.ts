@@ -331,6 +331,38 @@ describe("JobRunner", () => {
     expect(refused.fetches).toHaveLength(1);
   });
 
+  it("stacks: an apply built on another waits for it, never loads over a live fix it lacks; a revert under a patch built on it is refused; checked when the job runs", async () => {
+    const kept: string[] = [];
+    const h = harness({ onApplied: async (a) => void kept.push(a.requires.join(",")) });
+    await h.runner.start();
+    // Queued behind its base: checked when it runs, so it sees the base loaded.
+    const base = job({ moduleName: "lp_base" });
+    const top = job({ moduleName: "lp_top", requires: ["lp_base"] });
+    await h.runner.handle(base);
+    await h.runner.handle(top);
+    await settle(h, base.jobId);
+    await settle(h, top.jobId);
+    expect(h.runner.get(top.jobId)).toMatchObject({ phase: "succeeded" });
+    expect(kept).toEqual(["", "lp_base"]);
+    // Reverting the base under the top: refused, the kernel unchanged.
+    const revertBase = await runOne(h, job({ kind: "revert", moduleName: "lp_base", blockedBy: ["lp_top"] }));
+    expect(h.runner.get(revertBase.jobId)).toMatchObject({ phase: "failed", error: expect.stringMatching(/lp_top .*built on top of lp_base.*reverted first/) });
+    // A build of the same function without the top's fix: refused while the top is live.
+    const stale = await runOne(h, job({ moduleName: "lp_stale", blockedBy: ["lp_top"] }));
+    expect(h.runner.get(stale.jobId)).toMatchObject({ phase: "failed", error: expect.stringMatching(/lp_top is live .*would undo that fix/) });
+    // A top whose base is not live: refused before any download.
+    const fetches = h.fetches.length;
+    const orphan = await runOne(h, job({ moduleName: "lp_orphan", requires: ["lp_missing"] }));
+    expect(h.runner.get(orphan.jobId)).toMatchObject({ phase: "failed", error: expect.stringMatching(/built on top of lp_missing, which is not live here/) });
+    expect(h.fetches.length).toBe(fetches);
+    expect((await h.kernel.listLivepatches()).map((l) => l.name)).toEqual(["lp_base", "lp_top"]);
+    // Once the top is out, the base may go.
+    await runOne(h, job({ kind: "revert", moduleName: "lp_top" }));
+    const again = await runOne(h, job({ kind: "revert", moduleName: "lp_base", blockedBy: ["lp_top"] }));
+    expect(h.runner.get(again.jobId)).toMatchObject({ phase: "succeeded" });
+    expect(await h.kernel.listLivepatches()).toEqual([]);
+  });
+
   it("reports a backend failure with its blocking tasks", async () => {
     const kernel = new SimulatedKernel({ kernelRelease: RELEASE, behavior: { forceFailure: "stall" }, random: () => 0 });
     const h = harness({ kernel });

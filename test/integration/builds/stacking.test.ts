@@ -1,0 +1,108 @@
+// Two patches of the same function, end to end on a real console with simulated hosts running the
+// real Agent: the later one is built on top of the earlier (its build waits for the earlier's and
+// says so), is never loaded where the earlier is not live (the plan skips such hosts; a host the
+// plan could not judge, its build not done yet, is refused by the agent itself), and the earlier
+// one is not taken out from under it. The real-kernel counterpart is in test/e2e/real-kernels.test.ts.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Fleet } from "@/agent/sim/fleet";
+import type { Build, Group, PatchDetail, RolloutDetail, RolloutSummary } from "@/lib/api/schemas";
+import { livepatchModuleName } from "@/lib/livepatch/module-name";
+import { eventually, expectJson, startSimulatedFleet, startTestConsole, type TestConsole } from "../../helpers/console";
+import { diffFixture } from "../../helpers/fixtures";
+
+let c: TestConsole;
+let fleet: Fleet;
+let group: Group;
+const HOSTS = 3;
+
+const post = (p: string, body: unknown = {}) => c.api(p, { method: "POST", json: body, headers: { origin: c.url } });
+const stage = async (title: string, diff: string) => expectJson<PatchDetail>(await post("/api/v1/patches", { title, severity: "high", cves: [], diff }));
+const builds = (patchId: string) =>
+  eventually(async () => {
+    const { items } = await expectJson<{ items: Build[] }>(await c.api(`/api/v1/patches/${patchId}/builds`));
+    return items.length > 0 && items.every((b) => b.status === "succeeded" || b.status === "failed") ? items : null;
+  }, { what: `builds of ${patchId}`, timeoutMs: 60_000, intervalMs: 100 });
+const rollOut = async (patchId: string) => expectJson<RolloutSummary>(await post("/api/v1/rollouts", { patchId, groupId: group.id, strategy: { canary: 0, waves: 1, failureBudget: HOSTS } }), 201);
+const finished = (id: string) =>
+  eventually(async () => {
+    const r = await expectJson<RolloutDetail>(await c.api(`/api/v1/rollouts/${id}`));
+    return ["completed", "aborted", "paused"].includes(r.status) ? r : null;
+  }, { what: `rollout ${id} finished`, timeoutMs: 60_000, intervalMs: 100 });
+/** Per host, which of this test's patches are live (simulated hosts may run others from their profile). */
+const liveOn = async () => {
+  const ours = new Set([first, second].filter(Boolean).map((p) => livepatchModuleName(p.id)));
+  return Promise.all(fleet.agents.map(async (a) => (await a.kernel.listLivepatches()).filter((l) => l.enabled && ours.has(l.name)).map((l) => l.name)));
+};
+
+beforeAll(async () => {
+  // Builds slow enough that a rollout started right after staging finds its builds not done.
+  c = await startTestConsole({ env: { SPLICER_SIMULATE_BUILD_MS: "1200" } });
+  fleet = await startSimulatedFleet(c, { agents: HOSTS, seed: "stacking" });
+  group = await expectJson<Group>(await post("/api/v1/groups", { name: "all", selector: { all: true } }), 201);
+}, 120_000);
+
+afterAll(async () => {
+  await fleet?.stop();
+  await c?.stop();
+});
+
+let first: PatchDetail;
+let second: PatchDetail;
+
+describe("patches of the same function stack", () => {
+  let firstRollout: RolloutDetail;
+  let secondRollout: RolloutDetail;
+
+  it("the later patch's build waits for the earlier one's, applies it first, and says it was built on it; a patch of another file stays independent", async () => {
+    first = await stage("cmdline: livepatched marker", diffFixture("function-only-cmdline.diff"));
+    second = await stage("cmdline: another marker", diffFixture("cmdline-marker.diff"));
+    const other = await stage("igmp: bounds check", diffFixture("bounds-check-ipv4.diff"));
+    // Before any build of the second is done: the plan cannot judge it, the agents will (below).
+    const early = await rollOut(second.id);
+
+    const a = new Map((await builds(first.id)).map((b) => [b.kernelRelease, b]));
+    const b = await builds(second.id);
+    expect(b.length).toBeGreaterThan(0);
+    for (const x of b) {
+      expect(x.status, x.error ?? "").toBe("succeeded");
+      expect(x.report?.includes).toEqual([{ patchId: first.id, title: first.title, functions: ["cmdline_proc_show"] }]);
+      // The queue held it until the earlier build of its release had finished.
+      expect(Date.parse(x.startedAt!)).toBeGreaterThanOrEqual(Date.parse(a.get(x.kernelRelease)!.finishedAt!));
+      const log = (await expectJson<{ log: string }>(await c.api(`/api/v1/builds/${x.id}/log`))).log;
+      expect(log).toContain(`built on top of "${first.title}": both change cmdline_proc_show`);
+    }
+    for (const x of await builds(other.id)) expect(x.report?.includes).toEqual([]);
+
+    // The agents refused it: the first patch is not live on them.
+    const refused = await finished(early.id);
+    expect(refused.counts).toEqual({ failed: HOSTS });
+    for (const h of refused.hosts) expect(h.error).toMatch(new RegExp(`built on top of ${livepatchModuleName(first.id)}, which is not live here`));
+    expect((await liveOn()).flat()).toEqual([]);
+  }, 120_000);
+
+  it("now the plan skips hosts without the earlier patch, naming it; with it live the later one loads over it", async () => {
+    const preview = await expectJson<{ toPatch: number; skipped: { reason: string; hosts: number }[] }>(await post("/api/v1/rollouts/preview", { patchId: second.id, groupId: group.id }));
+    expect(preview.toPatch).toBe(0);
+    expect(preview.skipped).toEqual([{ reason: expect.stringMatching(/^needs patch "cmdline: livepatched marker" \(livepatch_\w+\) live first: this patch was built on top of it \(both change cmdline_proc_show\)/), hosts: HOSTS }]);
+    expect((await post("/api/v1/rollouts", { patchId: second.id, groupId: group.id })).status).toBe(409);
+
+    firstRollout = await finished((await rollOut(first.id)).id);
+    expect(firstRollout.counts).toEqual({ succeeded: HOSTS });
+    secondRollout = await finished((await rollOut(second.id)).id);
+    expect(secondRollout.counts).toEqual({ succeeded: HOSTS });
+    for (const live of await liveOn()) expect(live.sort()).toEqual([livepatchModuleName(first.id), livepatchModuleName(second.id)].sort());
+  }, 120_000);
+
+  it("the earlier patch is not rolled back from under the later one; once the later one is out, it is", async () => {
+    const blocked = await post(`/api/v1/rollouts/${firstRollout.id}/rollback`, {});
+    expect(blocked.status).toBe(409);
+    expect(((await blocked.json()) as { error: { message: string } }).error.message).toMatch(/patch "cmdline: another marker" .*built on top of this patch, is live there; roll it back first/);
+    expect((await liveOn()).every((l) => l.length === 2)).toBe(true);
+
+    const undoSecond = await expectJson<RolloutSummary>(await post(`/api/v1/rollouts/${secondRollout.id}/rollback`, {}), 201);
+    expect((await finished(undoSecond.id)).counts).toEqual({ reverted: HOSTS });
+    const undoFirst = await expectJson<RolloutSummary>(await post(`/api/v1/rollouts/${firstRollout.id}/rollback`, {}), 201);
+    expect((await finished(undoFirst.id)).counts).toEqual({ reverted: HOSTS });
+    expect((await liveOn()).flat()).toEqual([]);
+  }, 120_000);
+});
