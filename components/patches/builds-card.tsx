@@ -1,6 +1,7 @@
 "use client";
 import * as React from "react";
-import { Hammer, RotateCcw, ScrollText, Wrench } from "lucide-react";
+import Link from "next/link";
+import { Hammer, Layers, RotateCcw, ScrollText, Wrench } from "lucide-react";
 import { BUILD_STATUS, type Build, type BuildOutcome, type PatchDetail } from "@/lib/api/schemas";
 import { ApiRequestError } from "../api";
 import { Card, CardHeader } from "../ui/card";
@@ -88,7 +89,7 @@ function BuildLogDialog({ build, onClose }: { build: Build | null; onClose: () =
   );
 }
 
-/** What the module replaces (with the kallsyms position when a name is not unique) and adds. */
+/** What the module replaces (with the kallsyms position when a name is not unique) and adds, and the earlier patches it was built on. */
 function BuildReportList({ report }: { report: NonNullable<Build["report"]> }) {
   return (
     <div className="mt-1.5 max-w-md space-y-0.5 text-xs text-muted-foreground" data-testid="build-report">
@@ -102,6 +103,28 @@ function BuildReportList({ report }: { report: NonNullable<Build["report"]> }) {
       {report.added.map((f) => (
         <p key={`${f.object}:${f.function}`} className="break-words" data-testid="build-added">
           adds <span className="font-mono text-foreground">{f.function}</span> in <span className="font-mono">{f.object}</span>
+        </p>
+      ))}
+      {report.includes.map((i) => (
+        <p key={i.patchId} className="break-words" data-testid="build-includes">
+          {i.functions.length > 0 ? (
+            <>
+              <Layers className="mr-1 inline size-3 align-[-2px]" aria-hidden />
+              built on{" "}
+              <Link href={`/patches/${i.patchId}`} className="text-foreground hover:underline">
+                {i.title}
+              </Link>{" "}
+              (both change <span className="font-mono">{i.functions.join(", ")}</span>): carries its fix, loads only where it is live
+            </>
+          ) : (
+            <>
+              with{" "}
+              <Link href={`/patches/${i.patchId}`} className="hover:underline">
+                {i.title}
+              </Link>{" "}
+              applied first (no function in common)
+            </>
+          )}
         </p>
       ))}
       {report.source ? <p className="text-subtle-foreground">from {report.source}</p> : null}

@@ -249,6 +249,21 @@ describe.skipIf(!haveBrowser)("patches in a browser", () => {
     }
   });
 
+  it("shows, per build, the earlier patch a later fix of the same function was built on, linking to it", async () => {
+    const later = await stageViaApi("proc: another cmdline marker", "cmdline-marker.diff");
+    await page.goto(`/patches/${later.id}`);
+    await waitLive(page);
+    const releases = new Set((await getJson<FleetSummary>("/api/v1/fleet/summary")).kernels.map((k) => k.kernelRelease));
+    await slowPoll(() => page.getByTestId("build-row").evaluateAll((els) => els.map((e) => e.getAttribute("data-status")))).toEqual([...releases].map(() => "succeeded"));
+    const includes = page.getByTestId("build-includes");
+    await poll(() => includes.count()).toBe(releases.size);
+    for (const text of await includes.allTextContents()) expect(text).toBe(`built on ${cmdline.title} (both change cmdline_proc_show): carries its fix, loads only where it is live`);
+    expect(await includes.first().getByRole("link").getAttribute("href")).toBe(`/patches/${cmdline.id}`);
+    await page.getByTestId("build-row").first().scrollIntoViewIfNeeded();
+    await page.screenshot({ path: path.join(SHOTS, "patch-built-on.png") });
+    expectScreenshot(path.join(SHOTS, "patch-built-on.png"));
+  });
+
   it("says an unknown patch, rollout, group or host does not exist, with the way back to its list", async () => {
     const missing = "00000000-0000-4000-8000-00000000dead";
     for (const [url, title, back, list] of [

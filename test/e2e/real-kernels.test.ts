@@ -26,6 +26,8 @@ let c: TestConsole;
 let guests: TestGuest[] = [];
 const before = new Map<string, { bootId: string; cmdline: string }>();
 const hostIds = new Map<string, string>();
+/** The /proc/cmdline patch and its rollout (the stacking test builds on it). */
+let cmdline: { patch: PatchDetail; rollout: RolloutDetail } | undefined;
 
 const post = (p: string, body: unknown = {}) => c.api(p, { method: "POST", json: body, headers: { origin: c.url } });
 const guestOn = (release: string) => guests.find((g) => g.release === release)!;
@@ -115,10 +117,55 @@ describe.skipIf(vmSkipReason !== null)(`real security fixes, live on ${RELEASES.
 
     const rollout = await rollOut(patch.id, RELEASES);
     expect(rollout.counts, `${JSON.stringify(rollout.hosts)}\n${logs()}`).toEqual({ succeeded: 2 });
+    cmdline = { patch, rollout };
     const moduleName = b.get(R55)!.moduleName!;
     for (const g of guests) {
       expect(await sh(g, "cat /proc/cmdline")).toBe(`${before.get(g.hostname)!.cmdline} splicer-marker`);
       expect(await livepatchState(g, moduleName)).toBe("1 0");
+      await expectSameBoot(g);
+    }
+  }, LONG);
+
+  it("a second fix of the same function is built on top of the first and live over it: both fixes at once, and the first is not taken out from under it", async () => {
+    expect(cmdline, "the /proc/cmdline patch is live (previous test)").toBeDefined();
+    const first = cmdline!;
+    const patch = await stage(fixture("kernel/proc-cmdline-stacked.diff"), "proc: a second fix of cmdline_proc_show");
+    const b = await builds(patch.id);
+    for (const r of RELEASES) {
+      const build = b.get(r);
+      const log = await buildLog(build!.id);
+      expectBuilt(build, log);
+      expect(build.report?.includes).toEqual([{ patchId: first.patch.id, title: first.patch.title, functions: ["cmdline_proc_show"] }]);
+      expect(log).toMatch(/run-pre: cmdline_proc_show matches/);
+    }
+    const rollout = await rollOut(patch.id, RELEASES);
+    expect(rollout.counts, `${JSON.stringify(rollout.hosts)}\n${logs()}`).toEqual({ succeeded: 2 });
+    const [m1, m2] = [first.rollout.patch.moduleName, b.get(R55)!.moduleName!];
+    for (const g of guests) {
+      // The kernel runs the later module's cmdline_proc_show: it carries the first fix too.
+      expect(await sh(g, "cat /proc/cmdline")).toBe(`${before.get(g.hostname)!.cmdline} splicer-marker splicer-stacked`);
+      expect(await livepatchState(g, m2)).toBe("1 0");
+    }
+
+    // Taking the first out from under it is refused (it would leave half of the first fix).
+    const refused = await post(`/api/v1/rollouts/${first.rollout.id}/rollback`, {});
+    expect(refused.status).toBe(409);
+    for (const g of guests) expect(await sh(g, "cat /proc/cmdline")).toBe(`${before.get(g.hostname)!.cmdline} splicer-marker splicer-stacked`);
+
+    // Rolling the second back leaves the first fix running.
+    const rb = await expectJson<RolloutSummary>(await post(`/api/v1/rollouts/${rollout.id}/rollback`, {}), 201);
+    const back = await eventually(
+      async () => {
+        const d = await expectJson<RolloutDetail>(await c.api(`/api/v1/rollouts/${rb.id}`));
+        return d.status === "completed" ? d : null;
+      },
+      { what: `rollback ${rb.id}\n${logs()}`, timeoutMs: 300_000, intervalMs: 500 },
+    );
+    expect(back.counts).toEqual({ reverted: 2 });
+    for (const g of guests) {
+      expect(await sh(g, "cat /proc/cmdline")).toBe(`${before.get(g.hostname)!.cmdline} splicer-marker`);
+      expect(await sh(g, `test -e /sys/kernel/livepatch/${m2} && echo present || echo gone`)).toBe("gone");
+      expect(await livepatchState(g, m1)).toBe("1 0");
       await expectSameBoot(g);
     }
   }, LONG);

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createKbuildBuilder, type KernelReleases, type ReleaseTree } from "@/lib/builds/builders/kbuild";
 import { kernelReleases } from "@/lib/builds/kbuild/releases";
 import { prepareRelease } from "@/lib/builds/release";
-import { BuildFailure, type Builder, type BuiltArtifact } from "@/lib/builds/types";
+import { BuildFailure, type Builder, type BuildRequest, type BuiltArtifact } from "@/lib/builds/types";
 import { readElf, writeElf } from "@/lib/livepatch/elf";
 import { VmlinuxCode } from "@/lib/livepatch/run-pre";
 import { analysePatch } from "@/lib/analysis/analysis";
@@ -32,9 +32,10 @@ function alteredRelease(over: Partial<Pick<ReleaseTree, "vmlinuxImage" | "module
   return { prepare: async (o) => ({ ...(await releases.prepare(o)), ...over }) };
 }
 
-async function build(builder: Builder, diff: string, lines: string[] = []): Promise<BuiltArtifact> {
+async function build(builder: Builder, diff: string, lines: string[] = [], over: Partial<BuildRequest> = {}): Promise<BuiltArtifact> {
   const workDir = fs.mkdtempSync(path.join(scratch, "build-"));
   return builder.build({
+    ...over,
     buildId: "00000000-0000-4000-8000-000000000010",
     patchId: "00000000-0000-4000-8000-000000000011",
     kernelRelease: RELEASE,
@@ -106,6 +107,31 @@ describe.skipIf(skip)(`the kbuild builder's outcomes on ${RELEASE}${skip ? " (sk
     const a = await build(createKbuildBuilder({ releases }), fixture("kernel/proc-cmdline-saved-command-line.diff"), lines);
     expect(a.report?.replaced).toEqual([{ object: "vmlinux", function: "cmdline_proc_show", sympos: 0, file: "fs/proc/cmdline.c" }]);
     expect(lines.join("\n")).toContain("run-pre: cmdline_proc_show matches");
+  }, 300_000);
+
+  it("builds a later patch of the same function on top of the earlier one: its code carries both fixes, run-pre checks R's own code; it never builds without the earlier fix", async () => {
+    const earlierDiff = fixture("kernel/proc-cmdline-saved-command-line.diff");
+    const earlier = await build(createKbuildBuilder({ releases }), earlierDiff);
+    const base = { patchId: "00000000-0000-4000-8000-0000000000a1", title: "proc: marker after the command line", diff: earlierDiff, replaced: earlier.report!.replaced };
+    const lines: string[] = [];
+    const stacked = await build(createKbuildBuilder({ releases }), fixture("kernel/proc-cmdline-stacked.diff"), lines, { earlier: [base] });
+    const log = lines.join("\n");
+    expect(stacked.report?.replaced).toEqual([{ object: "vmlinux", function: "cmdline_proc_show", sympos: 0, file: "fs/proc/cmdline.c" }]);
+    expect(stacked.report?.includes).toEqual([{ patchId: base.patchId, title: base.title, functions: ["cmdline_proc_show"] }]);
+    expect(log).toContain(`fs/proc/cmdline.c: applied first the earlier patch built for ${RELEASE} that change it: "${base.title}"`);
+    expect(log).toContain("run-pre: cmdline_proc_show matches");
+    expect(log).toContain(`built on top of "${base.title}": both change cmdline_proc_show`);
+    // Both fixes are in the replacement's code (their strings in the module's rodata).
+    expect(stacked.bytes.includes("%s splicer-marker")).toBe(true);
+    expect(stacked.bytes.includes(" splicer-stacked")).toBe(true);
+
+    // Without the earlier patch its diff does not apply to R: never built as if it were alone.
+    const alone = await failure(build(createKbuildBuilder({ releases }), fixture("kernel/proc-cmdline-stacked.diff")));
+    expect(alone.message).toMatch(/does not apply/);
+    // A diff written against R alone that changes the earlier patch's lines: refused, naming it.
+    const rival = diffOf("fs/proc/cmdline.c", "seq_puts(m, saved_command_line);", 'seq_printf(m, "%s rival", saved_command_line);');
+    const clash = await failure(build(createKbuildBuilder({ releases }), rival, [], { earlier: [base] }));
+    expect(clash.message).toMatch(new RegExp(`applies to ${RELEASE}'s own source but not on top of the earlier patch "${base.title}"`));
   }, 300_000);
 
   it("refuses, naming the function, when vmlinux's cmdline_proc_show is not what R's source compiles to", async () => {
