@@ -14,6 +14,8 @@ import { livepatchModuleName, moduleNameSqlText } from "@/lib/livepatch/module-n
 import { ReloadReportSchema, type Livepatch } from "@/agent/protocol";
 import { causeOf, reportOfThisBoot } from "./desired";
 import { startPlanned } from "./start";
+import { stacksOf } from "@/lib/builds/stacks";
+import { requiredPatches } from "@/lib/builds/stacking";
 import { FAILED_HOST_STATES, OPEN_HOST_STATES } from "./states";
 
 /** A desired patch a host does not have live (and no rollout is working on). */
@@ -25,6 +27,14 @@ export interface LostPatch {
   cause: DriftCause;
   /** A rollout tried to apply it to this host again since it became desired, and failed. */
   failedSince: boolean;
+  /** Patches its build for the host's release was built on (lib/builds/stacking.ts): they go back first. */
+  requires: string[];
+}
+
+/** The lost patches that can go back now: not one built on another patch the host lost too (that one goes back first). Pure. */
+export function reapplicableNow(lost: readonly LostPatch[]): LostPatch[] {
+  const lostOn = new Set(lost.map((l) => `${l.hostId}/${l.patchId}`));
+  return lost.filter((l) => !l.requires.some((id) => lostOn.has(`${l.hostId}/${id}`)));
 }
 
 /**
@@ -35,7 +45,7 @@ export interface LostPatch {
 export function automaticReapplies(lost: readonly LostPatch[], mode: Settings["reconverge"]): Map<string, string[]> {
   const out = new Map<string, string[]>();
   if (mode !== "auto") return out;
-  for (const l of lost) {
+  for (const l of reapplicableNow(lost)) {
     if (l.cause === "reload_disabled" || !l.online || l.failedSince) continue;
     out.set(l.patchId, [...(out.get(l.patchId) ?? []), l.hostId]);
   }
@@ -46,9 +56,9 @@ export function automaticReapplies(lost: readonly LostPatch[], mode: Settings["r
 export async function lostPatches(opts: { hostId?: string } = {}): Promise<LostPatch[]> {
   const module = Prisma.raw(moduleNameSqlText(`d."patchId"`));
   const rows = await prisma.$queryRaw<
-    { hostId: string; hostname: string; patchId: string; online: boolean; bootId: string; livepatches: Livepatch[]; reloadReport: unknown; appliedBootId: string | null; failedSince: boolean }[]
+    { hostId: string; hostname: string; patchId: string; online: boolean; kernelRelease: string; bootId: string; livepatches: Livepatch[]; reloadReport: unknown; appliedBootId: string | null; failedSince: boolean }[]
   >`
-    select h.id::text as "hostId", h.hostname, d."patchId"::text as "patchId", h.online, h."bootId", h.livepatches, h."reloadReport", d."appliedBootId",
+    select h.id::text as "hostId", h.hostname, d."patchId"::text as "patchId", h.online, h."kernelRelease", h."bootId", h.livepatches, h."reloadReport", d."appliedBootId",
       exists (select 1 from "RolloutHost" rh join "Rollout" r on r.id = rh."rolloutId"
         where rh."hostId" = h.id and r."patchId" = d."patchId" and rh.state in ${sqlList(FAILED_HOST_STATES)} and rh."finishedAt" > d."appliedAt") as "failedSince"
     from "DesiredPatch" d join "Host" h on h.id = d."hostId" and h."kernelRelease" = d."kernelRelease"
@@ -57,12 +67,14 @@ export async function lostPatches(opts: { hostId?: string } = {}): Promise<LostP
       and not exists (select 1 from "RolloutHost" rh join "Rollout" r on r.id = rh."rolloutId"
         where rh."hostId" = h.id and r."patchId" = d."patchId" and rh.state in ${sqlList(OPEN_HOST_STATES)})
     order by h.hostname`;
+  const stacks = await stacksOf(prisma, [...new Set(rows.map((r) => r.kernelRelease))]);
   return rows.map((r) => {
+    const build = stacks.get(r.kernelRelease)?.find((b) => b.patchId === r.patchId);
     const report = reportOfThisBoot({ bootId: r.bootId, reloadReport: ReloadReportSchema.nullable().catch(null).parse(r.reloadReport ?? null) });
     const moduleName = livepatchModuleName(r.patchId);
     const loaded = (r.livepatches ?? []).find((l) => l.name === moduleName) ?? null;
     const { cause } = causeOf({ loaded, report, moduleName, appliedBootId: r.appliedBootId, bootId: r.bootId });
-    return { hostId: r.hostId, hostname: r.hostname, patchId: r.patchId, online: r.online, cause, failedSince: r.failedSince };
+    return { hostId: r.hostId, hostname: r.hostname, patchId: r.patchId, online: r.online, cause, failedSince: r.failedSince, requires: build ? requiredPatches(build) : [] };
   });
 }
 
@@ -101,7 +113,8 @@ export async function reapply(opts: { actor: Actor; byPatch: ReadonlyMap<string,
 export async function reapplyToHost(opts: { actor: Actor; hostId: string }): Promise<{ rollouts: string[] }> {
   const lost = await lostPatches({ hostId: opts.hostId });
   if (lost.length === 0) throw new ConflictError("this host has every patch it should have live", "nothing_to_do");
-  const byPatch = new Map(lost.map((l) => [l.patchId, [l.hostId]]));
+  // A patch built on another it lost too goes back once that one is live (press again, or let re-convergence).
+  const byPatch = new Map(reapplicableNow(lost).map((l) => [l.patchId, [l.hostId]]));
   return { rollouts: await reapply({ actor: opts.actor, byPatch, reason: "re-applied by an operator: the host lost patches it should have" }) };
 }
 

@@ -71,6 +71,14 @@ export function createCommandBuilder(opts: CommandBuilderOptions): Builder {
       throw new BuildFailure(`not a kernel release: ${JSON.stringify(release)}`, "refused");
     }
     if (req.signal.aborted) throw new BuildFailure("build aborted before it started", "timeout");
+    // The external builder builds each patch alone and reports no functions: Splicer could not
+    // tell whether loading it would undo an earlier patch of the same file (lib/builds/stacking.ts).
+    if (req.earlier?.length) {
+      const titles = req.earlier.map((e) => `"${e.title}"`).join(", ");
+      const message = `cannot live-patch safely: ${titles}, built for ${release} before this patch, change${req.earlier.length === 1 ? "s" : ""} the same file, and the command builder builds each patch alone without saying which functions it replaces, so loading this one could undo ${req.earlier.length === 1 ? "that fix" : "those fixes"}; use the kbuild builder, which builds it on top of them, or give the command a diff with both`;
+      req.log(message);
+      throw new BuildFailure(message, BUILD_OUTCOME.refused);
+    }
 
     const sourceDir = resolveTemplate(opts.kernelSourceTemplate, release);
     if (!(await isDir(sourceDir))) {

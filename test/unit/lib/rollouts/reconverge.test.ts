@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { automaticReapplies, type LostPatch } from "@/lib/rollouts/reconverge";
 
-const lost = (over: Partial<LostPatch> = {}): LostPatch => ({ hostId: "h1", hostname: "web-1", patchId: "p1", online: true, cause: "removed", failedSince: false, ...over });
+const lost = (over: Partial<LostPatch> = {}): LostPatch => ({ hostId: "h1", hostname: "web-1", patchId: "p1", online: true, cause: "removed", failedSince: false, requires: [], ...over });
 
 describe("automaticReapplies", () => {
   it.each([
@@ -23,5 +23,16 @@ describe("automaticReapplies", () => {
       ["p1", ["h1", "h2"]],
       ["p2", ["h3"]],
     ]);
+  });
+
+  it("a patch built on another the host lost too waits for that one: the base goes back first, the top on a later pass", () => {
+    const base = lost({ patchId: "base" });
+    const top = lost({ patchId: "top", requires: ["base"] });
+    const elsewhere = lost({ hostId: "h2", patchId: "top", requires: ["base"] });
+    expect([...automaticReapplies([top, base, elsewhere], "auto")]).toEqual([
+      ["base", ["h1"]],
+      ["top", ["h2"]],
+    ]);
+    expect([...automaticReapplies([top], "auto")]).toEqual([["top", ["h1"]]]);
   });
 });

@@ -190,6 +190,16 @@ describe("command builder", () => {
     expect(err.message).toMatch(/^no debug info \(vmlinux\) for 6\.8\.0-45-generic at /);
   });
 
+  it("refuses a patch of a file an earlier built patch changes: it cannot tell whether loading it would undo that fix", async () => {
+    const builder = createCommandBuilder({ ...opts, command: [fake("success.sh")] });
+    const earlier = [{ patchId: "00000000-0000-4000-8000-0000000000a1", title: "proc: first marker", diff: "", replaced: [{ object: "vmlinux", function: "cmdline_proc_show" }] }];
+    const req = request({ workDir, earlier });
+    const err = await failure(builder.build(req));
+    expect(err.reason).toBe("refused");
+    expect(err.message).toMatch(/"proc: first marker", built for 6\.8\.0-45-generic before this patch, changes the same file/);
+    expect(req.lines.join("\n")).not.toContain("success"); // the external builder never ran
+  });
+
   it("refuses a kernel release that could escape the path template", async () => {
     const builder = createCommandBuilder({ ...opts, command: [fake("success.sh")] });
     const err = await failure(builder.build(request({ workDir, kernelRelease: "../../etc" })));

@@ -31,6 +31,22 @@ describe("simulate builder", () => {
     });
   });
 
+  it("reports the functions it replaces and, like kbuild, the earlier patches of its files it is built on", async () => {
+    const builder = createSimulateBuilder({ sleep: noSleep });
+    const replaced = (await builder.build(request())).report!.replaced.map((r) => r.function);
+    const earlier = [
+      { patchId: "00000000-0000-4000-8000-0000000000a1", title: "same function", diff: "", replaced: [{ object: "vmlinux", function: replaced[0]! }] },
+      { patchId: "00000000-0000-4000-8000-0000000000a2", title: "same file", diff: "", replaced: [{ object: "vmlinux", function: "other_fn" }] },
+    ];
+    const req = request({ earlier });
+    const art = await builder.build(req);
+    expect(art.report?.includes).toEqual([
+      { patchId: earlier[0]!.patchId, title: "same function", functions: [replaced[0]] },
+      { patchId: earlier[1]!.patchId, title: "same file", functions: [] },
+    ]);
+    expect(req.lines).toContain(`built on top of "same function": both change ${replaced[0]}`);
+  });
+
   it("builds needs-review patches too", async () => {
     const builder = createSimulateBuilder({ sleep: noSleep });
     const req = request({
