@@ -76,3 +76,14 @@ export function useBuildWorkers(watch: boolean) {
     refetchInterval: watch ? 10_000 : false,
   });
 }
+
+export function useWithdrawPatch(patchId: string) {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: (reason: string) => apiFetch<PatchDetail>(`/patches/${encodeURIComponent(patchId)}/withdraw`, { method: "POST", body: { reason } }),
+    onSettled: () => {
+      void qc.invalidateQueries({ queryKey: qk.patch(patchId) });
+      void qc.invalidateQueries({ queryKey: qk.patchList });
+    },
+  });
+}

@@ -1,6 +1,6 @@
 "use client";
 import * as React from "react";
-import { AlertTriangle, FileCode2, FileDiff, Info, ListChecks, OctagonX, ShieldCheck } from "lucide-react";
+import { AlertTriangle, Ban, FileCode2, FileDiff, Info, ListChecks, OctagonX, ShieldCheck } from "lucide-react";
 import type { ChangedFunction, FileAnalysis, Finding, Impact, PatchAnalysis } from "@/lib/analysis/types";
 import { PageHeader } from "../ui/page-header";
 import { Card, CardHeader } from "../ui/card";
@@ -15,6 +15,7 @@ import { Breadcrumb } from "../ui/breadcrumb";
 import { DiffView } from "./diff-view";
 import { usePatch } from "../hooks/use-patches";
 import { BuildsCard } from "./builds-card";
+import { WithdrawPatch } from "./withdraw-patch";
 import { DetailLoadError } from "../detail-load-error";
 import { DetailRow } from "../ui/detail-row";
 import { BUILD_STATUS } from "@/lib/api/schemas";
@@ -245,8 +246,14 @@ export function PatchDetail({ id }: { id: string }) {
           <>
             <SeverityBadge severity={p.severity} />
             <VerdictBadge verdict={p.verdict} />
+            {p.withdrawn ? (
+              <Badge tone="off" data-testid="patch-withdrawn-badge">
+                withdrawn
+              </Badge>
+            ) : null}
           </>
         }
+        actions={<WithdrawPatch p={p} />}
         description={
           <span className="flex flex-col gap-2">
             {p.cves.length > 0 ? <CveChips cves={p.cves} /> : null}
@@ -255,6 +262,15 @@ export function PatchDetail({ id }: { id: string }) {
         }
       />
       <div className="flex flex-col gap-4">
+        {p.withdrawn ? (
+          <div className="flex items-start gap-3 rounded-lg border border-border bg-muted px-4 py-3 text-[13px]" data-testid="patch-withdrawn">
+            <Ban className="mt-0.5 size-4 shrink-0 text-muted-foreground" aria-hidden />
+            <p>
+              <span className="font-medium text-foreground">Withdrawn</span> by {p.withdrawn.by} <RelativeTime date={p.withdrawn.at} />: {p.withdrawn.reason}
+              <span className="block text-muted-foreground">It is not rolled out or built any more, and later patches of the same functions are built without it.</span>
+            </p>
+          </div>
+        ) : null}
         <div className="grid items-start gap-4 lg:grid-cols-[minmax(0,1fr)_24rem]">
           <VerdictCard a={a} built={p.builds.filter((b) => b.status === BUILD_STATUS.succeeded).map((b) => b.kernelRelease)} />
           <Card className="overflow-hidden">

@@ -11,6 +11,7 @@ import { relativeTimeCell } from "../ui/relative-time";
 import { Tooltip } from "../ui/tooltip";
 import { buttonClass } from "../ui/button";
 import { CveChips, SeverityBadge, VerdictBadge, verdictHint } from "./patch-badges";
+import { Badge } from "../ui/badge";
 import { usePatches } from "../hooks/use-patches";
 
 const col = createColumnHelper<PatchSummary>();
@@ -65,13 +66,20 @@ const columns = [
   col.accessor("verdict", {
     header: "Verdict",
     size: 136,
-    cell: (c) => (
-      <Tooltip content={verdictHint[c.getValue()]}>
-        <span tabIndex={-1} className="inline-flex">
-          <VerdictBadge verdict={c.getValue()} />
-        </span>
-      </Tooltip>
-    ),
+    cell: (c) =>
+      c.row.original.withdrawn ? (
+        <Tooltip content={`Withdrawn: ${c.row.original.withdrawn.reason}`}>
+          <span tabIndex={-1} className="inline-flex">
+            <Badge tone="off">withdrawn</Badge>
+          </span>
+        </Tooltip>
+      ) : (
+        <Tooltip content={verdictHint[c.getValue()]}>
+          <span tabIndex={-1} className="inline-flex">
+            <VerdictBadge verdict={c.getValue()} />
+          </span>
+        </Tooltip>
+      ),
   }),
   col.accessor("functions", { header: "Changed functions", size: 220, cell: (c) => <FunctionsCell fns={c.getValue()} /> }),
   col.accessor("createdBy", { header: "Staged by", size: 100, cell: (c) => <span className="truncate text-muted-foreground">{c.getValue()}</span> }),

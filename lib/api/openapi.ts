@@ -55,6 +55,7 @@ export const OPERATIONS: Op[] = [
   { method: "get", path: "/api/v1/patches", summary: "Staged patches, newest first", role: "viewer", response: List(S.PatchSummarySchema) },
   { method: "post", path: "/api/v1/patches", summary: "Stage a kernel patch (unified diff): parsed and analysed; refused with a reason if invalid", role: "operator", body: S.PatchCreateSchema, response: S.PatchDetailSchema },
   { method: "get", path: "/api/v1/patches/{id}", summary: "A staged patch with its analysis", role: "viewer", response: S.PatchDetailSchema },
+  { method: "post", path: "/api/v1/patches/{id}/withdraw", summary: "Withdraw a patch no host has live (a bad or superseded fix): no new rollouts or builds; later patches built on it are built again without it", role: "operator", body: S.PatchWithdrawSchema, response: S.PatchDetailSchema },
   { method: "get", path: "/api/v1/patches/{id}/builds", summary: "A patch's builds, one per kernel release, with host counts", role: "viewer", response: List(S.BuildSchema) },
   { method: "post", path: "/api/v1/patches/{id}/builds", summary: "Ensure builds for the given (default: the patch's or the fleet's) kernel releases; never builds a release twice", role: "operator", body: S.EnsureBuildsSchema, response: z.object({ created: z.array(z.string()), items: z.array(S.BuildSchema) }) },
   { method: "get", path: "/api/v1/builds/{id}/log", summary: "A build's log (streamed live on /ui as builds:changed)", role: "viewer", response: S.BuildLogSchema },

@@ -2,7 +2,7 @@ import "server-only";
 import type { Actor } from "@/lib/audit/actor";
 import { appendAudit } from "@/lib/audit/append";
 import { prisma, type Tx } from "@/lib/db/client";
-import { NotFoundError } from "@/lib/errors";
+import { ConflictError, NotFoundError } from "@/lib/errors";
 import { notify } from "@/lib/db/bus";
 
 /**
@@ -16,8 +16,9 @@ import { notify } from "@/lib/db/bus";
  */
 export async function ensureBuilds(opts: { patchId: string; kernelReleases?: string[]; actor?: Actor; tx?: Tx }): Promise<{ id: string; kernelRelease: string }[]> {
   const run = async (tx: Tx) => {
-    const patch = await tx.patch.findUnique({ where: { id: opts.patchId }, select: { id: true, title: true, targetReleases: true } });
+    const patch = await tx.patch.findUnique({ where: { id: opts.patchId }, select: { id: true, title: true, targetReleases: true, withdrawnAt: true } });
     if (!patch) throw new NotFoundError("patch");
+    if (patch.withdrawnAt) throw new ConflictError(`"${patch.title}" is withdrawn: it is not built any more`, "withdrawn");
     const explicit = opts.kernelReleases?.length ? opts.kernelReleases : patch.targetReleases;
     const created = explicit.length
       ? await tx.$queryRaw<{ id: string; kernelRelease: string }[]>`
@@ -58,7 +59,7 @@ export async function planMissingBuilds(): Promise<{ id: string; patchId: string
       select gen_random_uuid(), p.id, r."kernelRelease"
       from "Patch" p
       cross join (select distinct "kernelRelease" from "Host" where status = 'active' and "kernelRelease" <> '') r
-      where cardinality(p."targetReleases") = 0
+      where cardinality(p."targetReleases") = 0 and p."withdrawnAt" is null
       on conflict ("patchId", "kernelRelease") do nothing
       returning id::text, "patchId"::text, "kernelRelease"`;
     for (const patchId of new Set(created.map((c) => c.patchId))) await notify(tx, { type: "builds.changed", patchId });

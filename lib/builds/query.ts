@@ -52,8 +52,9 @@ export async function getBuildLog(id: string): Promise<{ id: string; status: Bui
 /** Puts a failed build back in the queue (the same row: still one build per patch and release). */
 export async function rebuild(opts: { actor: Actor; buildId: string }): Promise<void> {
   await prisma.$transaction(async (tx) => {
-    const b = await tx.build.findUnique({ where: { id: opts.buildId }, select: { id: true, status: true, patchId: true, kernelRelease: true } });
+    const b = await tx.build.findUnique({ where: { id: opts.buildId }, select: { id: true, status: true, patchId: true, kernelRelease: true, patch: { select: { title: true, withdrawnAt: true } } } });
     if (!b) throw new NotFoundError("build");
+    if (b.patch.withdrawnAt) throw new ConflictError(`"${b.patch.title}" is withdrawn: it is not built any more`, "withdrawn");
     if (b.status !== BUILD_STATUS.failed) throw new ConflictError(`only failed builds can be rebuilt; this one is ${b.status}`, "not_failed");
     await tx.build.update({
       where: { id: b.id },

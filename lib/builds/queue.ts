@@ -45,7 +45,7 @@ export async function claimNextBuild(opts: { workerId: string; workerName: strin
       where (b.status = 'queued' or (b.status = 'building' and b."leaseUntil" < now()))
         and (b."retryAt" is null or b."retryAt" <= now())
         -- A build goes on top of the earlier patches of its files built for its release: it waits for their builds.
-        and not exists (select 1 from "Patch" p join "Patch" e on ${stagedBeforeOnSameFile("e", "p")}
+        and not exists (select 1 from "Patch" p join "Patch" e on e."withdrawnAt" is null and ${stagedBeforeOnSameFile("e", "p")}
           join "Build" eb on eb."patchId" = e.id and eb."kernelRelease" = b."kernelRelease" and eb.status in ${sqlList(UNFINISHED_BUILD_STATUSES)}
           where p.id = b."patchId")
       order by b."kernelRelease" = any(${opts.prepared}::text[]) desc,

@@ -27,8 +27,9 @@ export async function stacksOf(db: Db, releases: readonly string[]): Promise<Map
 
 /**
  * SQL: patch row `earlier` was staged before patch row `later` and changes a file it changes
- * (from their analyses): the patches a build of `later` is built on top of, for a release both
- * were built for. One definition for the queue (which waits for their builds) and the build.
+ * (from their analyses): with `earlier` not withdrawn, the patches a build of `later` is built on
+ * top of, for a release both were built for. One definition for the queue (which waits for their
+ * builds), the build, and a withdrawal (which rebuilds what was built on the withdrawn patch).
  */
 export const stagedBeforeOnSameFile = (earlier: string, later: string): Prisma.Sql =>
   Prisma.raw(`((${earlier}."createdAt", ${earlier}.id) < (${later}."createdAt", ${later}.id)
@@ -41,7 +42,7 @@ export async function earlierPatches(db: Db, o: { patchId: string; kernelRelease
     select e.id::text as "patchId", e.title, e.diff, b.report
     from "Patch" p join "Patch" e on ${stagedBeforeOnSameFile("e", "p")}
       join "Build" b on b."patchId" = e.id and b."kernelRelease" = ${o.kernelRelease} and b.status = ${sqlName(BUILD_STATUS.succeeded)}
-    where p.id = ${o.patchId}::uuid
+    where p.id = ${o.patchId}::uuid and e."withdrawnAt" is null
     order by e."createdAt", e.id`;
   return rows.map((r) => ({ patchId: r.patchId, title: r.title, diff: r.diff, replaced: BuildReportSchema.safeParse(r.report).data?.replaced ?? [] }));
 }

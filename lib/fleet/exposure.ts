@@ -22,8 +22,8 @@ export const NO_LIVE_FIX_OUTCOMES = [BUILD_OUTCOME.refused, BUILD_OUTCOME.does_n
 
 /** With `b` the build of `p` for `h`'s release (left joined): `h` runs code the patch does not change. */
 const NOT_AFFECTED = Prisma.sql`coalesce(b.outcome::text in ${sqlList(NOT_AFFECTED_OUTCOMES)}, false)`;
-/** No live patch of `p` for `h`'s release: its build refused it, or the patch needs a reboot and no release built it. */
-const NO_LIVE_FIX = Prisma.sql`(coalesce(b.outcome::text in ${sqlList(NO_LIVE_FIX_OUTCOMES)}, false)
+/** No live patch of `p` for `h`'s release: its build refused it, the patch needs a reboot and no release built it, or it was withdrawn. */
+const NO_LIVE_FIX = Prisma.sql`(coalesce(b.outcome::text in ${sqlList(NO_LIVE_FIX_OUTCOMES)}, false) or p."withdrawnAt" is not null
   or (p.verdict = 'requires_reboot' and not exists (select 1 from "Build" ok where ok."patchId" = p.id and ok.status = ${sqlName(BUILD_STATUS.succeeded)})))`;
 const BUILD_OF = Prisma.sql`left join "Build" b on b."patchId" = p.id and b."kernelRelease" = h."kernelRelease"`;
 
@@ -39,7 +39,7 @@ export async function hostsMissingPatch(patchId: string): Promise<string[]> {
 export async function effectiveKernel(host: { id: string; kernelRelease: string; livepatches: Livepatch[] }): Promise<EffectiveKernel> {
   const patches = await prisma.patch.findMany({
     select: {
-      id: true, title: true, cves: true, severity: true, verdict: true, targetReleases: true,
+      id: true, title: true, cves: true, severity: true, verdict: true, targetReleases: true, withdrawnAt: true, withdrawReason: true,
       builds: { where: { OR: [{ kernelRelease: host.kernelRelease }, { status: BUILD_STATUS.succeeded }] }, select: { kernelRelease: true, status: true, outcome: true, error: true } },
     },
     orderBy: { createdAt: "desc" },
@@ -55,8 +55,9 @@ export async function effectiveKernel(host: { id: string; kernelRelease: string;
         if (!(p.targetReleases.length === 0 || p.targetReleases.includes(host.kernelRelease)) || liveNames.has(livepatchModuleName(p.id))) return [];
         const build = p.builds.find((b) => b.kernelRelease === host.kernelRelease);
         if (build?.outcome && (NOT_AFFECTED_OUTCOMES as readonly string[]).includes(build.outcome)) return [];
-        const noLiveFix = (build?.outcome && (NO_LIVE_FIX_OUTCOMES as readonly string[]).includes(build.outcome)) || rebootOnly({ verdict: p.verdict, anyBuilt: p.builds.some((b) => b.status === BUILD_STATUS.succeeded) });
-        const why = build?.outcome && (NO_LIVE_FIX_OUTCOMES as readonly string[]).includes(build.outcome) ? skipReasonOf(build) : noLiveFix ? "the patch changes what no live patch can: it needs a reboot" : null;
+        const refused = build?.outcome && (NO_LIVE_FIX_OUTCOMES as readonly string[]).includes(build.outcome);
+        const noLiveFix = refused || p.withdrawnAt !== null || rebootOnly({ verdict: p.verdict, anyBuilt: p.builds.some((b) => b.status === BUILD_STATUS.succeeded) });
+        const why = p.withdrawnAt ? `the patch was withdrawn (${p.withdrawReason ?? "no reason given"}): no live patch of it will be rolled out` : refused ? skipReasonOf(build) : noLiveFix ? "the patch changes what no live patch can: it needs a reboot" : null;
         return [{ patchId: p.id, title: p.title, cves: p.cves, severity: p.severity, verdict: p.verdict.replace(/_/g, "-"), remedy: noLiveFix ? ("reboot" as const) : ("live_patch" as const), why }];
       })
     : [];

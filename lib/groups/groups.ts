@@ -40,6 +40,7 @@ async function groupStats(row: GroupRow): Promise<Group> {
       from "Patch" p
       join m on true
       cross join lateral (select cardinality(p."targetReleases") = 0 or m."kernelRelease" = any(p."targetReleases") as targeted) t
+      where p."withdrawnAt" is null
       group by p.id
       having count(*) filter (where t.targeted) > 0
       order by p."createdAt" desc`,

@@ -17,7 +17,7 @@ const fromDbVerdict = (v: string) => v.replace(/_/g, "-") as Verdict;
 
 type Row = Prisma.PatchGetPayload<object>;
 
-function toSummary(p: Pick<Row, "id" | "title" | "cves" | "severity" | "verdict" | "analysis" | "targetReleases" | "createdByName" | "createdAt">): PatchSummary {
+function toSummary(p: Pick<Row, "id" | "title" | "cves" | "severity" | "verdict" | "analysis" | "targetReleases" | "createdByName" | "createdAt" | "withdrawnAt" | "withdrawnByName" | "withdrawReason">): PatchSummary {
   return {
     id: p.id,
     title: p.title,
@@ -28,6 +28,7 @@ function toSummary(p: Pick<Row, "id" | "title" | "cves" | "severity" | "verdict"
     targetReleases: p.targetReleases,
     createdBy: p.createdByName,
     createdAt: p.createdAt.toISOString(),
+    withdrawn: p.withdrawnAt ? { at: p.withdrawnAt.toISOString(), by: p.withdrawnByName ?? "", reason: p.withdrawReason ?? "" } : null,
   };
 }
 
@@ -81,7 +82,7 @@ export async function listPatches(opts: { limit?: number } = {}): Promise<PatchS
   const rows = await prisma.patch.findMany({
     orderBy: { createdAt: "desc" },
     take: opts.limit ?? 200,
-    select: { id: true, title: true, cves: true, severity: true, verdict: true, analysis: true, targetReleases: true, createdByName: true, createdAt: true },
+    select: { id: true, title: true, cves: true, severity: true, verdict: true, analysis: true, targetReleases: true, createdByName: true, createdAt: true, withdrawnAt: true, withdrawnByName: true, withdrawReason: true },
   });
   return rows.map(toSummary);
 }

@@ -70,8 +70,9 @@ export type RolloutTarget = { groupId: string } | { name: string; selector: Grou
  */
 export async function planRollout(opts: { db: Db; patchId: string; target: RolloutTarget; strategy: RolloutStrategy }): Promise<RolloutPlan> {
   const { db, strategy } = opts;
-  const patch = await db.patch.findUnique({ where: { id: opts.patchId }, select: { id: true, title: true, cves: true, verdict: true, targetReleases: true } });
+  const patch = await db.patch.findUnique({ where: { id: opts.patchId }, select: { id: true, title: true, cves: true, verdict: true, targetReleases: true, withdrawnAt: true, withdrawReason: true } });
   if (!patch) throw new NotFoundError("patch");
+  if (patch.withdrawnAt) throw new ConflictError(`"${patch.title}" is withdrawn (${patch.withdrawReason ?? "no reason given"}): it is not rolled out any more`, "withdrawn");
   const group =
     "groupId" in opts.target
       ? await db.group.findUnique({ where: { id: opts.target.groupId }, select: { id: true, name: true, selector: true } })

@@ -45,6 +45,8 @@ export const PatchSummarySchema = z.object({
   functions: z.array(z.string()),
   targetReleases: z.array(z.string()),
   ...CREATED,
+  /** Taken out of use (lib/patches/withdraw.ts): no new rollouts or builds, later patches are not built on it. */
+  withdrawn: z.object({ at: z.string(), by: z.string(), reason: z.string() }).nullable(),
 });
 export type PatchSummary = z.infer<typeof PatchSummarySchema>;
 
@@ -137,4 +139,8 @@ export const BuildWorkerSchema = z.object({
   stoppedAt: z.string().nullable(),
 });
 export type BuildWorkerInfo = z.infer<typeof BuildWorkerSchema>;
+/** `POST /api/v1/patches/{id}/withdraw`. */
+export const PatchWithdrawSchema = z.object({ reason: storableText().trim().min(1, "say why the patch is withdrawn").max(500) });
+export type PatchWithdraw = z.infer<typeof PatchWithdrawSchema>;
+
 export const EnsureBuildsSchema = z.object({ kernelReleases: z.array(KernelReleaseSchema).max(500).optional() });

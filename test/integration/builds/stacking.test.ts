@@ -105,4 +105,34 @@ describe("patches of the same function stack", () => {
     expect((await finished(undoFirst.id)).counts).toEqual({ reverted: HOSTS });
     expect((await liveOn()).flat()).toEqual([]);
   }, 120_000);
+
+  it("a bad first fix is withdrawn once no host runs it: the later fix is built again without it and rolls out alone; the withdrawn one is not rolled out", async () => {
+    const again = await finished((await rollOut(first.id)).id);
+    expect(again.counts).toEqual({ succeeded: HOSTS });
+    const live = await post(`/api/v1/patches/${first.id}/withdraw`, { reason: "breaks /proc/cmdline parsers" });
+    expect(live.status).toBe(409);
+    expect(((await live.json()) as { error: { message: string } }).error.message).toMatch(/is live on 3 hosts .*roll it back first/);
+    expect((await post(`/api/v1/patches/${first.id}/withdraw`, { reason: "" })).status).toBe(400);
+    const back = await expectJson<RolloutSummary>(await post(`/api/v1/rollouts/${again.id}/rollback`, {}), 201);
+    expect((await finished(back.id)).counts).toEqual({ reverted: HOSTS });
+
+    const withdrawn = await expectJson<PatchDetail>(await post(`/api/v1/patches/${first.id}/withdraw`, { reason: "breaks /proc/cmdline parsers" }));
+    expect(withdrawn.withdrawn).toMatchObject({ by: "admin", reason: "breaks /proc/cmdline parsers" });
+    expect((await post(`/api/v1/patches/${first.id}/withdraw`, { reason: "again" })).status).toBe(409);
+    const refused = await post("/api/v1/rollouts", { patchId: first.id, groupId: group.id });
+    expect(refused.status).toBe(409);
+    expect(((await refused.json()) as { error: { code: string } }).error.code).toBe("withdrawn");
+
+    // The second patch's builds were queued again and now stand alone.
+    const rebuilt = await eventually(async () => {
+      const { items } = await expectJson<{ items: Build[] }>(await c.api(`/api/v1/patches/${second.id}/builds`));
+      return items.every((b) => b.status === "succeeded" && b.report?.includes.length === 0) ? items : null;
+    }, { what: "the second patch rebuilt without the first", timeoutMs: 60_000, intervalMs: 200 });
+    for (const b of rebuilt) expect((await expectJson<{ log: string }>(await c.api(`/api/v1/builds/${b.id}/log`))).log).toMatch(/^queued again: "cmdline: livepatched marker", which this build was built on top of, was withdrawn/);
+    const alone = await finished((await rollOut(second.id)).id);
+    expect(alone.counts).toEqual({ succeeded: HOSTS });
+    for (const l of await liveOn()) expect(l).toEqual([livepatchModuleName(second.id)]);
+    const audit = await expectJson<{ items: { action: string; details: { rebuilt?: unknown[] } }[] }>(await c.api("/api/v1/audit?action=patch.withdrawn"));
+    expect(audit.items[0]).toMatchObject({ action: "patch.withdrawn", details: { rebuilt: expect.arrayContaining([expect.objectContaining({ patchId: second.id })]) } });
+  }, 120_000);
 });

@@ -167,7 +167,8 @@ describe("rollouts", () => {
 
   it("abort stops dispatching; hosts in flight finish; the rest are skipped with the reason", async () => {
     fleet.setBehavior({ applyMs: 2500, forceFailure: null });
-    const patch = await stage("new-function-added.diff");
+    // Not another fs/proc/cmdline.c patch: that one would be built on the one rolled back above (stacking).
+    const patch = await stage("global-added-and-static-local.diff");
     const r = await start(patch.id, { canary: 0, waves: "100%", maxInFlight: 2 });
     await until(r.id, (x) => x.hosts.filter((h) => h.state === "applying").length === 2, "two hosts applying");
     const aborting = await expectJson<RolloutSummary>(await post(`/api/v1/rollouts/${r.id}/abort`));
