@@ -262,6 +262,23 @@ describe.skipIf(!haveBrowser)("patches in a browser", () => {
     await page.getByTestId("build-row").first().scrollIntoViewIfNeeded();
     await page.screenshot({ path: path.join(SHOTS, "patch-built-on.png") });
     expectScreenshot(path.join(SHOTS, "patch-built-on.png"));
+
+    // The earlier one turns out bad: withdrawn from its page, the later one is built again alone.
+    await page.goto(`/patches/${cmdline.id}`);
+    await waitLive(page);
+    await page.getByTestId("withdraw-patch").click();
+    expect(await page.getByTestId("withdraw-confirm").isDisabled()).toBe(true); // a reason is required
+    await page.getByLabel(/Why/).fill("prints a marker tools do not expect");
+    await page.getByTestId("withdraw-confirm").click();
+    await poll(() => page.getByTestId("patch-withdrawn").textContent()).toMatch(/Withdrawn by admin .*: prints a marker tools do not expect/);
+    expect(await page.getByTestId("patch-withdrawn-badge").count()).toBe(1);
+    expect(await page.getByTestId("withdraw-patch").count()).toBe(0);
+    await page.screenshot({ path: path.join(SHOTS, "patch-withdrawn.png") });
+    expectScreenshot(path.join(SHOTS, "patch-withdrawn.png"));
+    await page.goto(`/patches/${later.id}`);
+    await waitLive(page);
+    await slowPoll(() => page.getByTestId("build-row").evaluateAll((els) => els.map((e) => e.getAttribute("data-status")))).toEqual([...releases].map(() => "succeeded"));
+    await poll(() => page.getByTestId("build-includes").count()).toBe(0);
   });
 
   it("says an unknown patch, rollout, group or host does not exist, with the way back to its list", async () => {
