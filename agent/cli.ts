@@ -70,7 +70,8 @@ export async function main(argv: readonly string[], env: Readonly<Record<string,
     reload: async () => bootReport,
   });
 
-  // Before connecting: the console may be down, the host's fixes must not wait for it.
+  // Before connecting: the console may be down, the host's fixes must not wait for it. Once per
+  // boot: when the early unit (--reload-only) did it, this returns that report and loads nothing.
   try {
     bootReport = await new BootReloader({
       store: kept,
@@ -83,9 +84,11 @@ export async function main(argv: readonly string[], env: Readonly<Record<string,
   } catch (err) {
     log.error("could not load the kept patches again", { error: errorMessage(err) });
   }
+  if (parsed.kind === "reload") return EXIT.ok;
+  const server = parsed.config.server;
 
   const agent = new Agent({
-    server: config.server,
+    server,
     enrollToken: config.enrollToken,
     credentials,
     kept,
@@ -103,7 +106,7 @@ export async function main(argv: readonly string[], env: Readonly<Record<string,
   process.once("SIGINT", onSignal);
   process.once("SIGTERM", onSignal);
 
-  log.info("starting", { server: config.server, backend: config.backend, stateDir: config.stateDir });
+  log.info("starting", { server, backend: config.backend, stateDir: config.stateDir });
   await agent.start();
   const exit = await agent.done;
   return exit.code;

@@ -95,7 +95,9 @@ export const AgentConfigFileSchema = z.object({
 });
 export type AgentCliConfig = z.infer<typeof AgentConfigFileSchema>;
 
-export type ParsedCli = { kind: "help" } | { kind: "version" } | { kind: "run"; config: AgentCliConfig };
+/** `--reload-only` needs no console: everything but the server. */
+export type ReloadConfig = Omit<AgentCliConfig, "server"> & { server?: string };
+export type ParsedCli = { kind: "help" } | { kind: "version" } | { kind: "run"; config: AgentCliConfig } | { kind: "reload"; config: ReloadConfig };
 
 export const USAGE = `Usage: splicer-agent --server URL [--enroll-token TOKEN] [options]
 
@@ -116,6 +118,8 @@ Options (each also as an environment variable):
   --log-level LEVEL       SPLICER_LOG_LEVEL     debug, info, warn, error, silent (default info)
   -h, --help                                    show this help
   --version                                     print the agent version
+  --reload-only                                 load this boot's kept patches again, report, and exit
+                                                (the early boot unit splicer-agent-reload.service; needs no console)
 
 Simulate backend only (demos and tests):
   --simulate-apply-ms N         SPLICER_SIMULATE_APPLY_MS      time an apply takes (default 0)
@@ -134,7 +138,7 @@ export function parseCli(argv: readonly string[], env: Readonly<Record<string, s
   try {
     ({ values } = parseArgs({
       args: [...argv],
-      options: { ...options, help: { type: "boolean", short: "h" }, version: { type: "boolean" } },
+      options: { ...options, help: { type: "boolean", short: "h" }, version: { type: "boolean" }, "reload-only": { type: "boolean" } },
       strict: true,
       allowPositionals: false,
     }));
@@ -153,7 +157,8 @@ export function parseCli(argv: readonly string[], env: Readonly<Record<string, s
     const v = typeof fromFlag === "string" ? fromFlag : fromEnv !== undefined && fromEnv !== "" ? fromEnv : undefined;
     if (v !== undefined) raw[key] = v;
   }
-  const parsed = AgentConfigFileSchema.safeParse(raw);
+  const reloadOnly = values["reload-only"] === true;
+  const parsed = (reloadOnly ? AgentConfigFileSchema.partial({ server: true }) : AgentConfigFileSchema).safeParse(raw);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((issue) => {
       const key = issue.path[0] as SettingKey | undefined;
@@ -162,5 +167,5 @@ export function parseCli(argv: readonly string[], env: Readonly<Record<string, s
     });
     throw new ConfigError(`invalid configuration:\n${lines.join("\n")}`);
   }
-  return { kind: "run", config: parsed.data };
+  return reloadOnly ? { kind: "reload", config: parsed.data } : { kind: "run", config: parsed.data as AgentCliConfig };
 }

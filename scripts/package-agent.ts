@@ -16,6 +16,11 @@ import { buildAgent } from "./build-agent";
 const run = promisify(execFile);
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const DEBIAN = path.join(ROOT, "agent/debian");
+/** The systemd units shipped, each with the arguments of its ExecStart= (agent/systemd/). */
+const UNITS: [string, string][] = [
+  ["splicer-agent.service", ""],
+  ["splicer-agent-reload.service", " --reload-only"],
+];
 // Node's fixed marker for where a single executable application's blob goes (Node's docs, "Single executable applications").
 const SEA_FUSE = "NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2";
 
@@ -67,12 +72,15 @@ export async function packageAgent(opts: { outDir?: string; lintian?: boolean; /
     await mkdir(path.dirname(exe), { recursive: true });
     await buildExecutable(bundle, exe, work);
 
-    // The unit the console serves for Node.js installs, started from the executable instead.
-    const unitSource = await readFile(path.join(ROOT, "agent/systemd/splicer-agent.service"), "utf8");
-    const unit = unitSource.replace(/^ExecStart=.*$/m, "ExecStart=/usr/bin/splicer-agent").replace(/^Environment=NODE_ENV=production\n/m, "");
-    if (!/^ExecStart=\/usr\/bin\/splicer-agent$/m.test(unit)) throw new Error("the systemd unit has no ExecStart= line to point at the executable");
+    // The units of Node.js installs (the agent's, and the early reload at boot), started from the executable instead.
     await mkdir(path.join(tree, "lib/systemd/system"), { recursive: true });
-    await writeFile(path.join(tree, "lib/systemd/system/splicer-agent.service"), unit, { mode: 0o644 });
+    for (const [name, args] of UNITS) {
+      const unitSource = await readFile(path.join(ROOT, "agent/systemd", name), "utf8");
+      const exec = `ExecStart=/usr/bin/splicer-agent${args}`;
+      const unit = unitSource.replace(/^ExecStart=.*$/m, exec).replace(/^Environment=NODE_ENV=production\n/m, "");
+      if (!unit.split("\n").includes(exec)) throw new Error(`${name} has no ExecStart= line to point at the executable`);
+      await writeFile(path.join(tree, "lib/systemd/system", name), unit, { mode: 0o644 });
+    }
 
     // Holds the enrollment token until the first start: readable by root only.
     await mkdir(path.join(tree, "etc/splicer"), { recursive: true, mode: 0o755 });

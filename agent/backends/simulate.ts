@@ -117,8 +117,9 @@ export class SimulatedKernel implements KernelBackend {
     return { ...this.behavior };
   }
 
-  /** Pretend to reboot: new boot id, uptime from zero, livepatches gone (they live in memory). */
-  reboot(): void {
+  /** Pretend to reboot (into `kernel`, when given): new boot id, uptime from zero, livepatches gone (they live in memory). */
+  reboot(kernel?: { kernelRelease: string; kernelVersion?: string }): void {
+    if (kernel) Object.assign(this.facts, kernel);
     this.bootId = randomUUID();
     this.bootedAtMs = this.clock.now();
     this.patches = [];

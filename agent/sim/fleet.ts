@@ -70,7 +70,8 @@ export interface SimAgent {
    * gets a new boot id, then a new agent loads the kept patches again (as agent/cli.ts does) and
    * connects. Resolves with what the reload did.
    */
-  reboot(): Promise<ReloadReport | null>;
+  /** Restarts the simulated host (into another kernel, when given), its agent reloading what it kept. */
+  reboot(kernel?: { kernelRelease: string; kernelVersion?: string }): Promise<ReloadReport | null>;
 }
 
 export interface Fleet {
@@ -221,9 +222,9 @@ export async function startFleet(opts: FleetOptions): Promise<Fleet> {
       agent: newAgent(spread),
       jobs,
       kept,
-      reboot: async () => {
+      reboot: async (into) => {
         await sim.agent.stop();
-        kernel.reboot();
+        kernel.reboot(into);
         const inventory = new InventoryCollector({ backend: kernel, host: null });
         report = await new BootReloader({
           store: kept,

@@ -99,7 +99,15 @@ export function attachAgentNamespace(opts: { io: Server; settings: () => Setting
     onValidated(socket, "inventory", InventorySchema, async (inv) => {
       rateLimit(socket, "inventoryTimes", MAX_INVENTORIES_PER_MINUTE, "inventories");
       await connected;
-      await ingestInventory({ hostId, inventory: inv });
+      const { changed, first } = await ingestInventory({ hostId, inventory: inv });
+      // Groups may select by kernel release: a host's first inventory, or a new release, may change its config.
+      // Asked for this host alone: the fleet-wide cache may predate the release just stored.
+      if (first || changed.includes("kernel_changed")) {
+        void reloadOffAmong([hostId]).then(
+          (off) => socket.emit("config", configWith(off)(hostId)),
+          (err) => log.error({ err, hostId }, "could not send the agent its config"),
+        );
+      }
     });
     onValidated(socket, "heartbeat", HeartbeatSchema, async () => {
       pendingHeartbeats.add(hostId);
@@ -138,11 +146,12 @@ export function attachAgentNamespace(opts: { io: Server; settings: () => Setting
     }
     return reloadOff.hosts;
   };
-  const configFor = async (hostIds: string[]): Promise<(hostId: string) => AgentConfig> => {
-    const off = hostIds.length ? await reloadOffHosts() : new Set<string>();
+  /** An agent's config, given the hosts whose reload is off. */
+  const configWith = (off: ReadonlySet<string>) => {
     const heartbeatIntervalSec = opts.settings().heartbeatIntervalSec;
-    return (hostId) => ({ heartbeatIntervalSec, reloadAtBoot: !off.has(hostId) });
+    return (hostId: string): AgentConfig => ({ heartbeatIntervalSec, reloadAtBoot: !off.has(hostId) });
   };
+  const configFor = async (hostIds: string[]): Promise<(hostId: string) => AgentConfig> => configWith(hostIds.length ? await reloadOffHosts() : new Set<string>());
 
   const sendConfig = () => {
     reloadOff = null;

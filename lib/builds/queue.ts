@@ -44,10 +44,12 @@ export async function claimNextBuild(opts: { workerId: string; workerName: strin
       select b.id from "Build" b
       where (b.status = 'queued' or (b.status = 'building' and b."leaseUntil" < now()))
         and (b."retryAt" is null or b."retryAt" <= now())
-        -- A build goes on top of the earlier patches of its files built for its release: it waits for their builds.
-        and not exists (select 1 from "Patch" p join "Patch" e on e."withdrawnAt" is null and ${stagedBeforeOnSameFile("e", "p")}
-          join "Build" eb on eb."patchId" = e.id and eb."kernelRelease" = b."kernelRelease" and eb.status in ${sqlList(UNFINISHED_BUILD_STATUSES)}
-          where p.id = b."patchId")
+        -- A build goes on top of the earlier patches of its files built for its release: it waits for
+        -- their builds. From the release's unfinished builds (few, indexed), not from all patches.
+        and not exists (select 1 from "Build" eb join "Patch" e on e.id = eb."patchId" and e."withdrawnAt" is null
+          join "Patch" p on p.id = b."patchId"
+          where eb."kernelRelease" = b."kernelRelease" and eb.status in ${sqlList(UNFINISHED_BUILD_STATUSES)} and eb.id <> b.id
+            and ${stagedBeforeOnSameFile("e", "p")})
       order by b."kernelRelease" = any(${opts.prepared}::text[]) desc,
         exists (select 1 from "BuildWorker" w where w.id <> ${opts.workerId}::uuid and w."stoppedAt" is null
                 and w."aliveUntil" > now() and b."kernelRelease" = any(w.releases)),

@@ -106,7 +106,7 @@ function sortedLivepatches(l: Livepatch[]): Livepatch[] {
  * The common case (a reconnect, nothing changed) is one statement: the update returns the values
  * it replaced, and timeline entries are written only when something did change.
  */
-export async function ingestInventory(opts: { hostId: string; inventory: Inventory }): Promise<{ changed: string[] }> {
+export async function ingestInventory(opts: { hostId: string; inventory: Inventory }): Promise<{ changed: string[]; first: boolean }> {
   const inv = opts.inventory;
   const livepatches = sortedLivepatches(inv.livepatches);
   const [prev] = await prisma.$queryRaw<{ bootId: string; kernelRelease: string; livepatches: Livepatch[]; first: boolean }[]>`
@@ -124,7 +124,7 @@ export async function ingestInventory(opts: { hostId: string; inventory: Invento
       from old where h.id = old.id returning h.id),
     bus as (select pg_notify(${BUS_CHANNEL}, ${encodeBusEvent({ type: "hosts.changed", ids: [opts.hostId] })}) from upd)
     select old."bootId", old."kernelRelease", old.livepatches, old.first, (select count(*) from bus)::int as notified from old`;
-  if (!prev || prev.first) return { changed: [] };
+  if (!prev || prev.first) return { changed: [], first: Boolean(prev?.first) };
   const changed: string[] = [];
   const events: { type: string; details: Record<string, unknown> }[] = [];
   if (prev.bootId && prev.bootId !== inv.bootId) {
@@ -156,7 +156,7 @@ export async function ingestInventory(opts: { hostId: string; inventory: Invento
       select ${opts.hostId}::uuid, u.type, u.details
       from unnest(${events.map((e) => e.type)}::text[], ${events.map((e) => JSON.stringify(e.details))}::jsonb[]) as u(type, details)`;
   }
-  return { changed };
+  return { changed, first: false };
 }
 
 /** One UPDATE for a batch of heartbeats: 5,000 agents every 30 s are ~170 rows/s, not ~170 statements/s. */

@@ -73,6 +73,7 @@ describe.skipIf(skipReason !== null)(`a Debian host with the agent's package, th
     await sh(`curl -fsSLo /tmp/splicer-agent.deb ${server}/api/v1/agent/package && DEBIAN_FRONTEND=noninteractive apt-get install -y /tmp/splicer-agent.deb`, 300_000);
     await sh(`printf 'SPLICER_SERVER=%s\\nSPLICER_ENROLL_TOKEN=%s\\n' '${server}' '${token}' > /etc/splicer/agent.env && systemctl restart splicer-agent`);
     expect(await sh("systemctl is-enabled splicer-agent")).toBe("enabled");
+    expect(await sh("systemctl is-enabled splicer-agent-reload")).toBe("enabled");
     expect(await sh("stat -c %a /etc/splicer/agent.env")).toBe("600");
     const h = await eventually(
       async () => (await expectJson<HostList>(await c.api(`/api/v1/hosts?q=${DEBIAN_GUEST_HOSTNAME}`))).items.find((x) => x.online && x.kernelRelease === R) ?? null,
@@ -127,11 +128,19 @@ describe.skipIf(skipReason !== null)(`a Debian host with the agent's package, th
     expect(after.livepatches).toContainEqual({ name: moduleName, enabled: true, transition: false });
     expect(after.drifting).toBe(false);
     expect(after.drift.reload?.patches).toEqual([expect.objectContaining({ moduleName, outcome: "loaded" })]);
-    // Before connecting: the journal of this boot has the reload ahead of the connection.
-    const journal = await sh("journalctl -b -u splicer-agent -o cat --no-pager");
+    // Early, as kpatch.service: the reload unit loaded it before the network came up, and the
+    // agent's service (which connects) reported that reload without loading anything again.
+    const early = await sh("journalctl -b -u splicer-agent-reload -o cat --no-pager");
+    expect(early, early).toMatch(new RegExp(`kept patches handled at boot.*${moduleName}: loaded`));
+    const at = async (unit: string) => BigInt(await sh(`systemctl show -p ActiveEnterTimestampMonotonic --value ${unit}`));
+    expect(await at("splicer-agent-reload")).toBeGreaterThan(0n);
+    expect(await at("splicer-agent-reload")).toBeLessThanOrEqual(await at("network-pre.target"));
+    const journal = await sh("journalctl -b -u splicer-agent-reload -u splicer-agent -o cat --no-pager");
     const reloadedAt = journal.indexOf("kept patches handled at boot");
     expect(reloadedAt, journal).toBeGreaterThanOrEqual(0);
     expect(reloadedAt).toBeLessThan(journal.indexOf("connected to console"));
+    // What the console shows is the early unit's report: the agent's service did not handle the boot again.
+    expect(JSON.parse(await sh("cat /var/lib/splicer-agent/kept/last-reload.json")).at).toBe(after.drift.reload?.at);
   }, LONG);
 
   it("a module unloaded by hand is drift; with re-convergence on, the console puts it back", async () => {
@@ -146,5 +155,31 @@ describe.skipIf(skipReason !== null)(`a Debian host with the agent's package, th
       return !h.drifting && h.livepatches.some((l) => l.name === moduleName && l.enabled) ? h : null;
     }, { what: `the patch re-applied\n${logs()}`, timeoutMs: 300_000 });
     expect(await sh("cat /proc/cmdline")).toMatch(/ splicer-marker$/);
+  }, LONG);
+
+  it("upgrades in place keeping its state, stops on removal leaving the kernel's patches, and purging drops its state", async () => {
+    const credential = await sh("sha256sum /var/lib/splicer-agent/credential.json | cut -d' ' -f1");
+    // The package again from the console (the reboot emptied /tmp), installed over itself: dpkg's upgrade path.
+    await sh(`curl -fsSLo /tmp/splicer-agent.deb ${guestServerUrl(c.url)}/api/v1/agent/package && DEBIAN_FRONTEND=noninteractive apt-get install -y --reinstall /tmp/splicer-agent.deb`, 300_000);
+    expect(await sh("systemctl is-active splicer-agent")).toBe("active");
+    expect(await sh("sha256sum /var/lib/splicer-agent/credential.json | cut -d' ' -f1")).toBe(credential);
+    expect(await sh(`ls /var/lib/splicer-agent/kept/`)).toContain(`${moduleName}.ko`);
+    // The same host, back online after the restart, its patch still live.
+    await eventually(async () => {
+      const h = await host();
+      return h.online && h.livepatches.some((l) => l.name === moduleName && l.enabled) ? h : null;
+    }, { what: `the host back after the upgrade\n${logs()}`, timeoutMs: 120_000 });
+
+    await sh("DEBIAN_FRONTEND=noninteractive apt-get remove -y splicer-agent", 120_000);
+    expect((await guest.exec("systemctl is-active splicer-agent")).output.trim()).not.toBe("active");
+    expect((await guest.exec("test -e /usr/bin/splicer-agent")).code).not.toBe(0);
+    expect(await sh("test -d /var/lib/splicer-agent && echo kept")).toBe("kept");
+    // Removing the agent does not take the fix out of the running kernel.
+    expect(await sh("cat /proc/cmdline")).toMatch(/ splicer-marker$/);
+    await eventually(async () => ((await host()).online ? null : true), { what: "the host offline in the console", timeoutMs: 120_000 });
+
+    await sh("DEBIAN_FRONTEND=noninteractive apt-get purge -y splicer-agent", 120_000);
+    expect((await guest.exec("test -e /var/lib/splicer-agent")).code).not.toBe(0);
+    expect((await guest.exec("test -e /etc/splicer/agent.env")).code).not.toBe(0);
   }, LONG);
 });

@@ -154,4 +154,13 @@ describe("desired state and drift", () => {
     const list = await expectJson<HostList>(await c.api("/api/v1/hosts?drifting=true"));
     expect(list.items.map((i) => i.id)).toEqual([idOf(3)]);
   });
+
+  it("a host that boots into a release a reload-off group selects is told at once (group membership by kernel release)", async () => {
+    const NEW = "6.1.0-99-amd64";
+    await expectJson<Group>(await post("/api/v1/groups", { name: "new kernel, no reload", selector: { kernelReleases: [NEW] }, reloadAtBoot: false }), 201);
+    expect(await hostOf(3).kept.reloadEnabled()).toBe(true);
+    await hostOf(3).reboot({ kernelRelease: NEW });
+    await eventually(async () => ((await hostOf(3).kept.reloadEnabled()) ? null : true), { what: "host 3's agent told not to reload on its new release" });
+    expect((await host(idOf(3))).kernelRelease).toBe(NEW);
+  });
 });

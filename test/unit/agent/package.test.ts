@@ -44,16 +44,17 @@ describe("splicer-agent .deb", () => {
         expect((await fs.stat(path.join(control, script))).mode & 0o777).toBe(0o755);
         expect(spawnSync("sh", ["-n", path.join(control, script)]).status).toBe(0);
       }
-      // On install the service is enabled; on purge the host's state goes.
-      expect(await fs.readFile(path.join(control, "postinst"), "utf8")).toContain("deb-systemd-helper enable 'splicer-agent.service'");
+      // On install both units are enabled; on purge the host's state goes.
+      expect(await fs.readFile(path.join(control, "postinst"), "utf8")).toMatch(/for unit in splicer-agent\.service splicer-agent-reload\.service;[\s\S]*deb-systemd-helper enable "\$unit"/);
       expect(await fs.readFile(path.join(control, "postrm"), "utf8")).toContain("rm -rf /var/lib/splicer-agent");
     })();
   });
 
-  it("holds the executable, the systemd unit that starts it and a root-only config file, owned by root", () => {
+  it("holds the executable, the systemd units that start it (the agent, the early reload at boot) and a root-only config file, owned by root", () => {
     const listing = dpkgDeb("-c", pkg.deb).stdout;
     expect(listing).toMatch(/^-rwxr-xr-x root\/root .* \.\/usr\/bin\/splicer-agent$/m);
     expect(listing).toMatch(/^-rw-r--r-- root\/root .* \.\/lib\/systemd\/system\/splicer-agent\.service$/m);
+    expect(listing).toMatch(/^-rw-r--r-- root\/root .* \.\/lib\/systemd\/system\/splicer-agent-reload\.service$/m);
     expect(listing).toMatch(/^-rw------- root\/root .* \.\/etc\/splicer\/agent\.env$/m);
     expect(listing).toMatch(/\.\/usr\/share\/doc\/splicer-agent\/copyright$/m);
     return (async () => {
@@ -64,6 +65,10 @@ describe("splicer-agent .deb", () => {
       // Otherwise the unit served for Node.js installs, line for line.
       const rest = (u: string) => u.split("\n").filter((l) => !/^(ExecStart|Environment=NODE_ENV)=?/.test(l));
       expect(rest(unit)).toEqual(rest(served));
+      const reload = await fs.readFile(path.join(unpacked, "lib/systemd/system/splicer-agent-reload.service"), "utf8");
+      expect(reload).toMatch(/^ExecStart=\/usr\/bin\/splicer-agent --reload-only$/m);
+      expect(reload).toMatch(/^Before=network-pre\.target splicer-agent\.service$/m);
+      expect(rest(reload)).toEqual(rest(await fs.readFile(path.join(ROOT, "agent/systemd/splicer-agent-reload.service"), "utf8")));
     })();
   });
 
@@ -76,6 +81,10 @@ describe("splicer-agent .deb", () => {
     const bad = spawnSync(exe, ["--server", "nope"], { encoding: "utf8", env: noEnv });
     expect(bad.status).toBe(2);
     expect(bad.stderr).toContain("--server (SPLICER_SERVER)");
+    // The early reload needs no console; with nothing kept it loads nothing and exits 0.
+    const state = path.join(out, "reload-state");
+    const reload = spawnSync(exe, ["--reload-only", "--state-dir", state, "--backend", "simulate"], { encoding: "utf8", env: noEnv });
+    expect(reload.status, reload.stderr).toBe(0);
   });
 
   it("the packaged executable enrolls, reports the host's inventory, heartbeats and stops cleanly", async () => {
