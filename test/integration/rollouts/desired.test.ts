@@ -157,7 +157,7 @@ describe("desired state and drift", () => {
 
   it("a host that boots into a release a reload-off group selects is told at once (group membership by kernel release)", async () => {
     const NEW = "6.1.0-99-amd64";
-    await expectJson<Group>(await post("/api/v1/groups", { name: "new kernel, no reload", selector: { kernelReleases: [NEW] }, reloadAtBoot: false }), 201);
+    await expectJson<Group>(await post("/api/v1/groups", { name: "new kernel without reload", selector: { kernelReleases: [NEW] }, reloadAtBoot: false }), 201);
     expect(await hostOf(3).kept.reloadEnabled()).toBe(true);
     await hostOf(3).reboot({ kernelRelease: NEW });
     await eventually(async () => ((await hostOf(3).kept.reloadEnabled()) ? null : true), { what: "host 3's agent told not to reload on its new release" });
