@@ -134,7 +134,8 @@ function BuildReportList({ report }: { report: NonNullable<Build["report"]> }) {
 
 export function BuildsCard({ p }: { p: PatchDetail }) {
   const op = useOperator();
-  const canBuild = op.can("operator");
+  // A withdrawn patch is not built any more (lib/patches/withdraw.ts).
+  const canBuild = op.can("operator") && !p.withdrawn;
   const rebuild = useRebuild(p.id);
   const ensure = useEnsureBuilds(p.id);
   const [openId, setOpenId] = React.useState<string | null>(null);
