@@ -82,3 +82,33 @@ export function jobStacking(kind: "apply" | "revert", s: Stacking): { requires: 
   const names = (ids: string[]) => ids.map(livepatchModuleName);
   return kind === "apply" ? { requires: names(s.requires), blockedBy: names(s.conflicts) } : { requires: [], blockedBy: names(s.dependents) };
 }
+
+/** What the reasons below name a patch by: `patch "title" (livepatch_…)`. */
+export type PatchNamer = (patchId: string) => string;
+
+/**
+ * Why a host whose live (enabled) livepatches are `live` cannot load `build` now, or null: the
+ * reason a rollout plan skips it with. The agent checks the same rule when the job runs.
+ */
+export function applyBlocker(o: { build: StackedBuild; others: readonly StackedBuild[]; live: ReadonlySet<string>; name: PatchNamer }): string | null {
+  const s = stackingOf(o.build, o.others);
+  const missing = s.requires.filter((id) => !o.live.has(livepatchModuleName(id)));
+  if (missing.length > 0) {
+    const shared = missing.map((id) => o.build.includes.find((i) => i.patchId === id)?.functions.join(", ")).join("; ");
+    return `needs ${missing.map(o.name).join(" and ")} live first: this patch was built on top of ${missing.length === 1 ? "it" : "them"} (both change ${shared})`;
+  }
+  const undone = s.conflicts.filter((id) => o.live.has(livepatchModuleName(id)));
+  if (undone.length > 0) {
+    const fix = (id: string) => `${o.name(id)}'s fix of ${sharedFunctions(o.others.find((b) => b.patchId === id)?.replaced ?? [], o.build.replaced).join(", ")}`;
+    return `would undo ${undone.map(fix).join(" and ")}: live there, and this patch's build does not carry it (rebuild this patch to build it on top)`;
+  }
+  return null;
+}
+
+/** Why `patchId` cannot be taken out of a host whose live livepatches are `live`, or null: a patch built on it is live there. */
+export function revertBlocker(o: { patchId: string; others: readonly StackedBuild[]; live: ReadonlySet<string>; name: PatchNamer }): string | null {
+  const own = o.others.find((b) => b.patchId === o.patchId) ?? { patchId: o.patchId, replaced: [], includes: [] };
+  const live = stackingOf(own, o.others).dependents.filter((id) => o.live.has(livepatchModuleName(id)));
+  if (live.length === 0) return null;
+  return `kept: ${live.map(o.name).join(" and ")}, built on top of this patch, ${live.length === 1 ? "is" : "are"} live there; roll ${live.length === 1 ? "it" : "them"} back first`;
+}

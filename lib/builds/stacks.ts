@@ -3,7 +3,8 @@ import { BUILD_STATUS, BuildReportSchema } from "@/lib/api/schemas";
 import type { Db } from "@/lib/db/client";
 import { sqlName } from "@/lib/db/sql-names";
 import { Prisma } from "@/lib/generated/prisma/client";
-import type { StackedBuild } from "./stacking";
+import { livepatchModuleName } from "@/lib/livepatch/module-name";
+import type { PatchNamer, StackedBuild } from "./stacking";
 import type { EarlierPatch } from "./types";
 
 /**
@@ -45,4 +46,11 @@ export async function earlierPatches(db: Db, o: { patchId: string; kernelRelease
     where p.id = ${o.patchId}::uuid and e."withdrawnAt" is null
     order by e."createdAt", e.id`;
   return rows.map((r) => ({ patchId: r.patchId, title: r.title, diff: r.diff, replaced: BuildReportSchema.safeParse(r.report).data?.replaced ?? [] }));
+}
+
+/** Names the patches of `stacks` as stacking's reasons do: `patch "title" (livepatch_…)`. */
+export async function patchNamer(db: Db, stacks: Map<string, StackedBuild[]>): Promise<PatchNamer> {
+  const ids = [...new Set([...stacks.values()].flat().map((b) => b.patchId))];
+  const titles = new Map((await db.patch.findMany({ where: { id: { in: ids } }, select: { id: true, title: true } })).map((p) => [p.id, p.title]));
+  return (id) => `patch "${titles.get(id) ?? id}" (${livepatchModuleName(id)})`;
 }

@@ -4,8 +4,8 @@ import { createdBy, type Actor } from "@/lib/audit/actor";
 import { appendAudit } from "@/lib/audit/append";
 import { livepatchModuleName } from "@/lib/livepatch/module-name";
 import { prisma, type Db, type Tx } from "@/lib/db/client";
-import { stacksOf } from "@/lib/builds/stacks";
-import { stackingOf } from "@/lib/builds/stacking";
+import { patchNamer, stacksOf } from "@/lib/builds/stacks";
+import { revertBlocker } from "@/lib/builds/stacking";
 import { ConflictError, NotFoundError } from "@/lib/errors";
 import type { Prisma } from "@/lib/generated/prisma/client";
 import { notify } from "@/lib/db/bus";
@@ -161,16 +161,11 @@ export async function rollbackRollout(opts: { actor: Actor; id: string; reason?:
 /** Hosts where a patch built on top of `patchId` is live, with why it stays (lib/builds/stacking.ts). */
 async function dependentsLive(db: Db, patchId: string, hosts: readonly { hostId: string; kernelRelease: string; live: string[] }[]): Promise<Map<string, string>> {
   const stacks = await stacksOf(db, [...new Set(hosts.map((h) => h.kernelRelease))]);
+  const name = await patchNamer(db, stacks);
   const out = new Map<string, string>();
-  const titles = new Map<string, string>();
   for (const h of hosts) {
-    const others = stacks.get(h.kernelRelease) ?? [];
-    const own = others.find((b) => b.patchId === patchId) ?? { patchId, replaced: [], includes: [] };
-    const live = stackingOf(own, others).dependents.filter((id) => h.live.includes(livepatchModuleName(id)));
-    if (live.length === 0) continue;
-    for (const id of live) if (!titles.has(id)) titles.set(id, (await db.patch.findUnique({ where: { id }, select: { title: true } }))?.title ?? id);
-    const named = live.map((id) => `patch "${titles.get(id)}" (${livepatchModuleName(id)})`).join(" and ");
-    out.set(h.hostId, `kept: ${named}, built on top of this patch, ${live.length === 1 ? "is" : "are"} live there; roll ${live.length === 1 ? "it" : "them"} back first`);
+    const why = revertBlocker({ patchId, others: stacks.get(h.kernelRelease) ?? [], live: new Set(h.live), name });
+    if (why) out.set(h.hostId, why);
   }
   return out;
 }

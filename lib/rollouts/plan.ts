@@ -10,8 +10,8 @@ import { storedSelector } from "@/lib/groups/groups";
 import { BuildStatus } from "@/lib/generated/prisma/enums";
 import { HOST, OPEN_HOST_STATES, type WAITING_HOST_STATES } from "./states";
 import { liveModules, liveOnHost, sqlList } from "@/lib/db/sql-names";
-import { stacksOf } from "@/lib/builds/stacks";
-import { sharedFunctions, stackingOf, type StackedBuild } from "@/lib/builds/stacking";
+import { patchNamer, stacksOf } from "@/lib/builds/stacks";
+import { applyBlocker } from "@/lib/builds/stacking";
 import { Prisma } from "@/lib/generated/prisma/client";
 
 /** One host's row as a rollout starts: its wave (null when skipped up front) and first state. */
@@ -101,6 +101,7 @@ export async function planRollout(opts: { db: Db; patchId: string; target: Rollo
   const targeted = (release: string) => patch.targetReleases.length === 0 || patch.targetReleases.includes(release);
   const skipped: PlannedHost[] = [];
   const candidates: (Member & { ready: boolean; buildId: string | null })[] = [];
+  let blocked: string | null;
   for (const m of members) {
     const skip = (error: string) => skipped.push({ hostId: m.id, hostname: m.hostname, kernelRelease: m.kernelRelease, wave: null, state: HOST.skipped, buildId: null, error });
     const build = builds.get(m.kernelRelease);
@@ -109,7 +110,7 @@ export async function planRollout(opts: { db: Db; patchId: string; target: Rollo
     else if (m.applied) skip(`already applied: livepatch ${moduleName} is live`);
     else if (m.busyIn !== null) skip(`already being patched by rollout ${m.busyIn}`);
     else if (build?.status === BuildStatus.failed) skip(skipReasonOf(build));
-    else if (stackProblem(m)) skip(stackProblem(m)!);
+    else if ((blocked = stackProblem(m))) skip(blocked);
     else candidates.push({ ...m, ready: build?.status === BuildStatus.succeeded, buildId: build?.id ?? null });
   }
 
@@ -158,25 +159,10 @@ export function assertSomethingToDo(plan: RolloutPlan): void {
  */
 async function stackingProblems(db: Db, patchId: string, members: readonly Member[]): Promise<(m: Member) => string | null> {
   const stacks = await stacksOf(db, [...new Set(members.map((m) => m.kernelRelease).filter(Boolean))]);
-  const ids = [...new Set([...stacks.values()].flat().map((b) => b.patchId))];
-  const titles = new Map((await db.patch.findMany({ where: { id: { in: ids } }, select: { id: true, title: true } })).map((p) => [p.id, p.title]));
-  const named = (id: string) => `patch "${titles.get(id) ?? id}" (${livepatchModuleName(id)})`;
+  const name = await patchNamer(db, stacks);
   return (m) => {
     const others = stacks.get(m.kernelRelease) ?? [];
-    const own = others.find((b) => b.patchId === patchId);
-    if (!own) return null;
-    const s = stackingOf(own, others);
-    const live = new Set(m.live);
-    const missing = s.requires.filter((id) => !live.has(livepatchModuleName(id)));
-    if (missing.length > 0) {
-      const inc = (id: string) => own.includes.find((i) => i.patchId === id)?.functions.join(", ");
-      return `needs ${missing.map((id) => `${named(id)}`).join(" and ")} live first: this patch was built on top of ${missing.length === 1 ? "it" : "them"} (both change ${missing.map(inc).join("; ")})`;
-    }
-    const undone = s.conflicts.filter((id) => live.has(livepatchModuleName(id)));
-    if (undone.length > 0) {
-      const shared = (id: string) => sharedFunctions((others.find((b) => b.patchId === id) as StackedBuild).replaced, own.replaced).join(", ");
-      return `would undo ${undone.map((id) => `${named(id)}'s fix of ${shared(id)}`).join(" and ")}: live there, and this patch's build does not carry it (rebuild this patch to build it on top)`;
-    }
-    return null;
+    const build = others.find((b) => b.patchId === patchId);
+    return build ? applyBlocker({ build, others, live: new Set(m.live), name }) : null;
   };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { functionName, includesOf, jobStacking, sharedFunctions, stackingOf, type StackedBuild } from "@/lib/builds/stacking";
+import { applyBlocker, functionName, includesOf, jobStacking, revertBlocker, sharedFunctions, stackingOf, type StackedBuild } from "@/lib/builds/stacking";
 import { livepatchModuleName } from "@/lib/livepatch/module-name";
 
 const A = "aaaaaaaa-0000-4000-8000-000000000001";
@@ -86,5 +86,37 @@ describe("stacking of a build among the release's builds", () => {
     const s = { requires: [A], conflicts: [C], dependents: [D] };
     expect(jobStacking("apply", s)).toEqual({ requires: [livepatchModuleName(A)], blockedBy: [livepatchModuleName(C)] });
     expect(jobStacking("revert", s)).toEqual({ requires: [], blockedBy: [livepatchModuleName(D)] });
+  });
+});
+
+describe("what keeps a host from loading or taking out a patch (the plan's reasons)", () => {
+  const name = (id: string) => `patch ${id.slice(0, 1).toUpperCase()}`;
+  const live = (...ids: string[]) => new Set(ids.map(livepatchModuleName));
+  const a = build(A, ["f"]);
+  const b = build(B, ["f"], [inc(A, ["f"])]);
+  const stale = build(C, ["f"]);
+  const others = [a, b, stale, build(D, ["x"])];
+
+  it.each([
+    { case: "built on A, A not live", build: b, live: live(), want: /^needs patch A live first: this patch was built on top of it \(both change f\)$/ },
+    { case: "built on A, A live", build: b, live: live(A), want: null },
+    { case: "A itself, B (built on it) live: loading A would put A's f over B's", build: a, live: live(B), want: /^would undo patch B's fix of f: live there/ },
+    { case: "a build of f that carries neither, A live", build: stale, live: live(A), want: /^would undo patch A's fix of f/ },
+    { case: "independent of what is live", build: build(D, ["x"]), live: live(A, B), want: null },
+  ])("apply: $case", ({ build: x, live: l, want }) => {
+    const got = applyBlocker({ build: x, others, live: l, name });
+    if (want === null) expect(got).toBeNull();
+    else expect(got).toMatch(want);
+  });
+
+  it.each([
+    { case: "A with B (built on it) live", patchId: A, live: live(A, B), want: /^kept: patch B, built on top of this patch, is live there; roll it back first$/ },
+    { case: "A with B not live", patchId: A, live: live(A), want: null },
+    { case: "B, the top of the stack", patchId: B, live: live(A, B), want: null },
+    { case: "a patch with no build for the release", patchId: D.replace("d", "e"), live: live(A, B), want: null },
+  ])("revert: $case", ({ patchId, live: l, want }) => {
+    const got = revertBlocker({ patchId, others, live: l, name });
+    if (want === null) expect(got).toBeNull();
+    else expect(got).toMatch(want);
   });
 });
