@@ -6,9 +6,7 @@ import type { RolloutDetail } from "@/lib/api/schemas";
 import { plainMessage } from "../api";
 import { useOperator } from "../hooks/operator-context";
 import { Button } from "../ui/button";
-import { Dialog, DialogContent } from "../ui/dialog";
-import { Field, Textarea } from "../ui/input";
-import { InlineError } from "../ui/error-state";
+import { ReasonConfirmDialog } from "../ui/reason-confirm";
 import { numberFmt } from "../ui/time";
 import { IN_FLIGHT_HOST_STATES } from "@/lib/rollouts/states";
 import { sumCounts } from "./rollout-state";
@@ -107,12 +105,8 @@ export function RolloutActions({ r, pending, setPending }: { r: RolloutDetail; p
   const can = useOperator().can("operator");
   const router = useRouter();
   const mutation = useRolloutAction(r.id);
-  const [reason, setReason] = React.useState("");
   React.useEffect(() => {
-    if (pending) {
-      setReason("");
-      mutation.reset();
-    }
+    if (pending) mutation.reset();
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [pending]);
   if (!can) return null;
@@ -126,45 +120,29 @@ export function RolloutActions({ r, pending, setPending }: { r: RolloutDetail; p
         .map((a) => (
           <ActionButton key={a} action={a} onClick={() => setPending(a)} />
         ))}
-      <Dialog open={!!pending} onOpenChange={(o) => !o && setPending(null)}>
-        {pending && c ? (
-          <DialogContent
-            tone={c.danger ? "danger" : undefined}
-            title={c.title}
-            description={c.body}
-            footer={
-              <>
-                <Button variant="ghost" onClick={() => setPending(null)}>
-                  Cancel
-                </Button>
-                <Button
-                  variant={c.danger ? "danger" : "primary"}
-                  loading={mutation.isPending}
-                  data-testid="rollout-action-confirm"
-                  onClick={async () => {
-                    try {
-                      const res = await mutation.mutateAsync({ action: pending, reason: reason.trim() });
-                      setPending(null);
-                      if (pending === "rollback") router.push(`/rollouts/${res.id}`);
-                    } catch {
-                      /* shown in the dialog */
-                    }
-                  }}
-                >
-                  {ICON[pending]} {c.confirm}
-                </Button>
-              </>
-            }
-          >
-            <div className="flex flex-col gap-3">
-              <Field label="Reason (optional, recorded in the audit log)" htmlFor="rollout-reason">
-                <Textarea id="rollout-reason" rows={2} maxLength={500} value={reason} onChange={(e) => setReason(e.target.value)} placeholder="e.g. error rate up on web-03, INC-4411" />
-              </Field>
-              {mutation.error ? <InlineError error={plainMessage(mutation.error)} /> : null}
-            </div>
-          </DialogContent>
-        ) : null}
-      </Dialog>
+      <ReasonConfirmDialog
+        open={!!pending && !!c}
+        onOpenChange={(o) => !o && setPending(null)}
+        title={c?.title ?? ""}
+        description={c?.body}
+        danger={c?.danger}
+        confirm={
+          <>
+            {pending ? ICON[pending] : null} {c?.confirm}
+          </>
+        }
+        confirmTestId="rollout-action-confirm"
+        reasonId="rollout-reason"
+        reasonLabel="Reason (optional, recorded in the audit log)"
+        placeholder="e.g. error rate up on web-03, INC-4411"
+        pending={mutation.isPending}
+        error={mutation.error ? plainMessage(mutation.error) : null}
+        onConfirm={async (reason) => {
+          const action = pending!;
+          const res = await mutation.mutateAsync({ action, reason });
+          if (action === "rollback") router.push(`/rollouts/${res.id}`);
+        }}
+      />
     </>
   );
 }
