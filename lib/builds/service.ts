@@ -5,6 +5,9 @@ import { backfillArtifacts } from "./artifacts";
 import { createBuilder } from "./builders";
 import type { ConsoleBuildConfig } from "./config";
 import { planMissingBuilds } from "./plan";
+import { requeueStaleBuilds } from "./stacks";
+import { prisma } from "@/lib/db/client";
+import { publish } from "@/lib/db/bus";
 import { recordFinishedBuilds } from "./recorder";
 import { loadSigningKey } from "@/lib/signing/signing";
 import { startBuildWorker, type BuildWorker } from "./worker";
@@ -47,7 +50,13 @@ export async function startBuildService(opts: { dataDir: string; config: Console
     }
     sweeping = (async () => {
       if (plan) await planMissingBuilds();
-      await recordFinishedBuilds({ signingKey, dataDir: opts.dataDir, recorder });
+      const recorded = await recordFinishedBuilds({ signingKey, dataDir: opts.dataDir, recorder });
+      // A build just finished, or time passed (a rollback may have freed one): stacking kept current.
+      if (plan || recorded > 0) {
+        const requeued = await requeueStaleBuilds(prisma);
+        for (const b of requeued) await publish({ type: "builds.changed", patchId: b.patchId, buildId: b.id });
+        if (requeued.length > 0) log.info({ builds: requeued }, "builds queued again: the patches they are built on changed");
+      }
     })()
       .catch((err) => log.error({ err }, "build sweep failed"))
       .finally(() => {

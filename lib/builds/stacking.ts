@@ -100,7 +100,7 @@ export function applyBlocker(o: { build: StackedBuild; others: readonly StackedB
   const undone = s.conflicts.filter((id) => o.live.has(livepatchModuleName(id)));
   if (undone.length > 0) {
     const fix = (id: string) => `${o.name(id)}'s fix of ${sharedFunctions(o.others.find((b) => b.patchId === id)?.replaced ?? [], o.build.replaced).join(", ")}`;
-    return `would undo ${undone.map(fix).join(" and ")}: live there, and this patch's build does not carry it (rebuild this patch to build it on top)`;
+    return `would undo ${undone.map(fix).join(" and ")}: live there, and this patch's build does not carry it (the later-staged of the two is built again on top of the other once no host of the release runs it)`;
   }
   return null;
 }

@@ -53,6 +53,7 @@ export async function stagePatch(opts: { actor: Actor; input: PatchCreate }): Pr
         diff: input.diff,
         diffSha256,
         targetReleases: [...new Set(input.kernelReleases ?? [])],
+        files: [...new Set(analysis.files.map((f) => f.path))],
         verdict: toDbVerdict(analysis.verdict),
         analysis: JSON.parse(JSON.stringify(analysis)) as Prisma.InputJsonObject,
         ...createdBy(opts.actor),

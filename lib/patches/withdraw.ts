@@ -1,14 +1,14 @@
 import "server-only";
-import { ACTIVE_ROLLOUT_STATUSES, BUILD_OUTCOME, BUILD_STATUS, type PatchDetail } from "@/lib/api/schemas";
+import { ACTIVE_ROLLOUT_STATUSES, type PatchDetail } from "@/lib/api/schemas";
 import type { Actor } from "@/lib/audit/actor";
 import { appendAudit } from "@/lib/audit/append";
 import { notify } from "@/lib/db/bus";
 import { prisma } from "@/lib/db/client";
-import { liveOnHost, sqlList, sqlName } from "@/lib/db/sql-names";
+import { liveOnHost } from "@/lib/db/sql-names";
 import { ConflictError, NotFoundError } from "@/lib/errors";
 import { Prisma } from "@/lib/generated/prisma/client";
 import { livepatchModuleName } from "@/lib/livepatch/module-name";
-import { stagedBeforeOnSameFile } from "@/lib/builds/stacks";
+import { requeueStaleBuilds } from "@/lib/builds/stacks";
 import { getPatch } from "./stage";
 
 /**
@@ -32,20 +32,9 @@ export async function withdrawPatch(opts: { actor: Actor; id: string; reason: st
     if (live > 0 || desired > 0) {
       throw new ConflictError(`"${p.title}" is live on ${Math.max(live, desired)} host${Math.max(live, desired) === 1 ? "" : "s"} (or should be, after a reboot): roll it back first`, "patch_live");
     }
-    // Later patches' builds built on it, or that failed on top of it: built again without it.
-    const rebuilt = await tx.$queryRaw<{ id: string; patchId: string; kernelRelease: string }[]>`
-      update "Build" b set status = ${sqlName(BUILD_STATUS.queued)}::"BuildStatus", outcome = null, report = null, error = null, result = null,
-        "artifactSha256" = null, "artifactSize" = null, "moduleName" = null, signature = null,
-        "queuedAt" = now(), "startedAt" = null, "finishedAt" = null, "retryAt" = null, "leaseUntil" = null,
-        log = ${`queued again: "${p.title}", which this build was built on top of, was withdrawn\n`}
-      from "Patch" l, "Patch" p
-      where p.id = ${p.id}::uuid and l.id = b."patchId" and l."withdrawnAt" is null and ${stagedBeforeOnSameFile("p", "l")}
-        and b."kernelRelease" in (select pb."kernelRelease" from "Build" pb where pb."patchId" = p.id)
-        and ((b.status = ${sqlName(BUILD_STATUS.succeeded)} and exists (select 1 from jsonb_array_elements(b.report->'includes') i
-               where i->>'patchId' = p.id::text and jsonb_array_length(i->'functions') > 0))
-          or (b.status = ${sqlName(BUILD_STATUS.failed)} and b.outcome::text in ${sqlList([BUILD_OUTCOME.failed])}))
-      returning b.id::text, b."patchId"::text as "patchId", b."kernelRelease"`;
     await tx.patch.update({ where: { id: p.id }, data: { withdrawnAt: new Date(), withdrawnByName: opts.actor.name, withdrawReason: opts.reason } });
+    // Later patches' builds built on it, or that failed on top of it: built again without it.
+    const rebuilt = await requeueStaleBuilds(tx);
     await notify(tx, { type: "builds.changed", patchId: p.id });
     for (const patchId of new Set(rebuilt.map((b) => b.patchId))) await notify(tx, { type: "builds.changed", patchId });
     await appendAudit(tx, {

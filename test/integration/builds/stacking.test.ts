@@ -128,11 +128,29 @@ describe("patches of the same function stack", () => {
       const { items } = await expectJson<{ items: Build[] }>(await c.api(`/api/v1/patches/${second.id}/builds`));
       return items.every((b) => b.status === "succeeded" && b.report?.includes.length === 0) ? items : null;
     }, { what: "the second patch rebuilt without the first", timeoutMs: 60_000, intervalMs: 200 });
-    for (const b of rebuilt) expect((await expectJson<{ log: string }>(await c.api(`/api/v1/builds/${b.id}/log`))).log).toMatch(/^queued again: "cmdline: livepatched marker", which this build was built on top of, was withdrawn/);
+    for (const b of rebuilt) expect((await expectJson<{ log: string }>(await c.api(`/api/v1/builds/${b.id}/log`))).log).toMatch(/^queued again: the earlier patches of its files built for its release changed/);
     const alone = await finished((await rollOut(second.id)).id);
     expect(alone.counts).toEqual({ succeeded: HOSTS });
     for (const l of await liveOn()) expect(l).toEqual([livepatchModuleName(second.id)]);
     const audit = await expectJson<{ items: { action: string; details: { rebuilt?: unknown[] } }[] }>(await c.api("/api/v1/audit?action=patch.withdrawn"));
     expect(audit.items[0]).toMatchObject({ action: "patch.withdrawn", details: { rebuilt: expect.arrayContaining([expect.objectContaining({ patchId: second.id })]) } });
+  }, 120_000);
+
+  it("an earlier patch built for a release only after a later one was: the later build, unused there, is built again on top of it", async () => {
+    const releases = [...new Set(fleet.agents.map((a) => a.profile.kernelRelease))].sort();
+    const [r1, r2] = releases as [string, string];
+    expect(r2, "the simulated fleet runs two releases at least").toBeDefined();
+    const early = await expectJson<PatchDetail>(await post("/api/v1/patches", { title: "printk: ratelimit, first fix", severity: "high", cves: [], diff: diffFixture("global-added-and-static-local.diff"), kernelReleases: [r1] }));
+    const later = await expectJson<PatchDetail>(await post("/api/v1/patches", { title: "printk: ratelimit, second fix", severity: "high", cves: [], diff: diffFixture("global-added-and-static-local.diff").replace('pr_info("%s\\n", msg);', 'pr_info("acme: %s\\n", msg);'), kernelReleases: [r1, r2] }));
+    const byRelease = async (id: string) => new Map((await builds(id)).map((b) => [b.kernelRelease, b]));
+    expect((await byRelease(later.id)).get(r2)?.report?.includes).toEqual([]);
+    expect((await byRelease(later.id)).get(r1)?.report?.includes).toEqual([expect.objectContaining({ patchId: early.id, functions: ["acme_report"] })]);
+    // Now the earlier one is wanted on r2 too.
+    expect((await post(`/api/v1/patches/${early.id}/builds`, { kernelReleases: [r2] })).status).toBe(200);
+    const restacked = await eventually(async () => {
+      const b = (await byRelease(later.id)).get(r2);
+      return b?.report?.includes.some((i) => i.patchId === early.id) ? b : null;
+    }, { what: "the later patch's r2 build rebuilt on top of the earlier one", timeoutMs: 60_000, intervalMs: 200 });
+    expect(restacked.report?.includes).toEqual([expect.objectContaining({ patchId: early.id, functions: ["acme_report"] })]);
   }, 120_000);
 });
