@@ -5,7 +5,7 @@
 // one is not taken out from under it. The real-kernel counterpart is in test/e2e/real-kernels.test.ts.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Fleet } from "@/agent/sim/fleet";
-import type { Build, Group, PatchDetail, RolloutDetail, RolloutSummary } from "@/lib/api/schemas";
+import type { Build, Group, HostDetail, PatchDetail, RolloutDetail, RolloutSummary } from "@/lib/api/schemas";
 import { livepatchModuleName } from "@/lib/livepatch/module-name";
 import { eventually, expectJson, startSimulatedFleet, startTestConsole, type TestConsole } from "../../helpers/console";
 import { diffFixture } from "../../helpers/fixtures";
@@ -122,6 +122,9 @@ describe("patches of the same function stack", () => {
     const refused = await post("/api/v1/rollouts", { patchId: first.id, groupId: group.id });
     expect(refused.status).toBe(409);
     expect(((await refused.json()) as { error: { code: string } }).error.code).toBe("withdrawn");
+    // Hosts still lack its fix, and no live patch of it will come: a reboot (or another patch) fixes it.
+    const h = await expectJson<HostDetail>(await c.api(`/api/v1/hosts/${fleet.agents[0]!.agent.hostId}`));
+    expect(h.effective.missing.find((m) => m.patchId === first.id)).toMatchObject({ remedy: "reboot", why: expect.stringMatching(/^the patch was withdrawn \(breaks \/proc\/cmdline parsers\)/) });
 
     // The second patch's builds were queued again and now stand alone.
     const rebuilt = await eventually(async () => {
