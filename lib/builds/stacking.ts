@@ -63,6 +63,11 @@ export interface Stacking {
   dependents: string[];
 }
 
+/** `patchId`'s build among a release's builds; one that reports nothing (or none yet) replaces nothing and was built on nothing. */
+export function buildOf(builds: readonly StackedBuild[], patchId: string): StackedBuild {
+  return builds.find((b) => b.patchId === patchId) ?? { patchId, replaced: [], includes: [] };
+}
+
 /** What loading, and taking out, `build` needs of the other patches built for the same release (patch ids). */
 export function stackingOf(build: StackedBuild, others: readonly StackedBuild[]): Stacking {
   const requires = requiredPatches(build);
@@ -99,7 +104,7 @@ export function applyBlocker(o: { build: StackedBuild; others: readonly StackedB
   }
   const undone = s.conflicts.filter((id) => o.live.has(livepatchModuleName(id)));
   if (undone.length > 0) {
-    const fix = (id: string) => `${o.name(id)}'s fix of ${sharedFunctions(o.others.find((b) => b.patchId === id)?.replaced ?? [], o.build.replaced).join(", ")}`;
+    const fix = (id: string) => `${o.name(id)}'s fix of ${sharedFunctions(buildOf(o.others, id).replaced, o.build.replaced).join(", ")}`;
     return `would undo ${undone.map(fix).join(" and ")}: live there, and this patch's build does not carry it (the later-staged of the two is built again on top of the other once no host of the release runs it)`;
   }
   return null;
@@ -107,8 +112,7 @@ export function applyBlocker(o: { build: StackedBuild; others: readonly StackedB
 
 /** Why `patchId` cannot be taken out of a host whose live livepatches are `live`, or null: a patch built on it is live there. */
 export function revertBlocker(o: { patchId: string; others: readonly StackedBuild[]; live: ReadonlySet<string>; name: PatchNamer }): string | null {
-  const own = o.others.find((b) => b.patchId === o.patchId) ?? { patchId: o.patchId, replaced: [], includes: [] };
-  const live = stackingOf(own, o.others).dependents.filter((id) => o.live.has(livepatchModuleName(id)));
+  const live = stackingOf(buildOf(o.others, o.patchId), o.others).dependents.filter((id) => o.live.has(livepatchModuleName(id)));
   if (live.length === 0) return null;
   return `kept: ${live.map(o.name).join(" and ")}, built on top of this patch, ${live.length === 1 ? "is" : "are"} live there; roll ${live.length === 1 ? "it" : "them"} back first`;
 }

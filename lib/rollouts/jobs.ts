@@ -11,16 +11,29 @@ import { FINAL_HOST_STATES, HOST, IN_FLIGHT_HOST_STATES, IN_FLIGHT_RANK, isIn, P
 import { sqlList, sqlName, sqlRank } from "@/lib/db/sql-names";
 import { recordDesired } from "./desired";
 import { stacksOf } from "@/lib/builds/stacks";
-import { jobStacking, stackingOf, type StackedBuild } from "@/lib/builds/stacking";
+import { buildOf, jobStacking, stackingOf, type StackedBuild } from "@/lib/builds/stacking";
 
 type JobRow = { jobId: string; hostId: string; kind: "apply" | "rollback"; patchId: string; buildId: string | null; kernelRelease: string; deadlineAt: Date | null };
 
-function toJob(r: JobRow, stacks: Map<string, StackedBuild[]>, now = Date.now()): Job {
+/** A job's stacking lists, once per (kind, patch, release): a wave sends the same ones to many hosts. */
+function stackingLists(stacks: Map<string, StackedBuild[]>) {
+  const memo = new Map<string, ReturnType<typeof jobStacking>>();
+  return (kind: Job["kind"], patchId: string, release: string) => {
+    const key = `${kind}/${patchId}/${release}`;
+    let lists = memo.get(key);
+    if (!lists) {
+      const builds = stacks.get(release) ?? [];
+      lists = jobStacking(kind, stackingOf(buildOf(builds, patchId), builds));
+      memo.set(key, lists);
+    }
+    return lists;
+  };
+}
+
+function toJob(r: JobRow, lists: ReturnType<typeof stackingLists>, now = Date.now()): Job {
   const kind = r.kind === "rollback" ? "revert" : "apply";
-  const others = stacks.get(r.kernelRelease) ?? [];
-  const own = others.find((b) => b.patchId === r.patchId) ?? { patchId: r.patchId, replaced: [], includes: [] };
   return {
-    ...jobStacking(kind, stackingOf(own, others)),
+    ...lists(kind, r.patchId, r.kernelRelease),
     jobId: r.jobId,
     kind,
     patchId: r.patchId,
@@ -39,8 +52,8 @@ export async function dispatchedJobs(opts: { rolloutId: string; at: string }): P
   const rows = await prisma.$queryRaw<JobRow[]>`
     select ${jobColumns} from "RolloutHost" rh join "Rollout" r on r.id = rh."rolloutId"
     where rh."rolloutId" = ${opts.rolloutId}::uuid and rh."dispatchedAt" = ${new Date(opts.at)} and rh.state = ${sqlName(HOST.dispatched)}`;
-  const stacks = await stacksOf(prisma, rows.map((r) => r.kernelRelease));
-  return rows.map((r) => ({ hostId: r.hostId, job: toJob(r, stacks) }));
+  const lists = stackingLists(await stacksOf(prisma, rows.map((r) => r.kernelRelease)));
+  return rows.map((r) => ({ hostId: r.hostId, job: toJob(r, lists) }));
 }
 
 /** Every unfinished job of a host, sent again when it connects: the agent answers for the ones it knows. */
@@ -49,8 +62,8 @@ export async function openJobsForHost(hostId: string): Promise<Job[]> {
     select ${jobColumns} from "RolloutHost" rh join "Rollout" r on r.id = rh."rolloutId"
     where rh."hostId" = ${hostId}::uuid and rh.state in ${sqlList(IN_FLIGHT_HOST_STATES)}
     order by rh."dispatchedAt"`;
-  const stacks = await stacksOf(prisma, rows.map((r) => r.kernelRelease));
-  return rows.map((r) => toJob(r, stacks));
+  const lists = stackingLists(await stacksOf(prisma, rows.map((r) => r.kernelRelease)));
+  return rows.map((r) => toJob(r, lists));
 }
 
 /** Of several updates of one job by one host, the one furthest along (the latest of equals). */

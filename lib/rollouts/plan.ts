@@ -11,7 +11,7 @@ import { BuildStatus } from "@/lib/generated/prisma/enums";
 import { HOST, OPEN_HOST_STATES, type WAITING_HOST_STATES } from "./states";
 import { liveModules, liveOnHost, sqlList } from "@/lib/db/sql-names";
 import { patchNamer, stacksOf } from "@/lib/builds/stacks";
-import { applyBlocker } from "@/lib/builds/stacking";
+import { applyBlocker, buildOf } from "@/lib/builds/stacking";
 import { Prisma } from "@/lib/generated/prisma/client";
 
 /** One host's row as a rollout starts: its wave (null when skipped up front) and first state. */
@@ -162,7 +162,6 @@ async function stackingProblems(db: Db, patchId: string, members: readonly Membe
   const name = await patchNamer(db, stacks);
   return (m) => {
     const others = stacks.get(m.kernelRelease) ?? [];
-    const build = others.find((b) => b.patchId === patchId);
-    return build ? applyBlocker({ build, others, live: new Set(m.live), name }) : null;
+    return applyBlocker({ build: buildOf(others, patchId), others, live: new Set(m.live), name });
   };
 }

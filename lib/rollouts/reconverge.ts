@@ -15,7 +15,7 @@ import { ReloadReportSchema, type Livepatch } from "@/agent/protocol";
 import { causeOf, reportOfThisBoot } from "./desired";
 import { startPlanned } from "./start";
 import { stacksOf } from "@/lib/builds/stacks";
-import { requiredPatches } from "@/lib/builds/stacking";
+import { buildOf, requiredPatches } from "@/lib/builds/stacking";
 import { FAILED_HOST_STATES, OPEN_HOST_STATES } from "./states";
 
 /** A desired patch a host does not have live (and no rollout is working on). */
@@ -69,12 +69,11 @@ export async function lostPatches(opts: { hostId?: string } = {}): Promise<LostP
     order by h.hostname`;
   const stacks = await stacksOf(prisma, [...new Set(rows.map((r) => r.kernelRelease))]);
   return rows.map((r) => {
-    const build = stacks.get(r.kernelRelease)?.find((b) => b.patchId === r.patchId);
     const report = reportOfThisBoot({ bootId: r.bootId, reloadReport: ReloadReportSchema.nullable().catch(null).parse(r.reloadReport ?? null) });
     const moduleName = livepatchModuleName(r.patchId);
     const loaded = (r.livepatches ?? []).find((l) => l.name === moduleName) ?? null;
     const { cause } = causeOf({ loaded, report, moduleName, appliedBootId: r.appliedBootId, bootId: r.bootId });
-    return { hostId: r.hostId, hostname: r.hostname, patchId: r.patchId, online: r.online, cause, failedSince: r.failedSince, requires: build ? requiredPatches(build) : [] };
+    return { hostId: r.hostId, hostname: r.hostname, patchId: r.patchId, online: r.online, cause, failedSince: r.failedSince, requires: requiredPatches(buildOf(stacks.get(r.kernelRelease) ?? [], r.patchId)) };
   });
 }
 
